@@ -1,0 +1,488 @@
+"""Calls to language and embedding models: the only module that imports litellm (lazily).
+
+    response = await complete(LlmRequest(config, messages, tools, tool_choice="required"), settings)
+    async for delta in stream(request, settings): ...      # Content/Reasoning/ToolCall deltas, StreamEnd
+    vectors = await embed(embedding_config, texts, settings)
+
+`import litellm` costs seconds, so it happens on the first call, never at import. Credentials come
+from `ProviderSettings` and are passed explicitly; this module never reads os.environ (it only sets
+``LITELLM_LOCAL_MODEL_COST_MAP`` before the import so litellm does not fetch its cost map). Every call
+runs under `anyio.fail_after`, with litellm and the OpenAI SDK told not to retry (retries would hide
+failures and multiply timeouts: the agent loop decides what to retry).
+
+Errors (the provider's own message is kept in `LlmProviderError.provider_message`)::
+
+    LlmError
+    ├── LlmConfigError            endpoint type this module cannot call
+    ├── LlmTimeoutError           no complete answer within timeout_s
+    ├── LlmProviderError          provider answered with an error (status_code, provider_message)
+    │   ├── LlmConnectionError    could not reach the provider (status_code None)
+    │   └── LlmContextWindowError prompt larger than the model's context window
+    └── LlmResponseError          an answer that is not a completion (malformed JSON, no choices, empty)
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+from collections.abc import AsyncIterator, Awaitable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any, Literal, TypeVar
+
+import anyio
+import httpx
+
+from host.providers import EmbeddingConfig, LLMConfig, ProviderSettings
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class LlmError(Exception):
+    """Base class of model-call failures."""
+
+
+class LlmConfigError(LlmError):
+    pass
+
+
+class LlmTimeoutError(LlmError):
+    def __init__(self, model: str, timeout_s: float) -> None:
+        self.model, self.timeout_s = model, timeout_s
+        super().__init__(f"{model}: no answer within {timeout_s:g} s (raise timeout_s or check the provider)")
+
+
+class LlmProviderError(LlmError):
+    def __init__(self, model: str, status_code: int | None, provider_message: str) -> None:
+        self.model, self.status_code, self.provider_message = model, status_code, provider_message
+        status = f"HTTP {status_code}" if status_code is not None else "an error"
+        super().__init__(f"{model}: provider answered with {status}: {provider_message}")
+
+
+class LlmConnectionError(LlmProviderError):
+    pass
+
+
+class LlmContextWindowError(LlmProviderError):
+    pass
+
+
+class LlmResponseError(LlmError):
+    pass
+
+
+# ---- carriers ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ToolCall:
+    id: str
+    name: str
+    arguments_json: str
+
+
+@dataclass(frozen=True)
+class ChatMessage:
+    role: Literal["system", "user", "assistant", "tool"]
+    content: str | None = None
+    tool_calls: tuple[ToolCall, ...] = ()
+    tool_call_id: str | None = None
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    name: str
+    description: str
+    parameters: Mapping[str, Any]  # JSON schema of the arguments object
+
+
+ToolChoice = Literal["auto", "required", "none"] | Mapping[str, str] | None  # {"name": tool} forces one
+
+
+@dataclass(frozen=True)
+class LlmRequest:
+    config: LLMConfig
+    messages: Sequence[ChatMessage]
+    tools: Sequence[ToolSpec] = ()
+    tool_choice: ToolChoice = None
+    temperature: float | None = None  # None: config.temperature
+    max_tokens: int | None = None  # None: config.max_tokens
+    timeout_s: float = 120.0
+
+
+@dataclass(frozen=True)
+class Usage:
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    total_tokens: int = 0
+
+
+@dataclass(frozen=True)
+class LlmResponse:
+    content: str | None
+    reasoning: str | None
+    tool_calls: list[ToolCall]
+    usage: Usage
+    finish_reason: str | None
+    raw_model: str | None
+
+
+@dataclass(frozen=True)
+class ContentDelta:
+    text: str
+    kind: Literal["content"] = "content"
+
+
+@dataclass(frozen=True)
+class ReasoningDelta:
+    text: str
+    kind: Literal["reasoning"] = "reasoning"
+
+
+@dataclass(frozen=True)
+class ToolCallDelta:
+    index: int
+    id: str | None
+    name: str | None
+    arguments_fragment: str
+    kind: Literal["tool_call"] = "tool_call"
+
+
+@dataclass(frozen=True)
+class StreamEnd:
+    response: LlmResponse
+    kind: Literal["end"] = "end"
+
+
+LlmDelta = ContentDelta | ReasoningDelta | ToolCallDelta | StreamEnd
+
+
+# ---- litellm plumbing ----------------------------------------------------------------------
+@cache
+def _litellm() -> Any:
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    import litellm
+
+    litellm.drop_params = True
+    litellm.suppress_debug_info = True
+    litellm.set_verbose = False
+    litellm.telemetry = False
+    for name in ("LiteLLM", "LiteLLM Router", "LiteLLM Proxy", "litellm"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    return litellm
+
+
+_OPENAI_COMPATIBLE = {"openai", "lmstudio", "lmstudio-chatcompletions", "llamacpp", "koboldcpp", "webui"}
+_NO_KEY = "no-key"  # the OpenAI SDK insists on a key; keyless local servers ignore it
+
+
+def _model_kwargs(endpoint_type: str, model: str, endpoint: str | None, s: ProviderSettings) -> dict[str, Any]:
+    """litellm model string and credentials for one endpoint type."""
+    if endpoint_type in _OPENAI_COMPATIBLE:
+        key = s.openai_api_key or _NO_KEY
+        return {"model": f"openai/{model}", "api_base": endpoint or s.openai_base, "api_key": key}
+    if endpoint_type == "vllm":
+        return {"model": f"hosted_vllm/{model}", "api_base": endpoint or s.vllm_api_base, "api_key": _NO_KEY}
+    if endpoint_type == "ollama":
+        base = (endpoint or s.ollama_base_url or "").rstrip("/").removesuffix("/v1")
+        return {"model": f"ollama_chat/{model}", "api_base": base}
+    if endpoint_type == "azure":
+        base = endpoint or s.azure_api_base
+        version = s.azure_api_version
+        return {"model": f"azure/{model}", "api_base": base, "api_key": s.azure_api_key, "api_version": version}
+    if endpoint_type == "bedrock":
+        return {
+            "model": f"bedrock/{model}",
+            "aws_access_key_id": s.aws_access_key_id,
+            "aws_secret_access_key": s.aws_secret_access_key,
+            "aws_region_name": s.aws_region,
+        }
+    keyed = {
+        "anthropic": ("anthropic", s.anthropic_api_key),
+        "google_ai": ("gemini", s.gemini_api_key),
+        "groq": ("groq", s.groq_api_key),
+        "together": ("together_ai", s.together_api_key),
+    }
+    if endpoint_type in keyed:
+        prefix, key = keyed[endpoint_type]
+        return {"model": f"{prefix}/{model}", "api_key": key}
+    supported = sorted([*_OPENAI_COMPATIBLE, "vllm", "ollama", "azure", "bedrock", *keyed])
+    raise LlmConfigError(f"endpoint type {endpoint_type!r} of {model!r} is not supported; use one of {supported}")
+
+
+def _message_dict(m: ChatMessage) -> dict[str, Any]:
+    out: dict[str, Any] = {"role": m.role, "content": m.content}
+    if m.tool_calls:
+        out["tool_calls"] = [
+            {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments_json}}
+            for c in m.tool_calls
+        ]
+    if m.tool_call_id is not None:
+        out["tool_call_id"] = m.tool_call_id
+    if m.name is not None:
+        out["name"] = m.name
+    return out
+
+
+def _completion_kwargs(req: LlmRequest, s: ProviderSettings) -> dict[str, Any]:
+    c = req.config
+    kw = _model_kwargs(c.model_endpoint_type, c.model, c.model_endpoint, s)
+    kw["messages"] = [_message_dict(m) for m in req.messages]
+    kw.update(timeout=req.timeout_s, num_retries=0, max_retries=0)  # no retries: failures must show
+    kw["temperature"] = c.temperature if req.temperature is None else req.temperature
+    max_tokens = c.max_tokens if req.max_tokens is None else req.max_tokens
+    if max_tokens:
+        kw["max_tokens"] = max_tokens
+    if c.frequency_penalty is not None:
+        kw["frequency_penalty"] = c.frequency_penalty
+    if req.tools:
+        kw["tools"] = [
+            {
+                "type": "function",
+                "function": {"name": t.name, "description": t.description, "parameters": dict(t.parameters)},
+            }
+            for t in req.tools
+        ]
+        if isinstance(req.tool_choice, Mapping):
+            kw["tool_choice"] = {"type": "function", "function": {"name": req.tool_choice["name"]}}
+        elif req.tool_choice is not None:
+            kw["tool_choice"] = req.tool_choice
+    if c.enable_reasoner and c.model_endpoint_type in ("anthropic", "bedrock") and c.max_reasoning_tokens >= 1024:
+        kw["thinking"] = {"type": "enabled", "budget_tokens": c.max_reasoning_tokens}
+        kw["temperature"] = 1.0  # required by Anthropic's extended thinking
+    elif c.enable_reasoner or c.reasoning_effort:
+        kw["reasoning_effort"] = c.reasoning_effort or "medium"
+    return kw
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    return chain
+
+
+_LITELLM_PREFIX = re.compile(r"^(litellm\.\w+:\s*)?(\w+Error:\s*)?(\w+Exception\s*-\s*)?")
+
+
+def _provider_message(exc: BaseException) -> str:
+    body = getattr(exc, "body", None)
+    if isinstance(body, Mapping):
+        inner = body.get("error", body)
+        message = inner.get("message") if isinstance(inner, Mapping) else inner
+        if isinstance(message, str) and message:
+            return message
+    return _LITELLM_PREFIX.sub("", str(getattr(exc, "message", None) or exc)).strip()
+
+
+def _map_error(exc: Exception, model: str, timeout_s: float) -> LlmError | None:
+    """The LlmError for a litellm/SDK/transport failure; None for anything else (a bug: re-raise)."""
+    import openai
+
+    litellm = _litellm()
+    chain = _causes(exc)
+    timeouts = (litellm.Timeout, TimeoutError, httpx.TimeoutException)
+    if any(isinstance(e, timeouts) for e in chain):
+        return LlmTimeoutError(model, timeout_s)
+    if not isinstance(exc, (openai.APIError, httpx.HTTPError, json.JSONDecodeError)):
+        return None
+    message = _provider_message(exc)
+    if any(isinstance(e, json.JSONDecodeError) for e in chain):
+        return LlmResponseError(f"{model}: the provider's answer is not valid JSON ({message})")
+    if any(isinstance(e, (ConnectionError, httpx.ConnectError, openai.APIConnectionError)) for e in chain):
+        return LlmConnectionError(model, None, message)
+    status = getattr(exc, "status_code", None)
+    if isinstance(exc, litellm.ContextWindowExceededError):
+        return LlmContextWindowError(model, status, message)
+    return LlmProviderError(model, status if isinstance(status, int) else None, message)
+
+
+async def _guarded(call: Awaitable[T], model: str, timeout_s: float, deadline: float) -> T:
+    """Await one litellm call before `deadline`, translating failures into LlmError."""
+    try:
+        with anyio.fail_after(max(0.0, deadline - anyio.current_time())):
+            return await call
+    except TimeoutError as exc:
+        raise LlmTimeoutError(model, timeout_s) from exc
+    except LlmError:
+        raise
+    except Exception as exc:
+        mapped = _map_error(exc, model, timeout_s)
+        if mapped is None:
+            raise
+        raise mapped from exc
+
+
+def _get(obj: Any, name: str) -> Any:
+    return obj.get(name) if isinstance(obj, Mapping) else getattr(obj, name, None)
+
+
+def _usage(raw: Any) -> Usage:
+    usage = _get(raw, "usage")
+    if usage is None:
+        return Usage()
+    prompt, completion = int(_get(usage, "prompt_tokens") or 0), int(_get(usage, "completion_tokens") or 0)
+    return Usage(prompt, completion, int(_get(usage, "total_tokens") or prompt + completion))
+
+
+# ---- public calls --------------------------------------------------------------------------
+async def complete(req: LlmRequest, settings: ProviderSettings) -> LlmResponse:
+    """One non-streamed completion."""
+    litellm = _litellm()
+    kw = _completion_kwargs(req, settings)
+    model = req.config.model
+    raw = await _guarded(litellm.acompletion(**kw), model, req.timeout_s, anyio.current_time() + req.timeout_s)
+    choices = _get(raw, "choices")
+    if not choices:
+        raise LlmResponseError(f"{model}: the provider's answer has no choices")
+    message = _get(choices[0], "message")
+    tool_calls = []
+    for i, call in enumerate(_get(message, "tool_calls") or []):
+        function = _get(call, "function")
+        name = _get(function, "name")
+        if not name:
+            raise LlmResponseError(f"{model}: tool call #{i} has no function name")
+        tool_calls.append(ToolCall(_get(call, "id") or f"call_{i}", name, _get(function, "arguments") or "{}"))
+    response = LlmResponse(
+        content=_get(message, "content"),
+        reasoning=_get(message, "reasoning_content"),
+        tool_calls=tool_calls,
+        usage=_usage(raw),
+        finish_reason=_get(choices[0], "finish_reason"),
+        raw_model=_get(raw, "model"),
+    )
+    if not (response.content or response.reasoning or response.tool_calls):
+        raise LlmResponseError(f"{model}: the provider's answer is empty (no content, reasoning or tool calls)")
+    return response
+
+
+@dataclass
+class _Assembly:
+    content: list[str] = field(default_factory=list)
+    reasoning: list[str] = field(default_factory=list)
+    calls: dict[int, list[str]] = field(default_factory=dict)  # index -> [id, name, arguments]
+    usage: Usage = field(default_factory=Usage)
+    finish_reason: str | None = None
+    model: str | None = None
+
+    def feed(self, chunk: Any) -> list[LlmDelta]:
+        out: list[LlmDelta] = []
+        if _get(chunk, "usage") is not None:
+            self.usage = _usage(chunk)
+        self.model = _get(chunk, "model") or self.model
+        for choice in _get(chunk, "choices") or []:
+            self.finish_reason = _get(choice, "finish_reason") or self.finish_reason
+            delta = _get(choice, "delta")
+            if delta is None:
+                continue
+            if text := _get(delta, "reasoning_content"):
+                self.reasoning.append(text)
+                out.append(ReasoningDelta(text))
+            if text := _get(delta, "content"):
+                self.content.append(text)
+                out.append(ContentDelta(text))
+            for call in _get(delta, "tool_calls") or []:
+                index = _get(call, "index")
+                index = len(self.calls) if index is None else int(index)
+                slot = self.calls.setdefault(index, ["", "", ""])
+                function = _get(call, "function")
+                call_id, name = _get(call, "id"), _get(function, "name")
+                fragment = _get(function, "arguments") or ""
+                slot[0], slot[1], slot[2] = call_id or slot[0], name or slot[1], slot[2] + fragment
+                out.append(ToolCallDelta(index, call_id, name, fragment))
+        return out
+
+    def finish(self, model: str) -> LlmResponse:
+        calls = []
+        for index in sorted(self.calls):
+            call_id, name, arguments = self.calls[index]
+            if not name:
+                raise LlmResponseError(f"{model}: streamed tool call #{index} has no function name")
+            calls.append(ToolCall(call_id or f"call_{index}", name, arguments or "{}"))
+        content, reasoning = "".join(self.content) or None, "".join(self.reasoning) or None
+        if not (content or reasoning or calls):
+            raise LlmResponseError(f"{model}: the provider's stream is empty (no content, reasoning, tool calls)")
+        return LlmResponse(content, reasoning, calls, self.usage, self.finish_reason, self.model)
+
+
+async def stream(req: LlmRequest, settings: ProviderSettings) -> AsyncIterator[LlmDelta]:
+    """Stream a completion: deltas as they arrive, then one StreamEnd with the assembled response.
+
+    timeout_s bounds the whole stream; the cancel scope never spans a `yield`.
+    """
+    litellm = _litellm()
+    kw = _completion_kwargs(req, settings) | {"stream": True, "stream_options": {"include_usage": True}}
+    model, deadline = req.config.model, anyio.current_time() + req.timeout_s
+    chunks = await _guarded(litellm.acompletion(**kw), model, req.timeout_s, deadline)
+    assembly = _Assembly()
+    iterator = chunks.__aiter__()
+    try:
+        while True:
+            try:
+                chunk = await _guarded(iterator.__anext__(), model, req.timeout_s, deadline)
+            except StopAsyncIteration:
+                break
+            for delta in assembly.feed(chunk):
+                yield delta
+    finally:
+        with anyio.CancelScope(shield=True), anyio.move_on_after(5):
+            close = getattr(chunks, "aclose", None)
+            if close is not None:
+                await close()
+    yield StreamEnd(assembly.finish(model))
+
+
+async def embed(
+    config: EmbeddingConfig, texts: Sequence[str], settings: ProviderSettings, *, timeout_s: float = 60.0
+) -> list[list[float]]:
+    """Embed `texts` in batches of config.batch_size; timeout_s bounds each batch."""
+    litellm = _litellm()
+    model = config.embedding_model
+    if config.embedding_endpoint_type == "azure":
+        model = config.azure_deployment or model
+    endpoint = config.azure_endpoint or config.embedding_endpoint
+    kw = _model_kwargs(config.embedding_endpoint_type, model, endpoint, settings)
+    if config.embedding_endpoint_type == "ollama":
+        kw["model"] = f"ollama/{model}"
+    vectors: list[list[float]] = []
+    size = max(1, config.batch_size)
+    for start in range(0, len(texts), size):
+        batch = list(texts[start : start + size])
+        call = litellm.aembedding(input=batch, timeout=timeout_s, max_retries=0, num_retries=0, **kw)
+        raw = await _guarded(call, model, timeout_s, anyio.current_time() + timeout_s)
+        data = sorted(_get(raw, "data") or [], key=lambda d: int(_get(d, "index") or 0))
+        if len(data) != len(batch):
+            raise LlmResponseError(f"{model}: asked for {len(batch)} embeddings, got {len(data)}")
+        try:
+            vectors.extend([float(x) for x in _get(d, "embedding")] for d in data)
+        except (TypeError, ValueError) as exc:
+            raise LlmResponseError(f"{model}: an embedding is not a list of numbers") from exc
+    return vectors
+
+
+def count_tokens(model: str, messages: Sequence[ChatMessage] = (), text: str = "") -> int:
+    """Approximate prompt size: cl100k_base tokens (exact for OpenAI chat models, close elsewhere).
+
+    Uses the encoding bundled with litellm (offline; no per-model tokenizer downloads), plus the
+    OpenAI chat framing overhead of 3 tokens per message and 3 for the reply. `model` is reserved
+    for per-provider tokenizers.
+    """
+    encoding = _encoding()
+    total = len(encoding.encode(text, disallowed_special=())) if text else 0
+    for m in messages:
+        total += 3 + len(encoding.encode(m.content or "", disallowed_special=()))
+        for call in m.tool_calls:
+            total += 3 + len(encoding.encode(call.name + call.arguments_json, disallowed_special=()))
+    return total + (3 if messages else 0)
+
+
+@cache
+def _encoding() -> Any:
+    _litellm()
+    from litellm.litellm_core_utils.default_encoding import encoding
+
+    return encoding

@@ -1,0 +1,154 @@
+"""Stored messages (the agent's OpenAI-shaped history) and their LettaMessage views.
+
+One stored assistant message with reasoning and a tool call becomes several LettaMessages that share its
+id and differ in ``otid`` (Letta derives the otid from the message id and the part's index).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+Role = Literal["system", "user", "assistant", "tool"]
+
+DEFAULT_ASSISTANT_TOOL = "send_message"
+DEFAULT_ASSISTANT_KWARG = "message"
+
+
+@dataclass
+class ToolCallRecord:
+    id: str
+    name: str
+    arguments: str  # JSON text, as the model produced it
+
+
+@dataclass
+class ToolReturnRecord:
+    status: Literal["success", "error"]
+    stdout: list[str] | None = None
+    stderr: list[str] | None = None
+
+
+@dataclass
+class StoredMessage:
+    id: str
+    agent_id: str
+    role: Role
+    text: str | None = None
+    name: str | None = None
+    tool_calls: list[ToolCallRecord] = field(default_factory=list)
+    tool_call_id: str | None = None
+    tool_return: ToolReturnRecord | None = None
+    model: str | None = None
+    sender_id: str | None = None
+    otid: str | None = None
+    step_id: str | None = None
+    run_id: str | None = None
+    group_id: str | None = None
+    created_at: datetime | None = None
+    seq: int | None = None
+
+    def to_openai(self) -> dict[str, Any]:
+        """The message as the chat-completions API wants it."""
+        if self.role == "assistant":
+            out: dict[str, Any] = {"role": "assistant", "content": self.text}
+            if self.tool_calls:
+                out["tool_calls"] = [
+                    {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
+                    for c in self.tool_calls
+                ]
+            return out
+        if self.role == "tool":
+            return {"role": "tool", "tool_call_id": self.tool_call_id, "content": self.text or ""}
+        out = {"role": self.role, "content": self.text or ""}
+        if self.name and self.role == "user":
+            out["name"] = self.name
+        return out
+
+
+def part_otid(message_id: str, index: int) -> str:
+    """Letta's otid for the ``index``-th LettaMessage derived from one stored message."""
+    base = message_id.split("-", 1)[1] if "-" in message_id else message_id
+    return base[:-2] + f"{80 + index:02d}"[-2:]
+
+
+def _date(msg: StoredMessage) -> str:
+    ts = msg.created_at or datetime.utcnow()
+    return ts.replace(microsecond=0).isoformat() + "+00:00"
+
+
+def _envelope(msg: StoredMessage, message_type: str, otid: str | None) -> dict[str, Any]:
+    return {
+        "id": msg.id,
+        "date": _date(msg),
+        "name": msg.name,
+        "message_type": message_type,
+        "otid": otid,
+        "sender_id": msg.sender_id,
+        "step_id": msg.step_id,
+        "is_err": None,
+    }
+
+
+def _parse_args(arguments: str) -> dict[str, Any]:
+    try:
+        value = json.loads(arguments) if arguments else {}
+    except json.JSONDecodeError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def to_letta_messages(
+    msg: StoredMessage,
+    *,
+    use_assistant_message: bool = True,
+    assistant_tool: str = DEFAULT_ASSISTANT_TOOL,
+    assistant_kwarg: str = DEFAULT_ASSISTANT_KWARG,
+) -> list[dict[str, Any]]:
+    if msg.role == "system":
+        return [{**_envelope(msg, "system_message", msg.otid), "content": msg.text or ""}]
+    if msg.role == "user":
+        return [{**_envelope(msg, "user_message", msg.otid), "content": msg.text or ""}]
+    if msg.role == "tool":
+        ret = msg.tool_return or ToolReturnRecord(status="success")
+        return [
+            {
+                **_envelope(msg, "tool_return_message", msg.otid or part_otid(msg.id, 0)),
+                "tool_return": msg.text or "",
+                "status": ret.status,
+                "tool_call_id": msg.tool_call_id or "",
+                "stdout": ret.stdout,
+                "stderr": ret.stderr,
+            }
+        ]
+    out: list[dict[str, Any]] = []
+    index = 0
+    if msg.text:
+        out.append(
+            {
+                **_envelope(msg, "reasoning_message", part_otid(msg.id, index)),
+                "source": "non_reasoner_model",
+                "reasoning": msg.text,
+                "signature": None,
+            }
+        )
+        index += 1
+    for call in msg.tool_calls:
+        args = _parse_args(call.arguments)
+        if use_assistant_message and call.name == assistant_tool and isinstance(args.get(assistant_kwarg), str):
+            out.append({**_envelope(msg, "assistant_message", part_otid(msg.id, index)), "content": args[assistant_kwarg]})
+        else:
+            out.append(
+                {
+                    **_envelope(msg, "tool_call_message", part_otid(msg.id, index)),
+                    "tool_call": {"name": call.name, "arguments": call.arguments, "tool_call_id": call.id},
+                }
+            )
+        index += 1
+    return out
+
+
+def is_assistant_send(msg: StoredMessage, assistant_tool: str = DEFAULT_ASSISTANT_TOOL) -> bool:
+    return msg.role == "assistant" and any(c.name == assistant_tool for c in msg.tool_calls)

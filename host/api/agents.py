@@ -1,0 +1,111 @@
+"""``/v1/agents``: create, list, count, retrieve, modify, delete; tools; export and import."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import Depends, File, Query, Response, UploadFile
+from fastapi.responses import JSONResponse
+
+from host.api.routing import SlashRouter, services
+from host.schemas.agents import AgentState, CreateAgentRequest, UpdateAgent
+from host.schemas.common import dump
+from host.schemas.tools import Tool
+from host.services import Services
+
+router = SlashRouter(prefix="/v1/agents", tags=["agents"])
+Svc = Annotated[Services, Depends(services)]
+
+
+def _with_warnings(state: AgentState, warnings: list[str]) -> Response:
+    headers = {"X-Tool-Rule-Warnings": json.dumps(warnings)} if warnings else None
+    return JSONResponse(dump(state), headers=headers)
+
+
+@router.post("/", response_model=AgentState, operation_id="create_agent")
+async def create_agent(body: CreateAgentRequest, svc: Svc) -> Response:
+    state, warnings = await svc.agents.create(body)
+    return _with_warnings(state, warnings)
+
+
+@router.get("/", response_model=list[AgentState], operation_id="list_agents")
+async def list_agents(
+    svc: Svc,
+    name: str | None = None,
+    tags: Annotated[list[str] | None, Query()] = None,
+    match_all_tags: bool = False,
+    before: str | None = None,
+    after: str | None = None,
+    limit: int | None = 50,
+    query_text: str | None = None,
+    project_id: str | None = None,
+    template_id: str | None = None,
+    base_template_id: str | None = None,
+    identity_id: str | None = None,
+    identifier_keys: Annotated[list[str] | None, Query()] = None,
+    include_relationships: Annotated[list[str] | None, Query()] = None,
+    ascending: bool = False,
+    sort_by: str | None = "created_at",
+) -> list[AgentState]:
+    return await svc.agents.list(name=name, tags=tags, match_all_tags=match_all_tags, before=before, after=after,
+                                 limit=limit, query_text=query_text, identity_id=identity_id,
+                                 identifier_keys=identifier_keys, ascending=ascending, project_id=project_id,
+                                 template_id=template_id, base_template_id=base_template_id)
+
+
+@router.get("/count", response_model=int, operation_id="count_agents")
+async def count_agents(svc: Svc) -> int:
+    return await svc.agents.count()
+
+
+@router.post("/import", response_model=AgentState, operation_id="import_agent_serialized")
+async def import_agent(
+    svc: Svc,
+    file: Annotated[UploadFile, File()],
+    append_copy_suffix: bool = True,
+    override_existing_tools: bool = True,
+    project_id: str | None = None,
+    strip_messages: bool = False,
+) -> AgentState:
+    raw = await file.read()
+    return await svc.agentfiles.import_(raw, append_copy_suffix=append_copy_suffix,
+                                        override_existing_tools=override_existing_tools,
+                                        strip_messages=strip_messages, project_id=project_id)
+
+
+@router.get("/{agent_id}", response_model=AgentState, operation_id="retrieve_agent")
+async def retrieve_agent(agent_id: str, svc: Svc) -> AgentState:
+    return await svc.agents.get(agent_id)
+
+
+@router.patch("/{agent_id}", response_model=AgentState, operation_id="modify_agent")
+async def modify_agent(agent_id: str, body: UpdateAgent, svc: Svc) -> Response:
+    state, warnings = await svc.agents.modify(agent_id, body)
+    return _with_warnings(state, warnings)
+
+
+@router.delete("/{agent_id}", operation_id="delete_agent")
+async def delete_agent(agent_id: str, svc: Svc) -> dict[str, Any]:
+    await svc.agents.delete(agent_id)
+    return {"message": f"Agent id={agent_id} successfully deleted"}
+
+
+@router.get("/{agent_id}/export", operation_id="export_agent_serialized")
+async def export_agent(agent_id: str, svc: Svc) -> dict[str, Any]:
+    return await svc.agentfiles.export(await svc.agents.get(agent_id))
+
+
+@router.get("/{agent_id}/tools", response_model=list[Tool], operation_id="list_agent_tools")
+async def list_agent_tools(agent_id: str, svc: Svc) -> list[Tool]:
+    return await svc.agents.list_tools(agent_id)
+
+
+@router.patch("/{agent_id}/tools/attach/{tool_id}", response_model=AgentState, operation_id="attach_tool")
+async def attach_tool(agent_id: str, tool_id: str, svc: Svc) -> AgentState:
+    return await svc.agents.attach_tool(agent_id, tool_id)
+
+
+@router.patch("/{agent_id}/tools/detach/{tool_id}", response_model=AgentState, operation_id="detach_tool")
+async def detach_tool(agent_id: str, tool_id: str, svc: Svc) -> AgentState:
+    return await svc.agents.detach_tool(agent_id, tool_id)

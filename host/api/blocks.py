@@ -1,0 +1,56 @@
+"""``/v1/blocks``: standalone memory blocks, shareable between agents."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Depends, Query
+
+from host.api.routing import SlashRouter, services
+from host.schemas.agents import AgentState
+from host.schemas.blocks import Block, BlockUpdate, CreateBlock
+from host.services import Services
+
+router = SlashRouter(prefix="/v1/blocks", tags=["blocks"])
+Svc = Annotated[Services, Depends(services)]
+
+
+@router.get("/", response_model=list[Block], operation_id="list_blocks")
+async def list_blocks(svc: Svc, label: str | None = None, templates_only: bool = False, name: str | None = None,
+                      identity_id: str | None = None,
+                      identifier_keys: Annotated[list[str] | None, Query()] = None,
+                      before: str | None = None, after: str | None = None, limit: int | None = 50) -> list[Block]:
+    return await svc.blocks.list(label=label, templates_only=templates_only, name=name, identity_id=identity_id,
+                                 before=before, after=after, limit=limit)
+
+
+@router.post("/", response_model=Block, operation_id="create_block")
+async def create_block(body: CreateBlock, svc: Svc) -> Block:
+    return await svc.blocks.create(body)
+
+
+@router.get("/count", response_model=int, operation_id="count_blocks")
+async def count_blocks(svc: Svc) -> int:
+    return await svc.blocks.count()
+
+
+@router.get("/{block_id}", response_model=Block, operation_id="retrieve_block")
+async def retrieve_block(block_id: str, svc: Svc) -> Block:
+    return await svc.blocks.get(block_id)
+
+
+@router.patch("/{block_id}", response_model=Block, operation_id="modify_block")
+async def modify_block(block_id: str, body: BlockUpdate, svc: Svc) -> Block:
+    return await svc.blocks.modify(block_id, body)
+
+
+@router.delete("/{block_id}", operation_id="delete_block")
+async def delete_block(block_id: str, svc: Svc) -> dict[str, Any]:
+    await svc.blocks.delete(block_id)
+    return {"message": f"Block id={block_id} successfully deleted"}
+
+
+@router.get("/{block_id}/agents", response_model=list[AgentState], operation_id="list_agents_for_block")
+async def agents_for_block(block_id: str, svc: Svc) -> list[AgentState]:
+    ids = await svc.blocks.agent_ids(block_id)
+    return [await svc.agents.get(i) for i in ids]

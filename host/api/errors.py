@@ -1,0 +1,41 @@
+"""The one place where exceptions become HTTP responses. No traceback ever reaches a client."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from host.errors import HostError
+
+logger = logging.getLogger(__name__)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(HostError)
+    async def _host_error(_: Request, exc: HostError) -> JSONResponse:
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = []
+        for err in exc.errors():
+            item = {k: v for k, v in err.items() if k in ("type", "loc", "msg", "input")}
+            if "input" in item and not isinstance(item["input"], (str, int, float, bool, list, dict, type(None))):
+                item["input"] = str(item["input"])
+            errors.append(item)
+        return JSONResponse({"detail": errors}, status_code=422)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        ref = uuid.uuid4().hex[:12]
+        logger.exception("unhandled error on %s %s (ref %s)", request.method, request.url.path, ref)
+        return JSONResponse({"detail": f"Internal server error (ref {ref}); see the server log"}, status_code=500)

@@ -1,0 +1,57 @@
+"""The host's exception tree. Mapped to HTTP in exactly one place (``host.api.errors``).
+
+    HostError
+    ├── NotFoundError          404  an id or name that does not exist
+    ├── ConflictError          409  a unique name already taken
+    ├── InvalidRequestError    422  a body that parses but makes no sense (over-limit block, bad rule...)
+    ├── BadRequestError        400  a request we cannot act on (bad file, unsupported option)
+    ├── AuthError              401  a missing or wrong password
+    ├── BusyError              409  the agent is already running a turn that cannot be joined
+    └── UpstreamError          502  a provider (LLM, embedding, E2B...) failed; carries its message
+"""
+
+from __future__ import annotations
+
+
+class HostError(Exception):
+    status_code = 500
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class NotFoundError(HostError):
+    status_code = 404
+
+    @classmethod
+    def for_id(cls, kind: str, ident: str) -> "NotFoundError":
+        return cls(f"{kind} with ID {ident} not found")
+
+
+class ConflictError(HostError):
+    status_code = 409
+
+
+class InvalidRequestError(HostError):
+    status_code = 422
+
+
+class BadRequestError(HostError):
+    status_code = 400
+
+
+class AuthError(HostError):
+    status_code = 401
+
+
+class BusyError(HostError):
+    status_code = 409
+
+
+class UpstreamError(HostError):
+    status_code = 502
+
+    def __init__(self, detail: str, *, provider_status: int | None = None) -> None:
+        super().__init__(detail)
+        self.provider_status = provider_status

@@ -1,0 +1,131 @@
+"""The database: an async engine on SQLite (embedded default) or Postgres + pgvector, migrated at start.
+
+SQLite connections are opened through ``sqlean`` so that the ``sqlite-vec`` extension can be loaded
+(this Python's own ``sqlite3`` cannot load extensions).
+"""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import AsyncIterator
+
+from sqlalchemy import event, text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+logger = logging.getLogger(__name__)
+
+_MIGRATIONS = Path(__file__).parent / "migrations"
+_PG_MIGRATION_LOCK = 7_223_114_001
+
+
+@dataclass(frozen=True)
+class Database:
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.dialect == "postgresql"
+
+    @property
+    def has_vector_extension(self) -> bool:
+        return True
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        async with self.sessions() as session:
+            yield session
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """One session, one transaction: commit on success, roll back on any error."""
+        async with self.sessions() as session, session.begin():
+            yield session
+
+
+def _sqlite_connector(path: str):  # type: ignore[no-untyped-def]
+    import aiosqlite
+    import sqlean
+    import sqlite_vec
+
+    def connect():  # type: ignore[no-untyped-def]
+        conn = sqlean.connect(path, check_same_thread=False, isolation_level=None)
+        conn.enable_load_extension(True)
+        sqlite_vec.load(conn)
+        conn.enable_load_extension(False)
+        return conn
+
+    async def creator():  # type: ignore[no-untyped-def]
+        return await aiosqlite.Connection(connect, iter_chunk_size=64)
+
+    return creator
+
+
+def create_engine(url: str, *, pool_size: int = 20, max_overflow: int = 30, pool_timeout: int = 30,
+                  pool_recycle: int = 1800) -> AsyncEngine:
+    if url.startswith("sqlite"):
+        path = url.split(":///", 1)[1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_async_engine(url, async_creator=_sqlite_connector(path))
+
+        @event.listens_for(engine.sync_engine, "connect")
+        def _pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+
+        @event.listens_for(engine.sync_engine, "begin")
+        def _begin(conn):  # type: ignore[no-untyped-def]
+            # pysqlite's implicit transactions are off (isolation_level=None); start them ourselves.
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+    return create_async_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        pool_timeout=pool_timeout,
+        pool_recycle=pool_recycle,
+        pool_pre_ping=True,
+    )
+
+
+def _run_alembic(sync_conn) -> None:  # type: ignore[no-untyped-def]
+    from alembic import command
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(_MIGRATIONS))
+    cfg.attributes["connection"] = sync_conn
+    command.upgrade(cfg, "head")
+
+
+async def migrate(engine: AsyncEngine) -> None:
+    """Apply pending migrations. On Postgres an advisory lock keeps concurrent workers from racing."""
+    async with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_MIGRATION_LOCK})
+            await conn.execute(text("CREATE EXTENSION IF NOT EXISTS vector"))
+        await conn.run_sync(_run_alembic)
+
+
+@asynccontextmanager
+async def open_database(url: str, *, run_migrations: bool = True, **pool: int) -> AsyncIterator[Database]:
+    engine = create_engine(url, **pool)
+    try:
+        if run_migrations:
+            await migrate(engine)
+        yield Database(engine=engine, sessions=async_sessionmaker(engine, expire_on_commit=False))
+    finally:
+        await engine.dispose()

@@ -1,0 +1,293 @@
+"""ORM tables. Repositories turn rows into domain objects; rows never leave ``host.persistence``.
+
+Schema changes are versioned with Alembic (``host/persistence/migrations``): change a table here, then add
+a revision there.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from host.ids import utcnow
+from host.persistence.types import Embedding, JSONType
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class _Timestamps:
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow, nullable=False)
+
+
+class AgentRow(_Timestamps, Base):
+    __tablename__ = "agents"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(256), nullable=False, index=True)
+    agent_type: Mapped[str] = mapped_column(String(64), nullable=False, default="memgpt_agent")
+    system: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    description: Mapped[str | None] = mapped_column(Text)
+    metadata_: Mapped[dict[str, Any] | None] = mapped_column("metadata", JSONType)
+    llm_config: Mapped[dict[str, Any]] = mapped_column(JSONType, nullable=False)
+    embedding_config: Mapped[dict[str, Any]] = mapped_column(JSONType, nullable=False)
+    tool_rules: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, nullable=False, default=list)
+    message_ids: Mapped[list[str]] = mapped_column(JSONType, nullable=False, default=list)
+    tool_exec_env: Mapped[dict[str, Any]] = mapped_column(JSONType, nullable=False, default=dict)
+    message_buffer_autoclear: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    enable_sleeptime: Mapped[bool | None] = mapped_column(Boolean)
+    response_format: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    project_id: Mapped[str | None] = mapped_column(String(64))
+    template_id: Mapped[str | None] = mapped_column(String(64))
+    base_template_id: Mapped[str | None] = mapped_column(String(64))
+    last_run_completion: Mapped[datetime | None] = mapped_column(DateTime)
+    last_run_duration_ms: Mapped[int | None] = mapped_column(Integer)
+
+    __table_args__ = (Index("ix_agents_created", "created_at", "id"),)
+
+
+class BlockRow(_Timestamps, Base):
+    __tablename__ = "blocks"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    label: Mapped[str] = mapped_column(String(256), nullable=False, index=True)
+    value: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    limit: Mapped[int] = mapped_column(Integer, nullable=False, default=5000)
+    name: Mapped[str | None] = mapped_column(String(256))
+    description: Mapped[str | None] = mapped_column(Text)
+    read_only: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    is_template: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    preserve_on_migration: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    metadata_: Mapped[dict[str, Any] | None] = mapped_column("metadata", JSONType)
+
+    __table_args__ = (Index("ix_blocks_created", "created_at", "id"),)
+
+
+class AgentBlockRow(Base):
+    __tablename__ = "agent_blocks"
+
+    agent_id: Mapped[str] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"), primary_key=True)
+    block_id: Mapped[str] = mapped_column(ForeignKey("blocks.id", ondelete="CASCADE"), primary_key=True, index=True)
+    position: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+
+
+class ToolRow(_Timestamps, Base):
+    __tablename__ = "tools"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(256), nullable=False, unique=True)
+    tool_type: Mapped[str] = mapped_column(String(64), nullable=False, default="custom")
+    description: Mapped[str | None] = mapped_column(Text)
+    source_type: Mapped[str] = mapped_column(String(32), nullable=False, default="python")
+    source_code: Mapped[str | None] = mapped_column(Text)
+    json_schema: Mapped[dict[str, Any]] = mapped_column(JSONType, nullable=False)
+    args_json_schema: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    return_char_limit: Mapped[int] = mapped_column(Integer, nullable=False, default=6000)
+    pip_requirements: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONType)
+    tags: Mapped[list[str]] = mapped_column(JSONType, nullable=False, default=list)
+    metadata_: Mapped[dict[str, Any] | None] = mapped_column("metadata", JSONType)
+
+    __table_args__ = (Index("ix_tools_created", "created_at", "id"),)
+
+
+class AgentToolRow(Base):
+    __tablename__ = "agent_tools"
+
+    agent_id: Mapped[str] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"), primary_key=True)
+    tool_id: Mapped[str] = mapped_column(ForeignKey("tools.id", ondelete="CASCADE"), primary_key=True, index=True)
+    position: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+
+
+class AgentTagRow(Base):
+    __tablename__ = "agent_tags"
+
+    agent_id: Mapped[str] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"), primary_key=True)
+    tag: Mapped[str] = mapped_column(String(256), primary_key=True, index=True)
+
+
+class IdentityRow(_Timestamps, Base):
+    __tablename__ = "identities"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    identifier_key: Mapped[str] = mapped_column(String(256), nullable=False)
+    name: Mapped[str] = mapped_column(String(256), nullable=False)
+    identity_type: Mapped[str] = mapped_column(String(32), nullable=False)
+    project_id: Mapped[str | None] = mapped_column(String(64))
+    properties: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, nullable=False, default=list)
+
+    __table_args__ = (UniqueConstraint("identifier_key", "project_id", name="uq_identity_key_project"),)
+
+
+class IdentityAgentRow(Base):
+    __tablename__ = "identity_agents"
+
+    identity_id: Mapped[str] = mapped_column(ForeignKey("identities.id", ondelete="CASCADE"), primary_key=True)
+    agent_id: Mapped[str] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"), primary_key=True, index=True)
+
+
+class IdentityBlockRow(Base):
+    __tablename__ = "identity_blocks"
+
+    identity_id: Mapped[str] = mapped_column(ForeignKey("identities.id", ondelete="CASCADE"), primary_key=True)
+    block_id: Mapped[str] = mapped_column(ForeignKey("blocks.id", ondelete="CASCADE"), primary_key=True, index=True)
+
+
+class MessageRow(Base):
+    __tablename__ = "messages"
+
+    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
+    id: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    agent_id: Mapped[str] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"), nullable=False)
+    role: Mapped[str] = mapped_column(String(16), nullable=False)
+    content: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONType)
+    text: Mapped[str | None] = mapped_column(Text)
+    name: Mapped[str | None] = mapped_column(String(256))
+    tool_calls: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONType)
+    tool_call_id: Mapped[str | None] = mapped_column(String(128))
+    tool_returns: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONType)
+    model: Mapped[str | None] = mapped_column(String(256))
+    sender_id: Mapped[str | None] = mapped_column(String(128))
+    otid: Mapped[str | None] = mapped_column(String(128))
+    step_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    run_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    group_id: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+
+    __table_args__ = (Index("ix_messages_agent_seq", "agent_id", "seq"),)
+
+
+class PassageRow(Base):
+    __tablename__ = "passages"
+
+    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
+    id: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    agent_id: Mapped[str | None] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"), index=True)
+    source_id: Mapped[str | None] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"), index=True)
+    file_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    file_name: Mapped[str | None] = mapped_column(String(512))
+    text: Mapped[str] = mapped_column(Text, nullable=False)
+    embedding: Mapped[list[float] | None] = mapped_column(Embedding)
+    embedding_dim: Mapped[int | None] = mapped_column(Integer)
+    embedding_config: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    tags: Mapped[list[str] | None] = mapped_column(JSONType)
+    metadata_: Mapped[dict[str, Any] | None] = mapped_column("metadata", JSONType)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow, nullable=False)
+
+
+class SourceRow(_Timestamps, Base):
+    __tablename__ = "sources"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(256), nullable=False, unique=True)
+    description: Mapped[str | None] = mapped_column(Text)
+    instructions: Mapped[str | None] = mapped_column(Text)
+    metadata_: Mapped[dict[str, Any] | None] = mapped_column("metadata", JSONType)
+    embedding_config: Mapped[dict[str, Any]] = mapped_column(JSONType, nullable=False)
+
+
+class FileRow(_Timestamps, Base):
+    __tablename__ = "files"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    source_id: Mapped[str] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"), nullable=False, index=True)
+    file_name: Mapped[str] = mapped_column(String(512), nullable=False)
+    file_type: Mapped[str | None] = mapped_column(String(128))
+    file_size: Mapped[int | None] = mapped_column(BigInteger)
+    processing_status: Mapped[str] = mapped_column(String(32), nullable=False, default="pending")
+    error_message: Mapped[str | None] = mapped_column(Text)
+    total_chunks: Mapped[int | None] = mapped_column(Integer)
+    chunks_embedded: Mapped[int | None] = mapped_column(Integer)
+
+
+class AgentSourceRow(Base):
+    __tablename__ = "agent_sources"
+
+    agent_id: Mapped[str] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"), primary_key=True)
+    source_id: Mapped[str] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"), primary_key=True, index=True)
+
+
+class JobRow(_Timestamps, Base):
+    """Jobs and runs share a table (Letta: a run is a job of type ``run``)."""
+
+    __tablename__ = "jobs"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    job_type: Mapped[str] = mapped_column(String(16), nullable=False, default="job")
+    status: Mapped[str] = mapped_column(String(32), nullable=False, default="created", index=True)
+    agent_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    stop_reason: Mapped[str | None] = mapped_column(String(64))
+    metadata_: Mapped[dict[str, Any] | None] = mapped_column("metadata", JSONType)
+    request_config: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    payload: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    usage: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    progress: Mapped[float | None] = mapped_column(Float)
+
+
+class StepRow(Base):
+    __tablename__ = "steps"
+
+    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
+    id: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    agent_id: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
+    run_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    provider_name: Mapped[str | None] = mapped_column(String(64))
+    model: Mapped[str | None] = mapped_column(String(256))
+    model_endpoint: Mapped[str | None] = mapped_column(String(512))
+    context_window_limit: Mapped[int | None] = mapped_column(Integer)
+    prompt_tokens: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    completion_tokens: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    total_tokens: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    stop_reason: Mapped[str | None] = mapped_column(String(64))
+    feedback: Mapped[str | None] = mapped_column(String(16))
+    tid: Mapped[str | None] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+
+
+class SandboxConfigRow(_Timestamps, Base):
+    __tablename__ = "sandbox_configs"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    type: Mapped[str] = mapped_column(String(16), nullable=False)
+    config: Mapped[dict[str, Any]] = mapped_column(JSONType, nullable=False, default=dict)
+
+
+class SandboxEnvVarRow(_Timestamps, Base):
+    __tablename__ = "sandbox_env_vars"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    sandbox_config_id: Mapped[str] = mapped_column(
+        ForeignKey("sandbox_configs.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    key: Mapped[str] = mapped_column(String(256), nullable=False)
+    value: Mapped[str] = mapped_column(Text, nullable=False)
+    description: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (UniqueConstraint("sandbox_config_id", "key", name="uq_sandbox_env_key"),)
+
+
+class McpServerRow(_Timestamps, Base):
+    __tablename__ = "mcp_servers"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    server_name: Mapped[str] = mapped_column(String(256), nullable=False, unique=True)
+    server_type: Mapped[str] = mapped_column(String(32), nullable=False)
+    config: Mapped[dict[str, Any]] = mapped_column(JSONType, nullable=False)

@@ -1,0 +1,43 @@
+"""Cursor pagination over (created_at, id) or an integer sequence, as Letta's ``before``/``after``/``limit``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Select, and_, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+
+async def paginate(
+    session: AsyncSession,
+    stmt: Select[Any],
+    model: Any,
+    *,
+    before: str | None,
+    after: str | None,
+    limit: int | None,
+    ascending: bool,
+    order_col: str = "created_at",
+) -> list[Any]:
+    """Apply cursors and order to ``stmt`` (which selects ``model`` rows). Unknown cursors are ignored."""
+    col = getattr(model, order_col)
+    ident = model.id
+
+    async def anchor(cursor: str) -> Any:
+        return (await session.execute(select(col).where(ident == cursor))).scalar_one_or_none()
+
+    if after:
+        value = await anchor(after)
+        if value is not None:
+            stmt = stmt.where(or_(col > value, and_(col == value, ident > after)))
+    if before:
+        value = await anchor(before)
+        if value is not None:
+            stmt = stmt.where(or_(col < value, and_(col == value, ident < before)))
+    if ascending:
+        stmt = stmt.order_by(col.asc(), ident.asc())
+    else:
+        stmt = stmt.order_by(col.desc(), ident.desc())
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return list((await session.execute(stmt)).scalars().all())

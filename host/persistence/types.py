@@ -1,0 +1,61 @@
+"""Column types that differ between SQLite and Postgres."""
+
+from __future__ import annotations
+
+import struct
+from typing import Any
+
+from sqlalchemy import JSON, LargeBinary
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.types import TypeDecorator, UserDefinedType
+
+
+class _PgVector(UserDefinedType):
+    """pgvector's ``vector`` without a fixed dimension (indexes use per-dimension expressions)."""
+
+    cache_ok = True
+
+    def get_col_spec(self, **kw: Any) -> str:
+        return "vector"
+
+
+class Embedding(TypeDecorator):
+    """A float vector: pgvector ``vector`` on Postgres, a float32 blob (sqlite-vec's format) on SQLite."""
+
+    impl = LargeBinary
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect):  # type: ignore[no-untyped-def]
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(_PgVector())
+        return dialect.type_descriptor(LargeBinary())
+
+    def process_bind_param(self, value, dialect):  # type: ignore[no-untyped-def]
+        if value is None:
+            return None
+        floats = [float(x) for x in value]
+        if dialect.name == "postgresql":
+            return "[" + ",".join(repr(x) for x in floats) + "]"
+        return struct.pack(f"{len(floats)}f", *floats)
+
+    def process_result_value(self, value, dialect):  # type: ignore[no-untyped-def]
+        if value is None:
+            return None
+        if dialect.name == "postgresql":
+            text = value if isinstance(value, str) else str(value)
+            text = text.strip("[]")
+            return [float(x) for x in text.split(",")] if text else []
+        raw = bytes(value)
+        return list(struct.unpack(f"{len(raw) // 4}f", raw))
+
+
+class JSONType(TypeDecorator):
+    """JSON on SQLite, JSONB on Postgres."""
+
+    impl = JSON
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect):  # type: ignore[no-untyped-def]
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(postgresql.JSONB())
+        return dialect.type_descriptor(JSON())

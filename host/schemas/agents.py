@@ -1,0 +1,152 @@
+"""Agent wire models (``CreateAgentRequest``, ``UpdateAgent``, ``AgentState``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import Field
+
+from host.ids import DEFAULT_ORG_ID
+from host.schemas.blocks import CreateBlock, Memory
+from host.schemas.common import Audited, RequestModel, ResponseModel
+from host.schemas.tools import Tool
+
+
+class MessageCreateLite(RequestModel):
+    role: str
+    content: str | list[dict[str, Any]]
+    name: str | None = None
+    otid: str | None = None
+    sender_id: str | None = None
+    batch_item_id: str | None = None
+    group_id: str | None = None
+
+
+class CreateAgentRequest(RequestModel):
+    name: str | None = None
+    memory_blocks: list[CreateBlock] | None = None
+    tools: list[str] | None = None
+    tool_ids: list[str] | None = None
+    source_ids: list[str] | None = None
+    block_ids: list[str] | None = None
+    tool_rules: list[dict[str, Any]] | None = None
+    tags: list[str] | None = None
+    system: str | None = None
+    agent_type: str = "memgpt_agent"
+    llm_config: dict[str, Any] | None = None
+    embedding_config: dict[str, Any] | None = None
+    initial_message_sequence: list[MessageCreateLite] | None = None
+    include_base_tools: bool = True
+    include_multi_agent_tools: bool = False
+    include_base_tool_rules: bool = True
+    include_default_source: bool = False
+    description: str | None = None
+    metadata: dict[str, Any] | None = None
+    model: str | None = None
+    embedding: str | None = None
+    context_window_limit: int | None = Field(default=None, ge=1)
+    embedding_chunk_size: int | None = 300
+    max_tokens: int | None = None
+    max_reasoning_tokens: int | None = None
+    enable_reasoner: bool | None = False
+    from_template: str | None = None
+    template: bool = False
+    project: str | None = None
+    tool_exec_environment_variables: dict[str, str] | None = None
+    memory_variables: dict[str, str] | None = None
+    project_id: str | None = None
+    template_id: str | None = None
+    base_template_id: str | None = None
+    identity_ids: list[str] | None = None
+    message_buffer_autoclear: bool = False
+    enable_sleeptime: bool | None = None
+    response_format: dict[str, Any] | None = None
+    timezone: str | None = None
+    actor_id: str | None = None
+
+
+class UpdateAgent(RequestModel):
+    name: str | None = None
+    tool_ids: list[str] | None = None
+    source_ids: list[str] | None = None
+    block_ids: list[str] | None = None
+    tags: list[str] | None = None
+    system: str | None = None
+    tool_rules: list[dict[str, Any]] | None = None
+    llm_config: dict[str, Any] | None = None
+    embedding_config: dict[str, Any] | None = None
+    message_ids: list[str] | None = None
+    description: str | None = None
+    metadata: dict[str, Any] | None = None
+    tool_exec_environment_variables: dict[str, str] | None = None
+    project_id: str | None = None
+    template_id: str | None = None
+    base_template_id: str | None = None
+    identity_ids: list[str] | None = None
+    message_buffer_autoclear: bool | None = None
+    model: str | None = None
+    embedding: str | None = None
+    enable_sleeptime: bool | None = None
+    response_format: dict[str, Any] | None = None
+    last_run_completion: datetime | None = None
+    last_run_duration_ms: int | None = None
+    timezone: str | None = None
+
+
+class AgentEnvironmentVariable(Audited):
+    id: str
+    key: str
+    value: str | None
+    description: str | None = None
+    organization_id: str | None = DEFAULT_ORG_ID
+    agent_id: str
+
+
+class AgentState(Audited):
+    id: str
+    name: str
+    tool_rules: list[dict[str, Any]] = Field(default_factory=list)
+    message_ids: list[str] = Field(default_factory=list)
+    system: str
+    agent_type: str = "memgpt_agent"
+    llm_config: dict[str, Any]
+    embedding_config: dict[str, Any]
+    response_format: dict[str, Any] | None = None
+    description: str | None = None
+    metadata: dict[str, Any] | None = None
+    memory: Memory
+    tools: list[Tool]
+    sources: list[dict[str, Any]] = Field(default_factory=list)
+    tags: list[str] = Field(default_factory=list)
+    tool_exec_environment_variables: list[AgentEnvironmentVariable] = Field(default_factory=list)
+    project_id: str | None = None
+    template_id: str | None = None
+    base_template_id: str | None = None
+    identity_ids: list[str] = Field(default_factory=list)
+    message_buffer_autoclear: bool = False
+    enable_sleeptime: bool | None = None
+    multi_agent_group: dict[str, Any] | None = None
+    last_run_completion: datetime | None = None
+    last_run_duration_ms: int | None = None
+    timezone: str | None = None
+
+
+class ContextWindowOverview(ResponseModel):
+    context_window_size_max: int
+    context_window_size_current: int
+    num_messages: int
+    num_archival_memory: int
+    num_recall_memory: int
+    num_tokens_external_memory_summary: int
+    external_memory_summary: str
+    num_tokens_system: int
+    system_prompt: str
+    num_tokens_core_memory: int
+    core_memory: str
+    num_tokens_summary_memory: int
+    summary_memory: str | None = None
+    num_tokens_functions_definitions: int
+    functions_definitions: list[dict[str, Any]] | None = None
+    num_tokens_messages: int
+    messages: list[dict[str, Any]]

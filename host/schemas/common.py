@@ -1,0 +1,35 @@
+"""Wire models shared by the REST schemas: Letta's field names, unknown request fields rejected."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, field_serializer
+
+from host.ids import DEFAULT_USER_ID
+
+
+class RequestModel(BaseModel):
+    """A request body: unknown fields are rejected with 422 so typos never pass silently."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class ResponseModel(BaseModel):
+    model_config = ConfigDict(populate_by_name=True, from_attributes=True)
+
+
+class Audited(ResponseModel):
+    created_by_id: str | None = DEFAULT_USER_ID
+    last_updated_by_id: str | None = DEFAULT_USER_ID
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+    @field_serializer("created_at", "updated_at", when_used="json-unless-none")
+    def _ts(self, value: datetime) -> str:
+        return value.replace(microsecond=0).isoformat()
+
+
+def dump(model: BaseModel) -> dict[str, Any]:
+    return model.model_dump(mode="json", by_alias=True)

@@ -1,0 +1,130 @@
+"""Assemble ``AgentState`` views for many agents with a fixed number of queries (no lazy loads)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any, Sequence
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from host.persistence.convert import block_out, tool_out
+from host.persistence.models import (
+    AgentBlockRow,
+    AgentRow,
+    AgentSourceRow,
+    AgentTagRow,
+    AgentToolRow,
+    BlockRow,
+    IdentityAgentRow,
+    SourceRow,
+    ToolRow,
+)
+from host.schemas.agents import AgentEnvironmentVariable, AgentState
+from host.schemas.blocks import Memory
+from host.tools.rule_models import parse_tool_rules, with_letta_templates, dump_tool_rules
+
+MEMORY_PROMPT_TEMPLATE = "{% for block in blocks %}<{{ block.label }}>\n{{ block.value }}\n</{{ block.label }}>{% endfor %}"
+
+
+def env_vars_out(agent: AgentRow, *, reveal: bool = True) -> list[AgentEnvironmentVariable]:
+    return [
+        AgentEnvironmentVariable(
+            id=v.get("id") or f"agent-env-{key}",
+            key=key,
+            value=v.get("value") if reveal else None,
+            description=v.get("description"),
+            agent_id=agent.id,
+            created_at=agent.created_at,
+            updated_at=agent.updated_at,
+        )
+        for key, v in (agent.tool_exec_env or {}).items()
+    ]
+
+
+def rules_out(raw: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    try:
+        return dump_tool_rules(with_letta_templates(r) for r in parse_tool_rules(raw))
+    except Exception:  # stored rules were validated on write; show them raw if a later version disagrees
+        return list(raw)
+
+
+async def blocks_of(session: AsyncSession, agent_ids: Sequence[str]) -> dict[str, list[BlockRow]]:
+    out: dict[str, list[BlockRow]] = defaultdict(list)
+    if not agent_ids:
+        return out
+    rows = await session.execute(
+        select(AgentBlockRow.agent_id, BlockRow)
+        .join(BlockRow, BlockRow.id == AgentBlockRow.block_id)
+        .where(AgentBlockRow.agent_id.in_(agent_ids))
+        .order_by(AgentBlockRow.position, BlockRow.created_at)
+    )
+    for agent_id, block in rows.all():
+        out[agent_id].append(block)
+    return out
+
+
+async def hydrate(session: AsyncSession, agents: Sequence[AgentRow]) -> list[AgentState]:
+    ids = [a.id for a in agents]
+    if not ids:
+        return []
+    blocks = await blocks_of(session, ids)
+    tools: dict[str, list[ToolRow]] = defaultdict(list)
+    for agent_id, tool in (await session.execute(
+        select(AgentToolRow.agent_id, ToolRow).join(ToolRow, ToolRow.id == AgentToolRow.tool_id)
+        .where(AgentToolRow.agent_id.in_(ids)).order_by(AgentToolRow.position)
+    )).all():
+        tools[agent_id].append(tool)
+    tags: dict[str, list[str]] = defaultdict(list)
+    for agent_id, tag in (await session.execute(
+        select(AgentTagRow.agent_id, AgentTagRow.tag).where(AgentTagRow.agent_id.in_(ids)).order_by(AgentTagRow.tag)
+    )).all():
+        tags[agent_id].append(tag)
+    identities: dict[str, list[str]] = defaultdict(list)
+    for agent_id, identity_id in (await session.execute(
+        select(IdentityAgentRow.agent_id, IdentityAgentRow.identity_id).where(IdentityAgentRow.agent_id.in_(ids))
+    )).all():
+        identities[agent_id].append(identity_id)
+    sources: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for agent_id, source in (await session.execute(
+        select(AgentSourceRow.agent_id, SourceRow).join(SourceRow, SourceRow.id == AgentSourceRow.source_id)
+        .where(AgentSourceRow.agent_id.in_(ids))
+    )).all():
+        sources[agent_id].append({
+            "id": source.id, "name": source.name, "description": source.description,
+            "instructions": source.instructions, "metadata": source.metadata_,
+            "embedding_config": source.embedding_config,
+            "created_at": source.created_at.isoformat(), "updated_at": source.updated_at.isoformat(),
+        })
+    return [
+        AgentState(
+            id=a.id,
+            name=a.name,
+            tool_rules=rules_out(a.tool_rules or []),
+            message_ids=list(a.message_ids or []),
+            system=a.system,
+            agent_type=a.agent_type,
+            llm_config=a.llm_config,
+            embedding_config=a.embedding_config,
+            response_format=a.response_format,
+            description=a.description,
+            metadata=a.metadata_,
+            memory=Memory(blocks=[block_out(b) for b in blocks[a.id]], prompt_template=MEMORY_PROMPT_TEMPLATE),
+            tools=[tool_out(t) for t in tools[a.id]],
+            sources=sources[a.id],
+            tags=tags[a.id],
+            tool_exec_environment_variables=env_vars_out(a),
+            project_id=a.project_id,
+            template_id=a.template_id,
+            base_template_id=a.base_template_id,
+            identity_ids=identities[a.id],
+            message_buffer_autoclear=a.message_buffer_autoclear,
+            enable_sleeptime=a.enable_sleeptime,
+            last_run_completion=a.last_run_completion,
+            last_run_duration_ms=a.last_run_duration_ms,
+            timezone=a.timezone,
+            created_at=a.created_at,
+            updated_at=a.updated_at,
+        )
+        for a in agents
+    ]

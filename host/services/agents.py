@@ -1,0 +1,450 @@
+"""Agents: create, read, list, modify, delete; their tools, blocks, tags and identities."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import delete, func, select
+
+from host.errors import InvalidRequestError, NotFoundError
+from host.ids import new_id, utcnow
+from host.persistence.db import Database
+from host.persistence.models import (
+    AgentBlockRow,
+    AgentRow,
+    AgentSourceRow,
+    AgentTagRow,
+    AgentToolRow,
+    BlockRow,
+    IdentityAgentRow,
+    IdentityRow,
+    ToolRow,
+)
+from host.persistence.paging import paginate
+from host.providers import ProviderError, ProviderRegistry
+from host.schemas.agents import AgentState, CreateAgentRequest, UpdateAgent
+from host.schemas.blocks import CreateBlock
+from host.services.agent_view import hydrate
+from host.services.blocks import new_block_row
+from host.services.memory import append_messages, initial_messages, recompile_system
+from host.tools.rule_graph import validate_rules
+from host.tools.rule_models import default_rules_for, dump_tool_rules, parse_tool_rules
+
+logger = logging.getLogger(__name__)
+
+BASE_TOOLS = [
+    "send_message",
+    "conversation_search",
+    "archival_memory_insert",
+    "archival_memory_search",
+    "core_memory_append",
+    "core_memory_replace",
+]
+BASE_TOOLS_V2 = [
+    "send_message",
+    "conversation_search",
+    "archival_memory_insert",
+    "archival_memory_search",
+    "memory_replace",
+    "memory_insert",
+    "memory_rethink",
+]
+MULTI_AGENT_TOOLS = [
+    "send_message_to_agent_and_wait_for_reply",
+    "send_message_to_agent_async",
+    "send_message_to_agents_matching_tags",
+    "send_message_to_agents_matching_all_tags",
+]
+
+
+def _rules_or_422(raw: list[dict[str, Any]], tool_names: list[str]) -> tuple[list[dict[str, Any]], list[str]]:
+    try:
+        rules = parse_tool_rules(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        raise InvalidRequestError(f"Invalid tool rule at tool_rules.{where}: {first.get('msg')}") from None
+    report = validate_rules(rules, tool_names)
+    if report.errors:
+        raise InvalidRequestError("Invalid tool rules: " + "; ".join(str(e) for e in report.errors))
+    return dump_tool_rules(rules), [str(w) for w in report.warnings]
+
+
+def _env_dict(values: dict[str, str] | None, previous: dict[str, Any] | None = None) -> dict[str, Any]:
+    previous = previous or {}
+    out: dict[str, Any] = {}
+    for key, value in (values or {}).items():
+        old = previous.get(key) or {}
+        out[key] = {"id": old.get("id") or new_id("agent-env"), "value": value, "description": old.get("description")}
+    return out
+
+
+class AgentService:
+    def __init__(self, db: Database, registry: ProviderRegistry) -> None:
+        self.db = db
+        self.registry = registry
+
+    # ---- configuration resolution -------------------------------------------------------
+    async def _llm_config(self, model: str | None, llm_config: dict[str, Any] | None,
+                          context_window_limit: int | None, max_tokens: int | None = None,
+                          enable_reasoner: bool | None = None, max_reasoning_tokens: int | None = None
+                          ) -> dict[str, Any]:
+        if model:
+            await self.registry.list_llm_models()
+            try:
+                config = self.registry.resolve_llm(model, context_window_limit=context_window_limit)
+            except ProviderError as exc:
+                raise InvalidRequestError(str(exc)) from None
+            out = config.model_dump(mode="json")
+        elif llm_config:
+            out = dict(llm_config)
+            if context_window_limit:
+                out["context_window"] = context_window_limit
+        else:
+            raise InvalidRequestError("model is required: give a model handle such as 'openai/gpt-4o-mini' "
+                                      "(GET /v1/models lists them) or an llm_config")
+        if max_tokens is not None:
+            out["max_tokens"] = max_tokens
+        if enable_reasoner is not None:
+            out["enable_reasoner"] = enable_reasoner
+        if max_reasoning_tokens is not None:
+            out["max_reasoning_tokens"] = max_reasoning_tokens
+        return out
+
+    async def _embedding_config(self, embedding: str | None, embedding_config: dict[str, Any] | None,
+                                chunk_size: int | None) -> dict[str, Any]:
+        if embedding:
+            await self.registry.list_embedding_models()
+            try:
+                out = self.registry.resolve_embedding(embedding).model_dump(mode="json")
+            except ProviderError as exc:
+                raise InvalidRequestError(str(exc)) from None
+        elif embedding_config:
+            out = dict(embedding_config)
+        else:
+            models = await self.registry.list_embedding_models()
+            if models:
+                out = models[0].model_dump(mode="json")
+            else:
+                # No embedding provider: archival memory is searched by full text only.
+                out = {"embedding_endpoint_type": "openai", "embedding_endpoint": None,
+                       "embedding_model": "none", "embedding_dim": 0, "embedding_chunk_size": 300,
+                       "handle": None, "batch_size": 32, "azure_endpoint": None, "azure_version": None,
+                       "azure_deployment": None}
+        if chunk_size:
+            out["embedding_chunk_size"] = chunk_size
+        return out
+
+    # ---- create --------------------------------------------------------------------------
+    async def create(self, req: CreateAgentRequest) -> tuple[AgentState, list[str]]:
+        llm = await self._llm_config(req.model, req.llm_config, req.context_window_limit, req.max_tokens,
+                                     req.enable_reasoner, req.max_reasoning_tokens)
+        emb = await self._embedding_config(req.embedding, req.embedding_config, req.embedding_chunk_size)
+        async with self.db.transaction() as s:
+            agent = AgentRow(
+                id=new_id("agent"),
+                name=req.name or f"agent-{new_id('x')[2:10]}",
+                agent_type=req.agent_type,
+                system=req.system or "",
+                description=req.description,
+                metadata_=req.metadata,
+                llm_config=llm,
+                embedding_config=emb,
+                tool_rules=[],
+                message_ids=[],
+                tool_exec_env=_env_dict(req.tool_exec_environment_variables),
+                message_buffer_autoclear=req.message_buffer_autoclear,
+                enable_sleeptime=req.enable_sleeptime,
+                response_format=req.response_format,
+                timezone=req.timezone,
+                project_id=req.project_id,
+                template_id=req.template_id,
+                base_template_id=req.base_template_id,
+            )
+            s.add(agent)
+            await s.flush()
+
+            tool_rows = await self._resolve_tools(s, req)
+            for pos, tool in enumerate(tool_rows):
+                s.add(AgentToolRow(agent_id=agent.id, tool_id=tool.id, position=pos))
+            names = [t.name for t in tool_rows]
+            raw_rules = list(req.tool_rules or [])
+            if req.include_base_tool_rules:
+                given = {(r.get("type"), r.get("tool_name")) for r in raw_rules}
+                ruled = {r.get("tool_name") for r in raw_rules if r.get("type") in ("exit_loop", "continue_loop")}
+                for rule in dump_tool_rules(default_rules_for(names)):
+                    if (rule["type"], rule["tool_name"]) not in given and rule["tool_name"] not in ruled:
+                        raw_rules.append(rule)
+            agent.tool_rules, warnings = _rules_or_422(raw_rules, names)
+
+            pos = 0
+            for spec in req.memory_blocks or []:
+                block = new_block_row(spec)
+                s.add(block)
+                await s.flush()
+                s.add(AgentBlockRow(agent_id=agent.id, block_id=block.id, position=pos))
+                pos += 1
+            for block_id in req.block_ids or []:
+                if await s.get(BlockRow, block_id) is None:
+                    raise NotFoundError.for_id("Block", block_id)
+                s.add(AgentBlockRow(agent_id=agent.id, block_id=block_id, position=pos))
+                pos += 1
+            for tag in dict.fromkeys(req.tags or []):
+                s.add(AgentTagRow(agent_id=agent.id, tag=tag))
+            for identity_id in dict.fromkeys(req.identity_ids or []):
+                if await s.get(IdentityRow, identity_id) is None:
+                    raise NotFoundError.for_id("Identity", identity_id)
+                s.add(IdentityAgentRow(identity_id=identity_id, agent_id=agent.id))
+            for source_id in dict.fromkeys(req.source_ids or []):
+                from host.persistence.models import SourceRow
+
+                if await s.get(SourceRow, source_id) is None:
+                    raise NotFoundError.for_id("Source", source_id)
+                s.add(AgentSourceRow(agent_id=agent.id, source_id=source_id))
+            await s.flush()
+            seq = [m.model_dump() for m in req.initial_message_sequence] if req.initial_message_sequence else None
+            await append_messages(s, agent, await initial_messages(s, agent, seq))
+            state = (await hydrate(s, [agent]))[0]
+        return state, warnings
+
+    async def _resolve_tools(self, s: Any, req: CreateAgentRequest) -> list[ToolRow]:
+        wanted: list[str] = []
+        if req.include_base_tools:
+            wanted += BASE_TOOLS_V2 if req.agent_type == "memgpt_v2_agent" else BASE_TOOLS
+        if req.include_multi_agent_tools:
+            wanted += MULTI_AGENT_TOOLS
+        wanted += list(req.tools or [])
+        by_name: dict[str, ToolRow] = {}
+        if wanted:
+            rows = (await s.execute(select(ToolRow).where(ToolRow.name.in_(set(wanted))))).scalars().all()
+            by_name = {r.name: r for r in rows}
+        missing = [n for n in dict.fromkeys(wanted) if n not in by_name]
+        if missing:
+            raise NotFoundError(f"Tool(s) not found by name: {', '.join(missing)}; create them first or check "
+                                "GET /v1/tools")
+        out = [by_name[n] for n in dict.fromkeys(wanted)]
+        seen = {t.id for t in out}
+        for tool_id in req.tool_ids or []:
+            row = await s.get(ToolRow, tool_id)
+            if row is None:
+                raise NotFoundError.for_id("Tool", tool_id)
+            if row.id not in seen:
+                out.append(row)
+                seen.add(row.id)
+        return out
+
+    # ---- read ------------------------------------------------------------------------------
+    async def _row(self, s: Any, agent_id: str) -> AgentRow:
+        row = await s.get(AgentRow, agent_id)
+        if row is None:
+            raise NotFoundError.for_id("Agent", agent_id)
+        return row
+
+    async def get(self, agent_id: str) -> AgentState:
+        async with self.db.session() as s:
+            return (await hydrate(s, [await self._row(s, agent_id)]))[0]
+
+    async def exists(self, agent_id: str) -> None:
+        async with self.db.session() as s:
+            await self._row(s, agent_id)
+
+    def _filtered(self, *, name: str | None, tags: list[str] | None, match_all_tags: bool,
+                  identity_id: str | None, identifier_keys: list[str] | None, query_text: str | None,
+                  project_id: str | None = None, template_id: str | None = None,
+                  base_template_id: str | None = None) -> Any:
+        stmt = select(AgentRow)
+        if name:
+            stmt = stmt.where(AgentRow.name == name)
+        if query_text:
+            stmt = stmt.where(AgentRow.name.ilike(f"%{query_text}%"))
+        if project_id:
+            stmt = stmt.where(AgentRow.project_id == project_id)
+        if template_id:
+            stmt = stmt.where(AgentRow.template_id == template_id)
+        if base_template_id:
+            stmt = stmt.where(AgentRow.base_template_id == base_template_id)
+        if tags:
+            tagged = select(AgentTagRow.agent_id).where(AgentTagRow.tag.in_(tags))
+            if match_all_tags:
+                tagged = tagged.group_by(AgentTagRow.agent_id).having(
+                    func.count(func.distinct(AgentTagRow.tag)) == len(set(tags)))
+            stmt = stmt.where(AgentRow.id.in_(tagged))
+        if identity_id:
+            stmt = stmt.where(AgentRow.id.in_(
+                select(IdentityAgentRow.agent_id).where(IdentityAgentRow.identity_id == identity_id)))
+        if identifier_keys:
+            stmt = stmt.where(AgentRow.id.in_(
+                select(IdentityAgentRow.agent_id).join(IdentityRow, IdentityRow.id == IdentityAgentRow.identity_id)
+                .where(IdentityRow.identifier_key.in_(identifier_keys))))
+        return stmt
+
+    async def list(self, *, name: str | None = None, tags: list[str] | None = None, match_all_tags: bool = False,
+                   before: str | None = None, after: str | None = None, limit: int | None = 50,
+                   query_text: str | None = None, identity_id: str | None = None,
+                   identifier_keys: list[str] | None = None, ascending: bool = False,
+                   project_id: str | None = None, template_id: str | None = None,
+                   base_template_id: str | None = None) -> list[AgentState]:
+        async with self.db.session() as s:
+            stmt = self._filtered(name=name, tags=tags, match_all_tags=match_all_tags, identity_id=identity_id,
+                                  identifier_keys=identifier_keys, query_text=query_text, project_id=project_id,
+                                  template_id=template_id, base_template_id=base_template_id)
+            rows = await paginate(s, stmt, AgentRow, before=before, after=after, limit=limit, ascending=ascending)
+            return await hydrate(s, rows)
+
+    async def count(self) -> int:
+        async with self.db.session() as s:
+            return int((await s.execute(select(func.count()).select_from(AgentRow))).scalar_one())
+
+    # ---- modify / delete -------------------------------------------------------------------
+    async def modify(self, agent_id: str, update: UpdateAgent) -> tuple[AgentState, list[str]]:
+        data = update.model_dump(exclude_unset=True)
+        warnings: list[str] = []
+        llm = None
+        if data.get("model") or data.get("llm_config"):
+            llm = await self._llm_config(data.get("model"), data.get("llm_config"), None)
+        emb = None
+        if data.get("embedding") or data.get("embedding_config"):
+            emb = await self._embedding_config(data.get("embedding"), data.get("embedding_config"), None)
+        async with self.db.transaction() as s:
+            agent = await self._row(s, agent_id)
+            for key in ("name", "description", "agent_type", "response_format", "timezone", "project_id",
+                        "template_id", "base_template_id", "enable_sleeptime", "last_run_completion",
+                        "last_run_duration_ms"):
+                if key in data and (data[key] is not None or key in ("description",)):
+                    setattr(agent, key, data[key])
+            if data.get("message_buffer_autoclear") is not None:
+                agent.message_buffer_autoclear = data["message_buffer_autoclear"]
+            if "metadata" in data:
+                agent.metadata_ = data["metadata"]
+            if llm is not None:
+                agent.llm_config = llm
+            if emb is not None:
+                agent.embedding_config = emb
+            if data.get("tool_exec_environment_variables") is not None:
+                agent.tool_exec_env = _env_dict(data["tool_exec_environment_variables"], agent.tool_exec_env)
+            if data.get("tool_ids") is not None:
+                await s.execute(delete(AgentToolRow).where(AgentToolRow.agent_id == agent_id))
+                for pos, tool_id in enumerate(dict.fromkeys(data["tool_ids"])):
+                    if await s.get(ToolRow, tool_id) is None:
+                        raise NotFoundError.for_id("Tool", tool_id)
+                    s.add(AgentToolRow(agent_id=agent_id, tool_id=tool_id, position=pos))
+            if data.get("block_ids") is not None:
+                await s.execute(delete(AgentBlockRow).where(AgentBlockRow.agent_id == agent_id))
+                for pos, block_id in enumerate(dict.fromkeys(data["block_ids"])):
+                    if await s.get(BlockRow, block_id) is None:
+                        raise NotFoundError.for_id("Block", block_id)
+                    s.add(AgentBlockRow(agent_id=agent_id, block_id=block_id, position=pos))
+            if data.get("tags") is not None:
+                await s.execute(delete(AgentTagRow).where(AgentTagRow.agent_id == agent_id))
+                for tag in dict.fromkeys(data["tags"]):
+                    s.add(AgentTagRow(agent_id=agent_id, tag=tag))
+            if data.get("identity_ids") is not None:
+                await s.execute(delete(IdentityAgentRow).where(IdentityAgentRow.agent_id == agent_id))
+                for identity_id in dict.fromkeys(data["identity_ids"]):
+                    if await s.get(IdentityRow, identity_id) is None:
+                        raise NotFoundError.for_id("Identity", identity_id)
+                    s.add(IdentityAgentRow(identity_id=identity_id, agent_id=agent_id))
+            if data.get("source_ids") is not None:
+                await s.execute(delete(AgentSourceRow).where(AgentSourceRow.agent_id == agent_id))
+                for source_id in dict.fromkeys(data["source_ids"]):
+                    s.add(AgentSourceRow(agent_id=agent_id, source_id=source_id))
+            if data.get("message_ids") is not None:
+                agent.message_ids = list(data["message_ids"])
+            await s.flush()
+            if data.get("tool_rules") is not None or data.get("tool_ids") is not None:
+                names = await self._tool_names(s, agent_id)
+                raw = data["tool_rules"] if data.get("tool_rules") is not None else agent.tool_rules
+                agent.tool_rules, warnings = _rules_or_422(raw, names)
+            if "system" in data and data["system"] is not None:
+                agent.system = data["system"]
+            agent.updated_at = utcnow()
+            await recompile_system(s, agent)
+            state = (await hydrate(s, [agent]))[0]
+        return state, warnings
+
+    async def _tool_names(self, s: Any, agent_id: str) -> list[str]:
+        rows = await s.execute(select(ToolRow.name).join(AgentToolRow, AgentToolRow.tool_id == ToolRow.id)
+                               .where(AgentToolRow.agent_id == agent_id))
+        return [n for (n,) in rows.all()]
+
+    async def delete(self, agent_id: str) -> None:
+        async with self.db.transaction() as s:
+            agent = await self._row(s, agent_id)
+            await s.delete(agent)
+
+    # ---- tools --------------------------------------------------------------------------------
+    async def list_tools(self, agent_id: str) -> list[Any]:
+        return (await self.get(agent_id)).tools
+
+    async def attach_tool(self, agent_id: str, tool_id: str) -> AgentState:
+        async with self.db.transaction() as s:
+            agent = await self._row(s, agent_id)
+            if await s.get(ToolRow, tool_id) is None:
+                raise NotFoundError.for_id("Tool", tool_id)
+            if await s.get(AgentToolRow, (agent_id, tool_id)) is None:
+                count = (await s.execute(select(func.count()).select_from(AgentToolRow)
+                                         .where(AgentToolRow.agent_id == agent_id))).scalar_one()
+                s.add(AgentToolRow(agent_id=agent_id, tool_id=tool_id, position=int(count)))
+            agent.updated_at = utcnow()
+            await s.flush()
+            return (await hydrate(s, [agent]))[0]
+
+    async def detach_tool(self, agent_id: str, tool_id: str) -> AgentState:
+        async with self.db.transaction() as s:
+            agent = await self._row(s, agent_id)
+            tool = await s.get(ToolRow, tool_id)
+            if tool is None:
+                raise NotFoundError.for_id("Tool", tool_id)
+            link = await s.get(AgentToolRow, (agent_id, tool_id))
+            if link is not None:
+                await s.delete(link)
+            # Rules that name a detached tool would no longer validate: drop them with the tool.
+            agent.tool_rules = [r for r in agent.tool_rules if r.get("tool_name") != tool.name]
+            agent.updated_at = utcnow()
+            await s.flush()
+            return (await hydrate(s, [agent]))[0]
+
+    # ---- blocks ---------------------------------------------------------------------------------
+    async def attach_block(self, agent_id: str, block_id: str) -> AgentState:
+        async with self.db.transaction() as s:
+            agent = await self._row(s, agent_id)
+            block = await s.get(BlockRow, block_id)
+            if block is None:
+                raise NotFoundError.for_id("Block", block_id)
+            if await s.get(AgentBlockRow, (agent_id, block_id)) is None:
+                labels = await s.execute(select(BlockRow.label).join(AgentBlockRow, AgentBlockRow.block_id == BlockRow.id)
+                                         .where(AgentBlockRow.agent_id == agent_id))
+                if block.label in {lab for (lab,) in labels.all()}:
+                    raise InvalidRequestError(f"Agent {agent_id} already has a block labelled {block.label!r}; "
+                                              "detach it first")
+                count = (await s.execute(select(func.count()).select_from(AgentBlockRow)
+                                         .where(AgentBlockRow.agent_id == agent_id))).scalar_one()
+                s.add(AgentBlockRow(agent_id=agent_id, block_id=block_id, position=int(count)))
+            await s.flush()
+            await recompile_system(s, agent)
+            return (await hydrate(s, [agent]))[0]
+
+    async def detach_block(self, agent_id: str, block_id: str) -> AgentState:
+        async with self.db.transaction() as s:
+            agent = await self._row(s, agent_id)
+            if await s.get(BlockRow, block_id) is None:
+                raise NotFoundError.for_id("Block", block_id)
+            link = await s.get(AgentBlockRow, (agent_id, block_id))
+            if link is not None:
+                await s.delete(link)
+            await s.flush()
+            await recompile_system(s, agent)
+            return (await hydrate(s, [agent]))[0]
+
+    async def create_block_for(self, agent_id: str, spec: CreateBlock) -> AgentState:
+        async with self.db.transaction() as s:
+            agent = await self._row(s, agent_id)
+            block = new_block_row(spec)
+            s.add(block)
+            await s.flush()
+            s.add(AgentBlockRow(agent_id=agent_id, block_id=block.id, position=99))
+            await s.flush()
+            await recompile_system(s, agent)
+            return (await hydrate(s, [agent]))[0]

@@ -1,0 +1,119 @@
+"""Settings: read once, at the entrypoint, from Letta's documented environment variables.
+
+Nothing below the entrypoint reads ``os.environ``; the ``Settings`` object is passed down.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+
+from host.providers import ProviderSettings  # noqa: E402
+
+_TRUE = {"1", "true", "yes", "on"}
+
+
+def _flag(env: Mapping[str, str], name: str, default: bool = False) -> bool:
+    raw = env.get(name)
+    return default if raw is None or raw == "" else raw.strip().lower() in _TRUE
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path
+    pg_uri: str | None = None
+    pg_pool_size: int = 20
+    pg_max_overflow: int = 30
+    pg_pool_timeout: int = 30
+    pg_pool_recycle: int = 1800
+    secure: bool = False
+    server_password: str | None = None
+    workers: int = 1
+    tool_exec_dir: Path | None = None
+    tool_exec_venv_name: str | None = None
+    e2b_api_key: str | None = None
+    e2b_sandbox_template_id: str | None = None
+    e2b_api_url: str | None = None
+    e2b_sandbox_url: str | None = None
+    tavily_api_key: str | None = None
+    tavily_api_base: str | None = None
+    composio_api_key: str | None = None
+    composio_base_url: str | None = None
+    mcp_config_path: Path | None = None
+    providers: ProviderSettings = field(default_factory=ProviderSettings)
+    debug: bool = False
+
+    @property
+    def sqlite_path(self) -> Path:
+        return self.home / "agenthost.db"
+
+    @property
+    def database_url(self) -> str:
+        if self.pg_uri:
+            uri = self.pg_uri
+            for prefix in ("postgresql://", "postgres://", "postgresql+psycopg2://", "postgresql+pg8000://"):
+                if uri.startswith(prefix):
+                    return "postgresql+asyncpg://" + uri[len(prefix):]
+            return uri
+        return f"sqlite+aiosqlite:///{self.sqlite_path}"
+
+    @property
+    def is_postgres(self) -> bool:
+        return bool(self.pg_uri)
+
+    @property
+    def resolved_mcp_config_path(self) -> Path:
+        return self.mcp_config_path or (self.home / "mcp_config.json")
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> "Settings":
+        home = Path(env.get("LETTA_DIR") or env.get("AGENTHOST_HOME") or Path(env.get("HOME", "~")) / ".letta")
+        home = home.expanduser()
+        secure = _flag(env, "SECURE")
+        password = env.get("LETTA_SERVER_PASSWORD") or None
+        exec_dir = env.get("TOOL_EXEC_DIR")
+        mcp_path = env.get("AGENTHOST_MCP_CONFIG") or env.get("LETTA_MCP_CONFIG_PATH")
+        return cls(
+            home=home,
+            pg_uri=env.get("LETTA_PG_URI") or None,
+            pg_pool_size=_int(env, "LETTA_PG_POOL_SIZE", 20),
+            pg_max_overflow=_int(env, "LETTA_PG_MAX_OVERFLOW", 30),
+            pg_pool_timeout=_int(env, "LETTA_PG_POOL_TIMEOUT", 30),
+            pg_pool_recycle=_int(env, "LETTA_PG_POOL_RECYCLE", 1800),
+            secure=secure,
+            server_password=password,
+            workers=max(1, _int(env, "LETTA_UVICORN_WORKERS", 1)),
+            tool_exec_dir=Path(exec_dir).expanduser() if exec_dir else None,
+            tool_exec_venv_name=env.get("TOOL_EXEC_VENV_NAME") or None,
+            e2b_api_key=env.get("E2B_API_KEY") or None,
+            e2b_sandbox_template_id=env.get("E2B_SANDBOX_TEMPLATE_ID") or None,
+            e2b_api_url=env.get("E2B_API_URL") or None,
+            e2b_sandbox_url=env.get("E2B_SANDBOX_URL") or None,
+            tavily_api_key=env.get("TAVILY_API_KEY") or None,
+            tavily_api_base=env.get("TAVILY_API_BASE") or None,
+            composio_api_key=env.get("COMPOSIO_API_KEY") or None,
+            composio_base_url=env.get("COMPOSIO_BASE_URL") or None,
+            mcp_config_path=Path(mcp_path).expanduser() if mcp_path else None,
+            providers=ProviderSettings.from_env(env),
+            debug=_flag(env, "LETTA_DEBUG"),
+        )
+
+    def with_generated_password(self) -> tuple["Settings", bool]:
+        """Return settings with a password when SECURE is on and none was given."""
+        if not self.secure or self.server_password:
+            return self, False
+        from dataclasses import replace
+
+        return replace(self, server_password=secrets.token_urlsafe(24)), True

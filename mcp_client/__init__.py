@@ -1,0 +1,46 @@
+"""MCP client for agenthost: Claude-Desktop-format config, a supervised session pool, tool results.
+
+Public surface (import only these names):
+
+    load_config(path, environ) -> McpConfig          parse mcp_config.json; never raises
+    parse_config(document, environ) -> McpConfig
+    write_config(path, entries, environ=None)         atomic write-back
+    ConfigWatcher(path, on_change, environ, interval_s)
+    redacted(config) -> dict                          secrets shown as "****"
+    McpPool(servers, settings=, on_status=)           async context manager
+    PoolSettings                                      timeouts, ping interval, backoff
+    test_server(config, timeout_s) -> (ok, tools | error)
+    assign_agent_names(pairs) -> {(server, tool): agent_name}
+"""
+
+from mcp_client.carriers import McpTool, McpToolResult, ServerState, ServerStatus
+from mcp_client.config import McpConfig, McpConfigEntry, McpServerConfig, load_config, parse_config, redacted
+from mcp_client.config_file import ConfigWatcher, write_config
+from mcp_client.errors import McpClientError, McpConfigError, PoolNotRunningError, UnknownServerError
+from mcp_client.naming import assign_agent_names
+from mcp_client.pool import McpPool
+from mcp_client.probe import test_server
+from mcp_client.server import PoolSettings
+
+__all__ = [
+    "ConfigWatcher",
+    "McpClientError",
+    "McpConfig",
+    "McpConfigEntry",
+    "McpConfigError",
+    "McpPool",
+    "McpServerConfig",
+    "McpTool",
+    "McpToolResult",
+    "PoolNotRunningError",
+    "PoolSettings",
+    "ServerState",
+    "ServerStatus",
+    "UnknownServerError",
+    "assign_agent_names",
+    "load_config",
+    "parse_config",
+    "redacted",
+    "test_server",
+    "write_config",
+]

@@ -1,0 +1,306 @@
+"""One supervised server: a long-lived `ClientSession`, reconnected with exponential backoff.
+
+Life of a `ManagedServer.run()` task (one per configured server, in the pool's task group):
+
+    connecting -> open transport, negotiate (server/discover, falling back to initialize),
+                  list tools (following cursors) -> ready
+    ready      -> serve calls; ping every `ping_interval_s`; refresh the catalogue on
+                  notifications/tools/list_changed (handshake era) or a subscriptions/listen
+                  event (2026-07-28); leave on child exit, failed ping or transport failure
+    error      -> wait `backoff` (doubling up to `backoff_max_s`, reset after a ready spell;
+                  `resync()` skips the wait), then connecting again
+    disabled   -> `disabled: true` in the config: never connects
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import anyio
+from anyio.abc import TaskStatus
+import mcp_types as types
+from mcp import ClientSession
+from mcp.client._probe import negotiate_auto  # the SDK's mode="auto" policy (discover, else initialize)
+from mcp.client.subscriptions import ListenNotSupportedError, SubscriptionLost, listen
+from mcp.shared.exceptions import MCPError
+from mcp_types import CONNECTION_CLOSED, REQUEST_TIMEOUT
+from mcp_types.version import MODERN_PROTOCOL_VERSIONS
+
+from mcp_client.carriers import ServerState, ServerStatus
+from mcp_client.config import McpServerConfig
+from mcp_client.transports import Connection, open_transport
+
+logger = logging.getLogger(__name__)
+
+CLIENT_INFO = types.Implementation(name="agenthost", version="0.1.0")
+MAX_TOOL_PAGES = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class PoolSettings:
+    """Supervision knobs shared by every server of a pool."""
+
+    connect_timeout_s: float = 30.0
+    ping_interval_s: float = 30.0
+    ping_timeout_s: float = 10.0
+    backoff_initial_s: float = 0.5
+    backoff_max_s: float = 60.0
+    shutdown_grace_s: float = 2.0
+
+
+class _Fault(Exception):
+    """The live connection is unusable; `run()` reconnects."""
+
+
+def describe_exception(error: BaseException) -> str:
+    if isinstance(error, BaseExceptionGroup):
+        inner = [describe_exception(e) for e in error.exceptions]
+        return "; ".join(inner)
+    if isinstance(error, FileNotFoundError):
+        return f"command not found: {error.filename or error}"
+    if isinstance(error, TimeoutError):
+        return "timed out"
+    text = str(error) or type(error).__name__
+    return text if isinstance(error, _Fault | MCPError) else f"{type(error).__name__}: {text}"
+
+
+class ManagedServer:
+    def __init__(
+        self,
+        name: str,
+        config: McpServerConfig | None,
+        settings: PoolSettings,
+        on_change: Callable[[ManagedServer], None],
+        config_error: str | None = None,
+    ) -> None:
+        self.name = name
+        self.config = config
+        self.settings = settings
+        self._on_change = on_change
+        self.state: ServerState = "error" if config is None else ("disabled" if config.disabled else "connecting")
+        self.last_error = config_error
+        self.tools: list[types.Tool] | None = None
+        self.session: ClientSession | None = None
+        self.pid: int | None = None
+        self.protocol_version: str | None = None
+        self.attempts = 0
+        self.retry_in_s: float | None = None
+        self.restarting = False  # failed after a ready spell; the first retry is underway
+        self.scope = anyio.CancelScope()
+        self.done = anyio.Event()
+        self._changed = anyio.Event()
+        self._wake = anyio.Event()
+        self._fault = anyio.Event()
+        self._fault_reason = ""
+        self._refresh = anyio.Event()
+        self._ping_now = anyio.Event()
+
+    # ---- status -------------------------------------------------------------------------
+    @property
+    def transport(self) -> str:
+        return self.config.transport if self.config is not None else "unknown"
+
+    @property
+    def runs(self) -> bool:
+        return self.config is not None and not self.config.disabled
+
+    def status(self) -> ServerStatus:
+        return ServerStatus(
+            name=self.name,
+            transport=self.transport,
+            state=self.state,
+            last_error=self.last_error,
+            tool_count=len(self.tools or ()),
+            pid=self.pid if self.state in ("connecting", "ready") else None,
+            attempts=self.attempts,
+            retry_in_s=self.retry_in_s,
+            protocol_version=self.protocol_version,
+        )
+
+    def _set(self, state: ServerState, error: str | None = None) -> None:
+        self.state = state
+        if error is not None:
+            self.last_error = error
+        changed, self._changed = self._changed, anyio.Event()
+        changed.set()
+        self._on_change(self)
+
+    async def changed(self) -> None:
+        """Wait for the next state or catalogue change."""
+        await self._changed.wait()
+
+    def wake(self) -> None:
+        """Skip the current backoff wait (`resync`)."""
+        self._wake.set()
+
+    def request_refresh(self) -> None:
+        self._refresh.set()
+
+    def report_fault(self, reason: str) -> None:
+        """Mark the live connection broken (called by the call path on a transport failure)."""
+        if not self._fault.is_set():
+            self._fault_reason = reason
+            self._fault.set()
+
+    def suspect(self) -> None:
+        """Something looked wrong: ping now instead of at the next interval."""
+        self._ping_now.set()
+
+    # ---- supervision --------------------------------------------------------------------
+    async def run(self) -> None:
+        try:
+            with self.scope:
+                if not self.runs:
+                    return
+                failures = 0
+                while True:
+                    self.retry_in_s = None
+                    self._set("connecting")
+                    self.attempts += 1
+                    was_ready = False
+                    try:
+                        was_ready = await self._connect_once()
+                    except Exception as error:  # noqa: BLE001 - every failure is reported as state
+                        reason = describe_exception(error)
+                    else:
+                        reason = self._fault_reason or "connection closed"
+                    self.session, self.pid, self.protocol_version = None, None, None
+                    failures = 1 if was_ready else failures + 1
+                    self.restarting = was_ready
+                    delay = min(self.settings.backoff_max_s, self.settings.backoff_initial_s * 2 ** (failures - 1))
+                    self.retry_in_s = delay
+                    logger.warning("MCP server %r: %s; retrying in %.2fs", self.name, reason, delay)
+                    self._set("error", reason)
+                    self._wake = anyio.Event()
+                    with anyio.move_on_after(delay):
+                        await self._wake.wait()
+        finally:
+            self.session = None
+            self.done.set()
+
+    async def _connect_once(self) -> bool:
+        """Connect, serve until the connection breaks; return whether it ever became ready."""
+        assert self.config is not None
+        self._fault, self._fault_reason = anyio.Event(), ""
+        self._refresh, self._ping_now = anyio.Event(), anyio.Event()
+        ready = False
+        conn: Connection | None = None
+        try:
+            async with open_transport(self.config, self.settings.connect_timeout_s, self.settings.shutdown_grace_s) as conn:
+                self.pid = conn.pid
+                session = ClientSession(conn.read, conn.write, message_handler=self._on_message, client_info=CLIENT_INFO)
+                async with session:
+                    with anyio.fail_after(self.settings.connect_timeout_s):
+                        await negotiate_auto(session)
+                        self.tools = await self._list_all(session)
+                    self.protocol_version = session.protocol_version
+                    async with anyio.create_task_group() as tg:
+                        caps = session.server_capabilities
+                        if session.protocol_version in MODERN_PROTOCOL_VERSIONS and caps and caps.tools:
+                            with anyio.fail_after(self.settings.connect_timeout_s):
+                                await tg.start(self._listen_loop, session)
+                        self.session = session
+                        ready = True
+                        self.restarting = False
+                        self.retry_in_s = None
+                        self._set("ready", None)
+                        logger.info(
+                            "MCP server %r ready (%s, protocol %s, %d tools)",
+                            self.name, self.transport, session.protocol_version, len(self.tools),
+                        )  # fmt: skip
+                        tg.start_soon(self._watch_closed, conn)
+                        tg.start_soon(self._ping_loop, session)
+                        tg.start_soon(self._refresh_loop, session)
+                        await self._fault.wait()
+                        self.session = None
+                        tg.cancel_scope.cancel()
+        except Exception as error:
+            if conn is not None and conn.pid is not None:
+                with anyio.move_on_after(0.5):
+                    await conn.closed.wait()
+                raise _Fault(f"{describe_exception(error)} ({conn.describe_exit()})") from error
+            raise
+        return ready
+
+    async def _list_all(self, session: ClientSession) -> list[types.Tool]:
+        tools: list[types.Tool] = []
+        cursor: str | None = None
+        for _ in range(MAX_TOOL_PAGES):
+            params = types.PaginatedRequestParams(cursor=cursor) if cursor else None
+            page = await session.list_tools(params=params)
+            tools.extend(page.tools)
+            cursor = page.next_cursor
+            if not cursor:
+                return tools
+        raise _Fault(f"tools/list did not finish after {MAX_TOOL_PAGES} pages")
+
+    async def _watch_closed(self, conn: Connection) -> None:
+        await conn.closed.wait()
+        with anyio.move_on_after(0.5):  # let the exit code and last stderr lines arrive
+            while conn.returncode() is None:
+                await anyio.sleep(0.01)
+        self.report_fault(f"the server process went away ({conn.describe_exit()})")
+
+    async def _ping_loop(self, session: ClientSession) -> None:
+        while True:
+            with anyio.move_on_after(self.settings.ping_interval_s):
+                await self._ping_now.wait()
+            self._ping_now = anyio.Event()
+            try:
+                with anyio.fail_after(self.settings.ping_timeout_s):
+                    await session.send_ping()
+            except MCPError as error:
+                if error.code not in (CONNECTION_CLOSED, REQUEST_TIMEOUT):
+                    continue  # any JSON-RPC answer proves the server is alive (2026-07-28 has no ping)
+                self.report_fault(f"health check (ping) failed: {describe_exception(error)}")
+                return
+            except Exception as error:  # noqa: BLE001 - any failure means the session is unusable
+                self.report_fault(f"health check (ping) failed: {describe_exception(error)}")
+                return
+
+    async def _refresh_loop(self, session: ClientSession) -> None:
+        while True:
+            await self._refresh.wait()
+            self._refresh = anyio.Event()
+            try:
+                with anyio.fail_after(self.settings.connect_timeout_s):
+                    self.tools = await self._list_all(session)
+            except Exception as error:  # noqa: BLE001
+                self.report_fault(f"tools/list refresh failed: {describe_exception(error)}")
+                return
+            logger.info("MCP server %r tool list changed (%d tools)", self.name, len(self.tools))
+            self._set(self.state)
+
+    async def _listen_loop(self, session: ClientSession, *, task_status: TaskStatus[None]) -> None:
+        """2026-07-28: keep a subscriptions/listen stream open for tools/list_changed."""
+        started = False
+        while True:
+            try:
+                async with listen(session, tools_list_changed=True) as subscription:
+                    if not started:
+                        started = True
+                        task_status.started()
+                    async for _event in subscription:
+                        self.request_refresh()
+                return
+            except (ListenNotSupportedError, MCPError) as error:
+                logger.info("MCP server %r: no tools/list_changed subscription (%s)", self.name, error)
+                if not started:
+                    task_status.started()
+                return
+            except SubscriptionLost:
+                if not started:
+                    started = True
+                    task_status.started()
+                self.suspect()
+                await anyio.sleep(1.0)
+                self.request_refresh()
+
+    async def _on_message(self, message: object) -> None:
+        if isinstance(message, types.ToolListChangedNotification):
+            self.request_refresh()
+        elif isinstance(message, Exception):
+            logger.debug("MCP server %r transport reported %r", self.name, message)
+            self.suspect()

@@ -1,0 +1,234 @@
+"""One runner process: spawn it (limits, own session, cgroup), hand it one job, collect, kill the tree.
+
+Each process serves exactly one call, so no state leaks between calls.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import anyio
+from anyio.abc import ByteReceiveStream, Process, SocketStream
+from anyio.abc import UNIXSocketStream
+
+from ._cgroup import PidsCgroups
+
+logger = logging.getLogger(__name__)
+
+RUNNER_PATH = Path(__file__).with_name("_runner.py")
+_MAX_RESULT_BYTES = 16 * 1024 * 1024
+_DRAIN_GRACE_S = 1.0
+_WARM_BOOT_TIMEOUT_S = 30.0
+READY_BYTE = b"\x06"  # same value as _runner.READY_BYTE
+
+
+@dataclass
+class RunnerProcess:
+    process: Process
+    result: SocketStream
+    home: Path
+    cgroup: Path | None
+    python: Path
+    spawned_at: float = field(default_factory=time.monotonic)
+
+    @property
+    def alive(self) -> bool:
+        return self.process.returncode is None
+
+
+@dataclass(frozen=True)
+class SpawnSpec:
+    python: Path
+    env: dict[str, str]
+    cwd: Path | None
+    limits: dict[str, int]
+    max_pids: int
+
+
+@dataclass
+class Outcome:
+    result: dict[str, Any] | None
+    stdout: str
+    stderr: str
+    timed_out: bool
+    returncode: int | None
+
+
+async def spawn_runner(spec: SpawnSpec, cgroups: PidsCgroups | None, *, warm: bool = False) -> RunnerProcess:
+    """Start ``python -I _runner.py``: it applies its limits and waits on stdin for one job.
+
+    ``-I`` (isolated) ignores PYTHON* variables, the user site and the script's
+    directory, but keeps ``site`` so a venv's site-packages work (``-S`` would not).
+    """
+    home = Path(tempfile.mkdtemp(prefix="agenthost-tool-"))
+    parent_sock, child_sock = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    env = dict(spec.env)
+    env["HOME"] = env["TMPDIR"] = str(home)
+    cmd = [
+        str(spec.python), "-I", str(RUNNER_PATH),
+        "--result-fd", str(child_sock.fileno()),
+        "--limits", json.dumps(spec.limits),
+    ]
+    if warm:
+        cmd.append("--warm")
+    try:
+        process = await anyio.open_process(
+            cmd,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            cwd=str(spec.cwd or home),
+            env=env,
+            start_new_session=True,
+            pass_fds=(child_sock.fileno(),),
+        )
+    except BaseException:
+        parent_sock.close()
+        shutil.rmtree(home, ignore_errors=True)
+        raise
+    finally:
+        child_sock.close()
+    with anyio.CancelScope(shield=True):  # the process exists now: never lose track of it
+        # the first cgroup v1 migration can take ~15 ms in the kernel: keep it off the event loop
+        group = await anyio.to_thread.run_sync(cgroups.enter, process.pid, spec.max_pids) if cgroups else None
+        stream = await UNIXSocketStream.from_socket(parent_sock)
+    runner = RunnerProcess(process=process, result=stream, home=home, cgroup=group, python=spec.python)
+    if warm:  # wait until it has booted and preloaded, so "ready" means ready
+        try:
+            with anyio.fail_after(_WARM_BOOT_TIMEOUT_S):
+                ready = await stream.receive(1)
+        except BaseException:
+            await dispose(runner, cgroups)
+            raise
+        if ready != READY_BYTE:
+            await dispose(runner, cgroups)
+            raise OSError(f"warm runner {process.pid} sent {ready!r} instead of its ready byte")
+    return runner
+
+
+class _Capture:
+    """Keep the first ``limit`` bytes of a stream and count the rest; ``done`` is set at EOF."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.data = bytearray()
+        self.dropped = 0
+        self.done = anyio.Event()
+
+    async def drain(self, stream: ByteReceiveStream) -> None:
+        try:
+            async for chunk in stream:
+                room = max(self.limit - len(self.data), 0)
+                self.data += chunk[:room]
+                self.dropped += len(chunk) - min(room, len(chunk))
+        except (anyio.ClosedResourceError, anyio.BrokenResourceError):
+            pass
+        finally:
+            self.done.set()
+
+    def text(self) -> str:
+        out = self.data.decode("utf-8", errors="replace")
+        if self.dropped:
+            out += f"\n[truncated {self.dropped} bytes]"
+        return out
+
+
+async def _set_after(waitable: Any, event: anyio.Event) -> None:
+    await waitable()
+    event.set()
+
+
+async def _first_of(*events: anyio.Event) -> None:
+    async with anyio.create_task_group() as tg:
+
+        async def wait(event: anyio.Event) -> None:
+            await event.wait()
+            tg.cancel_scope.cancel()
+
+        for event in events:
+            tg.start_soon(wait, event)
+
+
+def kill_tree_now(runner: RunnerProcess, cgroups: PidsCgroups | None) -> None:
+    """SIGKILL the runner's process group and whatever its cgroup holds (no waiting)."""
+    try:
+        os.killpg(runner.process.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    if cgroups is not None and runner.cgroup is not None:
+        cgroups.kill_members(runner.cgroup)
+
+
+async def dispose(runner: RunnerProcess, cgroups: PidsCgroups | None) -> None:
+    """Kill and reap a runner's tree, remove its cgroup and home (also for unused warm runners)."""
+    with anyio.CancelScope(shield=True):
+        kill_tree_now(runner, cgroups)
+        with anyio.move_on_after(5):
+            await runner.process.wait()
+        if cgroups is not None and runner.cgroup is not None:
+            await cgroups.kill_and_remove(runner.cgroup)
+        await runner.result.aclose()
+        for s in (runner.process.stdin, runner.process.stdout, runner.process.stderr):
+            if s is not None:
+                await s.aclose()
+        await anyio.to_thread.run_sync(lambda: shutil.rmtree(runner.home, ignore_errors=True))
+
+
+async def execute(
+    runner: RunnerProcess, job: dict[str, Any], timeout_s: float, max_output_bytes: int, cgroups: PidsCgroups | None
+) -> Outcome:
+    """Hand the runner its job and collect the answer; the tree is killed, the caller then calls ``dispose``."""
+    proc = runner.process
+    assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+    out, err = _Capture(max_output_bytes), _Capture(max_output_bytes)
+    res = _Capture(_MAX_RESULT_BYTES)
+    timed_out = False
+    try:
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(out.drain, proc.stdout)
+            tg.start_soon(err.drain, proc.stderr)
+            tg.start_soon(res.drain, runner.result)
+            exited = anyio.Event()
+            tg.start_soon(_set_after, proc.wait, exited)
+            with anyio.move_on_after(timeout_s) as scope:
+                try:
+                    await proc.stdin.send(json.dumps(job).encode("utf-8"))
+                    await proc.stdin.aclose()
+                except (anyio.BrokenResourceError, anyio.ClosedResourceError):
+                    pass  # it died before reading the job; reported from its exit status
+                # The result channel closes when the runner has answered (stdout and stderr
+                # were flushed before) or died; its exit covers a fork that kept the channel.
+                await _first_of(res.done, exited)
+            timed_out = scope.cancelled_caught and not res.done.is_set()
+            kill_tree_now(runner, cgroups)  # also ends anything the tool left running
+            # Pipes reach EOF once every holder is dead; bounded in case one escaped.
+            with anyio.move_on_after(_DRAIN_GRACE_S):
+                for capture in (out, err, res):
+                    await capture.done.wait()
+                if not res.data:  # no answer: its exit status explains why
+                    await exited.wait()
+            tg.cancel_scope.cancel()
+    except BaseException:
+        with anyio.CancelScope(shield=True):
+            await dispose(runner, cgroups)
+        raise
+    result: dict[str, Any] | None = None
+    if res.dropped:
+        result = {"status": "error", "error": f"the tool's return value exceeds {_MAX_RESULT_BYTES} bytes"}
+    elif res.data:
+        try:
+            result = json.loads(bytes(res.data))
+        except ValueError:
+            logger.warning("runner %s wrote an unreadable result (%d bytes)", proc.pid, len(res.data))
+    return Outcome(result=result, stdout=out.text(), stderr=err.text(), timed_out=timed_out, returncode=proc.returncode)

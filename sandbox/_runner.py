@@ -1,0 +1,261 @@
+"""The child side of a sandbox run: one job in, one result out, then exit.
+
+This file is executed as a script by an interpreter that is not the server's
+(``python -I _runner.py --result-fd N --limits JSON``) and, for E2B, its source
+is sent as code into the remote kernel.  It must therefore import nothing but
+the standard library and must never import the ``sandbox`` package.
+
+Protocol (local backend):
+
+1. At start-up the runner applies resource limits (``resource.setrlimit``) and
+   blocks reading stdin.  A warm-pool process sits here, having imported
+   nothing of any tool.
+2. The parent writes ONE JSON job to stdin and closes it::
+
+       {"source_code": str, "function_name": str, "args": {...},
+        "env": {...}, "agent_state": {...} | null}
+
+3. The runner applies ``env`` to ``os.environ``, ``exec``s the source in a
+   fresh namespace, calls the function with ``**args`` (awaiting coroutines),
+   and writes ONE JSON result to the dedicated result fd (not stdout, so the
+   tool's prints cannot corrupt it)::
+
+       {"status": "success"|"error", "func_return": ..., "error": str|null,
+        "agent_state": {...}|null}
+
+The arguments are data from ``json.loads``; they are never part of the code
+that is compiled.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import json
+import os
+import sys
+import traceback
+from typing import Any
+
+_TOOL_FILENAME = "<tool>"
+READY_BYTE = b"\x06"
+
+
+class _Block:
+    """A memory block as tool code sees it (a subset of Letta's ``Block``)."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.label: str = data["label"]
+        self.value: str = data.get("value", "")
+        self.limit: int | None = data.get("limit")
+        self.description: str | None = data.get("description")
+        self.read_only: bool = bool(data.get("read_only", False))
+
+    def dump(self) -> dict[str, Any]:
+        return {
+            "label": self.label,
+            "value": self.value,
+            "limit": self.limit,
+            "description": self.description,
+            "read_only": self.read_only,
+        }
+
+
+class _Memory:
+    """Enough of Letta's ``Memory`` for typical custom tools."""
+
+    def __init__(self, blocks: list[dict[str, Any]]) -> None:
+        self.blocks: list[_Block] = [_Block(b) for b in blocks]
+
+    def get_block(self, label: str) -> _Block:
+        for block in self.blocks:
+            if block.label == label:
+                return block
+        raise KeyError(f"Block field {label} does not exist (available sections = {self.list_block_labels()})")
+
+    def list_block_labels(self) -> list[str]:
+        return [b.label for b in self.blocks]
+
+    def update_block_value(self, label: str, value: str) -> None:
+        if not isinstance(value, str):
+            raise ValueError("Provided value must be a string")
+        block = self.get_block(label)
+        if block.read_only:
+            raise ValueError(f"Block {label} is read-only")
+        if block.limit is not None and len(value) > block.limit:
+            raise ValueError(f"Value of {len(value)} characters exceeds the limit of {block.limit} for block {label}")
+        block.value = value
+
+    def compile(self) -> str:
+        return "\n".join(f"<{b.label}>\n{b.value}\n</{b.label}>" for b in self.blocks)
+
+
+class _AgentState:
+    """Enough of Letta's ``AgentState`` for typical custom tools."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.id: str = data["id"]
+        self.name: str = data.get("name", "")
+        self.memory = _Memory(data.get("blocks", []))
+
+    def dump(self) -> dict[str, Any]:
+        return {"id": self.id, "name": self.name, "blocks": [b.dump() for b in self.memory.blocks]}
+
+
+def _pick_function(tree: ast.Module, function_name: str) -> str:
+    if function_name:
+        return function_name
+    names = [n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    if not names:
+        raise LookupError("the tool source defines no top-level function")
+    return names[-1]
+
+
+def _await(awaitable: Any) -> Any:
+    """Run a coroutine to completion, even where a loop is already running (Jupyter)."""
+
+    import asyncio  # ~25 ms to import: only async tools pay it (warm runners preload it)
+    import threading
+
+    async def wrap() -> Any:
+        return await awaitable
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(wrap())
+    box: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            box["value"] = asyncio.run(wrap())
+        except BaseException as exc:  # re-raised in the caller's thread
+            box["error"] = exc
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    if "error" in box:
+        raise box["error"]
+    return box.get("value")
+
+
+def _jsonable(value: Any) -> Any:
+    try:
+        json.dumps(value, allow_nan=False)
+        return value
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def _describe(exc: BaseException) -> str:
+    message = f"{type(exc).__name__}: {exc}"
+    if isinstance(exc, ModuleNotFoundError):
+        message += " (add the package to the tool's pip_requirements, or install it in the sandbox venv)"
+    return message
+
+
+def run_job(job: dict[str, Any]) -> dict[str, Any]:
+    """Execute one job; never raises (tool failures are data)."""
+    agent_state = _AgentState(job["agent_state"]) if job.get("agent_state") else None
+    passed_state = False
+    try:
+        source = job["source_code"]
+        tree = ast.parse(source, filename=_TOOL_FILENAME)
+        name = _pick_function(tree, job.get("function_name") or "")
+        namespace: dict[str, Any] = {"__name__": "__sandbox_tool__", "__builtins__": __builtins__}
+        exec(compile(tree, _TOOL_FILENAME, "exec"), namespace)
+        func = namespace.get(name)
+        if not callable(func):
+            raise LookupError(f"the tool source defines no function named {name!r}")
+        kwargs = dict(job.get("args") or {})
+        try:
+            params = inspect.signature(func).parameters
+        except (TypeError, ValueError):
+            params = {}
+        if "agent_state" in params:
+            kwargs["agent_state"] = agent_state
+            passed_state = agent_state is not None
+        value = func(**kwargs)
+        if inspect.isawaitable(value):
+            value = _await(value)
+        return {
+            "status": "success",
+            "func_return": _jsonable(value),
+            "error": None,
+            "agent_state": agent_state.dump() if passed_state and agent_state else None,
+        }
+    except BaseException as exc:  # a tool may raise SystemExit or KeyboardInterrupt too
+        tb = traceback.format_exc()
+        try:
+            sys.stderr.write(tb)
+            sys.stderr.flush()
+        except Exception:
+            pass
+        return {
+            "status": "error",
+            "func_return": None,
+            "error": _describe(exc),
+            "traceback": tb,
+            "agent_state": None,
+        }
+
+
+def _apply_limits(limits: dict[str, int]) -> None:
+    import resource
+
+    table = {
+        "cpu_seconds": resource.RLIMIT_CPU,
+        "memory_bytes": resource.RLIMIT_AS,
+        "file_size_bytes": resource.RLIMIT_FSIZE,
+        "max_processes": resource.RLIMIT_NPROC,
+    }
+    for key, which in table.items():
+        value = limits.get(key)
+        if value:
+            resource.setrlimit(which, (value, value))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+
+
+def main(argv: list[str]) -> int:
+    result_fd = int(argv[argv.index("--result-fd") + 1])
+    limits = json.loads(argv[argv.index("--limits") + 1])
+    _apply_limits(limits)
+    if "--warm" in argv:  # a warm runner has time to spare before its job arrives
+        import asyncio  # noqa: F401
+        import threading  # noqa: F401
+
+        _write_all(result_fd, READY_BYTE)  # tells the pool this interpreter is fully up
+    os.set_inheritable(result_fd, False)  # grandchildren must not hold the result channel
+    job = json.loads(sys.stdin.buffer.read())
+    os.environ.update({str(k): str(v) for k, v in (job.get("env") or {}).items()})
+    me = os.getpid()
+    result = run_job(job)
+    if os.getpid() != me:  # a process the tool forked returned here: only the runner answers
+        os._exit(0)
+    result.pop("traceback", None)
+    try:
+        payload = json.dumps(result, allow_nan=False)
+    except (TypeError, ValueError) as exc:  # agent_state values a tool set to non-strings
+        payload = json.dumps({"status": "error", "func_return": None, "error": f"unserialisable result: {exc}", "agent_state": None})
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:
+            pass
+    _write_all(result_fd, payload.encode("utf-8"))
+    os.close(result_fd)
+    # The parent kills the process tree as soon as the result channel closes; skipping
+    # interpreter finalisation saves ~10 ms (tool atexit handlers do not run).
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
