@@ -160,6 +160,36 @@ async def _first_of(*events: anyio.Event) -> None:
             tg.start_soon(wait, event)
 
 
+def live_group_members(pgid: int) -> list[int]:
+    """Pids of processes in group ``pgid`` that are not zombies (read from /proc)."""
+    members = []
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", "rb") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        fields = stat[stat.rfind(b")") + 2 :].split()
+        if len(fields) > 2 and fields[0] != b"Z" and int(fields[2]) == pgid:
+            members.append(int(entry.name))
+    return members
+
+
+async def _wait_group_dead(pgid: int) -> None:
+    """Without a cgroup, SIGKILL the group until no live member is left (bounded)."""
+    for _ in range(400):
+        try:
+            os.killpg(pgid, signal.SIGKILL)
+        except ProcessLookupError:
+            return
+        if not await anyio.to_thread.run_sync(live_group_members, pgid):
+            return
+        await anyio.sleep(0.005)
+    logger.warning("process group %s still has live members after SIGKILL", pgid)
+
+
 def kill_tree_now(runner: RunnerProcess, cgroups: PidsCgroups | None) -> None:
     """SIGKILL the runner's process group and whatever its cgroup holds (no waiting)."""
     try:
@@ -178,6 +208,8 @@ async def dispose(runner: RunnerProcess, cgroups: PidsCgroups | None) -> None:
             await runner.process.wait()
         if cgroups is not None and runner.cgroup is not None:
             await cgroups.kill_and_remove(runner.cgroup)
+        else:
+            await _wait_group_dead(runner.process.pid)
         await runner.result.aclose()
         for s in (runner.process.stdin, runner.process.stdout, runner.process.stderr):
             if s is not None:

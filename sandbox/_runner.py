@@ -213,7 +213,8 @@ def _apply_limits(limits: dict[str, int]) -> None:
     for key, which in table.items():
         value = limits.get(key)
         if value:
-            resource.setrlimit(which, (value, value))
+            hard = value + 1 if which == resource.RLIMIT_CPU else value  # SIGXCPU at soft, SIGKILL at hard
+            resource.setrlimit(which, (value, hard))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 

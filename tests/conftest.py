@@ -1,10 +1,64 @@
+"""Shared fixtures: the scripted LLM, a database per server, and a running ``agenthost serve``.
+
+The whole suite runs on SQLite by default and on Postgres when ``AGENTHOST_TEST_PG_URI`` is set
+(each server then gets a fresh database on that Postgres).
+"""
+
+from __future__ import annotations
+
 import os
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
+from pathlib import Path
+from typing import Iterator
+
 import pytest
+
+from tests.support.scripted_llm import ScriptedLLM
+from tests.support.server import ServerProcess, fresh_pg_database, server_env
+
+PG_ADMIN_URI = os.environ.get("AGENTHOST_TEST_PG_URI") or None
 
 
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+def test_database_uri() -> str | None:
+    """A fresh Postgres database when the suite runs on Postgres, else None (SQLite)."""
+    return fresh_pg_database(PG_ADMIN_URI) if PG_ADMIN_URI else None
+
+
+@pytest.fixture(scope="session")
+def scripted_llm() -> Iterator[ScriptedLLM]:
+    with ScriptedLLM() as llm:
+        yield llm
+
+
+@pytest.fixture(scope="session")
+def server(scripted_llm: ScriptedLLM, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    home = tmp_path_factory.mktemp("agenthost-home")
+    env = server_env(home, scripted_llm.base_url, pg_uri=test_database_uri())
+    with ServerProcess(home=home, env=env) as proc:
+        yield proc
+
+
+@pytest.fixture
+def make_server(scripted_llm: ScriptedLLM, tmp_path: Path) -> Iterator:
+    """Start extra servers with their own home, database and environment."""
+    started: list[ServerProcess] = []
+
+    def make(extra: dict[str, str] | None = None, *, home: Path | None = None, pg_uri: str | None = None,
+             llm: bool = True) -> ServerProcess:
+        h = home or (tmp_path / f"home{len(started)}")
+        uri = pg_uri if pg_uri is not None else test_database_uri()
+        proc = ServerProcess(home=h, env=server_env(h, scripted_llm.base_url if llm else None, pg_uri=uri,
+                                                    extra=extra))
+        started.append(proc)
+        return proc.start()
+
+    yield make
+    for proc in started:
+        proc.stop()

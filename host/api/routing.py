@@ -16,7 +16,7 @@ class SlashRouter(APIRouter):
     def add_api_route(self, path: str, endpoint: Any, **kwargs: Any) -> None:  # type: ignore[override]
         super().add_api_route(path, endpoint, **kwargs)
         other = path[:-1] if path.endswith("/") else path + "/"
-        if other and other != path and not path.endswith("}"):
+        if (other or self.prefix) and other != path and not path.endswith("}"):
             extra = dict(kwargs)
             extra["include_in_schema"] = False
             extra.pop("operation_id", None)

@@ -68,8 +68,8 @@ def _rules_or_422(raw: list[dict[str, Any]], tool_names: list[str]) -> tuple[lis
         raise InvalidRequestError(f"Invalid tool rule at tool_rules.{where}: {first.get('msg')}") from None
     report = validate_rules(rules, tool_names)
     if report.errors:
-        raise InvalidRequestError("Invalid tool rules: " + "; ".join(str(e) for e in report.errors))
-    return dump_tool_rules(rules), [str(w) for w in report.warnings]
+        raise InvalidRequestError("Invalid tool rules: " + "; ".join(e.message for e in report.errors))
+    return dump_tool_rules(rules), [w.message for w in report.warnings]
 
 
 def _env_dict(values: dict[str, str] | None, previous: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -6,7 +6,7 @@ import pytest
 
 from mcp_client import McpPool, McpServerConfig, test_server
 
-from mcp_peers import FAST, free_port, remote_peer, wait_until
+from tests.mcp_client.mcp_peers import FAST, free_port, remote_peer, wait_until
 
 pytestmark = pytest.mark.anyio
 

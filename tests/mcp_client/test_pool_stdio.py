@@ -11,7 +11,7 @@ import pytest
 
 from mcp_client import McpConfigEntry, McpPool, McpServerConfig, ServerStatus, parse_config
 
-from mcp_peers import FAST, PEER_SERVER, stdio_peer, wait_until
+from tests.mcp_client.mcp_peers import FAST, PEER_SERVER, stdio_peer, wait_until
 
 pytestmark = pytest.mark.anyio
 

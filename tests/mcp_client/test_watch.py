@@ -11,7 +11,7 @@ import pytest
 from mcp_client import McpConfig, McpPool
 from mcp_client.config_file import ConfigWatcher
 
-from mcp_peers import FAST, PEER_SERVER, wait_until
+from tests.mcp_client.mcp_peers import FAST, PEER_SERVER, wait_until
 
 pytestmark = pytest.mark.anyio
 
