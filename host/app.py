@@ -1,4 +1,8 @@
-"""The application: ``create_app(settings)``; the lifespan owns every resource."""
+"""The application: ``create_app(settings)``; the lifespan owns every resource.
+
+One ``AsyncExitStack`` opens, in order: the database (migrated), the sandbox, the MCP client pool,
+the agent runner's task group; and closes them in reverse. Handlers read the typed ``Services``.
+"""
 
 from __future__ import annotations
 
@@ -8,31 +12,63 @@ from typing import Any, AsyncIterator
 
 from fastapi import FastAPI
 
-from host.api import agents, blocks, identities, memory, models, tools
+from host.api import (
+    agents,
+    blocks,
+    composio,
+    identities,
+    mcp_servers,
+    memory,
+    messages_send,
+    models,
+    sandbox_configs,
+    sources,
+    tool_rules,
+    tools,
+)
 from host.api.auth import PasswordMiddleware
 from host.api.errors import install_error_handlers
 from host.persistence.db import open_database
 from host.providers import ProviderRegistry
-from host.services import build_services
+from host.services import Services, build_core
 from host.settings import Settings
+from host.tooling import open_tool_layer
 from host.version import __version__
 
 logger = logging.getLogger(__name__)
+
+ROUTERS = (models, agents, memory, messages_send, blocks, tool_rules, mcp_servers, composio, sandbox_configs, tools,
+           identities, sources)
+
+
+@asynccontextmanager
+async def open_services(settings: Settings) -> AsyncIterator[Services]:
+    """Every resource the server needs, opened and closed in one place (also used by ``agenthost mcp``)."""
+    async with AsyncExitStack() as stack:
+        db = await stack.enter_async_context(open_database(
+            settings.database_url, pool_size=settings.pg_pool_size, max_overflow=settings.pg_max_overflow,
+            pool_timeout=settings.pg_pool_timeout, pool_recycle=settings.pg_pool_recycle))
+        core = build_core(settings, db, ProviderRegistry(settings.providers))
+        from builtin_tools import all_builtins
+
+        await core["tools"].sync_builtins(all_builtins())
+        layer = await stack.enter_async_context(open_tool_layer(settings, core))
+        services = Services(**core, runner=layer.runner, dispatcher=layer.dispatcher, sandboxes=layer.sandboxes,
+                            mcp=layer.mcp)
+        # Areas with resources of their own (config watcher, ingestion workers, the MCP endpoint).
+        import mcp_server
+        from host.services import mcp_servers_lifespan, sources_lifespan
+
+        for area in (mcp_servers_lifespan.lifespan, sources_lifespan.lifespan, mcp_server.lifespan):
+            await stack.enter_async_context(area(services))
+        logger.info("agenthost %s ready on %s", __version__, "postgres" if db.is_postgres else "sqlite")
+        yield services
 
 
 def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[dict[str, Any]]:
-        async with AsyncExitStack() as stack:
-            db = await stack.enter_async_context(open_database(
-                settings.database_url, pool_size=settings.pg_pool_size, max_overflow=settings.pg_max_overflow,
-                pool_timeout=settings.pg_pool_timeout, pool_recycle=settings.pg_pool_recycle))
-            registry = ProviderRegistry(settings.providers)
-            services = build_services(settings, db, registry)
-            from builtin_tools import all_builtins
-
-            await services.tools.sync_builtins(all_builtins())
-            logger.info("agenthost %s ready on %s", __version__, "postgres" if db.is_postgres else "sqlite")
+        async with open_services(settings) as services:
             yield {"services": services}
 
     app = FastAPI(
@@ -43,8 +79,14 @@ def create_app(settings: Settings) -> FastAPI:
         redirect_slashes=False,
     )
     install_error_handlers(app)
-    for module in (models, agents, memory, blocks, tools, identities):
+    for module in ROUTERS:
         app.include_router(module.router)
+    import mcp_server
+
+    mcp_server.mount(app, settings)
     if settings.secure and settings.server_password:
         app.add_middleware(PasswordMiddleware, password=settings.server_password)
     return app
+
+
+__all__ = ["create_app", "open_services"]

@@ -29,6 +29,7 @@ class ToolReturnRecord:
     status: Literal["success", "error"]
     stdout: list[str] | None = None
     stderr: list[str] | None = None
+    raw: str | None = None  # what the tool returned, before packaging for the model
 
 
 @dataclass
@@ -112,11 +113,13 @@ def to_letta_messages(
     if msg.role == "user":
         return [{**_envelope(msg, "user_message", msg.otid), "content": msg.text or ""}]
     if msg.role == "tool":
+        if use_assistant_message and msg.name == assistant_tool:
+            return []  # the assistant_message already shows what send_message said
         ret = msg.tool_return or ToolReturnRecord(status="success")
         return [
             {
                 **_envelope(msg, "tool_return_message", msg.otid or part_otid(msg.id, 0)),
-                "tool_return": msg.text or "",
+                "tool_return": ret.raw if ret.raw is not None else (msg.text or ""),
                 "status": ret.status,
                 "tool_call_id": msg.tool_call_id or "",
                 "stdout": ret.stdout,
@@ -125,6 +128,9 @@ def to_letta_messages(
         ]
     out: list[dict[str, Any]] = []
     index = 0
+    if msg.text and not msg.tool_calls:
+        # a plain-text answer (the model called no tool) is what the assistant said
+        return [{**_envelope(msg, "assistant_message", part_otid(msg.id, 0)), "content": msg.text}]
     if msg.text:
         out.append(
             {

@@ -65,7 +65,7 @@ def message_out(row: MessageRow) -> StoredMessage:
     if row.tool_returns:
         first = row.tool_returns[0]
         ret = ToolReturnRecord(status=first.get("status", "success"), stdout=first.get("stdout"),
-                               stderr=first.get("stderr"))
+                               stderr=first.get("stderr"), raw=first.get("func_response"))
     return StoredMessage(
         id=row.id,
         agent_id=row.agent_id,
@@ -98,7 +98,8 @@ def message_row(msg: StoredMessage) -> MessageRow:
         tool_calls=[{"id": c.id, "name": c.name, "arguments": c.arguments} for c in msg.tool_calls] or None,
         tool_call_id=msg.tool_call_id,
         tool_returns=[{"status": msg.tool_return.status, "stdout": msg.tool_return.stdout,
-                       "stderr": msg.tool_return.stderr}] if msg.tool_return else None,
+                       "stderr": msg.tool_return.stderr, "func_response": msg.tool_return.raw}]
+        if msg.tool_return else None,
         model=msg.model,
         sender_id=msg.sender_id,
         otid=msg.otid,

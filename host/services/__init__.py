@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from host.persistence.db import Database
 from host.providers import ProviderRegistry
@@ -13,14 +14,17 @@ from host.services.blocks import BlockService
 from host.services.identities import IdentityService
 from host.services.memory import MemoryService
 from host.services.messages import MessageService
+from host.services.runs import RunService
 from host.services.tools import ToolService
 from host.settings import Settings
 
-__all__ = ["Services", "build_services"]
+__all__ = ["CoreServices", "Services", "build_core"]
 
 
 @dataclass(frozen=True)
-class Services:
+class CoreServices:
+    """Database-backed services; no outside processes."""
+
     settings: Settings
     db: Database
     registry: ProviderRegistry
@@ -32,11 +36,27 @@ class Services:
     messages: MessageService
     archival: ArchivalService
     agentfiles: AgentFileService
+    runs: RunService
 
 
-def build_services(settings: Settings, db: Database, registry: ProviderRegistry) -> Services:
+@dataclass(frozen=True)
+class Services(CoreServices):
+    """Everything a request handler may use: core services plus the running tool layer and agent loop."""
+
+    runner: Any = None
+    dispatcher: Any = None
+    sandboxes: Any = None
+    mcp: Any = None
+
+    async def context_view(self, agent_id: str) -> dict[str, Any]:
+        from host.services.context_view import context_overview
+
+        return await context_overview(self.db, agent_id)
+
+
+def build_core(settings: Settings, db: Database, registry: ProviderRegistry) -> dict[str, Any]:
     messages = MessageService(db)
-    return Services(
+    return dict(
         settings=settings,
         db=db,
         registry=registry,
@@ -48,4 +68,5 @@ def build_services(settings: Settings, db: Database, registry: ProviderRegistry)
         messages=messages,
         archival=ArchivalService(db, settings.providers),
         agentfiles=AgentFileService(db, messages),
+        runs=RunService(db),
     )

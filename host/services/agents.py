@@ -9,6 +9,7 @@ from pydantic import ValidationError
 from sqlalchemy import delete, func, select
 
 from host.errors import InvalidRequestError, NotFoundError
+from host.agent.prompt import DEFAULT_SYSTEM
 from host.ids import new_id, utcnow
 from host.persistence.db import Database
 from host.persistence.models import (
@@ -147,7 +148,7 @@ class AgentService:
                 id=new_id("agent"),
                 name=req.name or f"agent-{new_id('x')[2:10]}",
                 agent_type=req.agent_type,
-                system=req.system or "",
+                system=req.system or DEFAULT_SYSTEM,
                 description=req.description,
                 metadata_=req.metadata,
                 llm_config=llm,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from host.agent.messages import StoredMessage, to_letta_messages
@@ -107,6 +107,9 @@ class MessageService:
             agent = await self._agent(s, agent_id)
             system_id = (agent.message_ids or [None])[0]
             agent.message_ids = [system_id] if system_id else []
+            # Like Letta, a reset is destructive: the old history leaves recall memory too.
+            doomed = delete(MessageRow).where(MessageRow.agent_id == agent_id)
+            await s.execute(doomed.where(MessageRow.id != system_id) if system_id else doomed)
             if add_default_initial_messages:
                 msgs = (await initial_messages(s, agent, None))[1:]
                 await append_messages(s, agent, msgs)

@@ -1,0 +1,135 @@
+"""The context window: the prompt for one model call, the tools offered, and eviction + summary.
+
+When the in-context history passes the agent's context window, the oldest messages leave the context
+(they stay in the database, searchable with ``conversation_search``) and a summary message takes
+their place. Tool calls and their returns leave together.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any, Sequence
+
+from builtin_tools import get_builtin, with_heartbeat
+
+from host.agent.llm import ChatMessage, ToolCall, ToolSpec, count_tokens
+from host.agent.messages import StoredMessage
+from host.agent.turn import AgentSnapshot
+from host.tools.dispatcher import ToolInfo
+
+logger = logging.getLogger(__name__)
+
+INNER_THOUGHTS = "inner_thoughts"
+INNER_THOUGHTS_DESCRIPTION = "Deep inner monologue private to you only."
+EVICT_TRIGGER = 0.9  # share of the window that triggers eviction
+EVICT_TARGET = 0.5  # share of the window kept after eviction
+
+
+def tool_specs(snap: AgentSnapshot, allowed: frozenset[str], terminal: set[str]) -> list[ToolSpec]:
+    specs = []
+    for tool in snap.tools:
+        if tool.name not in allowed:
+            continue
+        schema = _model_schema(tool, heartbeat=tool.name not in terminal, inner=snap.llm.put_inner_thoughts_in_kwargs)
+        specs.append(ToolSpec(name=tool.name, description=schema.get("description") or "",
+                              parameters=schema.get("parameters") or {"type": "object", "properties": {}}))
+    return specs
+
+
+def _model_schema(tool: ToolInfo, *, heartbeat: bool, inner: bool) -> dict[str, Any]:
+    builtin = get_builtin(tool.name) if tool.tool_type.startswith("letta") else None
+    schema = builtin.json_schema if builtin is not None else tool.json_schema
+    if heartbeat:
+        schema = with_heartbeat(schema)
+    schema = json.loads(json.dumps(schema))
+    if inner:
+        params = schema.setdefault("parameters", {"type": "object", "properties": {}})
+        props = params.setdefault("properties", {})
+        params["properties"] = {INNER_THOUGHTS: {"type": "string", "description": INNER_THOUGHTS_DESCRIPTION},
+                                **props}
+        required = list(params.get("required") or [])
+        if INNER_THOUGHTS not in required:
+            params["required"] = [INNER_THOUGHTS] + required
+    return schema
+
+
+def to_chat(messages: Sequence[StoredMessage], system_text: str) -> list[ChatMessage]:
+    out = [ChatMessage(role="system", content=system_text)]
+    for m in messages:
+        if m.role == "system":
+            continue
+        if m.role == "assistant":
+            out.append(ChatMessage(role="assistant", content=m.text, tool_calls=tuple(
+                ToolCall(id=c.id, name=c.name, arguments_json=c.arguments) for c in m.tool_calls)))
+        elif m.role == "tool":
+            out.append(ChatMessage(role="tool", content=m.text or "", tool_call_id=m.tool_call_id))
+        else:
+            out.append(ChatMessage(role=m.role, content=m.text or "", name=m.name if m.role == "user" else None))
+    return out
+
+
+def prompt_tokens(model: str, chat: Sequence[ChatMessage], tools: Sequence[ToolSpec]) -> int:
+    tool_text = json.dumps([{"name": t.name, "description": t.description, "parameters": t.parameters}
+                            for t in tools])
+    return count_tokens(model, chat) + count_tokens(model, text=tool_text)
+
+
+def needs_eviction(tokens: int, window: int) -> bool:
+    return tokens > int(window * EVICT_TRIGGER)
+
+
+def split_for_eviction(history: Sequence[StoredMessage], model: str, window: int,
+                       fixed_tokens: int) -> tuple[list[StoredMessage], list[StoredMessage]]:
+    """(evicted, kept): evict the oldest messages until the rest fits the target share of the window.
+
+    ``history`` excludes the system message. The cut lands before a user message so that no tool
+    return is separated from its call. The newest user message always stays.
+    """
+    budget = max(0, int(window * EVICT_TARGET) - fixed_tokens)
+    sizes = [count_tokens(model, text=json.dumps(m.to_openai())) + 4 for m in history]
+    keep_from = len(history)
+    total = 0
+    for i in range(len(history) - 1, -1, -1):
+        total += sizes[i]
+        if total > budget:
+            break
+        keep_from = i
+    # move the cut forward to a user message boundary
+    while keep_from < len(history) and history[keep_from].role != "user":
+        keep_from += 1
+    if keep_from >= len(history):
+        last_user = max((i for i, m in enumerate(history) if m.role == "user"), default=len(history) - 1)
+        keep_from = last_user
+    return list(history[:keep_from]), list(history[keep_from:])
+
+
+def summary_prompt(evicted: Sequence[StoredMessage]) -> list[ChatMessage]:
+    lines = []
+    for m in evicted:
+        text = m.text or ""
+        if m.tool_calls:
+            text += " " + " ".join(f"[{c.name}({c.arguments})]" for c in m.tool_calls)
+        lines.append(f"{m.role}: {text.strip()}")
+    transcript = "\n".join(lines)[-24000:]
+    return [
+        ChatMessage(role="system", content=(
+            "You summarise a conversation between an AI agent and a user so the agent can keep going after "
+            "these messages leave its context window. Write a concise summary (under 150 words) of the facts, "
+            "decisions and open questions. Write only the summary.")),
+        ChatMessage(role="user", content=transcript),
+    ]
+
+
+def fallback_summary(evicted: Sequence[StoredMessage]) -> str:
+    users = [m.text for m in evicted if m.role == "user" and m.text][-5:]
+    return "Earlier topics from the user: " + " | ".join(u[:200] for u in users) if users else "(no user messages)"
+
+
+def summary_message_text(summary: str, evicted_count: int, total_hidden: int) -> str:
+    return json.dumps({
+        "type": "system_alert",
+        "message": (f"Note: {evicted_count} prior messages ({total_hidden} total messages) have been hidden from "
+                    f"view due to conversation memory constraints. They remain searchable with "
+                    f"conversation_search. The following is a summary of the previous messages:\n{summary}"),
+    }, indent=2)

@@ -1,0 +1,49 @@
+"""One turn per agent at a time: an in-process lock, plus a Postgres advisory lock across workers."""
+
+from __future__ import annotations
+
+import zlib
+from contextlib import asynccontextmanager
+from typing import AsyncIterator
+
+import anyio
+from sqlalchemy import text
+
+from host.persistence.db import Database
+
+
+class AgentLocks:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._locks: dict[str, anyio.Lock] = {}
+        self._users: dict[str, int] = {}
+
+    @asynccontextmanager
+    async def hold(self, agent_id: str) -> AsyncIterator[None]:
+        lock = self._locks.setdefault(agent_id, anyio.Lock())
+        self._users[agent_id] = self._users.get(agent_id, 0) + 1
+        try:
+            async with lock:
+                if self.db.is_postgres:
+                    async with self._advisory(agent_id):
+                        yield
+                else:
+                    yield
+        finally:
+            self._users[agent_id] -= 1
+            if self._users[agent_id] == 0:
+                self._users.pop(agent_id, None)
+                self._locks.pop(agent_id, None)
+
+    @asynccontextmanager
+    async def _advisory(self, agent_id: str) -> AsyncIterator[None]:
+        key = zlib.crc32(agent_id.encode()) - 2**31
+        async with self.db.engine.connect() as conn:
+            await conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": key})
+            await conn.commit()
+            try:
+                yield
+            finally:
+                with anyio.CancelScope(shield=True):
+                    await conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+                    await conn.commit()

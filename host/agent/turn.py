@@ -1,0 +1,101 @@
+"""Typed carriers of one agent turn: the request, the agent snapshot, the run state and the result."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Awaitable, Callable
+
+from builtin_tools import MemoryBlock
+
+from host.providers import LLMConfig
+from host.tools.dispatcher import ToolInfo
+from host.tools.rule_models import ToolRule
+from host.tools.rules import SolverState
+
+DEFAULT_MAX_STEPS = 50
+
+Emit = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class InputMessage:
+    role: str  # "user" | "system"
+    text: str
+    name: str | None = None
+    sender_id: str | None = None
+    otid: str | None = None
+
+
+@dataclass(frozen=True)
+class TurnRequest:
+    agent_id: str
+    messages: list[InputMessage]
+    max_steps: int = DEFAULT_MAX_STEPS
+    use_assistant_message: bool = True
+    assistant_tool: str = "send_message"
+    assistant_kwarg: str = "message"
+    include_types: frozenset[str] | None = None
+    stream_tokens: bool = False
+    run_id: str | None = None
+    call_depth: int = 0
+    timeout_s: float = 600.0
+
+
+@dataclass
+class AgentSnapshot:
+    """Everything the loop reads about an agent at the start of a turn (no lazy loads later)."""
+
+    id: str
+    name: str
+    system: str
+    llm: LLMConfig
+    embedding_config: dict[str, Any]
+    rules: list[ToolRule]
+    tools: list[ToolInfo]
+    blocks: list[MemoryBlock]
+    message_ids: list[str]
+    env: dict[str, str]
+    autoclear: bool
+
+    def tool(self, name: str) -> ToolInfo | None:
+        return next((t for t in self.tools if t.name == name), None)
+
+
+@dataclass
+class Usage:
+    completion_tokens: int = 0
+    prompt_tokens: int = 0
+    total_tokens: int = 0
+    step_count: int = 0
+
+    def as_letta(self, run_ids: list[str] | None = None) -> dict[str, Any]:
+        return {"message_type": "usage_statistics", "completion_tokens": self.completion_tokens,
+                "prompt_tokens": self.prompt_tokens, "total_tokens": self.total_tokens,
+                "step_count": self.step_count, "steps_messages": None, "run_ids": run_ids}
+
+
+@dataclass
+class RunState:
+    """Mutable state of one turn; services live elsewhere."""
+
+    solver: SolverState = field(default_factory=SolverState)
+    usage: Usage = field(default_factory=Usage)
+    messages: list[dict[str, Any]] = field(default_factory=list)  # LettaMessages produced this turn
+    stop_reason: str = "end_turn"
+    pending_inputs: bool = True
+    memory_changed: bool = False
+
+
+@dataclass
+class TurnResult:
+    messages: list[dict[str, Any]]
+    stop_reason: str
+    usage: Usage
+    run_id: str | None
+
+    def as_letta(self) -> dict[str, Any]:
+        return {
+            "messages": self.messages,
+            "stop_reason": {"message_type": "stop_reason", "stop_reason": self.stop_reason},
+            "usage": self.usage.as_letta(),
+        }

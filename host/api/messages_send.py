@@ -1,0 +1,96 @@
+"""Sending messages to an agent: synchronous, streamed (SSE), asynchronous; cancel; runs and steps."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Body, Depends, Query
+from fastapi.responses import StreamingResponse
+
+from host.api.routing import SlashRouter, services
+from host.schemas.messages import LettaAsyncRequest, LettaRequest, LettaStreamingRequest
+from host.services import Services
+
+router = SlashRouter(tags=["agents"])
+Svc = Annotated[Services, Depends(services)]
+
+
+@router.post("/v1/agents/{agent_id}/messages", operation_id="send_message")
+async def send_message(agent_id: str, body: LettaRequest, svc: Svc) -> dict[str, Any]:
+    return (await svc.runner.send(agent_id, body)).as_letta()
+
+
+@router.post("/v1/agents/{agent_id}/messages/stream", operation_id="create_agent_message_stream",
+             response_class=StreamingResponse)
+async def stream_message(agent_id: str, body: LettaStreamingRequest, svc: Svc) -> StreamingResponse:
+    chunks = await svc.runner.stream(agent_id, body)
+    return StreamingResponse(chunks, media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+
+@router.post("/v1/agents/{agent_id}/messages/async", operation_id="create_agent_message_async")
+async def send_async(agent_id: str, body: LettaAsyncRequest, svc: Svc) -> dict[str, Any]:
+    return await svc.runner.start_async(agent_id, body)
+
+
+@router.post("/v1/agents/{agent_id}/messages/cancel", operation_id="cancel_agent_run")
+async def cancel(agent_id: str, svc: Svc,
+                 run_ids: Annotated[list[str] | None, Body()] = None) -> dict[str, Any]:
+    return await svc.runner.cancel(agent_id, run_ids)
+
+
+@router.get("/v1/agents/{agent_id}/context", operation_id="retrieve_agent_context_window")
+async def context_window(agent_id: str, svc: Svc) -> dict[str, Any]:
+    return await svc.context_view(agent_id)
+
+
+@router.get("/v1/runs/", operation_id="list_runs")
+async def list_runs(svc: Svc, agent_ids: Annotated[list[str] | None, Query()] = None) -> list[dict[str, Any]]:
+    return await svc.runs.list(agent_ids=agent_ids)
+
+
+@router.get("/v1/runs/active", operation_id="list_active_runs")
+async def list_active_runs(svc: Svc, agent_ids: Annotated[list[str] | None, Query()] = None) -> list[dict[str, Any]]:
+    return await svc.runs.list(agent_ids=agent_ids, active=True)
+
+
+@router.get("/v1/runs/{run_id}", operation_id="retrieve_run")
+async def retrieve_run(run_id: str, svc: Svc) -> dict[str, Any]:
+    return await svc.runs.get(run_id)
+
+
+@router.delete("/v1/runs/{run_id}", operation_id="delete_run")
+async def delete_run(run_id: str, svc: Svc) -> dict[str, Any]:
+    return await svc.runs.delete(run_id)
+
+
+@router.get("/v1/runs/{run_id}/messages", operation_id="list_run_messages")
+async def run_messages(run_id: str, svc: Svc, before: str | None = None, after: str | None = None,
+                       limit: int | None = 100, order: str = "asc", role: str | None = None) -> list[dict[str, Any]]:
+    return await svc.runs.messages(run_id, limit=limit, order=order, role=role)
+
+
+@router.get("/v1/runs/{run_id}/usage", operation_id="retrieve_run_usage")
+async def run_usage(run_id: str, svc: Svc) -> dict[str, Any]:
+    return await svc.runs.usage(run_id)
+
+
+@router.get("/v1/runs/{run_id}/steps", operation_id="list_run_steps")
+async def run_steps(run_id: str, svc: Svc, limit: int | None = 100, order: str = "desc") -> list[dict[str, Any]]:
+    return await svc.runs.steps(run_id, limit=limit, order=order)
+
+
+@router.get("/v1/steps/", operation_id="list_steps")
+async def list_steps(svc: Svc, limit: int | None = 50, order: str = "desc", agent_id: str | None = None,
+                     model: str | None = None) -> list[dict[str, Any]]:
+    return await svc.runs.steps(None, agent_id=agent_id, limit=limit, order=order, model=model)
+
+
+@router.get("/v1/steps/{step_id}", operation_id="retrieve_step")
+async def retrieve_step(step_id: str, svc: Svc) -> dict[str, Any]:
+    return await svc.runs.step(step_id)
+
+
+@router.patch("/v1/steps/{step_id}/feedback", operation_id="add_feedback")
+async def step_feedback(step_id: str, svc: Svc, feedback: str | None = None) -> dict[str, Any]:
+    return await svc.runs.set_feedback(step_id, feedback)

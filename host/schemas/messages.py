@@ -1,0 +1,44 @@
+"""Request bodies of the messages routes (``LettaRequest`` and friends)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field
+
+from host.schemas.common import RequestModel
+
+
+class MessageCreate(RequestModel):
+    role: Literal["user", "system", "assistant"]
+    content: str | list[dict[str, Any]]
+    name: str | None = None
+    otid: str | None = None
+    sender_id: str | None = None
+    batch_item_id: str | None = None
+    group_id: str | None = None
+    type: str | None = None
+
+    def text(self) -> str:
+        if isinstance(self.content, str):
+            return self.content
+        return "\n".join(str(p.get("text", "")) for p in self.content if isinstance(p, dict))
+
+
+class LettaRequest(RequestModel):
+    messages: list[MessageCreate] = Field(min_length=1)
+    max_steps: int = Field(default=50, ge=1, le=1000)
+    use_assistant_message: bool = True
+    assistant_message_tool_name: str = "send_message"
+    assistant_message_tool_kwarg: str = "message"
+    include_return_message_types: list[str] | None = None
+    enable_thinking: str | None = None
+
+
+class LettaStreamingRequest(LettaRequest):
+    stream_tokens: bool = False
+    include_pings: bool | None = None
+
+
+class LettaAsyncRequest(LettaRequest):
+    callback_url: str | None = None

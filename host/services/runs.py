@@ -1,0 +1,170 @@
+"""Runs (a turn as a job) and steps: create, finish, list, inspect, cancel."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from host.errors import NotFoundError
+from host.ids import DEFAULT_ORG_ID, DEFAULT_USER_ID, new_id, utcnow
+from host.persistence.convert import message_out
+from host.persistence.db import Database
+from host.persistence.models import JobRow, MessageRow, StepRow
+from host.agent.messages import to_letta_messages
+
+ACTIVE = ("created", "running")
+
+
+def _ts(v: Any) -> str | None:
+    return v.replace(microsecond=0).isoformat() if v else None
+
+
+def run_out(row: JobRow) -> dict[str, Any]:
+    return {
+        "created_by_id": DEFAULT_USER_ID, "last_updated_by_id": DEFAULT_USER_ID,
+        "created_at": _ts(row.created_at), "updated_at": _ts(row.updated_at), "status": row.status,
+        "completed_at": _ts(row.completed_at), "metadata": row.metadata_ or {}, "job_type": row.job_type,
+        "callback_url": (row.request_config or {}).get("callback_url"), "callback_sent_at": None,
+        "callback_status_code": None, "callback_error": None, "id": row.id, "user_id": DEFAULT_USER_ID,
+        "request_config": row.request_config, "stop_reason": row.stop_reason, "agent_id": row.agent_id,
+    }
+
+
+def step_out(row: StepRow) -> dict[str, Any]:
+    return {
+        "id": row.id, "origin": None, "organization_id": DEFAULT_ORG_ID, "provider_id": None, "job_id": row.run_id,
+        "agent_id": row.agent_id, "provider_name": row.provider_name, "provider_category": "base",
+        "model": row.model, "model_endpoint": row.model_endpoint, "context_window_limit": row.context_window_limit,
+        "completion_tokens": row.completion_tokens, "prompt_tokens": row.prompt_tokens,
+        "total_tokens": row.total_tokens, "completion_tokens_details": None, "stop_reason": row.stop_reason,
+        "tags": [], "tid": row.tid, "trace_id": None, "messages": [], "feedback": row.feedback, "project_id": None,
+    }
+
+
+class RunService:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def create(self, agent_id: str, request_config: dict[str, Any], *, status: str = "running") -> str:
+        run_id = new_id("run")
+        async with self.db.transaction() as s:
+            s.add(JobRow(id=run_id, job_type="run", status=status, agent_id=agent_id,
+                         request_config=request_config, metadata_={"agent_id": agent_id}))
+        return run_id
+
+    async def finish(self, run_id: str, status: str, stop_reason: str | None, usage: dict[str, Any] | None = None,
+                     error: str | None = None) -> None:
+        async with self.db.transaction() as s:
+            row = await s.get(JobRow, run_id)
+            if row is None:
+                return
+            if row.status == "cancelled" and status != "cancelled":
+                status = "cancelled"
+            row.status = status
+            row.stop_reason = stop_reason
+            row.completed_at = utcnow()
+            if usage is not None:
+                row.usage = usage
+            if error:
+                row.metadata_ = {**(row.metadata_ or {}), "error": error}
+
+    async def set_status(self, run_id: str, status: str) -> None:
+        async with self.db.transaction() as s:
+            row = await s.get(JobRow, run_id)
+            if row is not None:
+                row.status = status
+
+    async def is_cancelled(self, run_id: str) -> bool:
+        async with self.db.session() as s:
+            status = (await s.execute(select(JobRow.status).where(JobRow.id == run_id))).scalar_one_or_none()
+            return status == "cancelled"
+
+    async def _row(self, run_id: str) -> JobRow:
+        async with self.db.session() as s:
+            row = await s.get(JobRow, run_id)
+            if row is None or row.job_type != "run":
+                raise NotFoundError.for_id("Run", run_id)
+            return row
+
+    async def get(self, run_id: str) -> dict[str, Any]:
+        return run_out(await self._row(run_id))
+
+    async def list(self, *, agent_ids: list[str] | None = None, active: bool = False) -> list[dict[str, Any]]:
+        async with self.db.session() as s:
+            stmt = select(JobRow).where(JobRow.job_type == "run")
+            if agent_ids:
+                stmt = stmt.where(JobRow.agent_id.in_(agent_ids))
+            if active:
+                stmt = stmt.where(JobRow.status.in_(ACTIVE))
+            rows = (await s.execute(stmt.order_by(JobRow.created_at.desc()))).scalars()
+            return [run_out(r) for r in rows]
+
+    async def active_ids(self, agent_id: str) -> list[str]:
+        async with self.db.session() as s:
+            rows = await s.execute(select(JobRow.id).where(JobRow.job_type == "run", JobRow.agent_id == agent_id,
+                                                           JobRow.status.in_(ACTIVE)))
+            return [r for (r,) in rows.all()]
+
+    async def cancel(self, run_ids: list[str]) -> None:
+        async with self.db.transaction() as s:
+            for run_id in run_ids:
+                row = await s.get(JobRow, run_id)
+                if row is not None and row.status in ACTIVE:
+                    row.status = "cancelled"
+
+    async def delete(self, run_id: str) -> dict[str, Any]:
+        row = await self._row(run_id)
+        async with self.db.transaction() as s:
+            await s.delete(await s.get(JobRow, row.id))
+        return run_out(row)
+
+    async def messages(self, run_id: str, *, limit: int | None = 100, order: str = "asc",
+                       role: str | None = None) -> list[dict[str, Any]]:
+        await self._row(run_id)
+        async with self.db.session() as s:
+            stmt = select(MessageRow).where(MessageRow.run_id == run_id)
+            if role:
+                stmt = stmt.where(MessageRow.role == role)
+            stmt = stmt.order_by(MessageRow.seq.asc() if order == "asc" else MessageRow.seq.desc())
+            rows = (await s.execute(stmt.limit(limit) if limit else stmt)).scalars()
+            out: list[dict[str, Any]] = []
+            for r in rows:
+                out.extend(to_letta_messages(message_out(r)))
+            return out
+
+    async def usage(self, run_id: str) -> dict[str, Any]:
+        row = await self._row(run_id)
+        usage = row.usage or {}
+        return {"completion_tokens": usage.get("completion_tokens", 0), "prompt_tokens": usage.get("prompt_tokens", 0),
+                "total_tokens": usage.get("total_tokens", 0)}
+
+    async def steps(self, run_id: str | None = None, *, agent_id: str | None = None, limit: int | None = 50,
+                    order: str = "desc", model: str | None = None) -> list[dict[str, Any]]:
+        if run_id:
+            await self._row(run_id)
+        async with self.db.session() as s:
+            stmt = select(StepRow)
+            if run_id:
+                stmt = stmt.where(StepRow.run_id == run_id)
+            if agent_id:
+                stmt = stmt.where(StepRow.agent_id == agent_id)
+            if model:
+                stmt = stmt.where(StepRow.model == model)
+            stmt = stmt.order_by(StepRow.seq.asc() if order == "asc" else StepRow.seq.desc())
+            return [step_out(r) for r in (await s.execute(stmt.limit(limit) if limit else stmt)).scalars()]
+
+    async def step(self, step_id: str) -> dict[str, Any]:
+        async with self.db.session() as s:
+            row = (await s.execute(select(StepRow).where(StepRow.id == step_id))).scalar_one_or_none()
+            if row is None:
+                raise NotFoundError.for_id("Step", step_id)
+            return step_out(row)
+
+    async def set_feedback(self, step_id: str, feedback: str | None) -> dict[str, Any]:
+        async with self.db.transaction() as s:
+            row = (await s.execute(select(StepRow).where(StepRow.id == step_id))).scalar_one_or_none()
+            if row is None:
+                raise NotFoundError.for_id("Step", step_id)
+            row.feedback = feedback
+            return step_out(row)

@@ -1,0 +1,85 @@
+"""The running tool layer: sandbox backends, the MCP client pool, the dispatcher and the agent runner."""
+
+from __future__ import annotations
+
+import logging
+import os
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+from typing import Any, AsyncIterator
+
+from builtin_tools import ServicesConfig
+
+from host.agent.locks import AgentLocks
+from host.agent.loop import AgentLoop, LoopDeps
+from host.agent.messenger import AgentMessenger
+from host.agent.runner import Runner
+from host.settings import Settings
+from host.tools.dispatcher import ToolDispatcher
+from host.tools.sources.custom import SandboxRouter
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class ToolLayer:
+    sandboxes: SandboxRouter
+    mcp: Any
+    dispatcher: ToolDispatcher
+    runner: Runner
+
+
+def server_tool_env(settings: Settings) -> dict[str, str]:
+    """Keys the server hands to built-in tools explicitly (never to sandboxed code)."""
+    env = {}
+    for key, value in (("TAVILY_API_KEY", settings.tavily_api_key), ("E2B_API_KEY", settings.e2b_api_key),
+                       ("COMPOSIO_API_KEY", settings.composio_api_key)):
+        if value:
+            env[key] = value
+    return env
+
+
+@asynccontextmanager
+async def open_tool_layer(settings: Settings, core: dict[str, Any]) -> AsyncIterator[ToolLayer]:
+    from mcp_client import McpPool, load_config
+    from sandbox import E2BSandbox, E2BSandboxConfig, LocalSandbox, LocalSandboxConfig
+
+    async with AsyncExitStack() as stack:
+        local_cfg = LocalSandboxConfig(
+            exec_dir=settings.tool_exec_dir, venv_name=settings.tool_exec_venv_name,
+            use_venv=bool(settings.tool_exec_dir and settings.tool_exec_venv_name),
+            venv_cache_dir=settings.home / "tool-venvs",
+        )
+        local = await stack.enter_async_context(LocalSandbox(local_cfg))
+        e2b = None
+        if settings.e2b_api_key:
+            e2b = await stack.enter_async_context(E2BSandbox(E2BSandboxConfig(
+                api_key=settings.e2b_api_key, template=settings.e2b_sandbox_template_id,
+                api_url=settings.e2b_api_url, sandbox_url=settings.e2b_sandbox_url)))
+        sandboxes = SandboxRouter(local=local, e2b=e2b, use_e2b=False)
+
+        pool = await stack.enter_async_context(McpPool())
+        config_path = settings.resolved_mcp_config_path
+        if config_path.exists():
+            await pool.apply_config(load_config(config_path, dict(os.environ)))
+
+        from builtin_tools import ComposioGateway
+
+        def composio_factory(key: str) -> Any:
+            return ComposioGateway(key, settings.composio_base_url)
+
+        dispatcher = ToolDispatcher(sandboxes, mcp=pool, composio_factory=composio_factory)
+        db = core["db"]
+        services_config = ServicesConfig(tavily_base_url=settings.tavily_api_base, e2b_api_url=settings.e2b_api_url,
+                                         e2b_sandbox_url=settings.e2b_sandbox_url,
+                                         e2b_template=settings.e2b_sandbox_template_id,
+                                         composio_base_url=settings.composio_base_url)
+        holder: dict[str, Any] = {}
+        deps = LoopDeps(db=db, providers=settings.providers, dispatcher=dispatcher, archival=core["archival"],
+                        messages=core["messages"], locks=AgentLocks(db), services_config=services_config,
+                        server_env=server_tool_env(settings),
+                        messenger_factory=lambda depth: holder.get("messenger"))
+        runner = Runner(AgentLoop(deps), core["runs"], core["agents"].exists)
+        await stack.enter_async_context(runner.running())
+        holder["messenger"] = AgentMessenger(db, runner, runner._tg)
+        yield ToolLayer(sandboxes=sandboxes, mcp=pool, dispatcher=dispatcher, runner=runner)

@@ -1,0 +1,165 @@
+"""Bad inputs over raw HTTP: the right 4xx with a message that names the problem, never a 500, and
+nothing half-written."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+MISSING = {
+    "agent": "/v1/agents/agent-00000000-0000-0000-0000-000000000000",
+    "block": "/v1/blocks/block-00000000-0000-0000-0000-000000000000",
+    "tool": "/v1/tools/tool-00000000-0000-0000-0000-000000000000",
+    "identity": "/v1/identities/identity-00000000-0000-0000-0000-000000000000",
+}
+
+
+@pytest.mark.parametrize("kind", sorted(MISSING))
+def test_unknown_ids_are_404_naming_the_id(http, kind):
+    path = MISSING[kind]
+    ident = path.rsplit("/", 1)[1]
+    for resp in (http.get(path), http.delete(path), http.patch(path, json={})):
+        assert resp.status_code == 404, (resp.request.method, resp.text)
+        assert ident in resp.json()["detail"]
+
+
+def test_unknown_ids_in_agent_sub_routes_are_404(http, make_agent):
+    agent = make_agent()
+    nobody = "agent-00000000-0000-0000-0000-000000000000"
+    for resp in (http.get(f"/v1/agents/{nobody}/core-memory"), http.get(f"/v1/agents/{nobody}/messages"),
+                 http.get(f"/v1/agents/{nobody}/archival-memory"), http.get(f"/v1/agents/{nobody}/export"),
+                 http.patch(f"/v1/agents/{agent.id}/tools/attach/tool-nope"),
+                 http.patch(f"/v1/agents/{agent.id}/core-memory/blocks/attach/block-nope"),
+                 http.delete(f"/v1/agents/{agent.id}/archival-memory/passage-nope")):
+        assert resp.status_code == 404, (resp.request.url, resp.text)
+        assert "nope" in resp.text or nobody in resp.text
+
+
+def test_malformed_json_is_422(http):
+    resp = http.post("/v1/agents/", content=b'{"name": ', headers={"content-type": "application/json"})
+
+    assert resp.status_code == 422
+    assert resp.json()["detail"][0]["type"] == "json_invalid"
+
+
+@pytest.mark.parametrize("path", ["/v1/agents/", "/v1/blocks/", "/v1/tools/", "/v1/identities/"])
+def test_unknown_fields_are_422_naming_the_field(http, path):
+    resp = http.post(path, json={"definitely_not_a_field": 1})
+
+    assert resp.status_code == 422
+    assert any(e["loc"][-1] == "definitely_not_a_field" and e["type"] == "extra_forbidden"
+               for e in resp.json()["detail"])
+
+
+def test_wrong_types_are_422_in_letta_shape(http, llm_handle):
+    resp = http.post("/v1/agents/", json={"model": llm_handle, "memory_blocks": "notalist"})
+
+    assert resp.status_code == 422
+    assert resp.json()["detail"][0] == {"type": "list_type", "loc": ["body", "memory_blocks"],
+                                        "msg": "Input should be a valid list", "input": "notalist"}
+
+
+def test_over_limit_block_in_agent_create_is_422_and_creates_nothing(client, http, llm_handle):
+    agents, blocks = client.agents.count(), client.blocks.count()
+
+    resp = http.post("/v1/agents/", json={"model": llm_handle, "memory_blocks": [
+        {"label": "human", "value": "ok"}, {"label": "persona", "value": "p" * 5001}]})
+    assert resp.status_code == 422
+    assert "5000" in str(resp.json()["detail"])
+    assert (client.agents.count(), client.blocks.count()) == (agents, blocks)
+
+
+def test_tool_without_a_docstring_is_422_with_a_message(http):
+    resp = http.post("/v1/tools/", json={"source_code": "def bare(x: int) -> int:\n    return x\n"})
+
+    assert resp.status_code == 422
+    assert "docstring" in resp.json()["detail"]
+
+
+def test_undocumented_parameter_is_422_naming_it(http):
+    source = textwrap.dedent('''
+        def half_documented(alpha: int, beta: int) -> int:
+            """Add.
+
+            Args:
+                alpha (int): The first.
+            """
+            return alpha + beta
+    ''')
+    resp = http.post("/v1/tools/", json={"source_code": source})
+
+    assert resp.status_code == 422
+    assert "'beta'" in resp.json()["detail"]
+
+
+def test_source_that_does_not_parse_is_422(http):
+    resp = http.post("/v1/tools/", json={"source_code": "def broken(:\n"})
+
+    assert resp.status_code == 422
+    assert "parse" in resp.json()["detail"]
+
+
+def test_duplicate_tool_name_on_post_is_409_and_put_upserts(client, http, unique):
+    name = unique("dup_tool")
+    source = f'def {name}() -> str:\n    """Say hi."""\n    return "hi"\n'
+    first = http.post("/v1/tools/", json={"source_code": source})
+    assert first.status_code == 200, first.text
+    try:
+        again = http.post("/v1/tools/", json={"source_code": source})
+        assert again.status_code == 409
+        assert name in again.json()["detail"]
+        upsert = http.put("/v1/tools/", json={"source_code": source, "description": "Say hello."})
+        assert upsert.status_code == 200
+        assert upsert.json()["id"] == first.json()["id"]
+    finally:
+        client.tools.delete(tool_id=first.json()["id"])
+
+
+def test_shadowing_a_builtin_tool_is_409(http):
+    source = 'def send_message(message: str) -> str:\n    """Hijack.\n\n    Args:\n        message: text\n    """\n'
+    for method in ("POST", "PUT"):
+        resp = http.request(method, "/v1/tools/", json={"source_code": source})
+        assert resp.status_code == 409, resp.text
+
+
+def test_bad_model_handle_is_422_naming_valid_handles(client, http, llm_handle):
+    start = client.agents.count()
+
+    resp = http.post("/v1/agents/", json={"model": "nosuchprovider/nope-model"})
+    assert resp.status_code == 422
+    detail = resp.json()["detail"]
+    assert "nosuchprovider/nope-model" in detail and llm_handle in detail
+    resp = http.post("/v1/agents/", json={"model": llm_handle, "embedding": "nosuchprovider/emb"})
+    assert resp.status_code == 422
+    assert "nosuchprovider/emb" in resp.json()["detail"]
+    assert client.agents.count() == start
+
+
+@pytest.mark.parametrize(("extra", "named"), [
+    ({"tool_ids": ["tool-00000000-0000-0000-0000-000000000000"]}, "tool-00000000-0000-0000-0000-000000000000"),
+    ({"tools": ["no_such_tool_anywhere"]}, "no_such_tool_anywhere"),
+    ({"block_ids": ["block-00000000-0000-0000-0000-000000000000"]}, "block-00000000-0000-0000-0000-000000000000"),
+    ({"identity_ids": ["identity-00000000-0000-0000-0000-000000000000"]}, "identity-00000000"),
+    ({"tool_rules": [{"type": "exit_loop", "tool_name": "not_attached"}]}, "not_attached"),
+    ({"tool_rules": [{"type": "no_such_rule", "tool_name": "send_message"}]}, "no_such_rule"),
+])
+def test_a_failed_agent_create_leaves_nothing_behind(client, http, llm_handle, extra, named):
+    agents, blocks = client.agents.count(), client.blocks.count()
+
+    resp = http.post("/v1/agents/", json={"model": llm_handle, **extra,
+                                          "memory_blocks": [{"label": "human", "value": "half-written?"}]})
+    assert resp.status_code in (404, 422), resp.text
+    assert named in resp.json()["detail"]
+    assert (client.agents.count(), client.blocks.count()) == (agents, blocks)
+
+
+def test_a_failed_modify_leaves_the_agent_unchanged(client, http, make_agent):
+    agent = make_agent(tags=["keep"])
+
+    resp = http.patch(f"/v1/agents/{agent.id}", json={"tags": ["changed"], "name": "renamed",
+                                                      "tool_ids": ["tool-00000000-0000-0000-0000-000000000000"]})
+    assert resp.status_code == 404
+    after = client.agents.retrieve(agent_id=agent.id)
+    assert (after.tags, after.name, [t.id for t in after.tools]) == (["keep"], agent.name,
+                                                                       [t.id for t in agent.tools])
