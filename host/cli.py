@@ -46,6 +46,18 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _mcp(args: argparse.Namespace) -> int:
+    from mcp_server.stdio import main as mcp_main
+
+    return int(mcp_main(args, _settings()))
+
+
+def _tools_run(args: argparse.Namespace) -> int:
+    from host.cli_tools import run_tool_file
+
+    return int(run_tool_file(args, _settings()))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="agenthost", description="Stateful agents and an MCP tool gateway.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -55,9 +67,29 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--workers", type=int, default=0, help="default: LETTA_UVICORN_WORKERS or 1")
     serve.add_argument("--log-level", default="info")
     serve.set_defaults(func=_serve)
+
+    mcp = sub.add_parser("mcp", help="serve agents, memory and tools over MCP on stdio (for Claude Desktop)")
+    mcp.add_argument("--url", default=None, help="bridge to a running agenthost server instead of the local DB")
+    mcp.add_argument("--password", default=None, help="that server's password (default: LETTA_SERVER_PASSWORD)")
+    mcp.add_argument("--agent", default=None, help="scope the tool gateway to one agent's tools and rules")
+    mcp.add_argument("--log-level", default="warning")
+    mcp.set_defaults(func=_mcp)
+
+    tools = sub.add_parser("tools", help="custom tool utilities")
+    tools_sub = tools.add_subparsers(dest="tools_command", required=True)
+    run = tools_sub.add_parser("run", help="run a tool file in the sandbox, as POST /v1/tools/run does")
+    run.add_argument("file", help="a Python file defining the tool function")
+    run.add_argument("--args", default="{}", help="JSON object of arguments")
+    run.add_argument("--name", default=None, help="the function to call (default: the last one defined)")
+    run.add_argument("--env", action="append", default=[], help="KEY=VALUE given to the tool (repeatable)")
+    run.add_argument("--pip", action="append", default=[], help="a pip requirement (repeatable)")
+    run.add_argument("--timeout", type=float, default=None)
+    run.add_argument("--log-level", default="warning")
+    run.set_defaults(func=_tools_run)
     args = parser.parse_args(argv)
-    logging.basicConfig(level=getattr(logging, str(args.log_level).upper(), logging.INFO) if hasattr(args, "log_level")
-                        else logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # stdout belongs to the MCP protocol under `agenthost mcp`: logs always go to stderr.
+    logging.basicConfig(level=getattr(logging, str(args.log_level).upper(), logging.INFO),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     return int(args.func(args))
 
 
