@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 import httpx
-from e2b.exceptions import AuthenticationException, RateLimitException, SandboxException, ServiceBusyException
-from e2b_code_interpreter import AsyncSandbox, Execution
+
+if TYPE_CHECKING:  # the E2B SDK takes ~0.25 s to import: load it on first use, off the start-up path
+    from e2b_code_interpreter import AsyncSandbox, Execution
 
 from builtin_tools.ports import ToolContext
 from builtin_tools.schemas import BuiltinTool, ToolOutput, make_schema
@@ -72,6 +73,8 @@ async def _run_code(args: dict[str, Any], ctx: ToolContext) -> ToolOutput:
     key = ctx.env.get(E2B_KEY_VAR, "").strip()
     if not key:
         return ToolOutput.error(NO_KEY_MESSAGE)
+    from e2b.exceptions import AuthenticationException, RateLimitException, SandboxException, ServiceBusyException
+    from e2b_code_interpreter import AsyncSandbox
     code: str = args["code"]
     language: str = args["language"]
     services = ctx.services
@@ -118,6 +121,8 @@ async def _run_code(args: dict[str, Any], ctx: ToolContext) -> ToolOutput:
 
 
 async def _kill(sandbox: AsyncSandbox) -> None:
+    from e2b.exceptions import SandboxException
+
     with anyio.CancelScope(shield=True), anyio.move_on_after(_KILL_TIMEOUT_S):
         try:
             await sandbox.kill()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from sqlalchemy import delete, func, select
 
 from host.errors import InvalidRequestError, NotFoundError
@@ -24,7 +24,7 @@ from host.persistence.models import (
     ToolRow,
 )
 from host.persistence.paging import paginate
-from host.providers import ProviderError, ProviderRegistry
+from host.providers import EmbeddingConfig, LLMConfig, ProviderError, ProviderRegistry
 from host.schemas.agents import AgentState, CreateAgentRequest, UpdateAgent
 from host.schemas.blocks import CreateBlock
 from host.services.agent_view import hydrate
@@ -73,6 +73,16 @@ def _rules_or_422(raw: list[dict[str, Any]], tool_names: list[str]) -> tuple[lis
     return dump_tool_rules(rules), [w.message for w in report.warnings]
 
 
+def _validated(model: type[BaseModel], raw: dict[str, Any], field: str) -> dict[str, Any]:
+    """A raw llm_config / embedding_config checked against Letta's schema (422 naming the bad field)."""
+    try:
+        return model.model_validate(raw).model_dump(mode="json")
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        raise InvalidRequestError(f"Invalid {field}.{where}: {first.get('msg')}") from None
+
+
 def _env_dict(values: dict[str, str] | None, previous: dict[str, Any] | None = None) -> dict[str, Any]:
     previous = previous or {}
     out: dict[str, Any] = {}
@@ -100,7 +110,7 @@ class AgentService:
                 raise InvalidRequestError(str(exc)) from None
             out = config.model_dump(mode="json")
         elif llm_config:
-            out = dict(llm_config)
+            out = {**llm_config, **_validated(LLMConfig, llm_config, "llm_config")}
             if context_window_limit:
                 out["context_window"] = context_window_limit
         else:
@@ -123,7 +133,7 @@ class AgentService:
             except ProviderError as exc:
                 raise InvalidRequestError(str(exc)) from None
         elif embedding_config:
-            out = dict(embedding_config)
+            out = {**embedding_config, **_validated(EmbeddingConfig, embedding_config, "embedding_config")}
         else:
             models = await self.registry.list_embedding_models()
             if models:

@@ -96,11 +96,18 @@ class BlockService:
         return block_out(row)
 
     async def delete(self, block_id: str) -> None:
+        from host.services.memory import recompile_system
+
         async with self.db.transaction() as s:
             row = await s.get(BlockRow, block_id)
             if row is None:
                 raise NotFoundError.for_id("Block", block_id)
+            sharing = (await s.execute(select(AgentRow).join(AgentBlockRow, AgentBlockRow.agent_id == AgentRow.id)
+                                       .where(AgentBlockRow.block_id == block_id))).scalars().all()
             await s.delete(row)
+            await s.flush()
+            for agent in sharing:  # the block leaves every agent's compiled system prompt too
+                await recompile_system(s, agent)
 
     async def agent_ids(self, block_id: str) -> list[str]:
         async with self.db.session() as s:

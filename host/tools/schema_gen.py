@@ -165,15 +165,27 @@ def _parameters_from_model_schema(schema: dict[str, Any]) -> dict[str, Any]:
     defs = schema.get("$defs", {})
 
     def resolve(node: Any) -> Any:
+        """Inline references; drop schema metadata (``title``, ``$defs``) but never a property named so."""
         if isinstance(node, dict):
             ref = node.get("$ref")
             if isinstance(ref, str) and ref.startswith("#/$defs/"):
                 return resolve(defs.get(ref.split("/")[-1], {}))
-            return {k: resolve(v) for k, v in node.items() if k not in ("$defs", "title")}
+            out = {}
+            for key, value in node.items():
+                if key in ("$defs", "title"):
+                    continue
+                out[key] = resolve_properties(value) if key == "properties" else resolve(value)
+            return out
         if isinstance(node, list):
             return [resolve(v) for v in node]
         return node
 
+    def resolve_properties(props: Any) -> Any:
+        if not isinstance(props, dict):
+            return resolve(props)
+        return {name: resolve(sub) for name, sub in props.items()}
+
     if not isinstance(schema.get("properties"), dict):
         raise SchemaError("args_json_schema must be a JSON object schema with 'properties'")
-    return {"type": "object", "properties": resolve(schema["properties"]), "required": list(schema.get("required", []))}
+    return {"type": "object", "properties": resolve_properties(schema["properties"]),
+            "required": list(schema.get("required", []))}

@@ -163,3 +163,19 @@ def test_a_failed_modify_leaves_the_agent_unchanged(client, http, make_agent):
     after = client.agents.retrieve(agent_id=agent.id)
     assert (after.tags, after.name, [t.id for t in after.tools]) == (["keep"], agent.name,
                                                                        [t.id for t in agent.tools])
+
+
+@pytest.mark.parametrize(("body", "named"), [
+    ({"llm_config": {"model": "gpt-4o-mini"}}, "llm_config.model_endpoint_type"),
+    ({"llm_config": {"model": "m", "model_endpoint_type": "openai", "context_window": "big"}},
+     "llm_config.context_window"),
+    ({"model": "LLM", "embedding_config": {"embedding_model": "e"}}, "embedding_config.embedding_endpoint_type"),
+])
+def test_an_incomplete_raw_config_is_422_naming_the_field(client, http, llm_handle, body, named):
+    start = client.agents.count()
+    body = {k: (llm_handle if v == "LLM" else v) for k, v in body.items()}
+
+    resp = http.post("/v1/agents/", json=body)
+    assert resp.status_code == 422, resp.text
+    assert named in resp.json()["detail"]
+    assert client.agents.count() == start

@@ -122,3 +122,13 @@ def test_unknown_block_label_on_an_agent_is_404_naming_it(http, make_agent):
     resp = http.get(f"/v1/agents/{agent.id}/core-memory/blocks/nosuchlabel")
     assert resp.status_code == 404
     assert "nosuchlabel" in resp.json()["detail"]
+
+
+def test_deleting_an_attached_block_removes_it_from_the_agent_and_its_system_message(client, make_agent):
+    block = client.blocks.create(label="ephemeral", value="SELF-DESTRUCTING NOTE")
+    agent = make_agent(block_ids=[block.id])
+    assert "SELF-DESTRUCTING NOTE" in client.agents.messages.list(agent_id=agent.id, limit=50)[0].content
+
+    client.blocks.delete(block_id=block.id)
+    assert "ephemeral" not in {b.label for b in client.agents.core_memory.retrieve(agent_id=agent.id).blocks}
+    assert "SELF-DESTRUCTING NOTE" not in client.agents.messages.list(agent_id=agent.id, limit=50)[0].content

@@ -107,3 +107,27 @@ def test_import_of_a_file_that_is_not_json_is_400_and_creates_nothing(client, ht
         client.agents.import_file(file=("agent.af", b'{"name": "x"}', "application/json"))
     assert info.value.status_code == 400
     assert client.agents.count() == start
+
+
+def test_a_file_exported_by_letta_0_8_17_imports(client):
+    from pathlib import Path
+
+    recorded = Path("/work/shared/reference/letta-0.8.17/responses/exported_agent.af")
+    if not recorded.exists():
+        pytest.skip("the Letta reference recordings are not on this machine")
+    exported = json.loads(recorded.read_text())
+    known = {t.name for t in client.tools.list(limit=1000)}
+
+    imported = client.agents.import_file(file=("exported_agent.af", recorded.read_bytes(), "application/json"))
+    try:
+        assert imported.name == exported["name"] + "_copy"
+        assert {b.label for b in imported.memory.blocks} == {b["label"] for b in exported["core_memory"]}
+        assert {t.name for t in imported.tools} == {t["name"] for t in exported["tools"]}
+        assert len(imported.message_ids) == len(exported["in_context_message_indices"])
+        kinds = [m.message_type for m in client.agents.messages.list(agent_id=imported.id, limit=100)]
+        assert kinds[0] == "system_message" and "tool_return_message" in kinds
+    finally:
+        client.agents.delete(agent_id=imported.id)
+        for tool in imported.tools:
+            if tool.name not in known:
+                client.tools.delete(tool_id=tool.id)

@@ -117,8 +117,6 @@ def test_upsert_from_function_with_a_pydantic_args_schema(client, tool_cleanup):
     assert tool.json_schema["parameters"]["required"] == ["dish", "ingredients"]
 
 
-@pytest.mark.xfail(strict=True, reason="host/tools/schema_gen.py _parameters_from_model_schema drops every "
-                                       "'title' key, including a property named 'title' (not in this area)")
 def test_an_args_schema_property_named_title_survives(client, tool_cleanup):
     tool = client.tools.upsert_from_function(func=save_titled, args_schema=TitledArgs)
     tool_cleanup.append(tool.id)
