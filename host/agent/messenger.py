@@ -1,8 +1,23 @@
-"""Agent-to-agent delivery for the multi-agent tools (the host side of ``AgentMessengerPort``)."""
+"""Agent-to-agent delivery for the multi-agent tools (the host side of ``AgentMessengerPort``).
+
+    send_async     -> a run for the target, executed in the runner's background task group
+    send_and_wait  -> the target's turn, run inline under the reply timeout; its assistant text
+    find_agents    -> ids of agents by tag (all or any)
+
+Deadlocks. A turn holds its agent's lock until it ends, and a tool waiting for a reply keeps the
+turn open. So if A waits for B and B (or C, asked by B...) then waits for A, A's lock can never be
+taken: the chain would hang until the reply timeout. The messenger keeps the in-process
+"waits for" graph of every ``send_and_wait`` in flight and refuses a wait that would close a cycle,
+answering at once with a reply that explains why. Chains without cycles are bounded by the tools'
+``call_depth`` limit; asynchronous ping-pong is bounded the same way (each hop is one deeper).
+Waits across server processes (several workers on one Postgres) are not in this graph: they are
+bounded only by the reply timeout.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from typing import Any
 
 import anyio
@@ -18,48 +33,111 @@ from host.schemas.messages import LettaRequest, MessageCreate
 logger = logging.getLogger(__name__)
 
 
+def cycle_refusal(target: str) -> str:
+    """The reply a waiting agent gets instead of a deadlock (written for the model)."""
+    return (
+        f"[Not delivered: agent {target!r} is itself waiting, directly or through other agents, for your "
+        "reply, so it cannot take a new message until you finish. Do not wait on it: end your turn with "
+        "send_message; your final reply goes back to it.]"
+    )
+
+
+NO_TEXT_REPLY = "[The agent finished its turn without sending a reply.]"
+
+
+class WaitGraph:
+    """Who is waiting synchronously for whom, in this process (edges counted: fan-out may repeat)."""
+
+    def __init__(self) -> None:
+        self._edges: dict[str, Counter[str]] = {}
+
+    def closes_cycle(self, sender: str, target: str) -> bool:
+        """Would ``sender`` waiting for ``target`` close a cycle (target reaches sender by waits)?"""
+        seen: set[str] = set()
+        stack = [target]
+        while stack:
+            agent = stack.pop()
+            if agent == sender:
+                return True
+            if agent in seen:
+                continue
+            seen.add(agent)
+            stack.extend(self._edges.get(agent, ()))
+        return False
+
+    def add(self, sender: str, target: str) -> None:
+        self._edges.setdefault(sender, Counter())[target] += 1
+
+    def remove(self, sender: str, target: str) -> None:
+        edges = self._edges.get(sender)
+        if edges is None:
+            return
+        edges[target] -= 1
+        if edges[target] <= 0:
+            del edges[target]
+        if not edges:
+            del self._edges[sender]
+
+
 class AgentMessenger:
     def __init__(self, db: Database, runner: Any, background: TaskGroup | None) -> None:
         self.db = db
         self.runner = runner
         self.background = background
+        self.waits = WaitGraph()
 
-    def _request(self, message: str, sender: str) -> LettaRequest:
+    @staticmethod
+    def _request(message: str, sender: str) -> LettaRequest:
         return LettaRequest(messages=[MessageCreate(role="user", content=message, sender_id=sender)])
 
-    async def send_async(self, target_agent_id: str, message: str, sender_agent_id: str, *, call_depth: int) -> str:
+    async def _check_exists(self, agent_id: str) -> None:
         try:
-            await self.runner._exists(target_agent_id)
+            await self.runner._exists(agent_id)
         except NotFoundError:
-            raise UnknownAgentError(target_agent_id) from None
-        run_id = await self.runner.runs.create(target_agent_id, {"sender_id": sender_agent_id})
+            raise UnknownAgentError(agent_id) from None
+
+    async def send_async(self, target_agent_id: str, message: str, sender_agent_id: str, *, call_depth: int) -> str:
+        await self._check_exists(target_agent_id)
+        if self.background is None:
+            raise RuntimeError("no background task group for asynchronous delivery (server shutting down?)")
+        run_id = await self.runner.runs.create(target_agent_id, {"sender_id": sender_agent_id,
+                                                                 "call_depth": call_depth})
+        request = self._request(message, sender_agent_id)
 
         async def deliver() -> None:
             from host.agent.runner import turn_request
 
             try:
-                await self.runner._execute(turn_request(target_agent_id, self._request(message, sender_agent_id),
-                                                        run_id, call_depth=call_depth))
+                await self.runner._execute(turn_request(target_agent_id, request, run_id, call_depth=call_depth))
             except Exception:
-                logger.exception("async delivery to %s failed", target_agent_id)
+                logger.exception("async delivery from agent %s to agent %s (run %s) failed", sender_agent_id,
+                                 target_agent_id, run_id)
 
-        if self.background is None:
-            raise RuntimeError("no background task group for asynchronous delivery")
         self.background.start_soon(deliver)
-        return run_id
+        logger.info("agent %s -> agent %s: queued as run %s (depth %d)", sender_agent_id, target_agent_id, run_id,
+                    call_depth)
+        return str(run_id)
 
     async def send_and_wait(self, target_agent_id: str, message: str, sender_agent_id: str, timeout_s: float, *,
                             call_depth: int) -> str | None:
+        await self._check_exists(target_agent_id)
+        if self.waits.closes_cycle(sender_agent_id, target_agent_id):
+            logger.info("agent %s -> agent %s refused: the wait would deadlock", sender_agent_id, target_agent_id)
+            return cycle_refusal(target_agent_id)
+        self.waits.add(sender_agent_id, target_agent_id)
         try:
-            await self.runner._exists(target_agent_id)
-        except NotFoundError:
-            raise UnknownAgentError(target_agent_id) from None
-        with anyio.move_on_after(timeout_s):
-            result = await self.runner.send(target_agent_id, self._request(message, sender_agent_id),
-                                            call_depth=call_depth)
-            replies = [m.get("content") for m in result.messages if m.get("message_type") == "assistant_message"]
-            return "\n".join(str(r) for r in replies if r) or ""
-        return None
+            with anyio.move_on_after(timeout_s):
+                try:
+                    result = await self.runner.send(target_agent_id, self._request(message, sender_agent_id),
+                                                    call_depth=call_depth)
+                except NotFoundError:
+                    raise UnknownAgentError(target_agent_id) from None
+                replies = [m.get("content") for m in result.messages if m.get("message_type") == "assistant_message"]
+                return "\n".join(str(r) for r in replies if r) or NO_TEXT_REPLY
+            logger.info("agent %s -> agent %s: no reply within %.1f s", sender_agent_id, target_agent_id, timeout_s)
+            return None
+        finally:
+            self.waits.remove(sender_agent_id, target_agent_id)
 
     async def find_agents(self, tags: list[str], match_all: bool) -> list[str]:
         if not tags:
@@ -67,8 +145,8 @@ class AgentMessenger:
         async with self.db.session() as s:
             stmt = select(AgentTagRow.agent_id).where(AgentTagRow.tag.in_(tags))
             if match_all:
-                stmt = stmt.group_by(AgentTagRow.agent_id).having(func.count(func.distinct(AgentTagRow.tag))
-                                                                   == len(set(tags)))
+                stmt = stmt.group_by(AgentTagRow.agent_id).having(
+                    func.count(func.distinct(AgentTagRow.tag)) == len(set(tags)))
             else:
                 stmt = stmt.distinct()
-            return [a for (a,) in (await s.execute(stmt)).all()]
+            return sorted(a for (a,) in (await s.execute(stmt)).all())

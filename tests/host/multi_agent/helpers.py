@@ -1,0 +1,47 @@
+"""Helpers for driving agents over REST in multi-agent tests."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import httpx
+
+from tests.support.scripted_llm import ScriptQueue
+
+
+@dataclass
+class Agent:
+    id: str
+    name: str
+    model: str  # the scripted model name; the handle is openai-proxy/<model>
+    script: ScriptQueue
+
+
+def send(http: httpx.Client, agent: Agent, text: str) -> list[dict[str, Any]]:
+    resp = http.post(f"/v1/agents/{agent.id}/messages", json={"messages": [{"role": "user", "content": text}]})
+    assert resp.status_code == 200, resp.text
+    return resp.json()["messages"]
+
+
+def tool_returns(messages: list[dict[str, Any]], name: str | None = None) -> list[dict[str, Any]]:
+    return [m for m in messages if m["message_type"] == "tool_return_message" and (name is None or m["name"] == name)]
+
+
+def history(http: httpx.Client, agent: Agent) -> list[dict[str, Any]]:
+    resp = http.get(f"/v1/agents/{agent.id}/messages", params={"limit": 200})
+    assert resp.status_code == 200, resp.text
+    return resp.json()
+
+
+def wait_until(check: Callable[[], Any], timeout: float = 20.0, what: str = "condition") -> Any:
+    """Poll a server-side condition under a deadline (the server does the work in the background)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(0.05)
