@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, AsyncIterator
@@ -14,6 +13,7 @@ from host.agent.locks import AgentLocks
 from host.agent.loop import AgentLoop, LoopDeps
 from host.agent.messenger import AgentMessenger
 from host.agent.runner import Runner
+from host.services.mcp_servers import GatewayPool
 from host.settings import Settings
 from host.tools.dispatcher import ToolDispatcher
 from host.tools.sources.custom import SandboxRouter
@@ -41,27 +41,21 @@ def server_tool_env(settings: Settings) -> dict[str, str]:
 
 @asynccontextmanager
 async def open_tool_layer(settings: Settings, core: dict[str, Any]) -> AsyncIterator[ToolLayer]:
-    from mcp_client import McpPool, load_config
-    from sandbox import E2BSandbox, E2BSandboxConfig, LocalSandbox, LocalSandboxConfig
+    from host.services.sandbox_configs import load_plan, plan_for
+    from sandbox import SandboxError
 
     async with AsyncExitStack() as stack:
-        local_cfg = LocalSandboxConfig(
-            exec_dir=settings.tool_exec_dir, venv_name=settings.tool_exec_venv_name,
-            use_venv=bool(settings.tool_exec_dir and settings.tool_exec_venv_name),
-            venv_cache_dir=settings.home / "tool-venvs",
-        )
-        local = await stack.enter_async_context(LocalSandbox(local_cfg))
-        e2b = None
-        if settings.e2b_api_key:
-            e2b = await stack.enter_async_context(E2BSandbox(E2BSandboxConfig(
-                api_key=settings.e2b_api_key, template=settings.e2b_sandbox_template_id,
-                api_url=settings.e2b_api_url, sandbox_url=settings.e2b_sandbox_url)))
-        sandboxes = SandboxRouter(local=local, e2b=e2b, use_e2b=False)
+        # Custom tools: the local sandbox, or E2B when an e2b sandbox config exists and E2B_API_KEY is set
+        # (host/services/sandbox_configs.py). A stored config that cannot start falls back to the settings.
+        sandboxes = await stack.enter_async_context(SandboxRouter(withheld=server_tool_env(settings)))
+        try:
+            await sandboxes.reload(lambda: load_plan(core["db"], settings))
+        except SandboxError:
+            logger.exception("the stored sandbox config cannot start; using the settings' local sandbox")
+            await sandboxes.apply(plan_for(settings, None, {}, None, {}))
 
-        pool = await stack.enter_async_context(McpPool())
-        config_path = settings.resolved_mcp_config_path
-        if config_path.exists():
-            await pool.apply_config(load_config(config_path, dict(os.environ)))
+        # Empty at first: host/services/mcp_servers_lifespan.py adds database servers and watches the config file.
+        pool = await stack.enter_async_context(GatewayPool(settings.resolved_mcp_config_path))
 
         from builtin_tools import ComposioGateway
 

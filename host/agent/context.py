@@ -13,9 +13,12 @@ from typing import Any, Sequence
 
 from builtin_tools import get_builtin, with_heartbeat
 
+from host.agent import llm
 from host.agent.llm import ChatMessage, ToolCall, ToolSpec, count_tokens
 from host.agent.messages import StoredMessage
 from host.agent.turn import AgentSnapshot
+from host.ids import new_id, utcnow
+from host.providers import ProviderSettings
 from host.tools.dispatcher import ToolInfo
 
 logger = logging.getLogger(__name__)
@@ -133,3 +136,32 @@ def summary_message_text(summary: str, evicted_count: int, total_hidden: int) ->
                     f"view due to conversation memory constraints. They remain searchable with "
                     f"conversation_search. The following is a summary of the previous messages:\n{summary}"),
     }, indent=2)
+
+
+async def fit_window(snap: AgentSnapshot, context: list[StoredMessage], sys_text: str, specs: list[ToolSpec],
+                     providers: ProviderSettings, timeout_s: float) -> StoredMessage | None:
+    """Evict the oldest messages from ``context`` (in place) when the prompt passes the context window.
+
+    Returns the summary message that takes their place (to be written with the step), or None.
+    """
+    window = snap.llm.context_window
+    tokens = prompt_tokens(snap.llm.model, to_chat(context, sys_text), specs)
+    if not needs_eviction(tokens, window):
+        return None
+    fixed = prompt_tokens(snap.llm.model, to_chat([], sys_text), specs)
+    evicted, kept = split_for_eviction(context, snap.llm.model, window, fixed)
+    if not evicted:
+        return None
+    try:
+        resp = await llm.complete(llm.LlmRequest(config=snap.llm, messages=summary_prompt(evicted),
+                                                 timeout_s=timeout_s), providers)
+        summary = (resp.content or "").strip() or fallback_summary(evicted)
+    except llm.LlmError as exc:
+        logger.warning("summary for agent %s failed (%s); using an extract", snap.id, exc)
+        summary = fallback_summary(evicted)
+    note = StoredMessage(id=new_id("message"), agent_id=snap.id, role="user",
+                         text=summary_message_text(summary, len(evicted), len(evicted)), created_at=utcnow())
+    context[:] = [note] + kept
+    logger.info("agent %s: %d messages left the context window (%d tokens > %d)", snap.id, len(evicted), tokens,
+                window)
+    return note

@@ -1,4 +1,10 @@
-"""One turn per agent at a time: an in-process lock, plus a Postgres advisory lock across workers."""
+"""One turn per agent at a time: an in-process lock, plus a Postgres advisory lock across workers.
+
+On Postgres the advisory lock pins one pooled connection for the whole turn, and the turn needs
+another one for its reads and writes. So the number of turns holding advisory locks at once is
+capped at half the pool (size + overflow): many agents in parallel then queue here instead of
+exhausting the pool (which would fail every turn with a pool timeout).
+"""
 
 from __future__ import annotations
 
@@ -17,6 +23,7 @@ class AgentLocks:
         self.db = db
         self._locks: dict[str, anyio.Lock] = {}
         self._users: dict[str, int] = {}
+        self._pg_turns: anyio.CapacityLimiter | None = None
 
     @asynccontextmanager
     async def hold(self, agent_id: str) -> AsyncIterator[None]:
@@ -25,7 +32,7 @@ class AgentLocks:
         try:
             async with lock:
                 if self.db.is_postgres:
-                    async with self._advisory(agent_id):
+                    async with self._pg_limiter(), self._advisory(agent_id):
                         yield
                 else:
                     yield
@@ -34,6 +41,14 @@ class AgentLocks:
             if self._users[agent_id] == 0:
                 self._users.pop(agent_id, None)
                 self._locks.pop(agent_id, None)
+
+    def _pg_limiter(self) -> anyio.CapacityLimiter:
+        if self._pg_turns is None:
+            pool = self.db.engine.pool
+            size = pool.size() if hasattr(pool, "size") else 5
+            total = size + max(0, int(getattr(pool, "_max_overflow", 0)))
+            self._pg_turns = anyio.CapacityLimiter(max(1, total // 2))
+        return self._pg_turns
 
     @asynccontextmanager
     async def _advisory(self, agent_id: str) -> AsyncIterator[None]:

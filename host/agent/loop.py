@@ -1,12 +1,19 @@
 """The agent loop: one turn = a few explicit states, repeated per step.
 
-    prepare  -> load the agent, add the user's messages, fit the context window
-    call     -> the model, offered the tools the rule solver allows (streamed or not)
-    dispatch -> each tool call through the one dispatcher; rules decide continue or finish
+    prepare  -> load the agent, add the user's messages (or resume a call paused for approval)
+    call     -> the model, offered only the tools the rule solver allows (one allowed: forced)
+    dispatch -> each tool call through the one dispatcher; rules decide continue, pause or finish
     persist  -> the step (messages, usage, memory edits, in-context ids) in one transaction
-    continue | finish (terminal tool, nothing asks to continue, max_steps, cancelled)
+    continue | finish (terminal tool, nothing asks to continue, no tool allowed, approval, max_steps,
+                       cancelled)
 
-Run state lives in ``RunState``; services are injected into ``AgentLoop``.
+Run state lives in ``RunState``; services are injected into ``AgentLoop``. Tool failures and rule
+violations are tool returns with status "error" that the model sees; the turn goes on.
+
+Approval (``requires_approval`` rule): the step that calls such a tool is written with the call and
+no return, an ``approval_request_message`` is emitted and the turn stops with ``requires_approval``.
+The next request must carry ``{"type": "approval", ...}``: the call then runs (or is refused, the
+model being told the reason) and the turn continues from there.
 """
 
 from __future__ import annotations
@@ -21,24 +28,21 @@ import anyio
 from builtin_tools import CoreMemory, ServicesConfig, ToolContext, strip_heartbeat
 
 from host.agent import llm
-from host.agent.context import (
-    INNER_THOUGHTS,
-    fallback_summary,
-    needs_eviction,
-    prompt_tokens,
-    split_for_eviction,
-    summary_message_text,
-    summary_prompt,
-    to_chat,
-    tool_specs,
-)
+from host.agent.context import INNER_THOUGHTS, fit_window, to_chat, tool_specs
 from host.agent.locks import AgentLocks
-from host.agent.messages import StoredMessage, ToolCallRecord, ToolReturnRecord, part_otid, to_letta_messages
+from host.agent.messages import (
+    StoredMessage,
+    ToolCallRecord,
+    ToolReturnRecord,
+    approval_request_message,
+    pending_approval,
+    to_letta_messages,
+)
 from host.agent.ports import ArchivalAdapter, RecallAdapter
 from host.agent.store import StepWrite, load_snapshot, memory_counts, system_text, write_step
 from host.agent.streaming import TokenStreamer
 from host.agent.turn import AgentSnapshot, Emit, RunState, TurnRequest, TurnResult
-from host.errors import UpstreamError
+from host.errors import ConflictError, InvalidRequestError, UpstreamError
 from host.ids import new_id, utcnow
 from host.persistence.db import Database
 from host.persistence.models import StepRow
@@ -65,10 +69,41 @@ class LoopDeps:
     llm_timeout_s: float = 120.0
 
 
+@dataclass
+class CallOutcome:
+    """What became of one tool call. ``awaiting_approval``: not run, the turn pauses."""
+
+    status: str = "error"
+    text: str = ""
+    stdout: list[str] | None = None
+    stderr: list[str] | None = None
+    keep_going: bool = True
+    awaiting_approval: bool = False
+
+
+@dataclass
+class Turn:
+    """One turn's fixed inputs (the agent as loaded, its rules) beside the mutable ``RunState``."""
+
+    req: TurnRequest
+    snap: AgentSnapshot
+    solver: ToolRulesSolver
+    memory: CoreMemory
+    state: RunState
+    context: list[StoredMessage]  # in-context history without the system message
+    system_id: str | None
+    terminal: set[str]
+    emit: Emit | None
+
+
 def _package(status: str, text: str) -> str:
     """Letta's packaged tool return, as the model sees it."""
     return json.dumps({"status": "OK" if status == "success" else "Failed", "message": text,
                        "time": utcnow().strftime("%Y-%m-%d %I:%M:%S %p UTC+0000")}, ensure_ascii=False)
+
+
+def denial_text(reason: str | None) -> str:
+    return "Error: request to call tool denied. User reason: " + (reason or "(none given)")
 
 
 class AgentLoop:
@@ -84,66 +119,72 @@ class AgentLoop:
     # ---- one turn ------------------------------------------------------------------------------
     async def _turn(self, req: TurnRequest, snap: AgentSnapshot, history: list[StoredMessage], emit: Emit | None,
                     is_cancelled: Callable[[], Any] | None) -> TurnResult:
-        state = RunState()
-        solver = ToolRulesSolver(rules=tuple(snap.rules), available_tools=frozenset(t.name for t in snap.tools))
-        memory = CoreMemory.of(snap.blocks)
-        system_id = history[0].id if history and history[0].role == "system" else None
-        context = [m for m in history if m.role != "system"]
-        pending = [StoredMessage(id=new_id("message"), agent_id=snap.id, role=i.role if i.role in ("user", "system")
-                                 else "user", text=i.text, name=i.name, sender_id=i.sender_id, otid=i.otid,
-                                 run_id=req.run_id, created_at=utcnow()) for i in req.messages]
-        for msg in pending:
-            if msg.role == "system":  # a system message from the client reaches the model as a user-side note
-                msg.role = "user"
-                msg.text = json.dumps({"type": "system_message", "message": msg.text})
-        context.extend(pending)
-        terminal = {r.tool_name for r in snap.rules if r.type == "exit_loop"}
-        heartbeat = True
+        t = Turn(req=req, snap=snap, memory=CoreMemory.of(snap.blocks), state=RunState(), emit=emit,
+                 solver=ToolRulesSolver(rules=tuple(snap.rules), available_tools=frozenset(x.name for x in snap.tools)),
+                 system_id=history[0].id if history and history[0].role == "system" else None,
+                 context=[m for m in history if m.role != "system"],
+                 terminal={r.tool_name for r in snap.rules if r.type == "exit_loop"})
+        paused = pending_approval(t.context)
+        if req.approval is None and paused is not None:
+            msg, call = paused
+            raise ConflictError(
+                f"Agent {snap.id} is waiting for approval of tool call {call.id} ({call.name}). Send "
+                f'{{"type": "approval", "approve": true|false, "approval_request_id": "{msg.id}"}} first.')
+        pending = [self._input(req, i) for i in req.messages]
         started = time.perf_counter()
+        heartbeat = True
+        if req.approval is not None:
+            heartbeat = await self._resume(t, paused)
+        t.context.extend(pending)
         while heartbeat:
-            if state.usage.step_count >= req.max_steps:
-                state.stop_reason = "max_steps"
+            if t.state.usage.step_count >= req.max_steps:
+                t.state.stop_reason = "max_steps"
                 break
             if is_cancelled is not None and await is_cancelled():
-                state.stop_reason = "cancelled"
+                t.state.stop_reason = "cancelled"
                 break
-            heartbeat = await self._step(req, snap, solver, memory, state, context, pending, system_id,
-                                         terminal, emit)
+            heartbeat = await self._step(t, pending)
             pending = []
-        if snap.autoclear:
+        if snap.autoclear and t.state.stop_reason != "requires_approval":
             await write_step(self.d.db, StepWrite(agent_id=snap.id, step=None, messages=[],
-                                                  in_context_ids=[system_id] if system_id else [],
+                                                  in_context_ids=[t.system_id] if t.system_id else [],
                                                   changed_blocks=[], system_message_id=None, system_text=None))
-        logger.info("agent %s turn done: %d steps, stop=%s, %.1f ms", snap.id, state.usage.step_count,
-                    state.stop_reason, (time.perf_counter() - started) * 1000)
-        return TurnResult(messages=state.messages, stop_reason=state.stop_reason, usage=state.usage,
+        logger.info("agent %s run %s: %d steps, stop=%s, %.1f ms", snap.id, req.run_id, t.state.usage.step_count,
+                    t.state.stop_reason, (time.perf_counter() - started) * 1000)
+        return TurnResult(messages=t.state.messages, stop_reason=t.state.stop_reason, usage=t.state.usage,
                           run_id=req.run_id)
 
+    @staticmethod
+    def _input(req: TurnRequest, i: Any) -> StoredMessage:
+        msg = StoredMessage(id=new_id("message"), agent_id=req.agent_id, role="user", text=i.text, name=i.name,
+                            sender_id=i.sender_id, otid=i.otid, run_id=req.run_id, created_at=utcnow())
+        if i.role == "system":  # a system message from the client reaches the model as a user-side note
+            msg.text = json.dumps({"type": "system_message", "message": i.text})
+        return msg
+
     # ---- one step --------------------------------------------------------------------------------
-    async def _step(self, req: TurnRequest, snap: AgentSnapshot, solver: ToolRulesSolver, memory: CoreMemory,
-                    state: RunState, context: list[StoredMessage], pending: list[StoredMessage],
-                    system_id: str | None, terminal: set[str], emit: Emit | None) -> bool:
+    async def _step(self, t: Turn, pending: list[StoredMessage]) -> bool:
+        req, snap, state = t.req, t.snap, t.state
         step_id = new_id("step")
         recall, archival = await memory_counts(self.d.db, snap.id)
-        sys_text = system_text(replace(snap, blocks=memory.blocks), recall + len(pending), archival)
-        allowed = solver.allowed_tools(state.solver)
-        specs = tool_specs(snap, allowed, terminal)
-        forced = solver.forced_tool(state.solver)
+        sys_text = system_text(replace(snap, blocks=t.memory.blocks), recall + len(pending), archival)
+        allowed = t.solver.allowed_tools(state.solver)
+        specs = tool_specs(snap, allowed, t.terminal)
+        forced = t.solver.forced_tool(state.solver)
         tool_choice: Any = None
         if specs:
             tool_choice = {"name": forced} if forced and forced in {s.name for s in specs} else "required"
 
-        evicted_msgs, summary_msg = await self._fit_window(snap, context, sys_text, specs)
-        chat = to_chat(context, sys_text)
-        request = llm.LlmRequest(config=snap.llm, messages=chat, tools=specs, tool_choice=tool_choice,
-                                 timeout_s=self.d.llm_timeout_s)
+        summary_msg = await fit_window(snap, t.context, sys_text, specs, self.d.providers, self.d.llm_timeout_s)
+        request = llm.LlmRequest(config=snap.llm, messages=to_chat(t.context, sys_text), tools=specs,
+                                 tool_choice=tool_choice, timeout_s=self.d.llm_timeout_s)
         assistant_id = new_id("message")
         try:
-            if req.stream_tokens and emit is not None:
-                response = await TokenStreamer(req, assistant_id, step_id, emit).run(request, self.d.providers)
+            if req.stream_tokens and t.emit is not None:
+                response = await TokenStreamer(req, assistant_id, step_id, t.emit).run(request, self.d.providers)
             else:
                 response = await llm.complete(request, self.d.providers)
-        except llm.LlmError as exc:
+        except llm.LlmError as exc:  # nothing of this step is written; the stored history is unchanged
             raise UpstreamError(f"The model call failed ({snap.llm.handle or snap.llm.model}): {exc}") from None
 
         state.usage.step_count += 1
@@ -151,46 +192,53 @@ class AgentLoop:
         state.usage.completion_tokens += response.usage.completion_tokens
         state.usage.total_tokens += response.usage.total_tokens
 
-        calls = response.tool_calls
         reasoning = response.content or response.reasoning
-        parsed: list[tuple[Any, dict[str, Any] | None, str | None]] = []
-        for call in calls:
+        parsed: list[tuple[ToolCallRecord, dict[str, Any] | None, str | None]] = []
+        for call in response.tool_calls:
+            args: dict[str, Any] | None = None
+            error = None
             try:
-                args = json.loads(call.arguments_json or "{}")
-                if not isinstance(args, dict):
+                value = json.loads(call.arguments_json or "{}")
+                if not isinstance(value, dict):
                     raise ValueError("arguments are not a JSON object")
-                thoughts = args.pop(INNER_THOUGHTS, None)
+                thoughts = value.pop(INNER_THOUGHTS, None)
                 if isinstance(thoughts, str) and thoughts and not reasoning:
                     reasoning = thoughts
-                parsed.append((call, args, None))
+                args = value
             except (json.JSONDecodeError, ValueError) as exc:
-                parsed.append((call, None, f"Invalid JSON arguments for {call.name}: {exc}"))
-        assistant = StoredMessage(
-            id=assistant_id, agent_id=snap.id, role="assistant", text=reasoning,
-            tool_calls=[ToolCallRecord(id=c.id or new_id("call"), name=c.name,
-                                       arguments=json.dumps(a) if a is not None else c.arguments_json)
-                        for c, a, _ in parsed],
-            model=snap.llm.model, step_id=step_id, run_id=req.run_id, created_at=utcnow())
+                error = f"Invalid JSON arguments for {call.name}: {exc}. Send a JSON object."
+            record = ToolCallRecord(id=call.id or new_id("call"), name=call.name,
+                                    arguments=json.dumps(args) if args is not None else call.arguments_json)
+            parsed.append((record, args, error))
+        assistant = StoredMessage(id=assistant_id, agent_id=snap.id, role="assistant", text=reasoning,
+                                  tool_calls=[p[0] for p in parsed], model=snap.llm.model, step_id=step_id,
+                                  run_id=req.run_id, created_at=utcnow())
         new_messages: list[StoredMessage] = [assistant]
+        approvals: list[ToolCallRecord] = []
 
         heartbeat = False
-        if not calls:
+        if not parsed:
             state.stop_reason = "end_turn" if reasoning else "no_tool_call"
-        for (call, args, error), record in zip(parsed, assistant.tool_calls):
-            status, text, stdout, stderr, decision_continue = await self._one_call(
-                snap, solver, memory, state, record.name, args, error, req)
-            new_messages.append(StoredMessage(
-                id=new_id("message"), agent_id=snap.id, role="tool", text=_package(status, text), name=record.name,
-                tool_call_id=record.id, tool_return=ToolReturnRecord(status=status, stdout=stdout, stderr=stderr, raw=text),
-                step_id=step_id, run_id=req.run_id, created_at=utcnow()))
-            heartbeat = heartbeat or decision_continue
-        if heartbeat:
+        for record, args, error in parsed:
+            if approvals:  # an earlier call of this response waits for approval: the rest do not run
+                out = CallOutcome(text=f"Not run: the turn paused for approval of {approvals[0].name}. "
+                                       f"Call {record.name} again if you still need it.")
+            else:
+                out = await self._one_call(t, record.name, args, error)
+            if out.awaiting_approval:
+                approvals.append(record)
+                continue
+            new_messages.append(self._tool_message(t, record, out, step_id))
+            heartbeat = heartbeat or out.keep_going
+        if approvals:
+            heartbeat = False
+            state.stop_reason = "requires_approval"
+        elif heartbeat:
             state.stop_reason = "end_turn"
 
         for msg in pending:
             msg.step_id = step_id
-        context.extend(new_messages)
-        in_context = ([system_id] if system_id else []) + [m.id for m in context]
+        t.context.extend(new_messages)
         step_row = StepRow(id=step_id, agent_id=snap.id, run_id=req.run_id, provider_name=snap.llm.provider_name,
                            model=snap.llm.model, model_endpoint=snap.llm.model_endpoint,
                            context_window_limit=snap.llm.context_window,
@@ -198,100 +246,129 @@ class AgentLoop:
                            completion_tokens=response.usage.completion_tokens,
                            total_tokens=response.usage.total_tokens,
                            stop_reason=None if heartbeat else state.stop_reason, created_at=utcnow())
-        changed = memory.changed_blocks()
-        new_sys = None
-        if changed:
-            snap.message_ids = in_context
-            new_sys = system_text(replace(snap, blocks=memory.blocks), recall + len(new_messages), archival)
         written = pending + ([summary_msg] if summary_msg else []) + new_messages
-        with anyio.CancelScope(shield=True):
-            await write_step(self.d.db, StepWrite(
-                agent_id=snap.id, step=step_row, messages=written, in_context_ids=in_context,
-                changed_blocks=changed, system_message_id=system_id, system_text=new_sys, run_id=req.run_id,
-                run_update={"usage": state.usage.as_letta()} if req.run_id else None))
-        memory.changed_labels.clear()
-        snap.message_ids = in_context
-        del evicted_msgs
+        await self._persist(t, step_row, written, recall + len(new_messages), archival)
 
-        letta: list[dict[str, Any]] = []
-        for msg in new_messages:
-            if msg.role == "tool":
-                letta.extend(to_letta_messages(msg, use_assistant_message=req.use_assistant_message,
-                                               assistant_tool=req.assistant_tool))
-            else:
-                letta.extend(to_letta_messages(msg, use_assistant_message=req.use_assistant_message,
-                                               assistant_tool=req.assistant_tool,
-                                               assistant_kwarg=req.assistant_kwarg))
-        if req.include_types is not None:
-            letta = [m for m in letta if m["message_type"] in req.include_types]
-        state.messages.extend(letta)
-        if emit is not None:
-            for m in letta:
-                if req.stream_tokens and m["message_type"] != "tool_return_message":
-                    continue  # already streamed token by token
-                await emit(m)
+        letta = self._views(t, new_messages)
+        for record in approvals:
+            letta.append(approval_request_message(assistant, record, len(parsed)))
+        await self._publish(t, letta)
         return heartbeat
 
-    async def _one_call(self, snap: AgentSnapshot, solver: ToolRulesSolver, memory: CoreMemory, state: RunState,
-                        name: str, args: dict[str, Any] | None, error: str | None, req: TurnRequest
-                        ) -> tuple[str, str, list[str] | None, list[str] | None, bool]:
-        """Run one tool call under the rules. Returns (status, text, stdout, stderr, continue?)."""
+    def _tool_message(self, t: Turn, record: ToolCallRecord, out: CallOutcome, step_id: str | None) -> StoredMessage:
+        return StoredMessage(
+            id=new_id("message"), agent_id=t.snap.id, role="tool", text=_package(out.status, out.text),
+            name=record.name, tool_call_id=record.id,
+            tool_return=ToolReturnRecord(status="success" if out.status == "success" else "error",
+                                         stdout=out.stdout, stderr=out.stderr, raw=out.text),
+            step_id=step_id, run_id=t.req.run_id, created_at=utcnow())
+
+    async def _persist(self, t: Turn, step_row: StepRow | None, written: list[StoredMessage], recall: int,
+                       archival: int) -> None:
+        in_context = ([t.system_id] if t.system_id else []) + [m.id for m in t.context]
+        changed = t.memory.changed_blocks()
+        new_sys = None
+        if changed:
+            t.snap.message_ids = in_context
+            new_sys = system_text(replace(t.snap, blocks=t.memory.blocks), recall, archival)
+        with anyio.CancelScope(shield=True):
+            await write_step(self.d.db, StepWrite(
+                agent_id=t.snap.id, step=step_row, messages=written, in_context_ids=in_context,
+                changed_blocks=changed, system_message_id=t.system_id, system_text=new_sys, run_id=t.req.run_id,
+                run_update={"usage": t.state.usage.as_letta()} if t.req.run_id else None))
+        t.memory.changed_labels.clear()
+        t.snap.message_ids = in_context
+
+    def _views(self, t: Turn, messages: list[StoredMessage]) -> list[dict[str, Any]]:
+        req = t.req
+        letta: list[dict[str, Any]] = []
+        for msg in messages:
+            letta.extend(to_letta_messages(msg, use_assistant_message=req.use_assistant_message,
+                                           assistant_tool=req.assistant_tool, assistant_kwarg=req.assistant_kwarg))
+        return letta
+
+    async def _publish(self, t: Turn, letta: list[dict[str, Any]]) -> None:
+        if t.req.include_types is not None:
+            letta = [m for m in letta if m["message_type"] in t.req.include_types]
+        t.state.messages.extend(letta)
+        if t.emit is None:
+            return
+        for m in letta:
+            if t.req.stream_tokens and m["message_type"] not in ("tool_return_message", "approval_request_message"):
+                continue  # already streamed token by token
+            await t.emit(m)
+
+    # ---- tool calls ------------------------------------------------------------------------------
+    async def _one_call(self, t: Turn, name: str, args: dict[str, Any] | None, error: str | None, *,
+                        approved: bool = False) -> CallOutcome:
+        """Run one tool call under the rules."""
+        solver, state = t.solver, t.state
         if error is not None or args is None:
-            return "error", error or "invalid arguments", None, None, True
-        tool = snap.tool(name)
+            return CallOutcome(text=error or "invalid arguments")
+        tool = t.snap.tool(name)
         if tool is None:
             allowed = ", ".join(sorted(solver.allowed_tools(state.solver))) or "none"
-            return "error", f"Tool {name!r} does not exist for this agent. Tools you may call: {allowed}", None, None, True
-        violation = solver.check_call(state.solver, name)
-        if violation is not None:
-            return "error", violation.message, None, None, True
+            return CallOutcome(text=f"Tool {name!r} does not exist for this agent. Tools you may call: {allowed}")
+        if not approved:
+            violation = solver.check_call(state.solver, name)
+            if violation is not None:
+                logger.info("agent %s: call to %s refused (%s)", t.snap.id, name, violation.code)
+                return CallOutcome(text=violation.message)
+            if solver.decide_before_call(state.solver, name) is not None:
+                return CallOutcome(awaiting_approval=True, keep_going=False)
         args, wants_heartbeat = strip_heartbeat(args)
-        ctx = ToolContext(agent_id=snap.id, agent_name=snap.name, memory=memory,
-                          archival=ArchivalAdapter(self.d.archival, snap.id),
-                          recall=RecallAdapter(self.d.messages, snap.id, self.d.services_config.page_size),
-                          messenger=self.d.messenger_factory(req.call_depth) if self.d.messenger_factory else None,
-                          env={**self.d.server_env, **snap.env}, services=self.d.services_config,
-                          call_depth=req.call_depth)
+        ctx = ToolContext(agent_id=t.snap.id, agent_name=t.snap.name, memory=t.memory,
+                          archival=ArchivalAdapter(self.d.archival, t.snap.id),
+                          recall=RecallAdapter(self.d.messages, t.snap.id, self.d.services_config.page_size),
+                          messenger=self.d.messenger_factory(t.req.call_depth) if self.d.messenger_factory else None,
+                          env={**self.d.server_env, **t.snap.env}, services=self.d.services_config,
+                          call_depth=t.req.call_depth)
         result = await self.d.dispatcher.call(tool, args, ctx)
+        out = CallOutcome(status=result.status, text=result.text, stdout=result.stdout, stderr=result.stderr)
         state.solver = solver.record(state.solver, name, result.text)
         decision = solver.decide_after_call(state.solver, name)
         if decision.kind == "end_turn":
             state.stop_reason = decision.stop_reason or "end_turn"
-            return result.status, result.text, result.stdout, result.stderr, False
-        if decision.kind == "continue":
-            text = result.text + (f"\n\n{decision.message}" if decision.message else "")
-            return result.status, text, result.stdout, result.stderr, True
-        # model decides: continue when it asked for a heartbeat, or when the tool failed (let it recover)
-        keep_going = bool(wants_heartbeat) or result.status == "error"
-        if not keep_going:
-            state.stop_reason = "end_turn"
-        return result.status, result.text, result.stdout, result.stderr, keep_going
+            out.keep_going = False
+        elif decision.kind == "continue":
+            note = decision.message or (
+                "You must call these tools before ending your response: " + ", ".join(decision.missing_required)
+                if decision.missing_required else "")
+            out.text += f"\n\n{note}" if note else ""
+        else:  # the model decides: go on when it asked for a heartbeat, or when the tool failed (to recover)
+            out.keep_going = bool(wants_heartbeat) or result.status == "error"
+            if not out.keep_going:
+                state.stop_reason = "end_turn"
+        return out
 
-    # ---- context window --------------------------------------------------------------------------
-    async def _fit_window(self, snap: AgentSnapshot, context: list[StoredMessage], sys_text: str,
-                          specs: list[llm.ToolSpec]) -> tuple[list[StoredMessage], StoredMessage | None]:
-        window = snap.llm.context_window
-        tokens = prompt_tokens(snap.llm.model, to_chat(context, sys_text), specs)
-        if not needs_eviction(tokens, window):
-            return [], None
-        fixed = prompt_tokens(snap.llm.model, to_chat([], sys_text), specs)
-        evicted, kept = split_for_eviction(context, snap.llm.model, window, fixed)
-        if not evicted:
-            return [], None
-        try:
-            resp = await llm.complete(llm.LlmRequest(config=snap.llm, messages=summary_prompt(evicted),
-                                                     timeout_s=self.d.llm_timeout_s), self.d.providers)
-            summary = (resp.content or "").strip() or fallback_summary(evicted)
-        except llm.LlmError as exc:
-            logger.warning("summary for agent %s failed (%s); using an extract", snap.id, exc)
-            summary = fallback_summary(evicted)
-        note = StoredMessage(id=new_id("message"), agent_id=snap.id, role="user",
-                             text=summary_message_text(summary, len(evicted), len(evicted)), created_at=utcnow())
-        context[:] = [note] + kept
-        logger.info("agent %s: %d messages left the context window (%d tokens > %d)", snap.id, len(evicted),
-                    tokens, window)
-        return evicted, note
+    async def _resume(self, t: Turn, paused: tuple[StoredMessage, ToolCallRecord] | None) -> bool:
+        """Answer the call that paused the last turn: run it (approved) or refuse it. Continue the turn?"""
+        approval = t.req.approval
+        assert approval is not None
+        if paused is None:
+            raise ConflictError(f"Agent {t.snap.id} has no tool call waiting for approval.")
+        msg, call = paused
+        if approval.request_id not in (msg.id, call.id):
+            raise InvalidRequestError(f"approval_request_id {approval.request_id!r} does not match the pending "
+                                      f"request {msg.id!r} (tool call {call.id}, {call.name}).")
+        if t.req.messages:
+            raise InvalidRequestError("Send the approval alone: other messages can follow once the turn is over.")
+        if approval.approve:
+            try:
+                args = json.loads(call.arguments or "{}")
+            except json.JSONDecodeError:
+                args = None
+            out = await self._one_call(t, call.name, args if isinstance(args, dict) else None, None, approved=True)
+        else:
+            out = CallOutcome(text=denial_text(approval.reason))
+        logger.info("agent %s: tool call %s (%s) %s", t.snap.id, call.id, call.name,
+                    "approved" if approval.approve else "denied")
+        ret = self._tool_message(t, call, out, msg.step_id)
+        t.context.append(ret)
+        recall, archival = await memory_counts(self.d.db, t.snap.id)
+        await self._persist(t, None, [ret], recall + 1, archival)
+        await self._publish(t, self._views(t, [ret]))
+        return out.keep_going
 
 
-def otid_for(message_id: str, index: int) -> str:
-    return part_otid(message_id, index)
+__all__ = ["AgentLoop", "CallOutcome", "LoopDeps", "denial_text"]

@@ -113,9 +113,9 @@ def to_letta_messages(
     if msg.role == "user":
         return [{**_envelope(msg, "user_message", msg.otid), "content": msg.text or ""}]
     if msg.role == "tool":
-        if use_assistant_message and msg.name == assistant_tool:
-            return []  # the assistant_message already shows what send_message said
         ret = msg.tool_return or ToolReturnRecord(status="success")
+        if use_assistant_message and msg.name == assistant_tool and ret.status == "success":
+            return []  # the assistant_message already shows what send_message said (a refusal still shows)
         return [
             {
                 **_envelope(msg, "tool_return_message", msg.otid or part_otid(msg.id, 0)),
@@ -154,6 +154,24 @@ def to_letta_messages(
             )
         index += 1
     return out
+
+
+def approval_request_message(msg: StoredMessage, call: ToolCallRecord, index: int) -> dict[str, Any]:
+    """Letta's ``approval_request_message``: a tool call that waits for the client's approval."""
+    return {**_envelope(msg, "approval_request_message", part_otid(msg.id, index)),
+            "tool_call": {"name": call.name, "arguments": call.arguments, "tool_call_id": call.id}}
+
+
+def pending_approval(context: list[StoredMessage]) -> tuple[StoredMessage, ToolCallRecord] | None:
+    """The last assistant message's first tool call that has no return yet (a call paused for approval)."""
+    for i in range(len(context) - 1, -1, -1):
+        msg = context[i]
+        if msg.role == "user":
+            return None
+        if msg.role == "assistant":
+            answered = {m.tool_call_id for m in context[i + 1:] if m.role == "tool"}
+            return next(((msg, c) for c in msg.tool_calls if c.id not in answered), None)
+    return None
 
 
 def is_assistant_send(msg: StoredMessage, assistant_tool: str = DEFAULT_ASSISTANT_TOOL) -> bool:

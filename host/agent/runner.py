@@ -1,6 +1,14 @@
 """Turns as runs: synchronous, streamed over SSE, or in the background; cancellation.
 
-Background runs live in a task group that the application lifespan owns; nothing is fire-and-forget.
+Every turn runs in the task group that the application lifespan owns; nothing is fire-and-forget.
+
+SSE format (as Letta 0.8.17 writes it): one ``data: {json}\\n\\n`` per LettaMessage, then
+``stop_reason``, ``usage_statistics`` and ``data: [DONE]``. A failure before the first chunk is an
+ordinary JSON error response (status and ``detail`` as for ``POST /messages``). A failure after it
+is sent in-band as ``event: error`` + ``data: {"message_type": "error_message", ...}``, followed by
+``stop_reason`` ``error`` and ``[DONE]``: letta-client reads it as one more chunk and keeps going.
+A client that disconnects cancels its run: every step is written in one transaction, so the
+agent keeps a consistent history (the interrupted step is not written).
 """
 
 from __future__ import annotations
@@ -9,15 +17,18 @@ import json
 import logging
 import math
 from contextlib import asynccontextmanager
+from dataclasses import dataclass, replace
 from typing import Any, AsyncIterator
 
 import anyio
 from anyio.abc import TaskGroup
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
+from host.agent import llm
 from host.agent.loop import AgentLoop
-from host.agent.turn import InputMessage, TurnRequest, TurnResult
-from host.errors import HostError, NotFoundError
-from host.schemas.messages import LettaAsyncRequest, LettaRequest, LettaStreamingRequest
+from host.agent.turn import ApprovalInput, InputMessage, TurnRequest, TurnResult, Usage
+from host.errors import HostError, InvalidRequestError
+from host.schemas.messages import ApprovalCreate, LettaAsyncRequest, LettaRequest, LettaStreamingRequest
 from host.services.runs import RunService
 
 logger = logging.getLogger(__name__)
@@ -25,10 +36,16 @@ logger = logging.getLogger(__name__)
 
 def turn_request(agent_id: str, body: LettaRequest, run_id: str | None, *, stream_tokens: bool = False,
                  call_depth: int = 0) -> TurnRequest:
+    approvals = [m for m in body.messages if isinstance(m, ApprovalCreate)]
+    if len(approvals) > 1:
+        raise InvalidRequestError("Send one approval per request.")
+    approval = ApprovalInput(approve=approvals[0].approve, request_id=approvals[0].approval_request_id,
+                             reason=approvals[0].reason) if approvals else None
     return TurnRequest(
         agent_id=agent_id,
         messages=[InputMessage(role=m.role if m.role in ("user", "system") else "user", text=m.text(), name=m.name,
-                               sender_id=m.sender_id, otid=m.otid) for m in body.messages],
+                               sender_id=m.sender_id, otid=m.otid)
+                  for m in body.messages if not isinstance(m, ApprovalCreate)],
         max_steps=body.max_steps,
         use_assistant_message=body.use_assistant_message,
         assistant_tool=body.assistant_message_tool_name,
@@ -37,12 +54,29 @@ def turn_request(agent_id: str, body: LettaRequest, run_id: str | None, *, strea
         stream_tokens=stream_tokens,
         run_id=run_id,
         call_depth=call_depth,
+        approval=approval,
     )
 
 
-def _sse(data: Any) -> bytes:
-    payload = data if isinstance(data, str) else json.dumps(data, ensure_ascii=False, default=str)
-    return f"data: {payload}\n\n".encode()
+def sse(data: Any, event: str | None = None) -> bytes:
+    payload = data if isinstance(data, str) else json.dumps(data, ensure_ascii=False, separators=(",", ":"),
+                                                              default=str)
+    return (f"event: {event}\n" if event else "").encode() + f"data: {payload}\n\n".encode()
+
+
+@dataclass(frozen=True)
+class _Failed:
+    """The turn raised: where a chunk would have been."""
+
+    error: BaseException
+
+
+def error_message(exc: BaseException, run_id: str | None) -> dict[str, Any]:
+    if isinstance(exc, HostError):
+        return {"message_type": "error_message", "run_id": run_id, "error_type": type(exc).__name__,
+                "message": exc.detail, "detail": exc.detail}
+    return {"message_type": "error_message", "run_id": run_id, "error_type": "internal_error",
+            "message": f"Internal error: {type(exc).__name__}", "detail": None}
 
 
 class Runner:
@@ -57,11 +91,20 @@ class Runner:
     async def running(self) -> AsyncIterator["Runner"]:
         async with anyio.create_task_group() as tg:
             self._tg = tg
+            tg.start_soon(self._warm_up)
             try:
                 yield self
             finally:
                 tg.cancel_scope.cancel()
                 self._tg = None
+
+    @staticmethod
+    async def _warm_up() -> None:
+        """Import litellm (seconds of CPU) in the background at start-up, not on the first turn."""
+        try:
+            await anyio.to_thread.run_sync(llm._litellm, abandon_on_cancel=True)  # llm.py has no public hook
+        except Exception:
+            logger.exception("warming up litellm failed; the first model call will try again")
 
     async def _cancelled(self, run_id: str) -> bool:
         return await self.runs.is_cancelled(run_id)
@@ -77,13 +120,12 @@ class Runner:
                     cancelled = isinstance(exc, anyio.get_cancelled_exc_class())
                     await self.runs.finish(req.run_id, "cancelled" if cancelled else "failed",
                                            "cancelled" if cancelled else "error",
-                                           error=None if cancelled else str(exc))
+                                           error=None if cancelled else str(getattr(exc, "detail", exc)))
                 raise
             finally:
                 self._scopes.pop(req.run_id, None)
         if scope.cancelled_caught:
-            await self.runs.finish(req.run_id, "cancelled", "cancelled")
-            return TurnResult(messages=[], stop_reason="cancelled", usage=result_usage(), run_id=req.run_id)
+            return TurnResult(messages=[], stop_reason="cancelled", usage=Usage(), run_id=req.run_id)
         status = "cancelled" if result.stop_reason == "cancelled" else "completed"
         await self.runs.finish(req.run_id, status, result.stop_reason, result.usage.as_letta())
         return result
@@ -94,54 +136,83 @@ class Runner:
         return await self._execute(turn_request(agent_id, body, run_id, call_depth=call_depth))
 
     async def stream(self, agent_id: str, body: LettaStreamingRequest) -> AsyncIterator[bytes]:
-        """Validate up front (so a bad agent id is a 404, not a broken stream), then stream the turn."""
+        """Start the turn and wait for its first chunk: a failure before it raises (a JSON error response)."""
         await self._exists(agent_id)
+        req = turn_request(agent_id, body, None, stream_tokens=body.stream_tokens)
         run_id = await self.runs.create(agent_id, {"stream_tokens": body.stream_tokens})
-        req = turn_request(agent_id, body, run_id, stream_tokens=body.stream_tokens)
-        return self._stream(req)
+        req = replace(req, run_id=run_id)
+        if self._tg is None:
+            raise HostError("the server is shutting down")
+        send, receive = anyio.create_memory_object_stream[bytes | _Failed](math.inf)
+        self._tg.start_soon(self._produce, req, send)
+        try:
+            first = await receive.receive()
+        except BaseException:
+            self._cancel_scope(run_id)
+            receive.close()
+            raise
+        if isinstance(first, _Failed):
+            receive.close()
+            raise first.error
+        return self._drain(run_id, first, receive)
 
-    async def _stream(self, req: TurnRequest) -> AsyncIterator[bytes]:
-        send, receive = anyio.create_memory_object_stream[bytes](math.inf)
-
+    async def _produce(self, req: TurnRequest, send: MemoryObjectSendStream[bytes | _Failed]) -> None:
         async def emit(msg: dict[str, Any]) -> None:
-            await send.send(_sse(msg))
+            try:
+                await send.send(sse(msg))
+            except anyio.BrokenResourceError:  # the client went away: stop this run
+                self._cancel_scope(req.run_id or "")
 
-        async def produce() -> None:
-            async with send:
+        with send:
+            try:
+                result = await self._execute(req, emit)
+                chunks = [sse({"message_type": "stop_reason", "stop_reason": result.stop_reason}),
+                          sse(result.usage.as_letta()), sse("[DONE]")]
+            except Exception as exc:  # reported to the client; never a traceback on the wire
+                if not isinstance(exc, HostError):
+                    logger.exception("streamed run %s of agent %s failed", req.run_id, req.agent_id)
+                chunks = [_Failed(exc)]
+            for chunk in chunks:
                 try:
-                    result = await self._execute(req, emit)
-                    await send.send(_sse({"message_type": "stop_reason", "stop_reason": result.stop_reason}))
-                    await send.send(_sse(result.usage.as_letta()))
-                    await send.send(_sse("[DONE]"))
-                except HostError as exc:
-                    await send.send(_sse({"message_type": "error_message", "error_type": type(exc).__name__,
-                                          "message": exc.detail, "detail": exc.detail}))
-                    await send.send(_sse({"message_type": "stop_reason", "stop_reason": "error"}))
-                    await send.send(_sse("[DONE]"))
-                except Exception as exc:  # never a traceback on the wire
-                    logger.exception("stream for agent %s failed", req.agent_id)
-                    await send.send(_sse({"message_type": "error_message", "error_type": "internal_error",
-                                          "message": f"Internal error: {type(exc).__name__}"}))
-                    await send.send(_sse({"message_type": "stop_reason", "stop_reason": "error"}))
-                    await send.send(_sse("[DONE]"))
+                    await send.send(chunk)
+                except anyio.BrokenResourceError:
+                    return
 
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(produce)
-            async with receive:
+    async def _drain(self, run_id: str, first: bytes, receive: MemoryObjectReceiveStream[bytes | _Failed]
+                     ) -> AsyncIterator[bytes]:
+        with receive:
+            try:
+                yield first
                 async for chunk in receive:
-                    yield chunk
+                    if isinstance(chunk, _Failed):
+                        yield sse(error_message(chunk.error, run_id), event="error")
+                        yield sse({"message_type": "stop_reason", "stop_reason": "error"})
+                        yield sse("[DONE]")
+                    else:
+                        yield chunk
+            finally:  # normal end, or the client disconnected (the response task is cancelled)
+                self._cancel_scope(run_id)
+
+    def _cancel_scope(self, run_id: str) -> None:
+        scope = self._scopes.get(run_id)
+        if scope is not None:
+            logger.info("run %s: the streaming client went away; cancelling", run_id)
+            scope.cancel()
 
     async def start_async(self, agent_id: str, body: LettaAsyncRequest) -> dict[str, Any]:
         await self._exists(agent_id)
         if self._tg is None:
             raise HostError("the server is shutting down")
+        req = turn_request(agent_id, body, None)
         run_id = await self.runs.create(agent_id, {"callback_url": body.callback_url,
                                                    "use_assistant_message": body.use_assistant_message})
-        req = turn_request(agent_id, body, run_id)
+        req = replace(req, run_id=run_id)
 
         async def background() -> None:
             try:
                 await self._execute(req)
+            except HostError as exc:
+                logger.warning("background run %s failed: %s", run_id, exc.detail)
             except Exception:
                 logger.exception("background run %s failed", run_id)
 
@@ -151,23 +222,14 @@ class Runner:
     async def cancel(self, agent_id: str, run_ids: list[str] | None) -> dict[str, str]:
         await self._exists(agent_id)
         active = await self.runs.active_ids(agent_id)
-        targets = [r for r in (run_ids or active) if r in active] if run_ids else active
         if run_ids:
-            unknown = [r for r in run_ids if r not in active]
-            for r in unknown:
-                try:
-                    await self.runs.get(r)
-                except NotFoundError:
-                    raise NotFoundError.for_id("Run", r) from None
+            for r in run_ids:
+                if r not in active:
+                    await self.runs.get(r)  # 404 for an unknown run; a finished one is left alone
+        targets = [r for r in run_ids if r in active] if run_ids else active
         await self.runs.cancel(targets)
         for run_id in targets:
             scope = self._scopes.get(run_id)
             if scope is not None:
                 scope.cancel()
         return {run_id: "cancelled" for run_id in targets}
-
-
-def result_usage() -> Any:
-    from host.agent.turn import Usage
-
-    return Usage()

@@ -27,6 +27,15 @@ class InputMessage:
 
 
 @dataclass(frozen=True)
+class ApprovalInput:
+    """The client's answer to a paused tool call (``approval_request_message``)."""
+
+    approve: bool
+    request_id: str  # the approval request's message id, or its tool_call_id
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
 class TurnRequest:
     agent_id: str
     messages: list[InputMessage]
@@ -38,7 +47,7 @@ class TurnRequest:
     stream_tokens: bool = False
     run_id: str | None = None
     call_depth: int = 0
-    timeout_s: float = 600.0
+    approval: ApprovalInput | None = None
 
 
 @dataclass
@@ -82,8 +91,6 @@ class RunState:
     usage: Usage = field(default_factory=Usage)
     messages: list[dict[str, Any]] = field(default_factory=list)  # LettaMessages produced this turn
     stop_reason: str = "end_turn"
-    pending_inputs: bool = True
-    memory_changed: bool = False
 
 
 @dataclass

@@ -1,7 +1,114 @@
-"""Routes of this area (being written)."""
+"""``/v1/tools/mcp/servers``: Letta 0.8's MCP server routes, plus status, resync and whole-server attach.
+
+    GET    /v1/tools/mcp/servers                          {name: server}   (with source, state, last_error)
+    PUT    /v1/tools/mcp/servers                          add (database) -> [server]
+    POST   /v1/tools/mcp/servers/test                     connect once, list tools -> [MCPTool]
+    GET    /v1/tools/mcp/servers/{name}                   one server
+    PATCH  /v1/tools/mcp/servers/{name}                   change it in its home (database or config file)
+    DELETE /v1/tools/mcp/servers/{name}                   remove it from its home -> [server]
+    GET    /v1/tools/mcp/servers/{name}/tools             [MCPTool] (+ agent_name)
+    GET    /v1/tools/mcp/servers/{name}/status            live status (state, last_error, pid, attempts...)
+    POST   /v1/tools/mcp/servers/{name}/resync            reconnect / re-list, refresh registered tool schemas
+    POST   /v1/tools/mcp/servers/{name}/attach/{agent_id} register every tool and attach them -> [Tool]
+    POST   /v1/tools/mcp/servers/{name}/detach/{agent_id} detach the server's tools -> [Tool]
+    POST   /v1/tools/mcp/servers/{name}/tools/{tool}      register one tool -> Tool (unambiguous spelling)
+    POST   /v1/tools/mcp/servers/{name}/{tool}            register one tool -> Tool (Letta's spelling)
+"""
 
 from __future__ import annotations
 
-from host.api.routing import SlashRouter
+from typing import Annotated, Any
 
-router = SlashRouter()
+from fastapi import Depends
+
+from host.api.routing import SlashRouter, services
+from host.schemas.mcp_servers import ServerConfigIn, ServerUpdateIn, mcp_tool_out, server_out, status_out
+from host.schemas.tools import Tool
+from host.services import Services
+from host.services.mcp_servers import McpServersService, ServerView
+
+router = SlashRouter(prefix="/v1/tools/mcp/servers", tags=["mcp"])
+
+
+def gateway(svc: Annotated[Services, Depends(services)]) -> McpServersService:
+    return McpServersService(svc)
+
+
+Gateway = Annotated[McpServersService, Depends(gateway)]
+
+
+def _out(view: ServerView) -> dict[str, Any]:
+    return server_out(view.name, view.config, source=view.source, status=view.status,
+                      config_error=view.config_error, raw=view.raw)
+
+
+@router.get("/", operation_id="list_mcp_servers")
+async def list_mcp_servers(gw: Gateway) -> dict[str, Any]:
+    return {view.name: _out(view) for view in gw.list_servers()}
+
+
+@router.put("/", operation_id="add_mcp_server")
+async def add_mcp_server(body: ServerConfigIn, gw: Gateway) -> list[dict[str, Any]]:
+    await gw.add(body.to_config())
+    return [_out(view) for view in gw.list_servers()]
+
+
+@router.post("/test", operation_id="test_mcp_server")
+async def test_mcp_server(body: ServerConfigIn, gw: Gateway) -> list[dict[str, Any]]:
+    return [mcp_tool_out(tool) for tool in await gw.test(body.to_config())]
+
+
+@router.get("/{name}", operation_id="retrieve_mcp_server")
+async def retrieve_mcp_server(name: str, gw: Gateway) -> dict[str, Any]:
+    return _out(gw.get(name))
+
+
+@router.patch("/{name}", operation_id="update_mcp_server")
+async def update_mcp_server(name: str, body: ServerUpdateIn, gw: Gateway) -> dict[str, Any]:
+    current = gw.get(name)
+    return _out(await gw.replace(name, body.apply(name, current.config)))
+
+
+@router.delete("/{name}", operation_id="delete_mcp_server")
+async def delete_mcp_server(name: str, gw: Gateway) -> list[dict[str, Any]]:
+    await gw.delete(name)
+    return [_out(view) for view in gw.list_servers()]
+
+
+@router.get("/{name}/tools", operation_id="list_mcp_tools_by_server")
+async def list_mcp_tools_by_server(name: str, gw: Gateway) -> list[dict[str, Any]]:
+    return [mcp_tool_out(tool) for tool in await gw.ready_tools(name)]
+
+
+@router.get("/{name}/status", operation_id="mcp_server_status")
+async def mcp_server_status(name: str, gw: Gateway) -> dict[str, Any]:
+    view = gw.get(name)
+    return status_out(view.name, view.source, view.status, view.config_error, view.file_error)
+
+
+@router.post("/{name}/resync", operation_id="resync_mcp_server")
+async def resync_mcp_server(name: str, gw: Gateway) -> dict[str, Any]:
+    outcome = await gw.resync(name)
+    view = gw.get(name)
+    return {**status_out(name, view.source, outcome.status, view.config_error, view.file_error),
+            "updated_tools": outcome.updated, "missing_tools": outcome.missing}
+
+
+@router.post("/{name}/attach/{agent_id}", response_model=list[Tool], operation_id="attach_mcp_server")
+async def attach_mcp_server(name: str, agent_id: str, gw: Gateway) -> list[Tool]:
+    return await gw.attach_server(name, agent_id)
+
+
+@router.post("/{name}/detach/{agent_id}", response_model=list[Tool], operation_id="detach_mcp_server")
+async def detach_mcp_server(name: str, agent_id: str, gw: Gateway) -> list[Tool]:
+    return await gw.detach_server(name, agent_id)
+
+
+@router.post("/{name}/tools/{tool}", response_model=Tool, operation_id="register_mcp_tool")
+async def register_mcp_tool(name: str, tool: str, gw: Gateway) -> Tool:
+    return await gw.register_tool(name, tool)
+
+
+@router.post("/{name}/{tool}", response_model=Tool, operation_id="add_mcp_tool")
+async def add_mcp_tool(name: str, tool: str, gw: Gateway) -> Tool:
+    return await gw.register_tool(name, tool)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+import anyio
 from fastapi import Body, Depends, Query
 from fastapi.responses import StreamingResponse
+from starlette.types import Receive, Scope, Send
 
 from host.api.routing import SlashRouter, services
 from host.schemas.messages import LettaAsyncRequest, LettaRequest, LettaStreamingRequest
@@ -13,6 +15,25 @@ from host.services import Services
 
 router = SlashRouter(tags=["agents"])
 Svc = Annotated[Services, Depends(services)]
+
+
+class DisconnectAwareStream(StreamingResponse):
+    """Stops streaming (and so cancels the run) as soon as the client hangs up, even between chunks.
+
+    Starlette only notices a disconnect when it next writes; a turn waiting on the model may not write
+    for a long time.
+    """
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async with anyio.create_task_group() as tg:
+            async def watch() -> None:
+                while (await receive())["type"] != "http.disconnect":
+                    pass
+                tg.cancel_scope.cancel()
+
+            tg.start_soon(watch)
+            await self.stream_response(send)
+            tg.cancel_scope.cancel()
 
 
 @router.post("/v1/agents/{agent_id}/messages", operation_id="send_message")
@@ -24,7 +45,7 @@ async def send_message(agent_id: str, body: LettaRequest, svc: Svc) -> dict[str,
              response_class=StreamingResponse)
 async def stream_message(agent_id: str, body: LettaStreamingRequest, svc: Svc) -> StreamingResponse:
     chunks = await svc.runner.stream(agent_id, body)
-    return StreamingResponse(chunks, media_type="text/event-stream",
+    return DisconnectAwareStream(chunks, media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
 

@@ -215,6 +215,9 @@ class FileRow(_Timestamps, Base):
     error_message: Mapped[str | None] = mapped_column(Text)
     total_chunks: Mapped[int | None] = mapped_column(Integer)
     chunks_embedded: Mapped[int | None] = mapped_column(Integer)
+    original_file_name: Mapped[str | None] = mapped_column(String(512))  # 0002
+    job_id: Mapped[str | None] = mapped_column(String(64))  # 0002: the ingestion job
+    storage_path: Mapped[str | None] = mapped_column(Text)  # 0002: uploaded bytes until ingested
 
 
 class AgentSourceRow(Base):
@@ -240,6 +243,7 @@ class JobRow(_Timestamps, Base):
     payload: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     usage: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     progress: Mapped[float | None] = mapped_column(Float)
+    source_id: Mapped[str | None] = mapped_column(String(64), index=True)  # 0002: ingestion jobs
 
 
 class StepRow(Base):

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, Union
 
-from pydantic import Field
+from pydantic import Discriminator, Field, Tag
 
 from host.schemas.common import RequestModel
 
@@ -25,8 +25,28 @@ class MessageCreate(RequestModel):
         return "\n".join(str(p.get("text", "")) for p in self.content if isinstance(p, dict))
 
 
+class ApprovalCreate(RequestModel):
+    """The client's answer to an ``approval_request_message``: run (or refuse) the paused tool call."""
+
+    type: Literal["approval"] = "approval"
+    approve: bool
+    approval_request_id: str = Field(description="The id of the approval_request_message (or its tool_call_id).")
+    reason: str | None = None
+
+
+def _message_kind(value: Any) -> str:
+    kind = value.get("type") if isinstance(value, dict) else getattr(value, "type", None)
+    return "approval" if kind == "approval" else "message"
+
+
+InputMessage = Annotated[
+    Union[Annotated[MessageCreate, Tag("message")], Annotated[ApprovalCreate, Tag("approval")]],
+    Discriminator(_message_kind),
+]
+
+
 class LettaRequest(RequestModel):
-    messages: list[MessageCreate] = Field(min_length=1)
+    messages: list[InputMessage] = Field(min_length=1)
     max_steps: int = Field(default=50, ge=1, le=1000)
     use_assistant_message: bool = True
     assistant_message_tool_name: str = "send_message"

@@ -1,18 +1,18 @@
 """Archival memory: passages with embeddings, searched by vector similarity fused with text matches.
 
-Vectors: pgvector's cosine distance on Postgres, sqlite-vec's ``vec_distance_cosine`` on SQLite. With no
-embedding provider configured for the agent, passages are stored without a vector and search is by text.
-Ranking fuses the two result lists with reciprocal-rank fusion.
+Vectors: pgvector HNSW on Postgres, sqlite-vec on SQLite; full text: tsvector/GIN on Postgres, FTS5 on
+SQLite (indexes and queries: ``host.services.archival_index``). With no embedding provider configured for
+the agent, passages are stored without a vector and search is by text. Ranking fuses the result lists with
+reciprocal-rank fusion.
 """
 
 from __future__ import annotations
 
 import logging
-import struct
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import case, func, or_, select, text
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from host.errors import NotFoundError, UpstreamError
@@ -23,6 +23,7 @@ from host.persistence.models import AgentRow, AgentSourceRow, PassageRow
 from host.persistence.paging import paginate
 from host.providers import EmbeddingConfig, ProviderSettings
 from host.schemas.passages import Passage, PassageUpdate
+from host.services.archival_index import Scope, substring_candidates, text_candidates, vector_candidates
 
 logger = logging.getLogger(__name__)
 
@@ -122,54 +123,46 @@ class ArchivalService:
 
     async def search(self, agent_id: str, query: str, *, top_k: int = 10, tags: list[str] | None = None,
                      offset: int = 0) -> list[SearchHit]:
-        """Hybrid search over the agent's own passages and those of its attached sources."""
+        """Hybrid search over the agent's own passages and those of its attached sources.
+
+        Vector and full-text candidates (``host.services.archival_index``) are fused by reciprocal rank.
+        """
         async with self.db.session() as s:
             agent = await self._agent(s, agent_id)
             config = dict(agent.embedding_config)
         vectors = await self.embed(config, [query]) if query.strip() else None
         want = top_k + offset
+        pool = want * 4 if tags else want * 2
         async with self.db.session() as s:
-            scope = or_(PassageRow.agent_id == agent_id, PassageRow.source_id.in_(
-                select(AgentSourceRow.source_id).where(AgentSourceRow.agent_id == agent_id)))
-            ranked: dict[str, float] = {}
-            rows: dict[str, PassageRow] = {}
+            sources = tuple((await s.execute(select(AgentSourceRow.source_id)
+                                             .where(AgentSourceRow.agent_id == agent_id))).scalars())
+            scope = Scope(agent_id, sources)
+            ranked: dict[int, float] = {}
+            lists: list[list[int]] = []
             if vectors:
-                for rank, row in enumerate(await self._vector_hits(s, scope, vectors[0], want * 2)):
-                    rows[row.id] = row
-                    ranked[row.id] = ranked.get(row.id, 0.0) + 1.0 / (_RRF_K + rank)
-            for rank, row in enumerate(await self._text_hits(s, scope, query, want * 2)):
-                rows[row.id] = row
-                ranked[row.id] = ranked.get(row.id, 0.0) + 1.0 / (_RRF_K + rank)
+                lists.append(await vector_candidates(s, self.db.is_postgres, scope, vectors[0], pool))
+            lists.append(await text_candidates(s, self.db.is_postgres, scope, query, pool))
+            if not vectors and not lists[-1] and query.strip():
+                lists.append(await substring_candidates(s, scope, query, pool))
+            for seqs in lists:
+                for rank, seq in enumerate(seqs):
+                    ranked[seq] = ranked.get(seq, 0.0) + 1.0 / (_RRF_K + rank)
             if not query.strip():
-                for row in (await s.execute(select(PassageRow).where(scope).order_by(PassageRow.seq.desc())
-                                            .limit(want))).scalars():
-                    rows[row.id] = row
-                    ranked.setdefault(row.id, 0.0)
-        hits = [SearchHit(passage_out(rows[i], include_embedding=False), score) for i, score in
-                sorted(ranked.items(), key=lambda kv: -kv[1])]
+                stmt = select(PassageRow.seq).where(self._scope(scope)).order_by(PassageRow.seq.desc()).limit(pool)
+                for seq in (await s.execute(stmt)).scalars():
+                    ranked.setdefault(int(seq), 0.0)
+            rows = {}
+            if ranked:
+                for row in (await s.execute(select(PassageRow).where(PassageRow.seq.in_(list(ranked))))).scalars():
+                    rows[row.seq] = row
+        order = sorted((seq for seq in ranked if seq in rows), key=lambda seq: (-ranked[seq], -seq))
+        hits = [SearchHit(passage_out(rows[seq], include_embedding=False), ranked[seq]) for seq in order]
         if tags:
             hits = [h for h in hits if set(tags) & set(h.passage.tags or [])]
         return hits[offset:offset + top_k]
 
-    async def _vector_hits(self, s: AsyncSession, scope: Any, vector: list[float], limit: int) -> list[PassageRow]:
-        dim = len(vector)
-        if self.db.is_postgres:
-            literal = "[" + ",".join(repr(float(x)) for x in vector) + "]"
-            distance = text("passages.embedding <=> CAST(:qv AS vector)").bindparams(qv=literal)
-        else:
-            blob = struct.pack(f"{dim}f", *vector)
-            distance = func.vec_distance_cosine(PassageRow.embedding, blob)
-        stmt = (select(PassageRow).where(scope, PassageRow.embedding_dim == dim)
-                .order_by(distance).limit(limit))
-        return list((await s.execute(stmt)).scalars())
-
-    async def _text_hits(self, s: AsyncSession, scope: Any, query: str, limit: int) -> list[PassageRow]:
-        terms = [t for t in query.lower().split() if len(t) > 2][:8]
-        if not terms:
-            return []
-        matches = [func.lower(PassageRow.text).contains(t) for t in terms]
-        score = case((matches[0], 1), else_=0)
-        for match in matches[1:]:
-            score = score + case((match, 1), else_=0)
-        stmt = select(PassageRow).where(scope, or_(*matches)).order_by(score.desc(), PassageRow.seq.desc()).limit(limit)
-        return list((await s.execute(stmt)).scalars())
+    @staticmethod
+    def _scope(scope: Scope) -> Any:
+        if not scope.source_ids:
+            return PassageRow.agent_id == scope.agent_id
+        return or_(PassageRow.agent_id == scope.agent_id, PassageRow.source_id.in_(scope.source_ids))

@@ -1,11 +1,48 @@
-"""Lifespan resources of this area (none yet)."""
+"""The sources area at run time: ingestion workers in a task group, for as long as the server runs.
+
+At start, jobs left ``running`` by a previous process are put back in the queue: on SQLite (one server
+per database file) all of them; on Postgres (several servers may share the database) those whose
+heartbeat is older than ``LEASE_S``, which each worker also re-checks periodically. Jobs still ``created``
+simply wait for a worker. On shutdown a worker puts its current job back in the queue.
+"""
 
 from __future__ import annotations
 
+import logging
 from contextlib import asynccontextmanager
 from typing import Any, AsyncIterator
+
+import anyio
+
+from host.services.ingestion import IngestionWorker
+from host.services.jobs import JobService, stale_cutoff
+
+logger = logging.getLogger(__name__)
+
+WORKERS = 2
+LEASE_S = 120.0
+
+
+async def _reclaim_loop(jobs: JobService) -> None:
+    while True:
+        await anyio.sleep(LEASE_S / 4)
+        if await jobs.requeue_stale(stale_cutoff(LEASE_S)):
+            logger.warning("re-queued ingestion jobs whose worker stopped sending heartbeats")
 
 
 @asynccontextmanager
 async def lifespan(services: Any) -> AsyncIterator[None]:
-    yield
+    db = services.db
+    jobs = JobService(db)
+    requeued = await jobs.requeue_stale(stale_cutoff(LEASE_S) if db.is_postgres else None)
+    if requeued:
+        logger.info("re-queued %d interrupted ingestion job(s)", requeued)
+    async with anyio.create_task_group() as tg:
+        for _ in range(WORKERS):
+            tg.start_soon(IngestionWorker(db, services.settings.providers, jobs).run_forever)
+        if db.is_postgres:
+            tg.start_soon(_reclaim_loop, jobs)
+        try:
+            yield
+        finally:
+            tg.cancel_scope.cancel()

@@ -1,0 +1,183 @@
+"""The agent loop under load, against the zero-latency scripted model.
+
+Run: `python bench/bench_loop.py [--pg URI] [--turns 200]`. Starts the scripted LLM and an
+`agenthost serve` subprocess per database (SQLite always; Postgres with --pg or AGENTHOST_TEST_PG_URI,
+on a fresh database) and prints one table:
+
+- turn latency p50/p95 (client side, sequential turns on one agent): a one-step turn (the model calls
+  send_message) and a two-step turn (an archival_memory_search call on an empty archive, then send_message)
+- throughput in turns/s with 10 and 100 agents, one turn each in flight per agent (all in parallel)
+- the prompt of a default agent's turn: tokens (as the server reports them) and characters (of the
+  JSON body the model received: system prompt, messages and tool schemas)
+- host work per step: turn latency minus the time spent inside the scripted LLM's request handler
+  (measured in the LLM's own process by an ASGI timing wrapper), divided by the steps. What remains
+  is the host: HTTP in, litellm request building and response parsing, the DB reads and the one
+  write transaction per step, tool dispatch, and the loopback HTTP hops.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import anyio  # noqa: E402
+import httpx  # noqa: E402
+
+from tests.support.scripted_llm import ScriptedLLM  # noqa: E402
+from tests.support.server import ServerProcess, fresh_pg_database, server_env  # noqa: E402
+
+EMBEDDING = "openai/text-embedding-3-small"
+
+
+class HandlerClock:
+    """ASGI wrapper: total seconds spent inside the wrapped app's chat-completion handler."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.total = 0.0
+        self._lock = threading.Lock()
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope.get("type") != "http" or not scope.get("path", "").endswith("/chat/completions"):
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            with self._lock:
+                self.total += time.perf_counter() - started
+
+
+@dataclass
+class Figures:
+    database: str
+    one_p50: float
+    one_p95: float
+    two_p50: float
+    two_p95: float
+    tput_10: float
+    tput_100: float
+    prompt_tokens: int
+    prompt_chars: int
+    host_step_ms: float
+    llm_step_ms: float
+
+
+def pct(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def make_agent(c: httpx.Client, model: str, window: int | None = None) -> str:
+    extra = {"context_window_limit": window} if window else {}
+    resp = c.post("/v1/agents/", json={"model": f"openai-proxy/{model}", "embedding": EMBEDDING, **extra,
+                                       "memory_blocks": [{"label": "human", "value": "Name: Ada"},
+                                                         {"label": "persona", "value": "A careful assistant."}]})
+    resp.raise_for_status()
+    return str(resp.json()["id"])
+
+
+def turn(c: httpx.Client, agent_id: str, text: str) -> dict[str, Any]:
+    resp = c.post(f"/v1/agents/{agent_id}/messages", json={"messages": [{"role": "user", "content": text}]})
+    resp.raise_for_status()
+    return dict(resp.json())
+
+
+async def parallel_turns(base_url: str, agent_ids: list[str]) -> float:
+    async with httpx.AsyncClient(base_url=base_url, timeout=300,
+                                 limits=httpx.Limits(max_connections=len(agent_ids))) as c:
+        async def one(agent_id: str) -> None:
+            r = await c.post(f"/v1/agents/{agent_id}/messages",
+                             json={"messages": [{"role": "user", "content": "parallel"}]})
+            r.raise_for_status()
+
+        started = time.perf_counter()
+        async with anyio.create_task_group() as tg:
+            for agent_id in agent_ids:
+                tg.start_soon(one, agent_id)
+        return len(agent_ids) / (time.perf_counter() - started)
+
+
+def run(database: str, pg_uri: str | None, turns: int) -> Figures:
+    llm = ScriptedLLM()
+    clock = HandlerClock(llm.app)
+    llm.app = clock  # timed before uvicorn is given the app
+    with llm, tempfile.TemporaryDirectory() as tmp:
+        home = Path(tmp)
+        with ServerProcess(home=home, env=server_env(home, llm.base_url, pg_uri=pg_uri)) as srv, \
+                httpx.Client(base_url=srv.base_url, timeout=120) as c:
+            agent = make_agent(c, "bench-one")
+            for _ in range(5):  # warm up (litellm import, connection pools)
+                turn(c, agent, "warm up")
+            one: list[float] = []
+            llm_time = 0.0
+            for i in range(turns):
+                before = clock.total
+                t0 = time.perf_counter()
+                turn(c, agent, f"question {i}")
+                one.append(time.perf_counter() - t0)
+                llm_time += clock.total - before
+            host_one = (sum(one) - llm_time) / turns
+            llm_one = llm_time / turns
+
+            two_agent = make_agent(c, "bench-two")
+            queue = llm.for_model("bench-two")
+            two: list[float] = []
+            for i in range(turns // 2):
+                queue.push_tool_call("archival_memory_search", {"query": "zzqx", "request_heartbeat": True})
+                t0 = time.perf_counter()
+                body = turn(c, two_agent, f"search {i}")
+                two.append(time.perf_counter() - t0)
+                assert body["usage"]["step_count"] == 2, body
+
+            fresh = make_agent(c, "bench-prompt")
+            body = turn(c, fresh, "How big is my prompt?")
+            request = llm.requests_for("bench-prompt")[-1]
+            prompt_chars = len(json.dumps({"messages": request["messages"], "tools": request.get("tools")}))
+
+            tputs = []
+            for n in (10, 100):
+                ids = [make_agent(c, f"bench-par{n}") for _ in range(n)]
+                try:
+                    tputs.append(anyio.run(parallel_turns, srv.base_url, ids))
+                except BaseException:
+                    print(srv.log(), file=sys.stderr)
+                    raise
+            return Figures(database, pct(one, .5) * 1e3, pct(one, .95) * 1e3, pct(two, .5) * 1e3,
+                           pct(two, .95) * 1e3, tputs[0], tputs[1], body["usage"]["prompt_tokens"], prompt_chars,
+                           host_one * 1e3, llm_one * 1e3)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pg", default=os.environ.get("AGENTHOST_TEST_PG_URI"))
+    parser.add_argument("--turns", type=int, default=200)
+    args = parser.parse_args()
+    results = [run("sqlite", None, args.turns)]
+    if args.pg:
+        results.append(run("postgres", fresh_pg_database(args.pg), args.turns))
+    print(f"{'db':9} {'1-step p50/p95 ms':>18} {'2-step p50/p95 ms':>18} {'10 ag t/s':>10} {'100 ag t/s':>10} "
+          f"{'prompt tok':>10} {'prompt chars':>12} {'host/step ms':>12} {'llm/step ms':>11}")
+    for f in results:
+        print(f"{f.database:9} {f.one_p50:8.1f}/{f.one_p95:<9.1f} {f.two_p50:8.1f}/{f.two_p95:<9.1f} "
+              f"{f.tput_10:10.1f} {f.tput_100:10.1f} {f.prompt_tokens:10d} {f.prompt_chars:12d} "
+              f"{f.host_step_ms:12.1f} {f.llm_step_ms:11.1f}")
+
+
+if __name__ == "__main__":
+    main()
