@@ -54,6 +54,7 @@ class Settings:
     mcp_config_path: Path | None = None
     providers: ProviderSettings = field(default_factory=ProviderSettings)
     debug: bool = False
+    llm_timeout_s: float = 120.0
 
     @property
     def sqlite_path(self) -> Path:
@@ -108,6 +109,7 @@ class Settings:
             mcp_config_path=Path(mcp_path).expanduser() if mcp_path else None,
             providers=ProviderSettings.from_env(env),
             debug=_flag(env, "LETTA_DEBUG"),
+            llm_timeout_s=float(env.get("LETTA_LLM_TIMEOUT_SECONDS") or 120.0),
         )
 
     def with_generated_password(self) -> tuple["Settings", bool]:

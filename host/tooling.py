@@ -72,7 +72,8 @@ async def open_tool_layer(settings: Settings, core: dict[str, Any]) -> AsyncIter
         deps = LoopDeps(db=db, providers=settings.providers, dispatcher=dispatcher, archival=core["archival"],
                         messages=core["messages"], locks=AgentLocks(db), services_config=services_config,
                         server_env=server_tool_env(settings),
-                        messenger_factory=lambda depth: holder.get("messenger"))
+                        messenger_factory=lambda depth: holder.get("messenger"),
+                        llm_timeout_s=settings.llm_timeout_s)
         runner = Runner(AgentLoop(deps), core["runs"], core["agents"].exists)
         await stack.enter_async_context(runner.running())
         holder["messenger"] = AgentMessenger(db, runner, runner._tg)

@@ -168,7 +168,7 @@ class Gateway:
                           archival=ArchivalAdapter(self.svc.archival, snap.id),
                           recall=RecallAdapter(self.svc.messages, snap.id),
                           env={**server_tool_env(self.svc.settings), **snap.env}, services=ServicesConfig())
-        result = await self.svc.dispatcher.call(info, args, ctx)
+        result = await self.svc.dispatcher.call(info, args, ctx, agent_env=dict(snap.env))
         state = solver.record(state, info.name, result.text)
         decision = solver.decide_after_call(state, info.name)
         text = result.text

@@ -39,7 +39,7 @@ from host.agent.messages import (
     to_letta_messages,
 )
 from host.agent.ports import ArchivalAdapter, RecallAdapter
-from host.agent.store import StepWrite, load_snapshot, memory_counts, system_text, write_step
+from host.agent.store import StepWrite, load_snapshot, memory_counts, refresh_blocks, system_text, write_step
 from host.agent.streaming import TokenStreamer
 from host.agent.turn import AgentSnapshot, Emit, RunState, TurnRequest, TurnResult
 from host.errors import ConflictError, InvalidRequestError, UpstreamError
@@ -166,6 +166,8 @@ class AgentLoop:
     async def _step(self, t: Turn, pending: list[StoredMessage]) -> bool:
         req, snap, state = t.req, t.snap, t.state
         step_id = new_id("step")
+        if state.usage.step_count:  # the snapshot is fresh for the first step
+            await refresh_blocks(self.d.db, snap.id, t.memory.blocks)
         recall, archival = await memory_counts(self.d.db, snap.id)
         sys_text = system_text(replace(snap, blocks=t.memory.blocks), recall + len(pending), archival)
         allowed = t.solver.allowed_tools(state.solver)
@@ -323,7 +325,7 @@ class AgentLoop:
                           messenger=self.d.messenger_factory(t.req.call_depth) if self.d.messenger_factory else None,
                           env={**self.d.server_env, **t.snap.env}, services=self.d.services_config,
                           call_depth=t.req.call_depth)
-        result = await self.d.dispatcher.call(tool, args, ctx)
+        result = await self.d.dispatcher.call(tool, args, ctx, agent_env=dict(t.snap.env))
         out = CallOutcome(status=result.status, text=result.text, stdout=result.stdout, stderr=result.stderr)
         state.solver = solver.record(state.solver, name, result.text)
         decision = solver.decide_after_call(state.solver, name)

@@ -72,6 +72,20 @@ async def memory_counts(db: Database, agent_id: str) -> tuple[int, int]:
         return int(recall), int(archival)
 
 
+async def refresh_blocks(db: Database, agent_id: str, blocks: list[MemoryBlock]) -> None:
+    """Bring blocks up to date with the database before a step: another agent sharing a block may have
+    edited it since this turn began (multi-agent exchanges run while this turn waits)."""
+    ids = [b.block_id for b in blocks if b.block_id]
+    if not ids:
+        return
+    async with db.session() as s:
+        rows = {r.id: r for r in (await s.execute(select(BlockRow).where(BlockRow.id.in_(ids)))).scalars()}
+    for block in blocks:
+        row = rows.get(block.block_id or "")
+        if row is not None:
+            block.value, block.limit, block.read_only = row.value, row.limit, row.read_only
+
+
 def system_text(snap: AgentSnapshot, recall: int, archival: int) -> str:
     guidance = prompt_guidance(snap.rules) if snap.rules else ""
     stats = MemoryStats(recall_count=max(0, recall - len(snap.message_ids)), archival_count=archival,

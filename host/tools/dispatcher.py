@@ -80,10 +80,13 @@ class ToolDispatcher:
         self.mcp = mcp
         self.composio_factory = composio_factory
 
-    async def call(self, tool: ToolInfo, args: dict[str, Any], ctx: ToolContext) -> ToolResult:
+    async def call(self, tool: ToolInfo, args: dict[str, Any], ctx: ToolContext,
+                   agent_env: dict[str, str] | None = None) -> ToolResult:
+        """Run one call. ``agent_env`` is what sandboxed code may see (the agent's own variables);
+        ``ctx.env`` also carries the server's keys, for built-in tools only."""
         started = time.perf_counter()
         try:
-            result = await self._route(tool, args, ctx)
+            result = await self._route(tool, args, ctx, agent_env if agent_env is not None else {})
         except Exception as exc:  # an infrastructure bug must not kill the turn: report it to the model
             logger.exception("tool %s failed in the host (agent %s)", tool.name, ctx.agent_id)
             result = ToolResult("error", f"Tool {tool.name} failed inside the host: {type(exc).__name__}: {exc}")
@@ -91,7 +94,8 @@ class ToolDispatcher:
         result.duration_ms = (time.perf_counter() - started) * 1000
         return result
 
-    async def _route(self, tool: ToolInfo, args: dict[str, Any], ctx: ToolContext) -> ToolResult:
+    async def _route(self, tool: ToolInfo, args: dict[str, Any], ctx: ToolContext,
+                     agent_env: dict[str, str]) -> ToolResult:
         builtin = get_builtin(tool.name) if tool.tool_type.startswith("letta") else None
         if builtin is not None:
             out = await builtin.run(args, ctx)
@@ -101,12 +105,13 @@ class ToolDispatcher:
         if tool.tool_type == COMPOSIO_TOOL_TYPE:
             return await self._composio(tool, args, ctx)
         if tool.source_code:
-            return await self._custom(tool, args, ctx)
+            return await self._custom(tool, args, ctx, agent_env)
         return ToolResult("error", f"Tool {tool.name} ({tool.tool_type}) has no implementation on this server")
 
-    async def _custom(self, tool: ToolInfo, args: dict[str, Any], ctx: ToolContext) -> ToolResult:
+    async def _custom(self, tool: ToolInfo, args: dict[str, Any], ctx: ToolContext,
+                      agent_env: dict[str, str]) -> ToolResult:
         outcome = await self.sandboxes.run_tool(
-            source_code=tool.source_code or "", function_name=tool.name, args=args, env=dict(ctx.env),
+            source_code=tool.source_code or "", function_name=tool.name, args=args, env=dict(agent_env),
             pip_requirements=tool.pip_requirements, agent_id=ctx.agent_id, agent_name=ctx.agent_name,
             blocks=[(b.label, b.value, b.limit, b.description, b.read_only) for b in ctx.memory.blocks],
         )
