@@ -26,7 +26,6 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import anyio  # noqa: E402
-import httpx  # noqa: E402
 
 from bench_mcp import direct_http, direct_stdio, http_peer, pct, via_pool  # noqa: E402
 from mcp_client import McpServerConfig  # noqa: E402

@@ -20,8 +20,22 @@ def _settings() -> Settings:
     return Settings.from_env(os.environ)
 
 
+def _harden() -> None:
+    """Make /proc/<pid>/environ of the server unreadable to other processes of the same (non-root) user,
+    so sandboxed tool code cannot read the server's API keys from there. No effect on root readers."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE = 4
+        except (OSError, AttributeError):
+            logger.debug("prctl(PR_SET_DUMPABLE) unavailable")
+
+
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
+
+    _harden()
 
     settings = _settings()
     settings, generated = settings.with_generated_password()
@@ -48,6 +62,8 @@ def _serve(args: argparse.Namespace) -> int:
 
 def _mcp(args: argparse.Namespace) -> int:
     from mcp_server.stdio import main as mcp_main
+
+    _harden()
 
     return int(mcp_main(args, _settings()))
 

@@ -37,7 +37,7 @@ from typing import Literal
 
 import anyio
 import httpx
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
 logger = logging.getLogger(__name__)
 

@@ -13,6 +13,7 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 from pathlib import Path
 from typing import Iterator
 
+import httpx
 import pytest
 
 from tests.support.scripted_llm import ScriptedLLM
@@ -43,6 +44,13 @@ def server(scripted_llm: ScriptedLLM, tmp_path_factory: pytest.TempPathFactory) 
     env = server_env(home, scripted_llm.base_url, pg_uri=test_database_uri())
     with ServerProcess(home=home, env=env) as proc:
         yield proc
+
+
+@pytest.fixture(scope="session")
+def http(server: ServerProcess) -> Iterator[httpx.Client]:
+    """A plain HTTP client of the session server (for raw routes and exact wire shapes)."""
+    with httpx.Client(base_url=server.base_url, timeout=60) as c:
+        yield c
 
 
 @pytest.fixture

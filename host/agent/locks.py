@@ -32,8 +32,15 @@ class AgentLocks:
         try:
             async with lock:
                 if self.db.is_postgres:
-                    async with self._pg_limiter(), self._advisory(agent_id):
-                        yield
+                    # One token per turn, not per task: a turn may run another agent's turn inside it
+                    # (send_message_to_agent_and_wait_for_reply) in the same task.
+                    limiter, token = self._pg_limiter(), object()
+                    await limiter.acquire_on_behalf_of(token)
+                    try:
+                        async with self._advisory(agent_id):
+                            yield
+                    finally:
+                        limiter.release_on_behalf_of(token)
                 else:
                     yield
         finally:

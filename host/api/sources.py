@@ -109,13 +109,15 @@ async def source_passages(source_id: str, sources: Sources, after: str | None = 
 # ---- files --------------------------------------------------------------------------------------
 @router.post("/v1/sources/{source_id}/upload", response_model=FileMetadata, operation_id="upload_file_to_source",
              tags=["sources"])
-async def upload_file(source_id: str, files: Files, file: Annotated[UploadFile, File()],
+async def upload_file(source_id: str, files: Files, svc: Svc, file: Annotated[UploadFile, File()],
                       duplicate_handling: DuplicateFileHandling = "suffix") -> FileMetadata:
     """Store the file and queue its ingestion; returns at once (``job_id`` names the job to watch)."""
     data = await file.read(MAX_UPLOAD_BYTES + 1)
     if len(data) > MAX_UPLOAD_BYTES:
         raise BadRequestError(f"{file.filename!r} is larger than the {MAX_UPLOAD_BYTES}-byte upload limit")
-    return await files.upload(source_id, file.filename, file.content_type, data, duplicate_handling)
+    meta = await files.upload(source_id, file.filename, file.content_type, data, duplicate_handling)
+    svc.job_signal.notify()
+    return meta
 
 
 @router.get("/v1/sources/{source_id}/files", response_model=list[FileMetadata], operation_id="list_source_files",

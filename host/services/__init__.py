@@ -14,6 +14,7 @@ from host.services.blocks import BlockService
 from host.services.identities import IdentityService
 from host.services.memory import MemoryService
 from host.services.messages import MessageService
+from host.services.jobs import JobSignal
 from host.services.runs import RunService
 from host.services.tools import ToolService
 from host.settings import Settings
@@ -37,6 +38,7 @@ class CoreServices:
     archival: ArchivalService
     agentfiles: AgentFileService
     runs: RunService
+    job_signal: JobSignal
 
 
 @dataclass(frozen=True)
@@ -69,4 +71,5 @@ def build_core(settings: Settings, db: Database, registry: ProviderRegistry) -> 
         archival=ArchivalService(db, settings.providers),
         agentfiles=AgentFileService(db, messages),
         runs=RunService(db),
+        job_signal=JobSignal(),
     )

@@ -21,7 +21,7 @@ from host.persistence.models import FileRow, JobRow, PassageRow, SourceRow
 from host.providers import EmbeddingConfig, ProviderSettings
 from host.services.archival import embedding_enabled
 from host.services.chunking import chunk_text
-from host.services.jobs import JobService
+from host.services.jobs import JobService, JobSignal
 from host.services.parsing import ParseError, extract_text
 from host.services.source_files import remove_stored
 
@@ -52,17 +52,19 @@ class _Work:
 
 class IngestionWorker:
     def __init__(self, db: Database, providers: ProviderSettings, jobs: JobService, *,
-                 poll_interval_s: float = 0.1) -> None:
+                 signal: JobSignal | None = None, poll_interval_s: float = 5.0) -> None:
         self.db = db
         self.providers = providers
         self.jobs = jobs
+        self.signal = signal or JobSignal()
         self.poll_interval_s = poll_interval_s
 
     async def run_forever(self) -> None:
         while True:
             job_id = await self.jobs.claim_next()
             if job_id is None:
-                await anyio.sleep(self.poll_interval_s)
+                # Woken at once by an upload on this server; the poll catches jobs queued elsewhere.
+                await self.signal.wait(self.poll_interval_s)
                 continue
             await self.process(job_id)
 

@@ -128,3 +128,24 @@ class JobService:
 
 def stale_cutoff(lease_s: float) -> datetime:
     return utcnow() - timedelta(seconds=lease_s)
+
+
+class JobSignal:
+    """Wakes the ingestion workers when a job is queued, so they need not poll the database often."""
+
+    def __init__(self) -> None:
+        import anyio
+
+        self._event = anyio.Event()
+
+    def notify(self) -> None:
+        self._event.set()
+
+    async def wait(self, timeout_s: float) -> None:
+        import anyio
+
+        with anyio.move_on_after(timeout_s):
+            await self._event.wait()
+        if self._event.is_set():
+            self._event = anyio.Event()
+

@@ -1,7 +1,6 @@
 """Resource limits of the local backend, exercised for real (the machine must stay healthy)."""
 
 import dataclasses
-import os
 
 import anyio
 import pytest

@@ -18,15 +18,14 @@ is two toolkits: ``github`` (GITHUB_STAR_A_REPOSITORY, GITHUB_GET_USER) and ``we
 
 from __future__ import annotations
 
-import socket
-import threading
 from typing import Any
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+from tests.support.loopback import LoopbackServer
 
 _LOGO = "https://logos.example.test/x.png"
 _NOW = "2025-07-01T00:00:00Z"
@@ -146,13 +145,11 @@ def _execute(slug: str, arguments: dict[str, Any], user_id: str | None) -> dict[
     return {"data": {"echo": arguments, "user_id": user_id}, "error": None, "successful": True}
 
 
-class FakeComposio:
+class FakeComposio(LoopbackServer):
     def __init__(self, api_key: str = "ck-test") -> None:
         self.api_key = api_key
         self.requests: list[tuple[str, str, dict[str, str], Any, dict[str, str]]] = []
-        self._sock: socket.socket | None = None
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
+        super().__init__()
         self.app = Starlette(
             routes=[
                 Route("/api/v3.1/toolkits", self._toolkits, methods=["GET"]),
@@ -207,34 +204,3 @@ class FakeComposio:
         body = self.requests[-1][3] or {}
         return JSONResponse(_execute(slug, body.get("arguments") or {}, body.get("user_id")))
 
-    def start(self) -> FakeComposio:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", 0))
-        sock.listen(64)
-        self._sock = sock
-        config = uvicorn.Config(self.app, log_level="warning", lifespan="off", timeout_graceful_shutdown=2)
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]}, daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-        if self._sock is not None:
-            self._sock.close()
-        self._server = None
-
-    def __enter__(self) -> FakeComposio:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def url(self) -> str:
-        assert self._sock is not None, "FakeComposio is not started"
-        return f"http://127.0.0.1:{self._sock.getsockname()[1]}"

@@ -135,7 +135,7 @@ def build_app(state: FakeE2BState) -> Starlette:
 async def running_fake_e2b() -> AsyncIterator[FakeE2BState]:
     """Serve the fake on 127.0.0.1 at a free port for the duration of the block."""
     state = FakeE2BState()
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     state.url = f"http://127.0.0.1:{sock.getsockname()[1]}"

@@ -15,25 +15,22 @@ the thread starts, so requests queue in the kernel and no start-up wait is neede
 
 from __future__ import annotations
 
-import socket
-import threading
 from typing import Any
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from tests.support.loopback import LoopbackServer
 
-class FakeTavily:
+
+class FakeTavily(LoopbackServer):
     def __init__(self, api_key: str = "tvly-test") -> None:
         self.api_key = api_key
         self.requests: list[dict[str, Any]] = []
         self.auth_headers: list[str] = []
-        self._sock: socket.socket | None = None
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
+        super().__init__()
         self.app = Starlette(routes=[Route("/search", self._search, methods=["POST"])])
 
     async def _search(self, request: Request) -> Response:
@@ -70,34 +67,3 @@ class FakeTavily:
             }
         )
 
-    def start(self) -> FakeTavily:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", 0))
-        sock.listen(64)
-        self._sock = sock
-        config = uvicorn.Config(self.app, log_level="warning", lifespan="off", timeout_graceful_shutdown=2)
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]}, daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-        if self._sock is not None:
-            self._sock.close()
-        self._server = None
-
-    def __enter__(self) -> FakeTavily:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def url(self) -> str:
-        assert self._sock is not None, "FakeTavily is not started"
-        return f"http://127.0.0.1:{self._sock.getsockname()[1]}"

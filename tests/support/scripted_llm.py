@@ -36,18 +36,18 @@ import json
 import logging
 import math
 import re
-import socket
 import struct
 import threading
 from collections import deque
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
+
+from tests.support.loopback import LoopbackServer
 
 logger = logging.getLogger(__name__)
 
@@ -115,7 +115,7 @@ class ScriptQueue:
             return sum(1 for item in self._queue.items if isinstance(item, Reply))
 
 
-class ScriptedLLM:
+class ScriptedLLM(LoopbackServer):
     """OpenAI-compatible scripted server; use as a context manager or call start()/stop()."""
 
     def __init__(
@@ -127,7 +127,9 @@ class ScriptedLLM:
         default: DefaultMode = "echo",
         stream_chunk_chars: int = 4,
     ) -> None:
+        super().__init__()
         self._port = port
+        self._backlog = 128
         self._models = list(models or ["gpt-4o-mini", "fake-gpt", "text-embedding-3-small"])
         self.embedding_dim = embedding_dim
         self.default = default
@@ -138,9 +140,6 @@ class ScriptedLLM:
         self._requests: list[dict[str, Any]] = []
         self._embedding_requests: list[dict[str, Any]] = []
         self.model_list_calls = 0  # GET /v1/models and /api/tags hits
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
-        self._sock: socket.socket | None = None
         self._stopping: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self.app = Starlette(
@@ -154,41 +153,10 @@ class ScriptedLLM:
         )
 
     # ---- lifecycle -------------------------------------------------------------------------
-    def start(self) -> ScriptedLLM:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", self._port))
-        sock.listen(128)  # connections queue in the kernel until uvicorn accepts: no start-up wait
-        self._sock = sock
-        config = uvicorn.Config(self.app, log_level="warning", lifespan="off", timeout_graceful_shutdown=2)
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]}, daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is None:
-            return
-        self._server.should_exit = True
+    def _before_stop(self) -> None:
         loop, stopping = self._loop, self._stopping
         if loop is not None and stopping is not None:
             loop.call_soon_threadsafe(stopping.set)  # end pending delays at once
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-        if self._sock is not None:
-            self._sock.close()
-        self._server = None
-
-    def __enter__(self) -> ScriptedLLM:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def port(self) -> int:
-        assert self._sock is not None, "ScriptedLLM is not started"
-        return int(self._sock.getsockname()[1])
 
     @property
     def base_url(self) -> str:

@@ -27,12 +27,6 @@ def client(server: ServerProcess) -> Letta:
     return Letta(base_url=server.base_url, timeout=60)
 
 
-@pytest.fixture(scope="session")
-def http(server: ServerProcess) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.base_url, timeout=60) as c:
-        yield c
-
-
 @dataclass
 class Model:
     """One test's scripted model: push replies on ``script``, read what the agent sent in ``requests``."""

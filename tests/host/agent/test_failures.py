@@ -182,3 +182,21 @@ def test_different_agents_run_their_turns_in_parallel(server, make_agent, model)
     for t in threads:
         t.join(timeout=30)
     assert statuses == [200, 200, 200]
+
+
+def test_a_provider_that_times_out_is_a_json_error_and_writes_nothing(make_server, scripted_llm, model):
+    srv = make_server({"LETTA_LLM_TIMEOUT_SECONDS": "1"})
+    with httpx.Client(base_url=srv.base_url, timeout=60) as c:
+        created = c.post("/v1/agents/", json={"model": model.handle, "embedding": "openai/text-embedding-3-small"})
+        assert created.status_code == 200, created.text
+        agent_id = created.json()["id"]
+        before = len(c.get(f"/v1/agents/{agent_id}/messages", params={"limit": 100}).json())
+        model.script.push_delay(5)
+
+        resp = c.post(f"/v1/agents/{agent_id}/messages", json={"messages": [{"role": "user", "content": "slow"}]})
+
+        assert resp.status_code == 502, resp.text
+        assert "timed out" in resp.json()["detail"].lower() or "timeout" in resp.json()["detail"].lower()
+        assert len(c.get(f"/v1/agents/{agent_id}/messages", params={"limit": 100}).json()) == before
+        ok = c.post(f"/v1/agents/{agent_id}/messages", json={"messages": [{"role": "user", "content": "again"}]})
+        assert ok.status_code == 200, "the agent still works after the timeout"

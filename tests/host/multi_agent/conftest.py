@@ -10,15 +10,8 @@ import pytest
 
 from tests.host.multi_agent.helpers import Agent
 from tests.support.scripted_llm import ScriptedLLM
-from tests.support.server import ServerProcess
 
 EMBEDDING = "openai/text-embedding-3-small"
-
-
-@pytest.fixture(scope="session")
-def http(server: ServerProcess) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.base_url, timeout=60) as c:
-        yield c
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ def test_wait_for_reply_returns_the_targets_answer_and_the_target_sees_the_sende
     messages = send(http, alice, "ask bob")
 
     [ret] = tool_returns(messages, WAIT)
-    assert ret["status"] == "success"
+    assert ret["status"] == "success", ret["tool_return"]
     assert ret["tool_return"] == "four"
     assert [m["content"] for m in messages if m["message_type"] == "assistant_message"] == ["Bob says four."]
     incoming = [m for m in history(http, bob) if m["message_type"] == "user_message"][-1]

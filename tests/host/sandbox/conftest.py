@@ -8,13 +8,6 @@ from typing import Any, Callable, Iterator
 import httpx
 import pytest
 
-from tests.support.server import ServerProcess
-
-
-@pytest.fixture(scope="session")
-def http(server: ServerProcess) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.base_url, timeout=60) as c:
-        yield c
 
 
 @pytest.fixture

@@ -28,12 +28,6 @@ def client(server: ServerProcess) -> Letta:
     return Letta(base_url=server.base_url, timeout=60)
 
 
-@pytest.fixture(scope="session")
-def http(server: ServerProcess) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.base_url, timeout=60) as c:
-        yield c
-
-
 @pytest.fixture
 def unique() -> Callable[[str], str]:
     token = uuid.uuid4().hex[:8]
