@@ -1,6 +1,8 @@
-"""An APIRouter that serves every route with and without a trailing slash, never redirecting.
+"""Trailing slashes: every route answers with and without one, never redirecting.
 
-letta-client 0.1.x calls collection routes as ``/v1/agents/``; other clients call ``/v1/agents``.
+letta-client 0.1.x calls collection routes as ``/v1/agents/``; other clients call ``/v1/agents``. Routes are
+declared once (collections with Letta's trailing slash) and ``TrailingSlashMiddleware`` rewrites the
+request path to the declared form before routing — cheaper than registering every route twice.
 """
 
 from __future__ import annotations
@@ -8,19 +10,36 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from host.services import Services
 
 
 class SlashRouter(APIRouter):
-    def add_api_route(self, path: str, endpoint: Any, **kwargs: Any) -> None:  # type: ignore[override]
-        super().add_api_route(path, endpoint, **kwargs)
-        other = path[:-1] if path.endswith("/") else path + "/"
-        if (other or self.prefix) and other != path and not path.endswith("}"):
-            extra = dict(kwargs)
-            extra["include_in_schema"] = False
-            extra.pop("operation_id", None)
-            super().add_api_route(other, endpoint, **extra)
+    """The routers of the REST API (a plain APIRouter; slashes are handled by the middleware)."""
+
+
+class TrailingSlashMiddleware:
+    def __init__(self, app: ASGIApp, routers: Any) -> None:
+        self.app = app
+        self._slashed = frozenset(r.path for router in routers for r in router.routes
+                                  if getattr(r, "path", "").endswith("/") and "{" not in r.path)
+
+    def _slashed_paths(self) -> frozenset[str]:
+        return self._slashed
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            path: str = scope["path"]
+            slashed = self._slashed_paths()
+            new = path
+            if path.endswith("/") and len(path) > 1 and path not in slashed:
+                new = path.rstrip("/") or "/"
+            elif not path.endswith("/") and path + "/" in slashed:
+                new = path + "/"
+            if new != path:
+                scope = dict(scope, path=new, raw_path=new.encode())
+        await self.app(scope, receive, send)
 
 
 def services(request: Request) -> Services:
