@@ -78,6 +78,16 @@ def prompt_tokens(model: str, chat: Sequence[ChatMessage], tools: Sequence[ToolS
     return count_tokens(model, chat) + count_tokens(model, text=tool_text)
 
 
+def _char_bound(chat: Sequence[ChatMessage], tools: Sequence[ToolSpec]) -> int:
+    """An upper bound of the prompt's tokens without tokenizing: its UTF-8 bytes (a byte-level BPE token is at
+    least one byte), plus per-message overhead."""
+    def n(text: str | None) -> int:
+        return len(text.encode()) if text else 0
+
+    size = sum(n(m.content) + sum(n(c.arguments_json) + n(c.name) for c in m.tool_calls) + 8 for m in chat)
+    return size + sum(n(t.name) + n(t.description) + n(json.dumps(t.parameters)) for t in tools)
+
+
 def needs_eviction(tokens: int, window: int) -> bool:
     return tokens > int(window * EVICT_TRIGGER)
 
@@ -145,7 +155,10 @@ async def fit_window(snap: AgentSnapshot, context: list[StoredMessage], sys_text
     Returns the summary message that takes their place (to be written with the step), or None.
     """
     window = snap.llm.context_window
-    tokens = prompt_tokens(snap.llm.model, to_chat(context, sys_text), specs)
+    chat = to_chat(context, sys_text)
+    if _char_bound(chat, specs) <= int(window * EVICT_TRIGGER):
+        return None  # a token is at least one character: no need to tokenize a prompt this small
+    tokens = prompt_tokens(snap.llm.model, chat, specs)
     if not needs_eviction(tokens, window):
         return None
     fixed = prompt_tokens(snap.llm.model, to_chat([], sys_text), specs)
