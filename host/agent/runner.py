@@ -79,6 +79,9 @@ def error_message(exc: BaseException, run_id: str | None) -> dict[str, Any]:
             "message": f"Internal error: {type(exc).__name__}", "detail": None}
 
 
+WARM_UP_DELAY_S = 2.0
+
+
 class Runner:
     def __init__(self, loop: AgentLoop, runs: RunService, agents_exist: Any) -> None:
         self.loop = loop
@@ -100,7 +103,11 @@ class Runner:
 
     @staticmethod
     async def _warm_up() -> None:
-        """Import litellm (seconds of CPU) in the background at start-up, not on the first turn."""
+        """Import litellm (seconds of CPU) in the background soon after start-up, not on the first turn.
+
+        It waits a moment first: the import holds the GIL for seconds, and start-up (and the first health
+        check) should not compete with it."""
+        await anyio.sleep(WARM_UP_DELAY_S)
         try:
             await anyio.to_thread.run_sync(llm._litellm, abandon_on_cancel=True)  # llm.py has no public hook
         except Exception:
