@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from contextlib import asynccontextmanager
 from typing import Any, AsyncIterator
@@ -14,7 +13,7 @@ from host.schemas.blocks import BlockUpdate, CreateBlock
 from host.schemas.messages import LettaStreamingRequest, MessageCreate
 from host.services import Services
 from host.services.tools import schema_for
-
+from host.tools.dispatcher import tool_return_text
 from mcp_server.backend import AgentInfo, BlockInfo, ProgressFn, ToolRunOutcome, TurnReply, history_entry, sse_payloads
 from mcp_server.errors import ToolFailure
 
@@ -133,19 +132,10 @@ class LocalBackend:
             source_code=source_code, function_name=name, args=args, env=env,
             pip_requirements=[{"name": p} for p in pip] or None, agent_id=None, agent_name="", blocks=None)
         if outcome.status == "success":
-            return ToolRunOutcome("success", _render(outcome.func_return), outcome.stdout or None,
+            return ToolRunOutcome("success", tool_return_text(outcome.func_return), outcome.stdout or None,
                                   outcome.stderr or None)
         return ToolRunOutcome("error", outcome.error or "the tool failed", outcome.stdout or None,
                               outcome.stderr or None)
-
-
-def _render(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    try:
-        return json.dumps(value, ensure_ascii=False)
-    except (TypeError, ValueError):
-        return str(value)
 
 
 __all__ = ["LocalBackend", "host_errors"]

@@ -148,14 +148,14 @@ def summary_message_text(summary: str, evicted_count: int, total_hidden: int) ->
     }, indent=2)
 
 
-async def fit_window(snap: AgentSnapshot, context: list[StoredMessage], sys_text: str, specs: list[ToolSpec],
-                     providers: ProviderSettings, timeout_s: float) -> StoredMessage | None:
-    """Evict the oldest messages from ``context`` (in place) when the prompt passes the context window.
+async def fit_window(snap: AgentSnapshot, context: list[StoredMessage], sys_text: str, chat: list[ChatMessage],
+                     specs: list[ToolSpec], providers: ProviderSettings, timeout_s: float) -> StoredMessage | None:
+    """Evict the oldest messages from ``context`` (in place) when the prompt ``chat`` (built from it) passes
+    the context window.
 
     Returns the summary message that takes their place (to be written with the step), or None.
     """
     window = snap.llm.context_window
-    chat = to_chat(context, sys_text)
     if _char_bound(chat, specs) <= int(window * EVICT_TRIGGER):
         return None  # a token is at least one character: no need to tokenize a prompt this small
     tokens = prompt_tokens(snap.llm.model, chat, specs)

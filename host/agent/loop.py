@@ -177,8 +177,12 @@ class AgentLoop:
         if specs:
             tool_choice = {"name": forced} if forced and forced in {s.name for s in specs} else "required"
 
-        summary_msg = await fit_window(snap, t.context, sys_text, specs, self.d.providers, self.d.llm_timeout_s)
-        request = llm.LlmRequest(config=snap.llm, messages=to_chat(t.context, sys_text), tools=specs,
+        chat = to_chat(t.context, sys_text)
+        summary_msg = await fit_window(snap, t.context, sys_text, chat, specs, self.d.providers,
+                                       self.d.llm_timeout_s)
+        if summary_msg is not None:  # the context changed: rebuild the prompt
+            chat = to_chat(t.context, sys_text)
+        request = llm.LlmRequest(config=snap.llm, messages=chat, tools=specs,
                                  tool_choice=tool_choice, timeout_s=self.d.llm_timeout_s)
         assistant_id = new_id("message")
         try:

@@ -172,7 +172,3 @@ def pending_approval(context: list[StoredMessage]) -> tuple[StoredMessage, ToolC
             answered = {m.tool_call_id for m in context[i + 1:] if m.role == "tool"}
             return next(((msg, c) for c in msg.tool_calls if c.id not in answered), None)
     return None
-
-
-def is_assistant_send(msg: StoredMessage, assistant_tool: str = DEFAULT_ASSISTANT_TOOL) -> bool:
-    return msg.role == "assistant" and any(c.name == assistant_tool for c in msg.tool_calls)

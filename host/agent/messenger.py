@@ -97,11 +97,13 @@ class AgentMessenger:
             raise UnknownAgentError(agent_id) from None
 
     async def send_async(self, target_agent_id: str, message: str, sender_agent_id: str, *, call_depth: int) -> str:
-        await self._check_exists(target_agent_id)
         if self.background is None:
             raise RuntimeError("no background task group for asynchronous delivery (server shutting down?)")
-        run_id = await self.runner.runs.create(target_agent_id, {"sender_id": sender_agent_id,
-                                                                 "call_depth": call_depth})
+        try:
+            run_id = await self.runner.runs.create(target_agent_id, {"sender_id": sender_agent_id,
+                                                                     "call_depth": call_depth})
+        except NotFoundError:
+            raise UnknownAgentError(target_agent_id) from None
         request = self._request(message, sender_agent_id)
 
         async def deliver() -> None:

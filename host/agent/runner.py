@@ -138,13 +138,11 @@ class Runner:
         return result
 
     async def send(self, agent_id: str, body: LettaRequest, *, call_depth: int = 0) -> TurnResult:
-        await self._exists(agent_id)
         run_id = await self.runs.create(agent_id, {"use_assistant_message": body.use_assistant_message})
         return await self._execute(turn_request(agent_id, body, run_id, call_depth=call_depth))
 
     async def stream(self, agent_id: str, body: LettaStreamingRequest) -> AsyncIterator[bytes]:
         """Start the turn and wait for its first chunk: a failure before it raises (a JSON error response)."""
-        await self._exists(agent_id)
         req = turn_request(agent_id, body, None, stream_tokens=body.stream_tokens)
         run_id = await self.runs.create(agent_id, {"stream_tokens": body.stream_tokens})
         req = replace(req, run_id=run_id)
@@ -207,7 +205,6 @@ class Runner:
             scope.cancel()
 
     async def start_async(self, agent_id: str, body: LettaAsyncRequest) -> dict[str, Any]:
-        await self._exists(agent_id)
         if self._tg is None:
             raise HostError("the server is shutting down")
         req = turn_request(agent_id, body, None)

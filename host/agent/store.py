@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from builtin_tools import MemoryBlock
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from host.agent.messages import StoredMessage
@@ -21,11 +21,11 @@ from host.persistence.models import (
     BlockRow,
     JobRow,
     MessageRow,
-    PassageRow,
     StepRow,
 )
 from host.providers import LLMConfig
 from host.services.agent_view import blocks_of
+from host.services.memory import count_memories
 from host.tools.dispatcher import ToolInfo
 from host.tools.rule_guidance import prompt_guidance
 from host.tools.rule_models import parse_tool_rules
@@ -65,11 +65,7 @@ async def load_snapshot(db: Database, agent_id: str) -> tuple[AgentSnapshot, lis
 
 async def memory_counts(db: Database, agent_id: str) -> tuple[int, int]:
     async with db.session() as s:
-        recall = (await s.execute(select(func.count()).select_from(MessageRow)
-                                  .where(MessageRow.agent_id == agent_id))).scalar_one()
-        archival = (await s.execute(select(func.count()).select_from(PassageRow)
-                                    .where(PassageRow.agent_id == agent_id))).scalar_one()
-        return int(recall), int(archival)
+        return await count_memories(s, agent_id)
 
 
 async def refresh_blocks(db: Database, agent_id: str, blocks: list[MemoryBlock]) -> None:
@@ -149,7 +145,3 @@ async def _write(s: AsyncSession, w: StepWrite) -> None:
         for block in w.changed_blocks:
             if block.block_id:
                 await recompile_sharing(s, block.block_id, first=agent)
-
-
-def new_message_row(msg: StoredMessage) -> MessageRow:
-    return message_row(msg)

@@ -11,11 +11,9 @@ import traceback
 from typing import Annotated, Any
 
 from fastapi import Depends, Response
-from pydantic import Field
 
 from host.api.routing import SlashRouter, services
-from host.schemas.common import RequestModel
-from host.schemas.tools import PipRequirement
+from host.schemas.tools import ToolRunFromSource
 from host.services import Services
 from host.services.sandbox_configs import (
     EnvVarCreate,
@@ -40,17 +38,6 @@ _PREFIX = "/v1/sandbox-config"
 
 def _configs(svc: Services) -> SandboxConfigService:
     return SandboxConfigService(svc.db, svc.settings, svc.sandboxes)
-
-
-class ToolRunFromSource(RequestModel):
-    source_code: str
-    args: dict[str, Any]
-    env_vars: dict[str, str] = Field(default_factory=dict)
-    name: str | None = None
-    source_type: str | None = None
-    args_json_schema: dict[str, Any] | None = None
-    json_schema: dict[str, Any] | None = None
-    pip_requirements: list[PipRequirement] | None = None
 
 
 @router.post("/v1/tools/run", operation_id="run_tool_from_source")

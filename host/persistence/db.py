@@ -34,10 +34,6 @@ class Database:
     def is_postgres(self) -> bool:
         return self.dialect == "postgresql"
 
-    @property
-    def has_vector_extension(self) -> bool:
-        return True
-
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
         async with self.sessions() as session:

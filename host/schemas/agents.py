@@ -10,17 +10,8 @@ from pydantic import Field
 from host.ids import DEFAULT_ORG_ID
 from host.schemas.blocks import CreateBlock, Memory
 from host.schemas.common import Audited, RequestModel, ResponseModel
+from host.schemas.messages import MessageCreate
 from host.schemas.tools import Tool
-
-
-class MessageCreateLite(RequestModel):
-    role: str
-    content: str | list[dict[str, Any]]
-    name: str | None = None
-    otid: str | None = None
-    sender_id: str | None = None
-    batch_item_id: str | None = None
-    group_id: str | None = None
 
 
 class CreateAgentRequest(RequestModel):
@@ -36,7 +27,7 @@ class CreateAgentRequest(RequestModel):
     agent_type: str = "memgpt_agent"
     llm_config: dict[str, Any] | None = None
     embedding_config: dict[str, Any] | None = None
-    initial_message_sequence: list[MessageCreateLite] | None = None
+    initial_message_sequence: list[MessageCreate] | None = None
     include_base_tools: bool = True
     include_multi_agent_tools: bool = False
     include_base_tool_rules: bool = True

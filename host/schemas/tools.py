@@ -55,7 +55,7 @@ class Tool(ResponseModel):
 
 class ToolRunFromSource(RequestModel):
     source_code: str
-    args: dict[str, Any] = Field(default_factory=dict)
+    args: dict[str, Any]
     env_vars: dict[str, str] = Field(default_factory=dict)
     name: str | None = None
     source_type: str | None = None

@@ -22,11 +22,16 @@ from host.tools.rule_guidance import prompt_guidance
 from host.tools.rule_models import parse_tool_rules
 
 
+async def count_memories(s: AsyncSession, agent_id: str) -> tuple[int, int]:
+    """(messages, archival passages) of an agent, in one round trip."""
+    recall = select(func.count()).select_from(MessageRow).where(MessageRow.agent_id == agent_id).scalar_subquery()
+    archival = select(func.count()).select_from(PassageRow).where(PassageRow.agent_id == agent_id).scalar_subquery()
+    row = (await s.execute(select(recall, archival))).one()
+    return int(row[0]), int(row[1])
+
+
 async def memory_stats(s: AsyncSession, agent: AgentRow) -> MemoryStats:
-    recall = (await s.execute(select(func.count()).select_from(MessageRow)
-                              .where(MessageRow.agent_id == agent.id))).scalar_one()
-    archival = (await s.execute(select(func.count()).select_from(PassageRow)
-                                .where(PassageRow.agent_id == agent.id))).scalar_one()
+    recall, archival = await count_memories(s, agent.id)
     in_context = len(agent.message_ids or [])
     return MemoryStats(recall_count=max(0, int(recall) - in_context), archival_count=int(archival),
                        last_modified=agent.updated_at)
@@ -137,11 +142,11 @@ class MemoryService:
             row = await self._by_label(s, agent_id, label)
             apply_block_update(row, update)
             await s.flush()
-            await _recompile_sharing(s, row.id, first=agent)
+            await recompile_sharing(s, row.id, first=agent)
         return block_out(row)
 
 
-async def _recompile_sharing(s: AsyncSession, block_id: str, first: AgentRow | None = None) -> None:
+async def recompile_sharing(s: AsyncSession, block_id: str, first: AgentRow | None = None) -> None:
     """A block shared by several agents changed: every one of them sees it in its system prompt."""
     ids = [a for (a,) in (await s.execute(select(AgentBlockRow.agent_id)
                                           .where(AgentBlockRow.block_id == block_id))).all()]
@@ -150,5 +155,3 @@ async def _recompile_sharing(s: AsyncSession, block_id: str, first: AgentRow | N
         if agent is not None:
             await recompile_system(s, agent)
 
-
-recompile_sharing = _recompile_sharing

@@ -10,7 +10,7 @@ from host.errors import NotFoundError
 from host.ids import DEFAULT_ORG_ID, DEFAULT_USER_ID, new_id, utcnow
 from host.persistence.convert import message_out
 from host.persistence.db import Database
-from host.persistence.models import JobRow, MessageRow, StepRow
+from host.persistence.models import AgentRow, JobRow, MessageRow, StepRow
 from host.agent.messages import to_letta_messages
 
 ACTIVE = ("created", "running")
@@ -47,8 +47,12 @@ class RunService:
         self.db = db
 
     async def create(self, agent_id: str, request_config: dict[str, Any], *, status: str = "running") -> str:
+        """Start a run for the agent; a 404 naming the agent when it does not exist (checked in the same
+        transaction, so callers need no separate existence check)."""
         run_id = new_id("run")
         async with self.db.transaction() as s:
+            if await s.get(AgentRow, agent_id) is None:
+                raise NotFoundError.for_id("Agent", agent_id)
             s.add(JobRow(id=run_id, job_type="run", status=status, agent_id=agent_id,
                          request_config=request_config, metadata_={"agent_id": agent_id}))
         return run_id

@@ -64,7 +64,8 @@ def _truncate(text: str, limit: int) -> str:
     return text[:limit] + f"... [NOTE: output truncated to {limit} of {len(text)} characters]"
 
 
-def _as_text(value: Any) -> str:
+def tool_return_text(value: Any) -> str:
+    """A tool's return value as the text the model (or a caller) sees: strings as they are, else JSON."""
     if isinstance(value, str):
         return value
     try:
@@ -118,7 +119,7 @@ class ToolDispatcher:
         if outcome.agent_state is not None:
             _apply_block_edits(ctx.memory, {b.label: b.value for b in outcome.agent_state.blocks})
         if outcome.status == "success":
-            text = _as_text(outcome.func_return)
+            text = tool_return_text(outcome.func_return)
         else:
             text = outcome.error or "the tool failed"
         return ToolResult(outcome.status, text, stdout=outcome.stdout or None, stderr=outcome.stderr or None)
