@@ -13,6 +13,9 @@ on a fresh database) and prints one table:
   (measured in the LLM's own process by an ASGI timing wrapper), divided by the steps. What remains
   is the host: HTTP in, litellm request building and response parsing, the DB reads and the one
   write transaction per step, tool dispatch, and the loopback HTTP hops.
+- the same turns split by the server's ``Server-Timing`` header (medians per step, one-step turns):
+  the model call through litellm (request building, the loopback call, parsing), the database work,
+  and the host's own work = the server's total minus the model call (DB, prompt, tools, bookkeeping).
 """
 
 from __future__ import annotations
@@ -75,6 +78,10 @@ class Figures:
     prompt_chars: int
     host_step_ms: float
     llm_step_ms: float
+    server_ms: float
+    model_ms: float
+    db_ms: float
+    own_ms: float
 
 
 def pct(samples: list[float], q: float) -> float:
@@ -91,9 +98,24 @@ def make_agent(c: httpx.Client, model: str, window: int | None = None) -> str:
     return str(resp.json()["id"])
 
 
+TIMINGS: list[dict[str, float]] = []  # Server-Timing of each turn() call, in ms
+
+
+def server_timing(header: str) -> dict[str, float]:
+    out = {}
+    for part in header.split(","):
+        name, _, params = part.strip().partition(";")
+        for param in params.split(";"):
+            key, _, value = param.partition("=")
+            if key.strip() in ("dur", "desc"):
+                out[name] = float(value)
+    return out
+
+
 def turn(c: httpx.Client, agent_id: str, text: str) -> dict[str, Any]:
     resp = c.post(f"/v1/agents/{agent_id}/messages", json={"messages": [{"role": "user", "content": text}]})
     resp.raise_for_status()
+    TIMINGS.append(server_timing(resp.headers.get("server-timing", "")))
     return dict(resp.json())
 
 
@@ -125,6 +147,7 @@ def run(database: str, pg_uri: str | None, turns: int) -> Figures:
                 turn(c, agent, "warm up")
             one: list[float] = []
             llm_time = 0.0
+            TIMINGS.clear()
             for i in range(turns):
                 before = clock.total
                 t0 = time.perf_counter()
@@ -133,6 +156,8 @@ def run(database: str, pg_uri: str | None, turns: int) -> Figures:
                 llm_time += clock.total - before
             host_one = (sum(one) - llm_time) / turns
             llm_one = llm_time / turns
+            split = {key: pct([t[key] for t in TIMINGS], .5) for key in ("total", "model", "db")}
+            own = pct([t["total"] - t["model"] for t in TIMINGS], .5)
 
             two_agent = make_agent(c, "bench-two")
             queue = llm.for_model("bench-two")
@@ -159,7 +184,7 @@ def run(database: str, pg_uri: str | None, turns: int) -> Figures:
                     raise
             return Figures(database, pct(one, .5) * 1e3, pct(one, .95) * 1e3, pct(two, .5) * 1e3,
                            pct(two, .95) * 1e3, tputs[0], tputs[1], body["usage"]["prompt_tokens"], prompt_chars,
-                           host_one * 1e3, llm_one * 1e3)
+                           host_one * 1e3, llm_one * 1e3, split["total"], split["model"], split["db"], own)
 
 
 def main() -> None:
@@ -176,6 +201,11 @@ def main() -> None:
         print(f"{f.database:9} {f.one_p50:8.1f}/{f.one_p95:<9.1f} {f.two_p50:8.1f}/{f.two_p95:<9.1f} "
               f"{f.tput_10:10.1f} {f.tput_100:10.1f} {f.prompt_tokens:10d} {f.prompt_chars:12d} "
               f"{f.host_step_ms:12.1f} {f.llm_step_ms:11.1f}")
+    print()
+    print("one-step turns by Server-Timing (medians, ms):")
+    print(f"{'db':9} {'server':>8} {'model call (litellm)':>21} {'db':>6} {'host own (server - model)':>26}")
+    for f in results:
+        print(f"{f.database:9} {f.server_ms:8.1f} {f.model_ms:21.1f} {f.db_ms:6.1f} {f.own_ms:26.1f}")
 
 
 if __name__ == "__main__":

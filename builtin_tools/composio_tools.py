@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 import anyio
 import anyio.to_thread
-import httpx
 
 from builtin_tools.errors import ComposioError
 from builtin_tools.ports import ToolContext
@@ -102,6 +101,7 @@ class ComposioGateway:
         def work() -> T:
             return fn(self._client())
 
+        import httpx
         from composio.exceptions import ComposioError as SdkError
         from composio_client import APIError, APIStatusError
 

@@ -13,7 +13,6 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 import anyio
-import httpx
 
 if TYPE_CHECKING:  # the E2B SDK takes ~0.25 s to import: load it on first use, off the start-up path
     from e2b_code_interpreter import AsyncSandbox, Execution
@@ -73,6 +72,7 @@ async def _run_code(args: dict[str, Any], ctx: ToolContext) -> ToolOutput:
     key = ctx.env.get(E2B_KEY_VAR, "").strip()
     if not key:
         return ToolOutput.error(NO_KEY_MESSAGE)
+    import httpx
     from e2b.exceptions import AuthenticationException, RateLimitException, SandboxException, ServiceBusyException
     from e2b_code_interpreter import AsyncSandbox
     code: str = args["code"]
@@ -121,6 +121,7 @@ async def _run_code(args: dict[str, Any], ctx: ToolContext) -> ToolOutput:
 
 
 async def _kill(sandbox: AsyncSandbox) -> None:
+    import httpx
     from e2b.exceptions import SandboxException
 
     with anyio.CancelScope(shield=True), anyio.move_on_after(_KILL_TIMEOUT_S):

@@ -4,6 +4,7 @@ The schema is Letta 0.8.17's (``tasks: [{query, question}]``, ``limit``, ``retur
 Each task runs one Tavily search (the sync SDK in a worker thread, bounded by
 ``services.http_timeout_s``); results come back as readable text per task. The key is
 ``TAVILY_API_KEY`` from ``ctx.env``; the base URL from ``ctx.services.tavily_base_url``.
+The SDK (with requests and tiktoken) is imported on the first search, in the worker thread.
 """
 
 from __future__ import annotations
@@ -13,15 +14,6 @@ from typing import Any
 
 import anyio
 import anyio.to_thread
-import requests
-from tavily import TavilyClient
-from tavily.errors import (
-    BadRequestError,
-    ForbiddenError,
-    InvalidAPIKeyError,
-    UsageLimitExceededError,
-)
-from tavily.errors import TimeoutError as TavilyTimeoutError
 
 from builtin_tools.ports import ToolContext
 from builtin_tools.schemas import BuiltinTool, ToolOutput, make_schema
@@ -67,12 +59,20 @@ def _format_task(index: int, task: dict[str, str], response: dict[str, Any], ret
 def _search_sync(
     key: str, base_url: str | None, query: str, limit: int, return_raw: bool, timeout_s: float
 ) -> dict[str, Any]:
+    from tavily import TavilyClient
+
     # One client (one requests.Session) per search: sessions are not shared across threads.
     with TavilyClient(api_key=key, api_base_url=base_url) as client:
         return client.search(query, max_results=limit, include_raw_content=return_raw or None, timeout=timeout_s)
 
 
-def _describe_failure(err: Exception) -> str:
+def _describe_failure(err: Exception) -> str | None:
+    """What went wrong, for the model; None for an exception that is not a search failure."""
+    # Imported here: the SDK is loaded by the first search, in its worker thread.
+    import requests
+    from tavily.errors import BadRequestError, ForbiddenError, InvalidAPIKeyError, UsageLimitExceededError
+    from tavily.errors import TimeoutError as TavilyTimeoutError
+
     if isinstance(err, InvalidAPIKeyError):
         return "the configured TAVILY_API_KEY was rejected (invalid key)"
     if isinstance(err, UsageLimitExceededError):
@@ -83,7 +83,9 @@ def _describe_failure(err: Exception) -> str:
         return f"Tavily rejected the query as invalid ({err})"
     if isinstance(err, (TavilyTimeoutError, TimeoutError)):
         return "the search timed out"
-    return f"the search service failed ({type(err).__name__}: {err})"
+    if isinstance(err, (requests.RequestException, ValueError)):
+        return f"the search service failed ({type(err).__name__}: {err})"
+    return None
 
 
 async def _web_search(args: dict[str, Any], ctx: ToolContext) -> ToolOutput:
@@ -114,11 +116,13 @@ async def _web_search(args: dict[str, Any], ctx: ToolContext) -> ToolOutput:
                 response = await anyio.to_thread.run_sync(
                     _search_sync, key, base_url, task["query"], limit, return_raw, timeout_s, abandon_on_cancel=True
                 )
-        except (InvalidAPIKeyError, UsageLimitExceededError, ForbiddenError, BadRequestError,
-                TavilyTimeoutError, TimeoutError, requests.RequestException, ValueError) as err:
+        except Exception as err:
+            failure = _describe_failure(err)
+            if failure is None:
+                raise
             logger.warning("web_search task %d for agent %s failed: %s", i, ctx.agent_id, err)
-            failures.append(f"Task {i} ({task['query']!r}): {_describe_failure(err)}")
-            sections[i - 1] = f"Task {i}: query={task['query']!r}\nSearch failed: {_describe_failure(err)}."
+            failures.append(f"Task {i} ({task['query']!r}): {failure}")
+            sections[i - 1] = f"Task {i}: query={task['query']!r}\nSearch failed: {failure}."
             return
         sections[i - 1] = _format_task(i, task, response, return_raw)
 

@@ -53,9 +53,9 @@ def _serve(args: argparse.Namespace) -> int:
         uvicorn.run("host.entry:app", factory=True, host=args.host, port=args.port, workers=workers,
                     log_level=args.log_level, access_log=False)
     else:
-        from host.app import create_app
+        from host.entry import build
 
-        uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level=args.log_level,
+        uvicorn.run(build(settings), host=args.host, port=args.port, log_level=args.log_level,
                     access_log=False)
     return 0
 

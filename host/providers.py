@@ -33,15 +33,23 @@ import logging
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import anyio
-import httpx
 from pydantic import BaseModel
+
+if TYPE_CHECKING:
+    import httpx
 
 logger = logging.getLogger(__name__)
 
 OPENAI_OFFICIAL_BASE = "https://api.openai.com/v1"
+ANTHROPIC_OFFICIAL_BASE = "https://api.anthropic.com/v1"
+GEMINI_OFFICIAL_BASE = "https://generativelanguage.googleapis.com"
+GROQ_OFFICIAL_BASE = "https://api.groq.com/openai/v1"
+TOGETHER_OFFICIAL_BASE = "https://api.together.ai/v1"
+AZURE_DEFAULT_API_VERSION = "2024-09-01-preview"  # Letta's default
+AZURE_DEPLOYMENTS_API_VERSION = "2023-03-15-preview"  # the last version that lists deployments (Letta uses it)
 DEFAULT_CONTEXT_WINDOW = 30000
 GLOBAL_MAX_CONTEXT_WINDOW = 32000
 DEFAULT_EMBEDDING_DIM = 1536
@@ -80,22 +88,34 @@ class ProviderSettings:
     openai_api_key: str | None = None
     openai_api_base: str | None = None
     anthropic_api_key: str | None = None
+    anthropic_api_base: str | None = None
     gemini_api_key: str | None = None
+    gemini_api_base: str | None = None
     ollama_base_url: str | None = None
     groq_api_key: str | None = None
+    groq_api_base: str | None = None
     together_api_key: str | None = None
+    together_api_base: str | None = None
     azure_api_key: str | None = None
     azure_api_base: str | None = None
-    azure_api_version: str | None = None
+    azure_api_version: str | None = AZURE_DEFAULT_API_VERSION
     vllm_api_base: str | None = None
     aws_access_key_id: str | None = None
     aws_secret_access_key: str | None = None
     aws_region: str | None = None
+    bedrock_endpoint: str | None = None
     openai_models: tuple[str, ...] | None = None  # replaces the OpenAI listing when set
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> ProviderSettings:
-        """Read Letta's variable names from `env` (the entrypoint passes os.environ)."""
+        """Read Letta's variable names from `env` (the entrypoint passes os.environ).
+
+        Base URLs (for proxies and gateways; the first name set wins): ``OPENAI_API_BASE``,
+        ``ANTHROPIC_BASE_URL``/``ANTHROPIC_API_BASE``, ``GEMINI_BASE_URL``/``GEMINI_API_BASE`` (without the
+        API version), ``OLLAMA_BASE_URL``, ``GROQ_BASE_URL``/``GROQ_API_BASE``,
+        ``TOGETHER_BASE_URL``/``TOGETHER_API_BASE``, ``AZURE_BASE_URL``/``AZURE_API_BASE``, ``VLLM_API_BASE``,
+        ``AWS_BEDROCK_RUNTIME_ENDPOINT``/``AWS_ENDPOINT_URL_BEDROCK_RUNTIME``.
+        """
 
         def get(*names: str) -> str | None:
             return next((env[n].strip() for n in names if env.get(n, "").strip()), None)
@@ -105,17 +125,22 @@ class ProviderSettings:
             openai_api_key=get("OPENAI_API_KEY"),
             openai_api_base=get("OPENAI_API_BASE"),
             anthropic_api_key=get("ANTHROPIC_API_KEY"),
+            anthropic_api_base=get("ANTHROPIC_BASE_URL", "ANTHROPIC_API_BASE"),
             gemini_api_key=get("GEMINI_API_KEY"),
+            gemini_api_base=get("GEMINI_BASE_URL", "GEMINI_API_BASE"),
             ollama_base_url=get("OLLAMA_BASE_URL"),
             groq_api_key=get("GROQ_API_KEY"),
+            groq_api_base=get("GROQ_BASE_URL", "GROQ_API_BASE"),
             together_api_key=get("TOGETHER_API_KEY"),
+            together_api_base=get("TOGETHER_BASE_URL", "TOGETHER_API_BASE"),
             azure_api_key=get("AZURE_API_KEY"),
             azure_api_base=get("AZURE_BASE_URL", "AZURE_API_BASE"),
-            azure_api_version=get("AZURE_API_VERSION"),
+            azure_api_version=get("AZURE_API_VERSION") or AZURE_DEFAULT_API_VERSION,
             vllm_api_base=get("VLLM_API_BASE"),
-            aws_access_key_id=get("AWS_ACCESS_KEY_ID"),
+            aws_access_key_id=get("AWS_ACCESS_KEY_ID", "AWS_ACCESS_KEY"),
             aws_secret_access_key=get("AWS_SECRET_ACCESS_KEY"),
             aws_region=get("AWS_REGION", "AWS_DEFAULT_REGION"),
+            bedrock_endpoint=get("AWS_BEDROCK_RUNTIME_ENDPOINT", "AWS_ENDPOINT_URL_BEDROCK_RUNTIME"),
             openai_models=tuple(m.strip() for m in models.split(",") if m.strip()) if models else None,
         )
 
@@ -130,6 +155,14 @@ class ProviderSettings:
     @property
     def openai_is_proxy(self) -> bool:
         return self.openai_base != OPENAI_OFFICIAL_BASE
+
+    @property
+    def anthropic_base(self) -> str:
+        return (self.anthropic_api_base or ANTHROPIC_OFFICIAL_BASE).rstrip("/")
+
+    @property
+    def gemini_base(self) -> str:
+        return (self.gemini_api_base or GEMINI_OFFICIAL_BASE).rstrip("/")
 
     @property
     def bedrock_enabled(self) -> bool:
@@ -233,26 +266,27 @@ def _configured_providers(s: ProviderSettings) -> list[_Provider]:
     if s.anthropic_api_key:
         claude = ("claude-3-5-sonnet-20241022", "claude-3-5-haiku-20241022", "claude-3-7-sonnet-20250219",
                   "claude-sonnet-4-20250514", "claude-opus-4-20250514")  # fmt: skip
-        providers.append(_Provider("anthropic", "anthropic", "https://api.anthropic.com/v1", claude))
+        providers.append(_Provider("anthropic", "anthropic", s.anthropic_base, claude))
     if s.gemini_api_key:
         gemini = ("gemini-2.5-pro", "gemini-2.5-flash", "gemini-2.0-flash", "gemini-1.5-pro", "gemini-1.5-flash")
-        endpoint = "https://generativelanguage.googleapis.com"
-        providers.append(_Provider("google_ai", "google_ai", endpoint, gemini, ("text-embedding-004",)))
+        providers.append(_Provider("google_ai", "google_ai", s.gemini_base, gemini, ("text-embedding-004",)))
     if s.ollama_base_url:
         providers.append(_Provider("ollama", "ollama", s.ollama_base_url.rstrip("/")))
     if s.groq_api_key:
         groq = ("llama-3.3-70b-versatile", "llama-3.1-8b-instant")
-        providers.append(_Provider("groq", "groq", "https://api.groq.com/openai/v1", groq))
+        providers.append(_Provider("groq", "groq", (s.groq_api_base or GROQ_OFFICIAL_BASE).rstrip("/"), groq))
     if s.together_api_key:
         together = ("meta-llama/Llama-3.3-70B-Instruct-Turbo",)
-        providers.append(_Provider("together", "together", "https://api.together.ai/v1", together))
+        base = (s.together_api_base or TOGETHER_OFFICIAL_BASE).rstrip("/")
+        providers.append(_Provider("together", "together", base, together))
     if s.azure_api_key and s.azure_api_base:
         providers.append(_Provider("azure", "azure", s.azure_api_base.rstrip("/")))
     if s.vllm_api_base:
         providers.append(_Provider("vllm", "vllm", s.vllm_api_base.rstrip("/")))
     if s.bedrock_enabled:
         claude = ("anthropic.claude-3-5-sonnet-20241022-v2:0",)
-        providers.append(_Provider("bedrock", "bedrock", None, claude, ("amazon.titan-embed-text-v2:0",)))
+        endpoint = s.bedrock_endpoint.rstrip("/") if s.bedrock_endpoint else None
+        providers.append(_Provider("bedrock", "bedrock", endpoint, claude, ("amazon.titan-embed-text-v2:0",)))
     return providers
 
 
@@ -260,6 +294,11 @@ _HANDLE_ALIASES = {
     "gemini": "google_ai", "google": "google_ai", "together_ai": "together", "openai-proxy": "openai",
 }  # fmt: skip
 _EMBEDDING_PROVIDERS = {"openai", "google_ai", "ollama", "azure", "vllm", "together", "bedrock"}
+
+
+def _is_embedding(listed: Mapping[str, object]) -> bool:
+    """A listed model (or Azure deployment, by its model) that embeds rather than chats."""
+    return any("embed" in str(listed.get(k, "")) for k in ("id", "model"))
 
 
 @dataclass
@@ -290,15 +329,14 @@ class ProviderRegistry:
     def _llm_names(self, p: _Provider) -> list[str]:
         if p.name == "openai" and self.settings.openai_models:
             return list(self.settings.openai_models)
-        listed = [str(m["id"]) for m in self._listed(p.name)]
-        if p.name == "ollama":
-            listed = [n for n in listed if "embed" not in n]
+        separate = p.name in ("ollama", "azure")  # these list chat and embedding models together
+        listed = [str(m["id"]) for m in self._listed(p.name) if not (separate and _is_embedding(m))]
         return list(dict.fromkeys([*p.llm_catalogue, *listed]))
 
     def _embedding_names(self, p: _Provider) -> list[str]:
         if p.name not in _EMBEDDING_PROVIDERS:
             return []
-        listed = [str(m["id"]) for m in self._listed(p.name) if "embed" in str(m["id"])]
+        listed = [str(m["id"]) for m in self._listed(p.name) if _is_embedding(m)]
         return list(dict.fromkeys([*p.embedding_catalogue, *listed]))
 
     def _listed(self, provider: str) -> list[dict[str, object]]:
@@ -306,7 +344,7 @@ class ProviderRegistry:
         return listing.models if listing else []
 
     async def _refresh(self) -> None:
-        """Fetch remote model lists (OpenAI-compatible /models, Ollama /api/tags), cached for a TTL."""
+        """Fetch remote model lists (OpenAI-compatible /models, Ollama /api/tags, Azure deployments), cached."""
         s = self.settings
         targets: dict[str, str] = {}
         if "openai" in self._providers and s.openai_is_proxy and not s.openai_models:
@@ -315,6 +353,9 @@ class ProviderRegistry:
             targets["vllm"] = f"{self._providers['vllm'].endpoint}/models"
         if "ollama" in self._providers:
             targets["ollama"] = f"{self._providers['ollama'].endpoint}/api/tags"
+        if "azure" in self._providers:
+            base = self._providers["azure"].endpoint
+            targets["azure"] = f"{base}/openai/deployments?api-version={AZURE_DEPLOYMENTS_API_VERSION}"
         now = time.monotonic()
         async with self._lock:
             stale = {
@@ -324,13 +365,19 @@ class ProviderRegistry:
             }
             if not stale:
                 return
+            import httpx  # not at import: this module is on the start-up path
+
             async with httpx.AsyncClient(timeout=self._timeout_s) as client, anyio.create_task_group() as tg:
                 for provider, url in stale.items():
                     tg.start_soon(self._fetch, client, provider, url)
 
     async def _fetch(self, client: httpx.AsyncClient, provider: str, url: str) -> None:
+        import httpx
+
         key = self.settings.openai_api_key if provider == "openai" else None
         headers = {"Authorization": f"Bearer {key}"} if key else {}
+        if provider == "azure":
+            headers = {"api-key": self.settings.azure_api_key or ""}
         try:
             with anyio.fail_after(self._timeout_s):
                 response = await client.get(url, headers=headers)
@@ -387,13 +434,14 @@ class ProviderRegistry:
         listed = next((m for m in self._listed(p.name) if m.get("id") == model), {})
         sizes = (listed.get(k) for k in ("context_length", "max_model_len", "context_window"))
         window = next((v for v in sizes if isinstance(v, int)), None)
+        underlying = listed.get("model") if p.name == "azure" else None  # an Azure deployment's model
         config = LLMConfig(
             model=model,
             model_endpoint_type=p.endpoint_type,  # type: ignore[arg-type]
             model_endpoint=p.endpoint,
             provider_name=p.name,
             provider_category="base",
-            context_window=window or context_window_for(model),
+            context_window=window or context_window_for(underlying if isinstance(underlying, str) else model),
             handle=self._llm_handle(p, model),
         )
         if "gpt-4o-mini" in model or "gpt-4.1-mini" in model:
@@ -402,11 +450,13 @@ class ProviderRegistry:
 
     def _embedding(self, p: _Provider, model: str) -> EmbeddingConfig:
         azure = p.name == "azure"
+        listed = next((m for m in self._listed(p.name) if m.get("id") == model), {})
+        underlying = listed.get("model") if azure else None  # an Azure deployment's model
         return EmbeddingConfig(
             embedding_endpoint_type=p.endpoint_type,  # type: ignore[arg-type]
             embedding_endpoint=p.endpoint,
             embedding_model=model,
-            embedding_dim=embedding_dim_for(model),
+            embedding_dim=embedding_dim_for(underlying if isinstance(underlying, str) else model),
             handle=f"{p.name}/{model}",
             batch_size=p.embedding_batch_size,
             azure_endpoint=p.endpoint if azure else None,

@@ -10,6 +10,8 @@ Public surface (import only these names):
     McpPool(servers, settings=, on_status=)           async context manager
     PoolSettings                                      timeouts, ping interval, backoff
     test_server(config, timeout_s) -> (ok, tools | error)
+    load_sdk()                                        import the MCP SDK now (blocking, thread-safe;
+                                                      otherwise it loads with the first connection)
     assign_agent_names(pairs) -> {(server, tool): agent_name}
 """
 
@@ -20,7 +22,7 @@ from mcp_client.errors import McpClientError, McpConfigError, PoolNotRunningErro
 from mcp_client.naming import assign_agent_names
 from mcp_client.pool import McpPool
 from mcp_client.probe import test_server
-from mcp_client.server import PoolSettings
+from mcp_client.server import PoolSettings, load_sdk
 
 __all__ = [
     "ConfigWatcher",
@@ -38,6 +40,7 @@ __all__ = [
     "ServerStatus",
     "UnknownServerError",
     "assign_agent_names",
+    "load_sdk",
     "load_config",
     "parse_config",
     "redacted",

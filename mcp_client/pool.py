@@ -24,15 +24,12 @@ from typing import Any
 
 import anyio
 import anyio.abc
-from mcp.shared.exceptions import MCPError
-from mcp_types import CONNECTION_CLOSED, REQUEST_TIMEOUT
 
 from mcp_client.carriers import McpTool, McpToolResult, ServerStatus
 from mcp_client.config import McpConfig, McpConfigEntry, McpServerConfig
 from mcp_client.config_file import ConfigWatcher
 from mcp_client.errors import PoolNotRunningError, UnknownServerError
 from mcp_client.naming import assign_agent_names
-from mcp_client.results import convert_result
 from mcp_client.server import ManagedServer, PoolSettings, describe_exception
 
 logger = logging.getLogger(__name__)
@@ -248,6 +245,12 @@ class McpPool:
         if srv.state != "ready" or session is None:
             why = f"; last error: {srv.last_error}" if srv.last_error else ""
             return fail(f"server is not ready (state {srv.state}{why})")
+        # A session exists, so the server's task has loaded the SDK already.
+        from mcp.shared.exceptions import MCPError
+        from mcp_types import CONNECTION_CLOSED, REQUEST_TIMEOUT
+
+        from mcp_client.results import convert_result
+
         remaining = max(0.001, timeout - (anyio.current_time() - started))
         try:
             with anyio.fail_after(remaining + 1.0):  # backstop; the SDK's own timeout fires first

@@ -10,32 +10,54 @@ Life of a `ManagedServer.run()` task (one per configured server, in the pool's t
     error      -> wait `backoff` (doubling up to `backoff_max_s`, reset after a ready spell;
                   `resync()` skips the wait), then connecting again
     disabled   -> `disabled: true` in the config: never connects
+
+The MCP SDK (about 0.4 s of imports) is loaded only when a server first connects, in a worker thread
+(`load_sdk`), so that importing `mcp_client` stays cheap and the event loop never waits for it.
 """
 
 from __future__ import annotations
 
 import logging
+import sys
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import anyio
 from anyio.abc import TaskStatus
-import mcp_types as types
-from mcp import ClientSession
-from mcp.client._probe import negotiate_auto  # the SDK's mode="auto" policy (discover, else initialize)
-from mcp.client.subscriptions import ListenNotSupportedError, SubscriptionLost, listen
-from mcp.shared.exceptions import MCPError
-from mcp_types import CONNECTION_CLOSED, REQUEST_TIMEOUT
-from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
 from mcp_client.carriers import ServerState, ServerStatus
 from mcp_client.config import McpServerConfig
-from mcp_client.transports import Connection, open_transport
+
+if TYPE_CHECKING:
+    import mcp_types as types
+    from mcp import ClientSession
+
+    from mcp_client.transports import Connection
 
 logger = logging.getLogger(__name__)
 
-CLIENT_INFO = types.Implementation(name="agenthost", version="0.1.0")
+CLIENT_NAME, CLIENT_VERSION = "agenthost", "0.1.0"
 MAX_TOOL_PAGES = 1000
+
+
+# The SDK's packages import each other circularly: two threads importing it at once can each get the
+# other's half-initialised modules. Every import of it off the main thread goes through this lock.
+_SDK_IMPORT = threading.Lock()
+
+
+def load_sdk() -> None:
+    """Import the MCP SDK (all of ``mcp``, with its client and server halves) and this package's transports.
+
+    Blocking (about 0.4 s the first time): call it in a worker thread. Thread-safe.
+    """
+    with _SDK_IMPORT:
+        import mcp  # noqa: F401
+        import mcp.client._probe  # noqa: F401
+        import mcp.client.subscriptions  # noqa: F401
+
+        import mcp_client.transports  # noqa: F401  (mcp.client.sse, mcp.client.streamable_http, mcp_types)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +85,13 @@ def describe_exception(error: BaseException) -> str:
     if isinstance(error, TimeoutError):
         return "timed out"
     text = str(error) or type(error).__name__
-    return text if isinstance(error, _Fault | MCPError) else f"{type(error).__name__}: {text}"
+    return text if isinstance(error, _Fault) or _is_mcp_error(error) else f"{type(error).__name__}: {text}"
+
+
+def _is_mcp_error(error: BaseException) -> bool:
+    # Without the SDK loaded, nothing can have raised one of its errors.
+    sdk = sys.modules.get("mcp.shared.exceptions")
+    return sdk is not None and isinstance(error, sdk.MCPError)
 
 
 class ManagedServer:
@@ -155,6 +183,7 @@ class ManagedServer:
                 if not self.runs:
                     return
                 failures = 0
+                await anyio.to_thread.run_sync(load_sdk)
                 while True:
                     self.retry_in_s = None
                     self._set("connecting")
@@ -182,6 +211,13 @@ class ManagedServer:
 
     async def _connect_once(self) -> bool:
         """Connect, serve until the connection breaks; return whether it ever became ready."""
+        import mcp_types as types
+        from mcp import ClientSession
+        from mcp.client._probe import negotiate_auto  # the SDK's mode="auto" policy (discover, else initialize)
+        from mcp_types.version import MODERN_PROTOCOL_VERSIONS
+
+        from mcp_client.transports import open_transport
+
         assert self.config is not None
         self._fault, self._fault_reason = anyio.Event(), ""
         self._refresh, self._ping_now = anyio.Event(), anyio.Event()
@@ -190,7 +226,8 @@ class ManagedServer:
         try:
             async with open_transport(self.config, self.settings.connect_timeout_s, self.settings.shutdown_grace_s) as conn:
                 self.pid = conn.pid
-                session = ClientSession(conn.read, conn.write, message_handler=self._on_message, client_info=CLIENT_INFO)
+                client_info = types.Implementation(name=CLIENT_NAME, version=CLIENT_VERSION)
+                session = ClientSession(conn.read, conn.write, message_handler=self._on_message, client_info=client_info)
                 async with session:
                     with anyio.fail_after(self.settings.connect_timeout_s):
                         await negotiate_auto(session)
@@ -225,6 +262,8 @@ class ManagedServer:
         return ready
 
     async def _list_all(self, session: ClientSession) -> list[types.Tool]:
+        import mcp_types as types
+
         tools: list[types.Tool] = []
         cursor: str | None = None
         for _ in range(MAX_TOOL_PAGES):
@@ -244,6 +283,9 @@ class ManagedServer:
         self.report_fault(f"the server process went away ({conn.describe_exit()})")
 
     async def _ping_loop(self, session: ClientSession) -> None:
+        from mcp.shared.exceptions import MCPError
+        from mcp_types import CONNECTION_CLOSED, REQUEST_TIMEOUT
+
         while True:
             with anyio.move_on_after(self.settings.ping_interval_s):
                 await self._ping_now.wait()
@@ -275,6 +317,9 @@ class ManagedServer:
 
     async def _listen_loop(self, session: ClientSession, *, task_status: TaskStatus[None]) -> None:
         """2026-07-28: keep a subscriptions/listen stream open for tools/list_changed."""
+        from mcp.client.subscriptions import ListenNotSupportedError, SubscriptionLost, listen
+        from mcp.shared.exceptions import MCPError
+
         started = False
         while True:
             try:
@@ -299,6 +344,8 @@ class ManagedServer:
                 self.request_refresh()
 
     async def _on_message(self, message: object) -> None:
+        import mcp_types as types
+
         if isinstance(message, types.ToolListChangedNotification):
             self.request_refresh()
         elif isinstance(message, Exception):

@@ -2,30 +2,67 @@
 
 ``mount`` adds the route and wraps the app's lifespan so the SDK's session manager (which owns a task
 group for the long-lived MCP sessions) runs inside it, after the host services are open and closing first.
+
+The MCP SDK and the server built on it take about 0.4 s to import, so they stay off the start-up path:
+the lifespan yields at once, and a background task imports them in a worker thread once the server has
+been up for ``WARM_UP_DELAY_S`` (so as not to compete with start-up and the first health checks), or at
+once when a first request arrives; it then starts the session manager. Requests wait for it.
+
+The load happens early on purpose: litellm imports parts of the SDK on the event loop the first time a
+model is called with tools, and two threads importing the SDK at once can break each other's imports.
+litellm itself takes seconds to import, so by then the SDK is loaded.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from contextlib import asynccontextmanager
-from typing import Any, AsyncIterator
+from typing import TYPE_CHECKING, Any, AsyncIterator
 
-from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
-from mcp.server.transport_security import TransportSecuritySettings
+import anyio
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from host.services import Services
-from host.version import __version__
+if TYPE_CHECKING:
+    from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 
-from mcp_server.gateway import Gateway
-from mcp_server.local import LocalBackend
-from mcp_server.server import AgentHostMcp
+    from host.services import Services
+    from mcp_server.server import AgentHostMcp
 
 logger = logging.getLogger(__name__)
 
 MCP_PATH = "/mcp"
+START_TIMEOUT_S = 60.0
+WARM_UP_DELAY_S = 0.5
+
+Built = tuple["AgentHostMcp", "StreamableHTTPSessionManager"]
+
+
+def load_server() -> Callable[[Services], Built]:
+    """Import the SDK and the MCP server (blocking: run in a worker thread); return what builds them."""
+    from mcp_client import load_sdk
+
+    load_sdk()  # serialised with the client pool's loading: the SDK is not safe to import from two threads
+    from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
+    from mcp.server.transport_security import TransportSecuritySettings
+
+    from host.version import __version__
+    from mcp_server.gateway import Gateway
+    from mcp_server.local import LocalBackend
+    from mcp_server.server import AgentHostMcp
+
+    def build(services: Services) -> Built:
+        mcp = AgentHostMcp(LocalBackend(services), Gateway(services), version=__version__)
+        # The password middleware guards the endpoint; the Host/Origin allowlist of the SDK would also
+        # reject legitimate clients of a server bound to a public interface, so it stays off.
+        manager = StreamableHTTPSessionManager(
+            app=mcp.server, security_settings=TransportSecuritySettings(enable_dns_rebinding_protection=False)
+        )
+        return mcp, manager
+
+    return build
 
 
 class McpEndpoint:
@@ -33,31 +70,64 @@ class McpEndpoint:
 
     def __init__(self) -> None:
         self._manager: StreamableHTTPSessionManager | None = None
+        self._started: anyio.Event | None = None
+        self._wanted: anyio.Event | None = None
+        self._failure: str | None = None
         self.mcp: AgentHostMcp | None = None
 
     @asynccontextmanager
-    async def running(self, services: Services) -> AsyncIterator[AgentHostMcp]:
-        mcp = AgentHostMcp(LocalBackend(services), Gateway(services), version=__version__)
-        # The password middleware guards the endpoint; the Host/Origin allowlist of the SDK would also
-        # reject legitimate clients of a server bound to a public interface, so it stays off.
-        manager = StreamableHTTPSessionManager(
-            app=mcp.server, security_settings=TransportSecuritySettings(enable_dns_rebinding_protection=False))
-        async with manager.run():
-            self._manager, self.mcp = manager, mcp
-            try:
-                yield mcp
-            finally:
-                self._manager, self.mcp = None, None
+    async def running(self, services: Services) -> AsyncIterator[None]:
+        """Start the MCP server in the background; stop it on exit."""
+        started, wanted = anyio.Event(), anyio.Event()
+        self._started, self._wanted, self._failure = started, wanted, None
+        try:
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(self._serve, services, started, wanted)
+                try:
+                    yield
+                finally:
+                    tg.cancel_scope.cancel()
+        finally:
+            self._manager, self.mcp, self._started, self._wanted = None, None, None, None
+
+    async def _serve(self, services: Services, started: anyio.Event, wanted: anyio.Event) -> None:
+        with anyio.move_on_after(WARM_UP_DELAY_S):
+            await wanted.wait()
+        try:
+            build = await anyio.to_thread.run_sync(load_server)
+            mcp, manager = build(services)
+            async with manager.run():
+                self._manager, self.mcp = manager, mcp
+                started.set()
+                logger.debug("MCP endpoint %s running", MCP_PATH)
+                await anyio.sleep_forever()
+        except Exception as error:
+            logger.exception("the MCP endpoint %s could not start", MCP_PATH)
+            self._failure = f"{type(error).__name__}: {error}"
+        finally:
+            self._manager, self.mcp = None, None
+            started.set()  # never leave a request waiting
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started, wanted = self._started, self._wanted
+        if started is not None and wanted is not None and not started.is_set():
+            wanted.set()
+            with anyio.move_on_after(START_TIMEOUT_S):
+                await started.wait()
         manager = self._manager
         if manager is None:
-            body = json.dumps({"detail": "The MCP endpoint is not running (the server is starting or stopping)"})
-            await send({"type": "http.response.start", "status": 503,
-                        "headers": [(b"content-type", b"application/json")]})
-            await send({"type": "http.response.body", "body": body.encode()})
+            if self._failure is not None:
+                await _error(send, 500, f"The MCP endpoint failed to start: {self._failure}")
+            else:
+                await _error(send, 503, "The MCP endpoint is not running (the server is starting or stopping)")
             return
         await manager.handle_request(scope, receive, send)
+
+
+async def _error(send: Send, status: int, detail: str) -> None:
+    body = json.dumps({"detail": detail}).encode()
+    await send({"type": "http.response.start", "status": status, "headers": [(b"content-type", b"application/json")]})
+    await send({"type": "http.response.body", "body": body})
 
 
 def mount(app: Any, settings: Any) -> McpEndpoint:
@@ -76,4 +146,4 @@ def mount(app: Any, settings: Any) -> McpEndpoint:
     return endpoint
 
 
-__all__ = ["MCP_PATH", "McpEndpoint", "mount"]
+__all__ = ["MCP_PATH", "McpEndpoint", "load_server", "mount"]

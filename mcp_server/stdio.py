@@ -46,6 +46,9 @@ async def serve(args: argparse.Namespace, settings: Any) -> None:
 
 
 def main(args: argparse.Namespace, settings: Any) -> int:
+    from mcp_client import load_sdk
+
+    load_sdk()  # all of it up front, before any thread runs: nothing is gained by deferring it here
     try:
         anyio.run(serve, args, settings)
     except KeyboardInterrupt:

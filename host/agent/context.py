@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Sequence
 
 from builtin_tools import get_builtin, with_heartbeat
@@ -57,35 +59,73 @@ def _model_schema(tool: ToolInfo, *, heartbeat: bool, inner: bool) -> dict[str, 
     return schema
 
 
+@dataclass
+class _Derived:
+    """What the prompt needs of one stored message, computed once: a message does not change while it
+    is in a context (an edited message is read back as a new object); ``source`` is the text it was
+    derived from, checked by identity."""
+
+    source: str | None
+    chat: ChatMessage
+    bound: int  # an upper bound of its tokens (see _bound)
+    tokens: int | None = None  # its tokens, counted when first needed
+
+
+def _chat_of(m: StoredMessage) -> ChatMessage:
+    if m.role == "assistant":
+        return ChatMessage(role="assistant", content=m.text, tool_calls=tuple(
+            ToolCall(id=c.id, name=c.name, arguments_json=c.arguments) for c in m.tool_calls))
+    if m.role == "tool":
+        return ChatMessage(role="tool", content=m.text or "", tool_call_id=m.tool_call_id)
+    return ChatMessage(role=m.role, content=m.text or "", name=m.name if m.role == "user" else None)
+
+
+def _derived(m: StoredMessage) -> _Derived:
+    d = m.derived
+    if not isinstance(d, _Derived) or d.source is not m.text:
+        chat = _chat_of(m)
+        d = m.derived = _Derived(source=m.text, chat=chat, bound=_bound(chat))
+    return d
+
+
 def to_chat(messages: Sequence[StoredMessage], system_text: str) -> list[ChatMessage]:
-    out = [ChatMessage(role="system", content=system_text)]
-    for m in messages:
-        if m.role == "system":
-            continue
-        if m.role == "assistant":
-            out.append(ChatMessage(role="assistant", content=m.text, tool_calls=tuple(
-                ToolCall(id=c.id, name=c.name, arguments_json=c.arguments) for c in m.tool_calls)))
-        elif m.role == "tool":
-            out.append(ChatMessage(role="tool", content=m.text or "", tool_call_id=m.tool_call_id))
-        else:
-            out.append(ChatMessage(role=m.role, content=m.text or "", name=m.name if m.role == "user" else None))
-    return out
+    return [ChatMessage(role="system", content=system_text)] + [_derived(m).chat for m in messages
+                                                               if m.role != "system"]
 
 
-def prompt_tokens(model: str, chat: Sequence[ChatMessage], tools: Sequence[ToolSpec]) -> int:
-    tool_text = json.dumps([{"name": t.name, "description": t.description, "parameters": t.parameters}
-                            for t in tools])
-    return count_tokens(model, chat) + count_tokens(model, text=tool_text)
+def _size(text: str | None) -> int:
+    if not text:
+        return 0
+    return len(text) if text.isascii() else len(text.encode())
 
 
-def _char_bound(chat: Sequence[ChatMessage], tools: Sequence[ToolSpec]) -> int:
-    """An upper bound of the prompt's tokens without tokenizing: its UTF-8 bytes (a byte-level BPE token is at
-    least one byte), plus per-message overhead."""
-    def n(text: str | None) -> int:
-        return len(text.encode()) if text else 0
+def _bound(m: ChatMessage) -> int:
+    """An upper bound of a message's tokens without tokenizing: its UTF-8 bytes (a byte-level BPE token is
+    at least one byte), plus the per-message overhead."""
+    return _size(m.content) + sum(_size(c.arguments_json) + _size(c.name) + 3 for c in m.tool_calls) + 8
 
-    size = sum(n(m.content) + sum(n(c.arguments_json) + n(c.name) for c in m.tool_calls) + 8 for m in chat)
-    return size + sum(n(t.name) + n(t.description) + n(json.dumps(t.parameters)) for t in tools)
+
+def _tools_text(tools: Sequence[ToolSpec]) -> str:
+    return json.dumps([{"name": t.name, "description": t.description, "parameters": t.parameters} for t in tools])
+
+
+@lru_cache(maxsize=512)
+def _text_tokens(model: str, text: str) -> int:
+    return count_tokens(model, text=text)
+
+
+def _message_tokens(model: str, m: StoredMessage) -> int:
+    d = _derived(m)
+    if d.tokens is None:
+        d.tokens = count_tokens(model, [d.chat]) - 3  # count_tokens adds 3 per list for the reply
+    return d.tokens
+
+
+def prompt_tokens(model: str, system_text: str, context: Sequence[StoredMessage], tools: Sequence[ToolSpec]) -> int:
+    """The prompt's tokens as ``count_tokens`` counts them, from per-message counts kept between steps."""
+    system = count_tokens(model, [ChatMessage(role="system", content=system_text)])
+    return system + sum(_message_tokens(model, m) for m in context if m.role != "system") + \
+        _text_tokens(model, _tools_text(tools))
 
 
 def needs_eviction(tokens: int, window: int) -> bool:
@@ -148,21 +188,23 @@ def summary_message_text(summary: str, evicted_count: int, total_hidden: int) ->
     }, indent=2)
 
 
-async def fit_window(snap: AgentSnapshot, context: list[StoredMessage], sys_text: str, chat: list[ChatMessage],
-                     specs: list[ToolSpec], providers: ProviderSettings, timeout_s: float) -> StoredMessage | None:
-    """Evict the oldest messages from ``context`` (in place) when the prompt ``chat`` (built from it) passes
-    the context window.
+async def fit_window(snap: AgentSnapshot, context: list[StoredMessage], sys_text: str, specs: list[ToolSpec],
+                     providers: ProviderSettings, timeout_s: float) -> StoredMessage | None:
+    """Evict the oldest messages from ``context`` (in place) when the prompt built from it passes the
+    context window.
 
     Returns the summary message that takes their place (to be written with the step), or None.
     """
-    window = snap.llm.context_window
-    if _char_bound(chat, specs) <= int(window * EVICT_TRIGGER):
-        return None  # a token is at least one character: no need to tokenize a prompt this small
-    tokens = prompt_tokens(snap.llm.model, chat, specs)
+    window, model = snap.llm.context_window, snap.llm.model
+    tools_text = _tools_text(specs)
+    bound = _size(sys_text) + 8 + sum(_derived(m).bound for m in context) + _size(tools_text)
+    if bound <= int(window * EVICT_TRIGGER):
+        return None  # a token is at least one byte: no need to tokenize a prompt this small
+    tokens = prompt_tokens(model, sys_text, context, specs)
     if not needs_eviction(tokens, window):
         return None
-    fixed = prompt_tokens(snap.llm.model, to_chat([], sys_text), specs)
-    evicted, kept = split_for_eviction(context, snap.llm.model, window, fixed)
+    fixed = prompt_tokens(model, sys_text, [], specs)
+    evicted, kept = split_for_eviction(context, model, window, fixed)
     if not evicted:
         return None
     try:

@@ -33,9 +33,8 @@ from functools import cache
 from typing import Any, Literal, TypeVar
 
 import anyio
-import httpx
 
-from host.providers import EmbeddingConfig, LLMConfig, ProviderSettings
+from host.providers import GEMINI_OFFICIAL_BASE, EmbeddingConfig, LLMConfig, ProviderSettings
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -169,6 +168,10 @@ def _litellm() -> Any:
     litellm.suppress_debug_info = True
     litellm.set_verbose = False
     litellm.telemetry = False
+    # Count tokens with the bundled tiktoken encoding: for Llama-family names (Groq, Together, ...) litellm
+    # would otherwise fetch a Hugging Face tokenizer, a blocking download inside the event loop (offline:
+    # ~20 s of retries per streamed call).
+    litellm.disable_hf_tokenizer_download = True
     for name in ("LiteLLM", "LiteLLM Router", "LiteLLM Proxy", "litellm"):
         logging.getLogger(name).setLevel(logging.WARNING)
     return litellm
@@ -176,6 +179,7 @@ def _litellm() -> Any:
 
 _OPENAI_COMPATIBLE = {"openai", "lmstudio", "lmstudio-chatcompletions", "llamacpp", "koboldcpp", "webui"}
 _NO_KEY = "no-key"  # the OpenAI SDK insists on a key; keyless local servers ignore it
+_API_VERSION = re.compile(r"/v\d+(alpha|beta)?\d*$")
 
 
 def _model_kwargs(endpoint_type: str, model: str, endpoint: str | None, s: ProviderSettings) -> dict[str, Any]:
@@ -196,22 +200,33 @@ def _model_kwargs(endpoint_type: str, model: str, endpoint: str | None, s: Provi
         version = s.azure_api_version
         return {"model": f"azure/{model}", "api_base": base, "api_key": s.azure_api_key, "api_version": version}
     if endpoint_type == "bedrock":
-        return {
+        kw: dict[str, Any] = {
             "model": f"bedrock/{model}",
             "aws_access_key_id": s.aws_access_key_id,
             "aws_secret_access_key": s.aws_secret_access_key,
             "aws_region_name": s.aws_region,
         }
-    keyed = {
-        "anthropic": ("anthropic", s.anthropic_api_key),
-        "google_ai": ("gemini", s.gemini_api_key),
-        "groq": ("groq", s.groq_api_key),
-        "together": ("together_ai", s.together_api_key),
-    }
+        if runtime := endpoint or s.bedrock_endpoint:
+            kw["aws_bedrock_runtime_endpoint"] = runtime
+        return kw
+    if endpoint_type == "anthropic":
+        # litellm appends /v1/messages to the base; Letta's endpoint already ends with /v1.
+        base = (endpoint or s.anthropic_base).rstrip("/").removesuffix("/v1")
+        return {"model": f"anthropic/{model}", "api_base": base, "api_key": s.anthropic_api_key}
+    if endpoint_type == "google_ai":
+        kw = {"model": f"gemini/{model}", "api_key": s.gemini_api_key}
+        base = (endpoint or s.gemini_base).rstrip("/")
+        if base != GEMINI_OFFICIAL_BASE:  # litellm builds <base>/models/<model>:<method>: the version goes in the base
+            kw["api_base"] = base if _API_VERSION.search(base) else f"{base}/v1beta"
+        return kw
+    keyed = {"groq": ("groq", s.groq_api_key), "together": ("together_ai", s.together_api_key)}
     if endpoint_type in keyed:
         prefix, key = keyed[endpoint_type]
-        return {"model": f"{prefix}/{model}", "api_key": key}
-    supported = sorted([*_OPENAI_COMPATIBLE, "vllm", "ollama", "azure", "bedrock", *keyed])
+        kw = {"model": f"{prefix}/{model}", "api_key": key}
+        if endpoint:
+            kw["api_base"] = endpoint
+        return kw
+    supported = sorted([*_OPENAI_COMPATIBLE, "vllm", "ollama", "azure", "bedrock", "anthropic", "google_ai", *keyed])
     raise LlmConfigError(f"endpoint type {endpoint_type!r} of {model!r} is not supported; use one of {supported}")
 
 
@@ -252,12 +267,41 @@ def _completion_kwargs(req: LlmRequest, s: ProviderSettings) -> dict[str, Any]:
             kw["tool_choice"] = {"type": "function", "function": {"name": req.tool_choice["name"]}}
         elif req.tool_choice is not None:
             kw["tool_choice"] = req.tool_choice
-    if c.enable_reasoner and c.model_endpoint_type in ("anthropic", "bedrock") and c.max_reasoning_tokens >= 1024:
-        kw["thinking"] = {"type": "enabled", "budget_tokens": c.max_reasoning_tokens}
-        kw["temperature"] = 1.0  # required by Anthropic's extended thinking
-    elif c.enable_reasoner or c.reasoning_effort:
-        kw["reasoning_effort"] = c.reasoning_effort or "medium"
+    _reasoning(c, req.messages, kw)
     return kw
+
+
+def _reasoning(c: LLMConfig, messages: Sequence[ChatMessage], kw: dict[str, Any]) -> None:
+    """Map enable_reasoner / max_reasoning_tokens / reasoning_effort onto each provider's own knob."""
+    kind = c.model_endpoint_type
+    if kind == "anthropic" or (kind == "bedrock" and "claude" in c.model):
+        # Extended thinking, only when asked for (reasoning_effort is OpenAI's knob: litellm would turn it
+        # into thinking with a temperature Anthropic refuses). Anthropic wants a budget of at least 1024
+        # tokens below max_tokens, temperature 1, and no forced tool choice. It also refuses a request whose
+        # last assistant tool call comes without its signed thinking block, which the stored history does
+        # not keep: those steps run without thinking (what litellm does with modify_params).
+        if not c.enable_reasoner or _last_tool_call_turn(messages):
+            return
+        budget = max(c.max_reasoning_tokens, 1024)
+        kw["thinking"] = {"type": "enabled", "budget_tokens": budget}
+        kw["temperature"] = 1.0
+        if kw.get("max_tokens", 0) <= budget:
+            kw["max_tokens"] = budget + (c.max_tokens or 4096)
+        if kw.get("tool_choice") not in (None, "auto", "none"):
+            kw["tool_choice"] = "auto"
+    elif kind == "google_ai":
+        if c.enable_reasoner:  # litellm: generationConfig.thinkingConfig {thinkingBudget, includeThoughts}
+            kw["thinking"] = {"type": "enabled", "budget_tokens": max(c.max_reasoning_tokens, 1024)}
+        elif c.reasoning_effort:
+            kw["reasoning_effort"] = c.reasoning_effort
+    elif c.enable_reasoner or c.reasoning_effort:  # OpenAI-style; Ollama's "think"
+        kw["reasoning_effort"] = c.reasoning_effort or "medium"
+
+
+def _last_tool_call_turn(messages: Sequence[ChatMessage]) -> bool:
+    """Whether the last assistant message of the request carries tool calls."""
+    last = next((m for m in reversed(messages) if m.role == "assistant"), None)
+    return last is not None and bool(last.tool_calls)
 
 
 def _causes(exc: BaseException) -> list[BaseException]:
@@ -269,7 +313,7 @@ def _causes(exc: BaseException) -> list[BaseException]:
     return chain
 
 
-_LITELLM_PREFIX = re.compile(r"^(litellm\.\w+:\s*)?(\w+Error:\s*)?(\w+Exception\s*-\s*)?")
+_LITELLM_PREFIX = re.compile(r"^((litellm\.)?\w+Error:\s*)*(\w+Exception(\s+\w+Error)?\s*-\s*)?")
 
 
 def _provider_message(exc: BaseException) -> str:
@@ -280,11 +324,12 @@ def _provider_message(exc: BaseException) -> str:
         if isinstance(message, str) and message:
             return message
     text = _LITELLM_PREFIX.sub("", str(getattr(exc, "message", None) or exc)).strip()
-    # The generic HTTP route reports the provider's raw JSON error body: show its message.
+    # The generic HTTP route reports the provider's raw JSON error body (sometimes as a bytes repr,
+    # b'{...}'): show its message.
     start = text.find("{")
     if start != -1:
         try:
-            parsed = json.loads(text[start:])
+            parsed, _ = json.JSONDecoder().raw_decode(text, start)
         except ValueError:
             return text
         inner = parsed.get("error", parsed) if isinstance(parsed, dict) else None
@@ -296,6 +341,7 @@ def _provider_message(exc: BaseException) -> str:
 
 def _map_error(exc: Exception, model: str, timeout_s: float) -> LlmError | None:
     """The LlmError for a litellm/SDK/transport failure; None for anything else (a bug: re-raise)."""
+    import httpx
     import openai
 
     litellm = _litellm()
@@ -380,6 +426,7 @@ class _Assembly:
     content: list[str] = field(default_factory=list)
     reasoning: list[str] = field(default_factory=list)
     calls: dict[int, list[str]] = field(default_factory=dict)  # index -> [id, name, arguments]
+    moved: dict[int, int] = field(default_factory=dict)  # provider index -> index of its latest call
     usage: Usage = field(default_factory=Usage)
     finish_reason: str | None = None
     model: str | None = None
@@ -401,11 +448,15 @@ class _Assembly:
                 self.content.append(text)
                 out.append(ContentDelta(text))
             for call in _get(delta, "tool_calls") or []:
-                index = _get(call, "index")
-                index = len(self.calls) if index is None else int(index)
+                given = _get(call, "index")
+                index = len(self.calls) if given is None else self.moved.get(int(given), int(given))
+                call_id = _get(call, "id")
+                if given is not None and call_id and self.calls.get(index, [""])[0] not in ("", call_id):
+                    # A new call under a used index: litellm numbers each of Ollama's whole calls 0.
+                    self.moved[int(given)] = index = max(self.calls) + 1
                 slot = self.calls.setdefault(index, ["", "", ""])
                 function = _get(call, "function")
-                call_id, name = _get(call, "id"), _get(function, "name")
+                name = _get(function, "name")
                 fragment = _get(function, "arguments") or ""
                 slot[0], slot[1], slot[2] = call_id or slot[0], name or slot[1], slot[2] + fragment
                 out.append(ToolCallDelta(index, call_id, name, fragment))

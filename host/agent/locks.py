@@ -60,12 +60,12 @@ class AgentLocks:
     @asynccontextmanager
     async def _advisory(self, agent_id: str) -> AsyncIterator[None]:
         key = zlib.crc32(agent_id.encode()) - 2**31
+        # Autocommit: a session-level lock needs no transaction around it (one round trip each way).
         async with self.db.engine.connect() as conn:
+            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
             await conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": key})
-            await conn.commit()
             try:
                 yield
             finally:
                 with anyio.CancelScope(shield=True):
                     await conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
-                    await conn.commit()

@@ -21,7 +21,8 @@ from __future__ import annotations
 import json
 import logging
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any, Callable
 
 import anyio
@@ -39,13 +40,22 @@ from host.agent.messages import (
     to_letta_messages,
 )
 from host.agent.ports import ArchivalAdapter, RecallAdapter
-from host.agent.store import StepWrite, load_snapshot, memory_counts, refresh_blocks, system_text, write_step
+from host.agent.store import (
+    HistoryCache,
+    Loaded,
+    RunClose,
+    StepWrite,
+    load_turn,
+    memory_counts,
+    refresh,
+    system_text,
+    write_step,
+)
 from host.agent.streaming import TokenStreamer
 from host.agent.turn import AgentSnapshot, Emit, RunState, TurnRequest, TurnResult
 from host.errors import ConflictError, InvalidRequestError, UpstreamError
 from host.ids import new_id, utcnow
 from host.persistence.db import Database
-from host.persistence.models import StepRow
 from host.providers import ProviderSettings
 from host.services.archival import ArchivalService
 from host.services.messages import MessageService
@@ -67,6 +77,7 @@ class LoopDeps:
     server_env: dict[str, str]
     messenger_factory: Callable[[int], Any] | None = None
     llm_timeout_s: float = 120.0
+    history: HistoryCache = field(default_factory=HistoryCache)
 
 
 @dataclass
@@ -91,9 +102,18 @@ class Turn:
     memory: CoreMemory
     state: RunState
     context: list[StoredMessage]  # in-context history without the system message
-    system_id: str | None
+    system: StoredMessage | None
     terminal: set[str]
+    specs: list[llm.ToolSpec]  # every tool as the model sees it; each step offers the allowed ones
     emit: Emit | None
+    version: datetime | None  # the agent row's updated_at as this turn last saw it; None: do not cache
+    recall: int = 0  # messages stored for the agent, as of the last count
+    archival: int = 0
+    closed: bool = False  # the run's end was written with the last step
+
+    @property
+    def system_id(self) -> str | None:
+        return self.system.id if self.system is not None else None
 
 
 def _package(status: str, text: str) -> str:
@@ -110,49 +130,58 @@ class AgentLoop:
     def __init__(self, deps: LoopDeps) -> None:
         self.d = deps
 
-    async def run(self, req: TurnRequest, emit: Emit | None = None,
-                  is_cancelled: Callable[[], Any] | None = None) -> TurnResult:
+    async def run(self, req: TurnRequest, emit: Emit | None = None) -> TurnResult:
         async with self.d.locks.hold(req.agent_id):
-            snap, history = await load_snapshot(self.d.db, req.agent_id)
-            return await self._turn(req, snap, history, emit, is_cancelled)
+            started = time.perf_counter()
+            loaded = await load_turn(self.d.db, req.agent_id, cache=self.d.history, run_id=req.run_id)
+            return await self._turn(req, loaded, emit, load_s=time.perf_counter() - started)
 
     # ---- one turn ------------------------------------------------------------------------------
-    async def _turn(self, req: TurnRequest, snap: AgentSnapshot, history: list[StoredMessage], emit: Emit | None,
-                    is_cancelled: Callable[[], Any] | None) -> TurnResult:
+    async def _turn(self, req: TurnRequest, loaded: Loaded, emit: Emit | None, load_s: float = 0.0) -> TurnResult:
+        snap, history = loaded.snap, loaded.history
+        terminal = {r.tool_name for r in snap.rules if r.type == "exit_loop"}
         t = Turn(req=req, snap=snap, memory=CoreMemory.of(snap.blocks), state=RunState(), emit=emit,
                  solver=ToolRulesSolver(rules=tuple(snap.rules), available_tools=frozenset(x.name for x in snap.tools)),
-                 system_id=history[0].id if history and history[0].role == "system" else None,
-                 context=[m for m in history if m.role != "system"],
-                 terminal={r.tool_name for r in snap.rules if r.type == "exit_loop"})
+                 system=history[0] if history and history[0].role == "system" else None,
+                 context=[m for m in history if m.role != "system"], terminal=terminal,
+                 specs=tool_specs(snap, frozenset(x.name for x in snap.tools), terminal),
+                 version=snap.version, recall=loaded.recall, archival=loaded.archival)
         paused = pending_approval(t.context)
         if req.approval is None and paused is not None:
             msg, call = paused
             raise ConflictError(
                 f"Agent {snap.id} is waiting for approval of tool call {call.id} ({call.name}). Send "
                 f'{{"type": "approval", "approve": true|false, "approval_request_id": "{msg.id}"}} first.')
+        t.state.timings.db += load_s
         pending = [self._input(req, i) for i in req.messages]
         started = time.perf_counter()
-        heartbeat = True
-        if req.approval is not None:
+        heartbeat = not loaded.cancelled
+        if loaded.cancelled:
+            t.state.stop_reason = "cancelled"
+        elif req.approval is not None:
             heartbeat = await self._resume(t, paused)
         t.context.extend(pending)
         while heartbeat:
             if t.state.usage.step_count >= req.max_steps:
                 t.state.stop_reason = "max_steps"
                 break
-            if is_cancelled is not None and await is_cancelled():
-                t.state.stop_reason = "cancelled"
-                break
+            if t.state.usage.step_count:  # the load was fresh for the first step
+                with t.state.timings.measure("db"):
+                    fresh = await refresh(self.d.db, snap.id, t.memory.blocks, req.run_id)
+                t.recall, t.archival = fresh.recall, fresh.archival
+                if fresh.cancelled:
+                    t.state.stop_reason = "cancelled"
+                    break
             heartbeat = await self._step(t, pending)
             pending = []
-        if snap.autoclear and t.state.stop_reason != "requires_approval":
-            await write_step(self.d.db, StepWrite(agent_id=snap.id, step=None, messages=[],
-                                                  in_context_ids=[t.system_id] if t.system_id else [],
-                                                  changed_blocks=[], system_message_id=None, system_text=None))
+        if not t.closed and snap.autoclear and t.state.stop_reason != "requires_approval":
+            await self._write(t, StepWrite(agent_id=snap.id, step=None, messages=[],
+                                           in_context_ids=[t.system_id] if t.system_id else [],
+                                           changed_blocks=[], system_message_id=None, system_text=None))
         logger.info("agent %s run %s: %d steps, stop=%s, %.1f ms", snap.id, req.run_id, t.state.usage.step_count,
                     t.state.stop_reason, (time.perf_counter() - started) * 1000)
         return TurnResult(messages=t.state.messages, stop_reason=t.state.stop_reason, usage=t.state.usage,
-                          run_id=req.run_id)
+                          run_id=req.run_id, run_closed=t.closed, timings=t.state.timings)
 
     @staticmethod
     def _input(req: TurnRequest, i: Any) -> StoredMessage:
@@ -166,30 +195,26 @@ class AgentLoop:
     async def _step(self, t: Turn, pending: list[StoredMessage]) -> bool:
         req, snap, state = t.req, t.snap, t.state
         step_id = new_id("step")
-        if state.usage.step_count:  # the snapshot is fresh for the first step
-            await refresh_blocks(self.d.db, snap.id, t.memory.blocks)
-        recall, archival = await memory_counts(self.d.db, snap.id)
-        sys_text = system_text(replace(snap, blocks=t.memory.blocks), recall + len(pending), archival)
+        recall, archival = t.recall + len(pending), t.archival
+        sys_text = system_text(replace(snap, blocks=t.memory.blocks), recall, archival)
         allowed = t.solver.allowed_tools(state.solver)
-        specs = tool_specs(snap, allowed, t.terminal)
+        specs = [spec for spec in t.specs if spec.name in allowed]
         forced = t.solver.forced_tool(state.solver)
         tool_choice: Any = None
         if specs:
             tool_choice = {"name": forced} if forced and forced in {s.name for s in specs} else "required"
 
+        summary_msg = await fit_window(snap, t.context, sys_text, specs, self.d.providers, self.d.llm_timeout_s)
         chat = to_chat(t.context, sys_text)
-        summary_msg = await fit_window(snap, t.context, sys_text, chat, specs, self.d.providers,
-                                       self.d.llm_timeout_s)
-        if summary_msg is not None:  # the context changed: rebuild the prompt
-            chat = to_chat(t.context, sys_text)
         request = llm.LlmRequest(config=snap.llm, messages=chat, tools=specs,
                                  tool_choice=tool_choice, timeout_s=self.d.llm_timeout_s)
         assistant_id = new_id("message")
         try:
-            if req.stream_tokens and t.emit is not None:
-                response = await TokenStreamer(req, assistant_id, step_id, t.emit).run(request, self.d.providers)
-            else:
-                response = await llm.complete(request, self.d.providers)
+            with state.timings.measure("model"):
+                if req.stream_tokens and t.emit is not None:
+                    response = await TokenStreamer(req, assistant_id, step_id, t.emit).run(request, self.d.providers)
+                else:
+                    response = await llm.complete(request, self.d.providers)
         except llm.LlmError as exc:  # nothing of this step is written; the stored history is unchanged
             raise UpstreamError(f"The model call failed ({snap.llm.handle or snap.llm.model}): {exc}") from None
 
@@ -245,15 +270,17 @@ class AgentLoop:
         for msg in pending:
             msg.step_id = step_id
         t.context.extend(new_messages)
-        step_row = StepRow(id=step_id, agent_id=snap.id, run_id=req.run_id, provider_name=snap.llm.provider_name,
-                           model=snap.llm.model, model_endpoint=snap.llm.model_endpoint,
-                           context_window_limit=snap.llm.context_window,
-                           prompt_tokens=response.usage.prompt_tokens,
-                           completion_tokens=response.usage.completion_tokens,
-                           total_tokens=response.usage.total_tokens,
-                           stop_reason=None if heartbeat else state.stop_reason, created_at=utcnow())
+        final = not heartbeat or state.usage.step_count >= req.max_steps
+        if final and heartbeat:
+            state.stop_reason = "max_steps"
+        step_row = dict(id=step_id, agent_id=snap.id, run_id=req.run_id, provider_name=snap.llm.provider_name,
+                        model=snap.llm.model, model_endpoint=snap.llm.model_endpoint,
+                        context_window_limit=snap.llm.context_window, prompt_tokens=response.usage.prompt_tokens,
+                        completion_tokens=response.usage.completion_tokens, total_tokens=response.usage.total_tokens,
+                        stop_reason=state.stop_reason if final else None, created_at=utcnow())
         written = pending + ([summary_msg] if summary_msg else []) + new_messages
-        await self._persist(t, step_row, written, recall + len(new_messages), archival)
+        t.recall = t.recall + len(written)
+        await self._persist(t, step_row, written, final=final)
 
         letta = self._views(t, new_messages)
         for record in approvals:
@@ -269,21 +296,45 @@ class AgentLoop:
                                          stdout=out.stdout, stderr=out.stderr, raw=out.text),
             step_id=step_id, run_id=t.req.run_id, created_at=utcnow())
 
-    async def _persist(self, t: Turn, step_row: StepRow | None, written: list[StoredMessage], recall: int,
-                       archival: int) -> None:
-        in_context = ([t.system_id] if t.system_id else []) + [m.id for m in t.context]
+    async def _persist(self, t: Turn, step_row: dict[str, Any] | None, written: list[StoredMessage], *,
+                       final: bool = False) -> None:
+        """Write a step. The turn's last step also closes its run, and (``message_buffer_autoclear``)
+        leaves only the system message in context."""
+        clear = final and t.snap.autoclear and t.state.stop_reason != "requires_approval"
+        in_context = ([t.system_id] if t.system_id else []) + ([] if clear else [m.id for m in t.context])
         changed = t.memory.changed_blocks()
         new_sys = None
         if changed:
             t.snap.message_ids = in_context
-            new_sys = system_text(replace(t.snap, blocks=t.memory.blocks), recall, archival)
-        with anyio.CancelScope(shield=True):
-            await write_step(self.d.db, StepWrite(
-                agent_id=t.snap.id, step=step_row, messages=written, in_context_ids=in_context,
-                changed_blocks=changed, system_message_id=t.system_id, system_text=new_sys, run_id=t.req.run_id,
-                run_update={"usage": t.state.usage.as_letta()} if t.req.run_id else None))
+            new_sys = system_text(replace(t.snap, blocks=t.memory.blocks), t.recall, t.archival)
+        close = None
+        if final and t.req.run_id:
+            close = RunClose(status="cancelled" if t.state.stop_reason == "cancelled" else "completed",
+                             stop_reason=t.state.stop_reason)
+        await self._write(t, StepWrite(
+            agent_id=t.snap.id, step=step_row, messages=written, in_context_ids=in_context,
+            changed_blocks=changed, system_message_id=t.system_id, system_text=new_sys, run_id=t.req.run_id,
+            usage=t.state.usage.as_letta() if t.req.run_id else None, close=close))
+        t.closed = t.closed or close is not None or clear
         t.memory.changed_labels.clear()
         t.snap.message_ids = in_context
+
+    async def _write(self, t: Turn, w: StepWrite) -> None:
+        """Write, then keep the in-context messages cached for the next turn, unless the agent row
+        changed under this turn (an edit from elsewhere): then the next turn reads them afresh."""
+        w.expected_version = t.version
+        with anyio.CancelScope(shield=True):
+            with t.state.timings.measure("db"):
+                unchanged = await write_step(self.d.db, w)
+        if unchanged and t.version is not None:
+            t.version = w.written_at
+            kept = {m.id: m for m in t.context}
+            if t.system is not None:
+                kept[t.system.id] = t.system
+            self.d.history.put(t.snap.id, w.written_at, [kept[i] for i in w.in_context_ids if i in kept])
+        else:
+            t.version = None
+            self.d.history.drop(t.snap.id)
 
     def _views(self, t: Turn, messages: list[StoredMessage]) -> list[dict[str, Any]]:
         req = t.req
@@ -371,8 +422,9 @@ class AgentLoop:
                     "approved" if approval.approve else "denied")
         ret = self._tool_message(t, call, out, msg.step_id)
         t.context.append(ret)
-        recall, archival = await memory_counts(self.d.db, t.snap.id)
-        await self._persist(t, None, [ret], recall + 1, archival)
+        t.recall, t.archival = await memory_counts(self.d.db, t.snap.id)
+        t.recall += 1
+        await self._persist(t, None, [ret])
         await self._publish(t, self._views(t, [ret]))
         return out.keep_going
 

@@ -50,6 +50,8 @@ class StoredMessage:
     group_id: str | None = None
     created_at: datetime | None = None
     seq: int | None = None
+    # What the prompt derives from this message (host.agent.context keeps it here, computed once).
+    derived: Any = field(default=None, repr=False, compare=False)
 
     def to_openai(self) -> dict[str, Any]:
         """The message as the chat-completions API wants it."""

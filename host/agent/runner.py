@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import time
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from typing import Any, AsyncIterator
@@ -113,15 +114,12 @@ class Runner:
         except Exception:
             logger.exception("warming up litellm failed; the first model call will try again")
 
-    async def _cancelled(self, run_id: str) -> bool:
-        return await self.runs.is_cancelled(run_id)
-
     async def _execute(self, req: TurnRequest, emit: Any = None) -> TurnResult:
         assert req.run_id is not None
         with anyio.CancelScope() as scope:
             self._scopes[req.run_id] = scope
             try:
-                result = await self.loop.run(req, emit, is_cancelled=lambda: self._cancelled(req.run_id or ""))
+                result = await self.loop.run(req, emit)
             except BaseException as exc:
                 with anyio.CancelScope(shield=True):
                     cancelled = isinstance(exc, anyio.get_cancelled_exc_class())
@@ -133,13 +131,19 @@ class Runner:
                 self._scopes.pop(req.run_id, None)
         if scope.cancelled_caught:
             return TurnResult(messages=[], stop_reason="cancelled", usage=Usage(), run_id=req.run_id)
-        status = "cancelled" if result.stop_reason == "cancelled" else "completed"
-        await self.runs.finish(req.run_id, status, result.stop_reason, result.usage.as_letta())
+        if not result.run_closed:
+            status = "cancelled" if result.stop_reason == "cancelled" else "completed"
+            with result.timings.measure("db"):
+                await self.runs.finish(req.run_id, status, result.stop_reason, result.usage.as_letta())
         return result
 
     async def send(self, agent_id: str, body: LettaRequest, *, call_depth: int = 0) -> TurnResult:
+        started = time.perf_counter()
         run_id = await self.runs.create(agent_id, {"use_assistant_message": body.use_assistant_message})
-        return await self._execute(turn_request(agent_id, body, run_id, call_depth=call_depth))
+        created = time.perf_counter()
+        result = await self._execute(turn_request(agent_id, body, run_id, call_depth=call_depth))
+        result.timings.db += created - started
+        return result
 
     async def stream(self, agent_id: str, body: LettaStreamingRequest) -> AsyncIterator[bytes]:
         """Start the turn and wait for its first chunk: a failure before it raises (a JSON error response)."""

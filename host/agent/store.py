@@ -1,85 +1,192 @@
-"""The loop's persistence: load an agent snapshot at the start of a turn, write one step in one transaction."""
+"""The loop's persistence: load an agent at the start of a turn, write one step in one transaction.
+
+The hot path (one read session per turn, one write transaction per step) uses Core statements, not the
+ORM unit of work. The in-context messages of recently active agents stay in a `HistoryCache` between
+turns, so a turn reads only the agent, its blocks and tools, not its whole history.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Sequence
 
 from builtin_tools import MemoryBlock
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import bindparam, case, func, insert, select, update
+from sqlalchemy.orm import Session
 
 from host.agent.messages import StoredMessage
 from host.agent.prompt import MemoryStats, compile_system_prompt
 from host.agent.turn import AgentSnapshot
 from host.errors import NotFoundError
 from host.ids import utcnow
-from host.persistence.convert import message_out, message_row
+from host.persistence.convert import message_out, message_values
 from host.persistence.db import Database
 from host.persistence.models import (
+    AgentBlockRow,
     AgentRow,
+    AgentToolRow,
     BlockRow,
     JobRow,
     MessageRow,
+    PassageRow,
     StepRow,
+    ToolRow,
 )
 from host.providers import LLMConfig
-from host.services.agent_view import blocks_of
-from host.services.memory import count_memories
 from host.tools.dispatcher import ToolInfo
 from host.tools.rule_guidance import prompt_guidance
 from host.tools.rule_models import parse_tool_rules
-from host.persistence.models import AgentToolRow, ToolRow
+
+
+class HistoryCache:
+    """The in-context messages of recently active agents, between turns (least recently used first out).
+
+    An entry is valid while the agent row's ``updated_at`` is the one the entry was stored with: every
+    write to the agent row moves it (the column updates itself), and whatever edits a stored message
+    outside a turn touches the agent row too (``MessageService.modify``). A turn that finds the row
+    changed under it (a concurrent edit) drops the entry instead of storing it.
+    """
+
+    def __init__(self, max_agents: int = 512) -> None:
+        self.max_agents = max_agents
+        self._entries: OrderedDict[str, tuple[datetime, dict[str, StoredMessage]]] = OrderedDict()
+
+    def get(self, agent_id: str, version: datetime, ids: Sequence[str]) -> list[StoredMessage] | None:
+        entry = self._entries.get(agent_id)
+        if entry is None or entry[0] != version:
+            return None
+        messages = entry[1]
+        if any(i not in messages for i in ids):
+            return None
+        self._entries.move_to_end(agent_id)
+        return [messages[i] for i in ids]
+
+    def put(self, agent_id: str, version: datetime, messages: Sequence[StoredMessage]) -> None:
+        self._entries[agent_id] = (version, {m.id: m for m in messages})
+        self._entries.move_to_end(agent_id)
+        while len(self._entries) > self.max_agents:
+            self._entries.popitem(last=False)
+
+    def drop(self, agent_id: str) -> None:
+        self._entries.pop(agent_id, None)
+
+
+@dataclass
+class Loaded:
+    """An agent as a turn starts: the snapshot, its in-context history (system message first), the
+    memory counts for the system prompt, and whether the turn's run was cancelled before it began."""
+
+    snap: AgentSnapshot
+    history: list[StoredMessage]
+    recall: int = 0
+    archival: int = 0
+    cancelled: bool = False
+
+
+def _snapshot(agent: Any, blocks: Sequence[Any], tools: Sequence[Any], message_ids: list[str]) -> AgentSnapshot:
+    return AgentSnapshot(
+        id=agent.id,
+        name=agent.name,
+        system=agent.system,
+        llm=LLMConfig.model_validate(agent.llm_config),
+        embedding_config=dict(agent.embedding_config or {}),
+        rules=parse_tool_rules(agent.tool_rules or []),
+        tools=[ToolInfo(id=t.id, name=t.name, tool_type=t.tool_type, json_schema=t.json_schema,
+                        source_code=t.source_code, pip_requirements=t.pip_requirements,
+                        return_char_limit=t.return_char_limit, metadata=dict(t.metadata_ or {}))
+               for t in tools],
+        blocks=[MemoryBlock(label=b.label, value=b.value, limit=b.limit, description=b.description or "",
+                            read_only=b.read_only, block_id=b.id) for b in blocks],
+        message_ids=message_ids,
+        env={k: str((v or {}).get("value") or "") for k, v in (agent.tool_exec_env or {}).items()},
+        autoclear=agent.message_buffer_autoclear,
+        version=agent.updated_at,
+    )
+
+
+# A turn's reads, built once (column selects: plain rows, no ORM identity bookkeeping).
+_AGENT_Q = select(AgentRow.id, AgentRow.name, AgentRow.system, AgentRow.llm_config, AgentRow.embedding_config,
+                  AgentRow.tool_rules, AgentRow.message_ids, AgentRow.tool_exec_env,
+                  AgentRow.message_buffer_autoclear, AgentRow.updated_at).where(AgentRow.id == bindparam("agent_id"))
+_BLOCKS_Q = (select(BlockRow.id, BlockRow.label, BlockRow.value, BlockRow.limit, BlockRow.description,
+                    BlockRow.read_only)
+             .join(AgentBlockRow, AgentBlockRow.block_id == BlockRow.id)
+             .where(AgentBlockRow.agent_id == bindparam("agent_id"))
+             .order_by(AgentBlockRow.position, BlockRow.created_at))
+_TOOLS_Q = (select(ToolRow.id, ToolRow.name, ToolRow.tool_type, ToolRow.json_schema, ToolRow.source_code,
+                   ToolRow.pip_requirements, ToolRow.return_char_limit, ToolRow.metadata_)
+            .join(AgentToolRow, AgentToolRow.tool_id == ToolRow.id)
+            .where(AgentToolRow.agent_id == bindparam("agent_id")).order_by(AgentToolRow.position))
+_COUNTS_Q = select(
+    select(func.count()).select_from(MessageRow).where(MessageRow.agent_id == bindparam("agent_id")).scalar_subquery(),
+    select(func.count()).select_from(PassageRow).where(PassageRow.agent_id == bindparam("agent_id")).scalar_subquery(),
+    select(JobRow.status).where(JobRow.id == bindparam("run_id")).scalar_subquery())
+
+
+def _counts(s: Session, agent_id: str, run_id: str | None) -> tuple[int, int, bool]:
+    """(messages, archival passages, run cancelled) in one round trip."""
+    row = s.execute(_COUNTS_Q, {"agent_id": agent_id, "run_id": run_id or ""}).one()
+    return int(row[0]), int(row[1]), row[2] == "cancelled"
+
+
+def _load(s: Session, agent_id: str, cache: HistoryCache | None, run_id: str | None) -> Loaded:
+    key = {"agent_id": agent_id}
+    agent = s.execute(_AGENT_Q, key).one_or_none()
+    if agent is None:
+        raise NotFoundError.for_id("Agent", agent_id)
+    blocks = s.execute(_BLOCKS_Q, key).all()
+    tools = s.execute(_TOOLS_Q, key).all()
+    ids = list(agent.message_ids or [])
+    history = cache.get(agent_id, agent.updated_at, ids) if cache is not None else None
+    if history is None:
+        rows = {r.id: r for r in s.execute(select(MessageRow).where(MessageRow.id.in_(ids))).scalars()}
+        history = [message_out(rows[i]) for i in ids if i in rows]
+    recall, archival, cancelled = _counts(s, agent_id, run_id)
+    snap = _snapshot(agent, blocks, tools, [m.id for m in history])
+    return Loaded(snap=snap, history=history, recall=recall, archival=archival, cancelled=cancelled)
+
+
+async def load_turn(db: Database, agent_id: str, *, cache: HistoryCache | None = None,
+                    run_id: str | None = None) -> Loaded:
+    """Everything a turn reads up front, as one unit."""
+    return await db.read(lambda s: _load(s, agent_id, cache, run_id))
 
 
 async def load_snapshot(db: Database, agent_id: str) -> tuple[AgentSnapshot, list[StoredMessage]]:
-    async with db.session() as s:
-        agent = await s.get(AgentRow, agent_id)
-        if agent is None:
-            raise NotFoundError.for_id("Agent", agent_id)
-        blocks = (await blocks_of(s, [agent_id]))[agent_id]
-        tools = (await s.execute(select(ToolRow).join(AgentToolRow, AgentToolRow.tool_id == ToolRow.id)
-                                 .where(AgentToolRow.agent_id == agent_id).order_by(AgentToolRow.position))).scalars()
-        ids = list(agent.message_ids or [])
-        rows = {r.id: r for r in (await s.execute(select(MessageRow).where(MessageRow.id.in_(ids)))).scalars()}
-        history = [message_out(rows[i]) for i in ids if i in rows]
-        snap = AgentSnapshot(
-            id=agent.id,
-            name=agent.name,
-            system=agent.system,
-            llm=LLMConfig.model_validate(agent.llm_config),
-            embedding_config=dict(agent.embedding_config or {}),
-            rules=parse_tool_rules(agent.tool_rules or []),
-            tools=[ToolInfo(id=t.id, name=t.name, tool_type=t.tool_type, json_schema=t.json_schema,
-                            source_code=t.source_code, pip_requirements=t.pip_requirements,
-                            return_char_limit=t.return_char_limit, metadata=dict(t.metadata_ or {}))
-                   for t in tools],
-            blocks=[MemoryBlock(label=b.label, value=b.value, limit=b.limit, description=b.description or "",
-                                read_only=b.read_only, block_id=b.id) for b in blocks],
-            message_ids=[m.id for m in history],
-            env={k: str((v or {}).get("value") or "") for k, v in (agent.tool_exec_env or {}).items()},
-            autoclear=agent.message_buffer_autoclear,
-        )
-        return snap, history
+    loaded = await load_turn(db, agent_id)
+    return loaded.snap, loaded.history
 
 
 async def memory_counts(db: Database, agent_id: str) -> tuple[int, int]:
-    async with db.session() as s:
-        return await count_memories(s, agent_id)
+    recall, archival, _ = await db.read(lambda s: _counts(s, agent_id, None))
+    return recall, archival
 
 
-async def refresh_blocks(db: Database, agent_id: str, blocks: list[MemoryBlock]) -> None:
-    """Bring blocks up to date with the database before a step: another agent sharing a block may have
-    edited it since this turn began (multi-agent exchanges run while this turn waits)."""
+@dataclass
+class Refresh:
+    recall: int
+    archival: int
+    cancelled: bool
+
+
+async def refresh(db: Database, agent_id: str, blocks: list[MemoryBlock], run_id: str | None) -> Refresh:
+    """Before a later step of a turn: bring blocks up to date (another agent sharing a block may have
+    edited it while this turn waited on a multi-agent exchange), recount memory, check for cancellation."""
     ids = [b.block_id for b in blocks if b.block_id]
-    if not ids:
-        return
-    async with db.session() as s:
-        rows = {r.id: r for r in (await s.execute(select(BlockRow).where(BlockRow.id.in_(ids)))).scalars()}
+
+    def unit(s: Session) -> tuple[dict[str, Any], tuple[int, int, bool]]:
+        rows = {r.id: r for r in s.execute(select(BlockRow.id, BlockRow.value, BlockRow.limit, BlockRow.read_only)
+                                           .where(BlockRow.id.in_(ids))).all()} if ids else {}
+        return rows, _counts(s, agent_id, run_id)
+
+    rows, (recall, archival, cancelled) = await db.read(unit)
     for block in blocks:
         row = rows.get(block.block_id or "")
         if row is not None:
             block.value, block.limit, block.read_only = row.value, row.limit, row.read_only
+    return Refresh(recall, archival, cancelled)
 
 
 def system_text(snap: AgentSnapshot, recall: int, archival: int) -> str:
@@ -90,58 +197,87 @@ def system_text(snap: AgentSnapshot, recall: int, archival: int) -> str:
 
 
 @dataclass
+class RunClose:
+    """The run's end, written with the turn's last step."""
+
+    status: str
+    stop_reason: str
+
+
+@dataclass
 class StepWrite:
     """Everything one step changes, written in one transaction."""
 
     agent_id: str
-    step: StepRow | None
+    step: dict[str, Any] | None  # a steps row
     messages: list[StoredMessage]
     in_context_ids: list[str]
     changed_blocks: list[MemoryBlock]
     system_message_id: str | None
     system_text: str | None
+    expected_version: datetime | None = None  # the agent row's updated_at as this turn last saw it
     run_id: str | None = None
-    run_update: dict[str, Any] | None = None
+    usage: dict[str, Any] | None = None
+    close: RunClose | None = None
+    written_at: datetime = field(default_factory=utcnow)
 
 
-async def write_step(db: Database, w: StepWrite) -> None:
-    async with db.transaction() as s:
-        await _write(s, w)
+async def write_step(db: Database, w: StepWrite) -> bool:
+    """Write one step. True when the agent row was as the turn last saw it (no edit from elsewhere in
+    between): the caller may then keep its in-context messages cached under ``w.written_at``."""
+    return await db.write(lambda s: _write(s, w))
 
 
-async def _write(s: AsyncSession, w: StepWrite) -> None:
-    agent = await s.get(AgentRow, w.agent_id)
-    if agent is None:  # deleted mid-turn: nothing to keep
+# The step's statements, built once (Core, table-level: no ORM bookkeeping, compiled once and cached).
+_agents, _jobs, _messages = AgentRow.__table__, JobRow.__table__, MessageRow.__table__
+_VERSION = select(_agents.c.updated_at).where(_agents.c.id == bindparam("agent_id"))
+_INSERT_MESSAGES = insert(_messages)
+_INSERT_STEP = insert(StepRow.__table__)
+_UPDATE_BLOCK = (update(BlockRow.__table__).where(BlockRow.__table__.c.id == bindparam("block_id"))
+                 .values(value=bindparam("value"), updated_at=bindparam("now")))
+_UPDATE_SYSTEM = (update(_messages).where(_messages.c.id == bindparam("message_id"))
+                  .values(text=bindparam("text"), content=bindparam("content")))
+_UPDATE_AGENT = (update(_agents).where(_agents.c.id == bindparam("agent_id"))
+                 .values(message_ids=bindparam("ids"), last_run_completion=bindparam("now"),
+                         updated_at=bindparam("now")))
+_UPDATE_RUN_USAGE = (update(_jobs).where(_jobs.c.id == bindparam("run_id"))
+                     .values(usage=bindparam("usage"), updated_at=bindparam("now")))
+_CLOSE_RUN = (update(_jobs).where(_jobs.c.id == bindparam("run_id"))
+              .values(usage=bindparam("usage"), updated_at=bindparam("now"), completed_at=bindparam("now"),
+                      stop_reason=bindparam("stop_reason"),
+                      status=case((_jobs.c.status == "cancelled", "cancelled"), else_=bindparam("status"))))
+
+
+def _write(s: Session, w: StepWrite) -> bool:
+    conn = s.connection()
+    version_q = _VERSION.with_for_update() if conn.dialect.name == "postgresql" else _VERSION
+    version = conn.execute(version_q, {"agent_id": w.agent_id}).scalar_one_or_none()
+    if version is None:  # deleted mid-turn: nothing to keep
         raise NotFoundError.for_id("Agent", w.agent_id)
-    now = utcnow()
-    for msg in w.messages:
-        msg.created_at = msg.created_at or now
-        s.add(message_row(msg))
+    now = w.written_at
+    if w.messages:
+        for msg in w.messages:
+            msg.created_at = msg.created_at or now
+        conn.execute(_INSERT_MESSAGES, [message_values(m) for m in w.messages])
     if w.step is not None:
-        s.add(w.step)
-    for block in w.changed_blocks:
-        if block.block_id:
-            row = await s.get(BlockRow, block.block_id)
-            if row is not None:
-                row.value = block.value
-                row.updated_at = now
+        conn.execute(_INSERT_STEP, w.step)
+    changed = [b for b in w.changed_blocks if b.block_id]
+    if changed:
+        conn.execute(_UPDATE_BLOCK, [{"block_id": b.block_id, "value": b.value, "now": now} for b in changed])
     if w.system_message_id and w.system_text is not None:
-        row = (await s.execute(select(MessageRow).where(MessageRow.id == w.system_message_id))).scalar_one_or_none()
-        if row is not None and row.text != w.system_text:
-            row.text = w.system_text
-            row.content = [{"type": "text", "text": w.system_text}]
-    agent.message_ids = list(w.in_context_ids)
-    agent.last_run_completion = now
-    if w.run_id and w.run_update:
-        run = await s.get(JobRow, w.run_id)
-        if run is not None:
-            for key, value in w.run_update.items():
-                setattr(run, key, value)
-    await s.flush()
-    if w.changed_blocks:
+        conn.execute(_UPDATE_SYSTEM, {"message_id": w.system_message_id, "text": w.system_text,
+                                      "content": [{"type": "text", "text": w.system_text}]})
+    conn.execute(_UPDATE_AGENT, {"agent_id": w.agent_id, "ids": list(w.in_context_ids), "now": now})
+    if w.run_id and w.close is not None:
+        conn.execute(_CLOSE_RUN, {"run_id": w.run_id, "usage": w.usage, "now": now, "status": w.close.status,
+                                  "stop_reason": w.close.stop_reason})
+    elif w.run_id and w.usage is not None:
+        conn.execute(_UPDATE_RUN_USAGE, {"run_id": w.run_id, "usage": w.usage, "now": now})
+    if changed:
         # Other agents sharing these blocks see the change in their system prompt too.
         from host.services.memory import recompile_sharing
 
-        for block in w.changed_blocks:
-            if block.block_id:
-                await recompile_sharing(s, block.block_id, first=agent)
+        agent = s.get(AgentRow, w.agent_id)
+        for block in changed:
+            recompile_sharing(s, block.block_id or "", first=agent)
+    return w.expected_version is not None and version == w.expected_version

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable
+from datetime import datetime
+from typing import Any, Awaitable, Callable, Iterator, Literal
 
 from builtin_tools import MemoryBlock
 
@@ -65,6 +68,7 @@ class AgentSnapshot:
     message_ids: list[str]
     env: dict[str, str]
     autoclear: bool
+    version: datetime | None = None  # the agent row's updated_at when loaded (see store.HistoryCache)
 
     def tool(self, name: str) -> ToolInfo | None:
         return next((t for t in self.tools if t.name == name), None)
@@ -91,6 +95,23 @@ class RunState:
     usage: Usage = field(default_factory=Usage)
     messages: list[dict[str, Any]] = field(default_factory=list)  # LettaMessages produced this turn
     stop_reason: str = "end_turn"
+    timings: Timings = field(default_factory=lambda: Timings())
+
+
+@dataclass
+class Timings:
+    """Where a turn's time went, in seconds (reported in the ``Server-Timing`` response header)."""
+
+    model: float = 0.0  # the model calls, through litellm: request building, the provider, response parsing
+    db: float = 0.0  # the loop's reads and writes (run bookkeeping included)
+
+    @contextmanager
+    def measure(self, part: Literal["model", "db"]) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            setattr(self, part, getattr(self, part) + time.perf_counter() - started)
 
 
 @dataclass
@@ -99,6 +120,8 @@ class TurnResult:
     stop_reason: str
     usage: Usage
     run_id: str | None
+    run_closed: bool = False  # the run's end was written with the last step
+    timings: Timings = field(default_factory=lambda: Timings())
 
     def as_letta(self) -> dict[str, Any]:
         return {

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from typing import Annotated, Any
 
 import anyio
-from fastapi import Body, Depends, Query
+from fastapi import Body, Depends, Query, Response
 from fastapi.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
@@ -37,8 +38,14 @@ class DisconnectAwareStream(StreamingResponse):
 
 
 @router.post("/v1/agents/{agent_id}/messages", operation_id="send_message")
-async def send_message(agent_id: str, body: LettaRequest, svc: Svc) -> dict[str, Any]:
-    return (await svc.runner.send(agent_id, body)).as_letta()
+async def send_message(agent_id: str, body: LettaRequest, svc: Svc, response: Response) -> dict[str, Any]:
+    started = time.perf_counter()
+    result = await svc.runner.send(agent_id, body)
+    total, t = time.perf_counter() - started, result.timings
+    # W3C Server-Timing: where the turn's time went (the host's own work is total - model).
+    response.headers["Server-Timing"] = (f"model;dur={t.model * 1e3:.2f}, db;dur={t.db * 1e3:.2f}, "
+                                         f"total;dur={total * 1e3:.2f}, steps;desc={result.usage.step_count}")
+    return result.as_letta()
 
 
 @router.post("/v1/agents/{agent_id}/messages/stream", operation_id="create_agent_message_stream",

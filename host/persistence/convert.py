@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from host.agent.messages import StoredMessage, ToolCallRecord, ToolReturnRecord
 from host.persistence.models import BlockRow, MessageRow, PassageRow, ToolRow
 from host.schemas.blocks import Block
@@ -88,7 +90,12 @@ def message_out(row: MessageRow) -> StoredMessage:
 
 
 def message_row(msg: StoredMessage) -> MessageRow:
-    return MessageRow(
+    return MessageRow(**message_values(msg))
+
+
+def message_values(msg: StoredMessage) -> dict[str, Any]:
+    """The ``messages`` columns of a stored message (for the ORM row or a Core insert)."""
+    return dict(
         id=msg.id,
         agent_id=msg.agent_id,
         role=msg.role,

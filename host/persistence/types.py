@@ -6,7 +6,6 @@ import struct
 from typing import Any
 
 from sqlalchemy import JSON, LargeBinary
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.types import TypeDecorator, UserDefinedType
 
 
@@ -57,5 +56,7 @@ class JSONType(TypeDecorator):
 
     def load_dialect_impl(self, dialect):  # type: ignore[no-untyped-def]
         if dialect.name == "postgresql":
-            return dialect.type_descriptor(postgresql.JSONB())
+            from sqlalchemy.dialects.postgresql import JSONB  # loaded with the dialect: no cost on SQLite
+
+            return dialect.type_descriptor(JSONB())
         return dialect.type_descriptor(JSON())

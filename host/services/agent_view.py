@@ -7,6 +7,7 @@ from typing import Any, Sequence
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from host.persistence.convert import block_out, tool_out
 from host.persistence.models import (
@@ -49,11 +50,12 @@ def rules_out(raw: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return list(raw)
 
 
-async def blocks_of(session: AsyncSession, agent_ids: Sequence[str]) -> dict[str, list[BlockRow]]:
+def blocks_of(session: Session, agent_ids: Sequence[str]) -> dict[str, list[BlockRow]]:
+    """The blocks of each agent, in order (synchronous: async callers use ``session.run_sync``)."""
     out: dict[str, list[BlockRow]] = defaultdict(list)
     if not agent_ids:
         return out
-    rows = await session.execute(
+    rows = session.execute(
         select(AgentBlockRow.agent_id, BlockRow)
         .join(BlockRow, BlockRow.id == AgentBlockRow.block_id)
         .where(AgentBlockRow.agent_id.in_(agent_ids))
@@ -68,7 +70,7 @@ async def hydrate(session: AsyncSession, agents: Sequence[AgentRow]) -> list[Age
     ids = [a.id for a in agents]
     if not ids:
         return []
-    blocks = await blocks_of(session, ids)
+    blocks = await session.run_sync(blocks_of, ids)
     tools: dict[str, list[ToolRow]] = defaultdict(list)
     for agent_id, tool in (await session.execute(
         select(AgentToolRow.agent_id, ToolRow).join(ToolRow, ToolRow.id == AgentToolRow.tool_id)

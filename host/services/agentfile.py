@@ -235,7 +235,7 @@ class AgentFileService:
             await append_messages(s, agent, stored, in_context=False)
             agent.message_ids = [m.id for i, m in enumerate(stored) if i in in_context] or [stored[0].id]
             await s.flush()
-            await recompile_system(s, agent)
+            await s.run_sync(recompile_system, agent)
             return (await hydrate(s, [agent]))[0]
 
     def _messages(self, agent_id: str, af: AgentFile, strip: bool) -> list[StoredMessage]:

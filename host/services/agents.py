@@ -371,7 +371,7 @@ class AgentService:
             if "system" in data and data["system"] is not None:
                 agent.system = data["system"]
             agent.updated_at = utcnow()
-            await recompile_system(s, agent)
+            await s.run_sync(recompile_system, agent)
             state = (await hydrate(s, [agent]))[0]
         return state, warnings
 
@@ -434,7 +434,7 @@ class AgentService:
                                          .where(AgentBlockRow.agent_id == agent_id))).scalar_one()
                 s.add(AgentBlockRow(agent_id=agent_id, block_id=block_id, position=int(count)))
             await s.flush()
-            await recompile_system(s, agent)
+            await s.run_sync(recompile_system, agent)
             return (await hydrate(s, [agent]))[0]
 
     async def detach_block(self, agent_id: str, block_id: str) -> AgentState:
@@ -446,7 +446,7 @@ class AgentService:
             if link is not None:
                 await s.delete(link)
             await s.flush()
-            await recompile_system(s, agent)
+            await s.run_sync(recompile_system, agent)
             return (await hydrate(s, [agent]))[0]
 
     async def create_block_for(self, agent_id: str, spec: CreateBlock) -> AgentState:
@@ -457,5 +457,5 @@ class AgentService:
             await s.flush()
             s.add(AgentBlockRow(agent_id=agent_id, block_id=block.id, position=99))
             await s.flush()
-            await recompile_system(s, agent)
+            await s.run_sync(recompile_system, agent)
             return (await hydrate(s, [agent]))[0]

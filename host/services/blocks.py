@@ -92,7 +92,7 @@ class BlockService:
             await s.flush()
             from host.services.memory import recompile_sharing
 
-            await recompile_sharing(s, row.id)
+            await s.run_sync(recompile_sharing, row.id)
         return block_out(row)
 
     async def delete(self, block_id: str) -> None:
@@ -107,7 +107,7 @@ class BlockService:
             await s.delete(row)
             await s.flush()
             for agent in sharing:  # the block leaves every agent's compiled system prompt too
-                await recompile_system(s, agent)
+                await s.run_sync(recompile_system, agent)
 
     async def agent_ids(self, block_id: str) -> list[str]:
         async with self.db.session() as s:

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from host.agent.messages import StoredMessage
 from host.agent.prompt import MemoryStats, compile_system_prompt
@@ -22,38 +23,41 @@ from host.tools.rule_guidance import prompt_guidance
 from host.tools.rule_models import parse_tool_rules
 
 
-async def count_memories(s: AsyncSession, agent_id: str) -> tuple[int, int]:
+def count_memories(s: Session, agent_id: str) -> tuple[int, int]:
     """(messages, archival passages) of an agent, in one round trip."""
     recall = select(func.count()).select_from(MessageRow).where(MessageRow.agent_id == agent_id).scalar_subquery()
     archival = select(func.count()).select_from(PassageRow).where(PassageRow.agent_id == agent_id).scalar_subquery()
-    row = (await s.execute(select(recall, archival))).one()
+    row = s.execute(select(recall, archival)).one()
     return int(row[0]), int(row[1])
 
 
-async def memory_stats(s: AsyncSession, agent: AgentRow) -> MemoryStats:
-    recall, archival = await count_memories(s, agent.id)
+def memory_stats(s: Session, agent: AgentRow) -> MemoryStats:
+    recall, archival = count_memories(s, agent.id)
     in_context = len(agent.message_ids or [])
     return MemoryStats(recall_count=max(0, int(recall) - in_context), archival_count=int(archival),
                        last_modified=agent.updated_at)
 
 
-async def compiled_system(s: AsyncSession, agent: AgentRow) -> str:
-    blocks = (await blocks_of(s, [agent.id]))[agent.id]
+def compiled_system(s: Session, agent: AgentRow) -> str:
+    blocks = blocks_of(s, [agent.id])[agent.id]
     try:
         guidance = prompt_guidance(parse_tool_rules(agent.tool_rules or []))
     except Exception:
         guidance = ""
-    return compile_system_prompt(agent.system, blocks, await memory_stats(s, agent), guidance or None)
+    return compile_system_prompt(agent.system, blocks, memory_stats(s, agent), guidance or None)
 
 
-async def recompile_system(s: AsyncSession, agent: AgentRow) -> None:
-    """Rewrite the system message (first in context) from the current memory, if it changed."""
+def recompile_system(s: Session, agent: AgentRow) -> None:
+    """Rewrite the system message (first in context) from the current memory, if it changed.
+
+    Synchronous, like the other helpers here, so that both the loop's units of work and the services
+    can use it (async callers: ``await session.run_sync(recompile_system, agent)``)."""
     if not agent.message_ids:
         return
-    row = (await s.execute(select(MessageRow).where(MessageRow.id == agent.message_ids[0]))).scalar_one_or_none()
+    row = s.execute(select(MessageRow).where(MessageRow.id == agent.message_ids[0])).scalar_one_or_none()
     if row is None or row.role != "system":
         return
-    text = await compiled_system(s, agent)
+    text = compiled_system(s, agent)
     if _strip_time(row.text or "") != _strip_time(text):
         row.text = text
         row.content = [{"type": "text", "text": text}]
@@ -94,7 +98,7 @@ async def initial_messages(s: AsyncSession, agent: AgentRow, sequence: list[dict
     now = utcnow()
     for msg in out:
         msg.created_at = now
-    blocks = (await blocks_of(s, [agent.id]))[agent.id]
+    blocks = (await s.run_sync(blocks_of, [agent.id]))[agent.id]
     try:
         guidance = prompt_guidance(parse_tool_rules(agent.tool_rules or []))
     except Exception:
@@ -118,7 +122,7 @@ class MemoryService:
     async def core_memory(self, agent_id: str) -> Memory:
         async with self.db.session() as s:
             await self._agent(s, agent_id)
-            blocks = (await blocks_of(s, [agent_id]))[agent_id]
+            blocks = (await s.run_sync(blocks_of, [agent_id]))[agent_id]
             return Memory(blocks=[block_out(b) for b in blocks], prompt_template=MEMORY_PROMPT_TEMPLATE)
 
     async def blocks(self, agent_id: str) -> list[Block]:
@@ -142,16 +146,15 @@ class MemoryService:
             row = await self._by_label(s, agent_id, label)
             apply_block_update(row, update)
             await s.flush()
-            await recompile_sharing(s, row.id, first=agent)
+            await s.run_sync(recompile_sharing, row.id, agent)
         return block_out(row)
 
 
-async def recompile_sharing(s: AsyncSession, block_id: str, first: AgentRow | None = None) -> None:
+def recompile_sharing(s: Session, block_id: str, first: AgentRow | None = None) -> None:
     """A block shared by several agents changed: every one of them sees it in its system prompt."""
-    ids = [a for (a,) in (await s.execute(select(AgentBlockRow.agent_id)
-                                          .where(AgentBlockRow.block_id == block_id))).all()]
+    ids = [a for (a,) in s.execute(select(AgentBlockRow.agent_id).where(AgentBlockRow.block_id == block_id)).all()]
     for agent_id in ids:
-        agent = first if first is not None and first.id == agent_id else await s.get(AgentRow, agent_id)
+        agent = first if first is not None and first.id == agent_id else s.get(AgentRow, agent_id)
         if agent is not None:
-            await recompile_system(s, agent)
+            recompile_system(s, agent)
 

@@ -70,7 +70,8 @@ class MessageService:
 
         kind = body.get("message_type")
         async with self.db.transaction() as s:
-            await self._agent(s, agent_id)
+            agent = await self._agent(s, agent_id)
+            agent.updated_at = utcnow()  # moves the agent's version: cached histories are read afresh
             row = (await s.execute(select(MessageRow).where(MessageRow.id == message_id,
                                                             MessageRow.agent_id == agent_id))).scalar_one_or_none()
             if row is None:
@@ -117,7 +118,7 @@ class MessageService:
                 await append_messages(s, agent, (await initial_messages(s, agent, None))[:1])
             agent.updated_at = utcnow()
             await s.flush()
-            await recompile_system(s, agent)
+            await s.run_sync(recompile_system, agent)
             return (await hydrate(s, [agent]))[0]
 
     async def search(self, agent_id: str, query: str, *, page: int = 0, page_size: int = 5,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
 
 from host.errors import NotFoundError
 from host.ids import DEFAULT_ORG_ID, DEFAULT_USER_ID, new_id, utcnow
@@ -50,22 +51,25 @@ class RunService:
         """Start a run for the agent; a 404 naming the agent when it does not exist (checked in the same
         transaction, so callers need no separate existence check)."""
         run_id = new_id("run")
-        async with self.db.transaction() as s:
-            if await s.get(AgentRow, agent_id) is None:
+        now = utcnow()
+
+        def unit(s: Session) -> None:
+            if s.execute(select(AgentRow.id).where(AgentRow.id == agent_id)).first() is None:
                 raise NotFoundError.for_id("Agent", agent_id)
-            s.add(JobRow(id=run_id, job_type="run", status=status, agent_id=agent_id,
-                         request_config=request_config, metadata_={"agent_id": agent_id}))
+            s.execute(insert(JobRow).values(id=run_id, job_type="run", status=status, agent_id=agent_id,
+                                            request_config=request_config, metadata_={"agent_id": agent_id},
+                                            created_at=now, updated_at=now))
+
+        await self.db.write(unit)
         return run_id
 
     async def finish(self, run_id: str, status: str, stop_reason: str | None, usage: dict[str, Any] | None = None,
                      error: str | None = None) -> None:
-        async with self.db.transaction() as s:
-            row = await s.get(JobRow, run_id)
+        def unit(s: Session) -> None:
+            row = s.get(JobRow, run_id)
             if row is None:
                 return
-            if row.status == "cancelled" and status != "cancelled":
-                status = "cancelled"
-            row.status = status
+            row.status = "cancelled" if row.status == "cancelled" else status
             row.stop_reason = stop_reason
             row.completed_at = utcnow()
             if usage is not None:
@@ -73,16 +77,13 @@ class RunService:
             if error:
                 row.metadata_ = {**(row.metadata_ or {}), "error": error}
 
+        await self.db.write(unit)
+
     async def set_status(self, run_id: str, status: str) -> None:
         async with self.db.transaction() as s:
             row = await s.get(JobRow, run_id)
             if row is not None:
                 row.status = status
-
-    async def is_cancelled(self, run_id: str) -> bool:
-        async with self.db.session() as s:
-            status = (await s.execute(select(JobRow.status).where(JobRow.id == run_id))).scalar_one_or_none()
-            return status == "cancelled"
 
     async def _row(self, run_id: str) -> JobRow:
         async with self.db.session() as s:

@@ -2,15 +2,15 @@
 
 A rule with its own ``prompt_template`` is rendered from it (Jinja2, sandboxed, with the rule's
 fields as variables, as Letta does); a template that fails to render falls back to the default
-sentence. Several ``run_first`` rules become one sentence. Identical lines appear once.
+sentence. Several ``run_first`` rules become one sentence. Identical lines appear once. Jinja2 is
+imported when a first template is rendered, not with the module.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-
-from jinja2 import TemplateError
-from jinja2.sandbox import SandboxedEnvironment
+from functools import cache
+from typing import TYPE_CHECKING
 
 from host.tools.rule_models import (
     ChildToolRule,
@@ -25,11 +25,19 @@ from host.tools.rule_models import (
     ToolRule,
 )
 
+if TYPE_CHECKING:
+    from jinja2.sandbox import SandboxedEnvironment
+
 __all__ = ["GUIDANCE_HEADER", "prompt_guidance"]
 
 GUIDANCE_HEADER = "Tool rules (the server enforces these; a call that breaks one is refused):"
 
-_JINJA = SandboxedEnvironment(autoescape=False)
+
+@cache
+def _jinja() -> SandboxedEnvironment:
+    from jinja2.sandbox import SandboxedEnvironment
+
+    return SandboxedEnvironment(autoescape=False)
 
 
 def prompt_guidance(rules: Iterable[ToolRule]) -> str:
@@ -53,8 +61,10 @@ def prompt_guidance(rules: Iterable[ToolRule]) -> str:
 def _render(rule: ToolRule) -> str | None:
     if rule.prompt_template is None:
         return None
+    from jinja2 import TemplateError
+
     try:
-        text = _JINJA.from_string(rule.prompt_template).render(**rule.model_dump())
+        text = _jinja().from_string(rule.prompt_template).render(**rule.model_dump())
     except TemplateError:
         return None
     return " ".join(text.split()) or None

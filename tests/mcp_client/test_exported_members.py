@@ -16,3 +16,12 @@ def test_all_names_are_exported() -> None:
 def test_importing_mcp_client_does_not_import_host() -> None:
     code = "import sys, mcp_client; assert not any(m == 'host' or m.startswith('host.') for m in sys.modules)"
     subprocess.run([sys.executable, "-c", code], check=True, cwd=mcp_client.__path__[0] + "/..")
+
+
+def test_importing_mcp_client_does_not_import_the_mcp_sdk() -> None:
+    """The SDK is loaded when a server first connects, keeping it off the server's start-up path."""
+    code = (
+        "import sys, mcp_client; loaded = [m for m in sys.modules if m.split('.')[0] in ('mcp', 'mcp_types')];"
+        " assert not loaded, loaded"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=mcp_client.__path__[0] + "/..")

@@ -136,6 +136,31 @@ def test_older_revisions_negotiate_and_list_tools(server: ServerProcess, version
         assert "send_message_to_agent" in {t["name"] for t in _rpc_result(listed)["tools"]}
 
 
+def test_a_request_arriving_right_after_start_up_is_answered(make_server: Any) -> None:
+    """The SDK behind /mcp loads in the background once the server is up: a client that comes first
+    waits for it instead of being turned away."""
+    srv = make_server()
+    headers = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
+    init = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "initialize",
+        "params": {
+            "protocolVersion": "2025-06-18",
+            "capabilities": {},
+            "clientInfo": {"name": "early", "version": "1"},
+        },
+    }
+    with httpx.Client(base_url=srv.base_url, timeout=30) as http:
+        opened = http.post("/mcp", json=init, headers=headers)
+        assert opened.status_code == 200, opened.text
+        assert _rpc_result(opened)["serverInfo"]["name"] == "agenthost"
+        session = {**headers, "Mcp-Session-Id": opened.headers["mcp-session-id"], "Mcp-Protocol-Version": "2025-06-18"}
+        http.post("/mcp", json={"jsonrpc": "2.0", "method": "notifications/initialized"}, headers=session)
+        listed = http.post("/mcp", json={"jsonrpc": "2.0", "id": 2, "method": "tools/list"}, headers=session)
+        assert "list_agents" in {t["name"] for t in _rpc_result(listed)["tools"]}
+
+
 def _rpc_result(response: httpx.Response) -> dict[str, Any]:
     import json
 

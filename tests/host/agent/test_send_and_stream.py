@@ -151,3 +151,19 @@ def test_the_sdk_streams_steps_and_tokens(client, make_agent, model):
         assert said == f"streamed {stream_tokens}"
         assert [c.message_type for c in chunks[-2:]] == ["stop_reason", "usage_statistics"]
         assert chunks[-2].stop_reason == "end_turn"
+
+
+def test_a_turn_reports_where_its_time_went_in_server_timing(http, make_agent, model):
+    agent = make_agent()
+    model.script.push_tool_call("conversation_search", {"query": "x", "request_heartbeat": True})
+    model.script.push_tool_call("send_message", {"message": "done"})
+    resp = send(http, agent["id"], "look it up")
+    assert resp.status_code == 200, resp.text
+    parts = {}
+    for part in resp.headers["server-timing"].split(","):
+        name, _, param = part.strip().partition(";")
+        parts[name] = float(param.split("=", 1)[1])
+    assert set(parts) == {"model", "db", "total", "steps"}
+    assert parts["steps"] == 2 == resp.json()["usage"]["step_count"]
+    assert parts["model"] > 0 and parts["db"] > 0
+    assert parts["total"] >= parts["model"] + parts["db"], "the parts are within the whole"
