@@ -36,7 +36,7 @@ class Units:
         url = db.engine.url
         path = url.database or ""
         if url.get_backend_name() == "sqlite" and path and path != ":memory:":
-            self._engine = _sync_sqlite_engine(path)
+            self._engine = sync_sqlite_engine(path)
             self._sessions = sessionmaker(self._engine, expire_on_commit=False)
         # Reads on Postgres run without BEGIN/ROLLBACK (two round trips fewer). Under READ COMMITTED a
         # transaction gives each statement its own snapshot anyway, so the reads see the same data.
@@ -71,9 +71,12 @@ class Units:
             self._engine.dispose()
 
 
-def _sync_sqlite_engine(path: str) -> Engine:
+def sync_sqlite_engine(path: str, *, pool_size: int = 8) -> Engine:
+    """A synchronous engine on the SQLite file at ``path``; ``execution_options(sqlite_write=True)`` on a
+    connection makes its transactions take the write lock up front."""
     # A file URL: SQLAlchemy then pools connections in a QueuePool that any worker thread may use.
-    engine = create_engine(f"sqlite:///{path}", creator=lambda: sqlite_connect(path), pool_size=8, max_overflow=32)
+    engine = create_engine(f"sqlite:///{path}", creator=lambda: sqlite_connect(path), pool_size=pool_size,
+                           max_overflow=32)
 
     @event.listens_for(engine, "connect")
     def _pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
@@ -92,4 +95,4 @@ def _sync_sqlite_engine(path: str) -> Engine:
     return engine
 
 
-__all__ = ["Units"]
+__all__ = ["Units", "sync_sqlite_engine"]
