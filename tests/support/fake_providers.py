@@ -35,7 +35,15 @@ from starlette.responses import JSONResponse, Response
 from tests.support.loopback import LoopbackServer
 
 # The scripted server's reply carriers and queue, shared so that scripts read the same everywhere.
-from tests.support.scripted_llm import Reply, ScriptedLLM, ScriptedToolCall, ScriptQueue, _last_user_text, _Queue
+from tests.support.scripted_llm import (
+    Reply,
+    ScriptedLLM,
+    ScriptedToolCall,
+    ScriptFront,
+    ScriptQueue,
+    _last_user_text,
+    _Queue,
+)
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -77,7 +85,7 @@ def split_json(arguments: dict[str, Any]) -> list[str]:
     return split(text, max(1, -(-len(text) // 3)))
 
 
-class FakeProvider(LoopbackServer):
+class FakeProvider(ScriptFront, LoopbackServer):
     """Scripting and recording; subclasses add the provider's routes and wire format."""
 
     def __init__(self, *, api_key: str | None, stream_chunk_chars: int = 4) -> None:
@@ -98,21 +106,6 @@ class FakeProvider(LoopbackServer):
         with self._lock:
             queue = self._per_model.setdefault(model, _Queue())
         return ScriptQueue(self, queue)  # type: ignore[arg-type]
-
-    def push_text(self, text: str, *, reasoning: str | None = None) -> ScriptQueue:
-        return self.shared.push_text(text, reasoning=reasoning)
-
-    def push_tool_call(self, name: str, args: dict[str, Any], content: str | None = None) -> ScriptQueue:
-        return self.shared.push_tool_call(name, args, content)
-
-    def push_tool_calls(self, calls: list[tuple[str, dict[str, Any]]], content: str | None = None) -> ScriptQueue:
-        return self.shared.push_tool_calls(calls, content)
-
-    def push_error(self, status: int, message: str) -> ScriptQueue:
-        return self.shared.push_error(status, message)
-
-    def push_garbage(self) -> ScriptQueue:
-        return self.shared.push_garbage()
 
     # ---- recordings ----------------------------------------------------------------------------
     @property

@@ -115,7 +115,28 @@ class ScriptQueue:
             return sum(1 for item in self._queue.items if isinstance(item, Reply))
 
 
-class ScriptedLLM(LoopbackServer):
+class ScriptFront:
+    """``push_*`` on the shared queue, for servers scripted with this vocabulary (``shared`` is theirs)."""
+
+    shared: ScriptQueue
+
+    def push_text(self, text: str, *, reasoning: str | None = None) -> ScriptQueue:
+        return self.shared.push_text(text, reasoning=reasoning)
+
+    def push_tool_call(self, name: str, args: dict[str, Any], content: str | None = None) -> ScriptQueue:
+        return self.shared.push_tool_call(name, args, content)
+
+    def push_tool_calls(self, calls: list[tuple[str, dict[str, Any]]], content: str | None = None) -> ScriptQueue:
+        return self.shared.push_tool_calls(calls, content)
+
+    def push_error(self, status: int, message: str) -> ScriptQueue:
+        return self.shared.push_error(status, message)
+
+    def push_garbage(self) -> ScriptQueue:
+        return self.shared.push_garbage()
+
+
+class ScriptedLLM(ScriptFront, LoopbackServer):
     """OpenAI-compatible scripted server; use as a context manager or call start()/stop()."""
 
     def __init__(
@@ -174,21 +195,6 @@ class ScriptedLLM(LoopbackServer):
             if model not in self._models:
                 self._models.append(model)
         return ScriptQueue(self, queue)
-
-    def push_text(self, text: str, *, reasoning: str | None = None) -> ScriptQueue:
-        return self.shared.push_text(text, reasoning=reasoning)
-
-    def push_tool_call(self, name: str, args: dict[str, Any], content: str | None = None) -> ScriptQueue:
-        return self.shared.push_tool_call(name, args, content)
-
-    def push_tool_calls(self, calls: list[tuple[str, dict[str, Any]]], content: str | None = None) -> ScriptQueue:
-        return self.shared.push_tool_calls(calls, content)
-
-    def push_error(self, status: int, message: str) -> ScriptQueue:
-        return self.shared.push_error(status, message)
-
-    def push_garbage(self) -> ScriptQueue:
-        return self.shared.push_garbage()
 
     def push_delay(self, seconds: float) -> ScriptQueue:
         return self.shared.push_delay(seconds)

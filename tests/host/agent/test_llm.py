@@ -19,7 +19,6 @@ from host.agent.llm import (
     StreamEnd,
     ToolCall,
     ToolCallDelta,
-    ToolSpec,
     complete,
     count_tokens,
     embed,
@@ -28,18 +27,10 @@ from host.agent.llm import (
 from host.providers import EmbeddingConfig, LLMConfig, ProviderSettings
 from tests.support import ScriptedLLM
 
+from tests.support.tool_specs import ADD, SEND_MESSAGE  # noqa: E402
+
 pytestmark = pytest.mark.anyio
 
-SEND_MESSAGE = ToolSpec(
-    name="send_message",
-    description="Send a message to the user.",
-    parameters={"type": "object", "properties": {"message": {"type": "string"}}, "required": ["message"]},
-)
-ADD = ToolSpec(
-    name="add",
-    description="Add two numbers.",
-    parameters={"type": "object", "properties": {"a": {"type": "number"}, "b": {"type": "number"}}},
-)
 
 
 @pytest.fixture

@@ -23,7 +23,6 @@ from host.agent.llm import (
     StreamEnd,
     ToolCall,
     ToolCallDelta,
-    ToolSpec,
     complete,
     embed,
     stream,
@@ -44,18 +43,10 @@ from tests.host.agent.provider_cases import (
     tool_choice,
 )
 
+from tests.support.tool_specs import ADD, SEND_MESSAGE  # noqa: E402
+
 pytestmark = pytest.mark.anyio
 
-SEND_MESSAGE = ToolSpec(
-    name="send_message",
-    description="Send a message to the user.",
-    parameters={"type": "object", "properties": {"message": {"type": "string"}}, "required": ["message"]},
-)
-ADD = ToolSpec(
-    name="add",
-    description="Add two numbers.",
-    parameters={"type": "object", "properties": {"a": {"type": "number"}, "b": {"type": "number"}}},
-)
 PROMPT = [ChatMessage("system", "You are terse."), ChatMessage("user", "hello there")]
 
 

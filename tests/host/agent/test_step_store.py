@@ -4,8 +4,7 @@ whether its cached history is still good, and the in-process history cache itsel
 from __future__ import annotations
 
 from datetime import datetime
-from pathlib import Path
-from typing import Any, AsyncIterator
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select, update
@@ -14,25 +13,12 @@ from host.agent.messages import StoredMessage
 from host.agent.store import HistoryCache, RunClose, StepWrite, load_turn, write_step
 from host.errors import NotFoundError
 from host.ids import new_id, utcnow
-from host.persistence.db import Database, open_database
+from host.persistence.db import Database
 from host.persistence.models import AgentRow, JobRow, MessageRow
-from tests.conftest import test_database_uri as fresh_database_uri
 
 pytestmark = pytest.mark.anyio
 
 LLM = {"model": "m", "model_endpoint_type": "openai", "context_window": 8000}
-
-
-@pytest.fixture
-def database_url(tmp_path: Path) -> str:
-    uri = fresh_database_uri() or f"sqlite+aiosqlite:///{tmp_path / 'store.db'}"
-    return uri.replace("postgresql://", "postgresql+asyncpg://", 1)
-
-
-@pytest.fixture
-async def db(database_url: str) -> AsyncIterator[Database]:
-    async with open_database(database_url) as database:
-        yield database
 
 
 async def make_agent(db: Database) -> str:

@@ -14,7 +14,6 @@ from sqlalchemy import text
 
 from host.persistence import db
 from host.persistence.db import HEAD_REVISION, create_engine, migrate
-from tests.conftest import test_database_uri as fresh_database_uri
 
 pytestmark = pytest.mark.anyio
 REPO = Path(__file__).resolve().parents[3]
@@ -39,12 +38,6 @@ def test_head_revision_is_the_newest_migration() -> None:
     cfg = Config()
     cfg.set_main_option("script_location", str(db._MIGRATIONS))
     assert ScriptDirectory.from_config(cfg).get_heads() == [HEAD_REVISION]
-
-
-@pytest.fixture
-def database_url(tmp_path: Path) -> str:
-    uri = fresh_database_uri() or f"sqlite+aiosqlite:///{tmp_path / 'fresh.db'}"
-    return uri.replace("postgresql://", "postgresql+asyncpg://", 1)
 
 
 async def test_a_database_at_head_is_recognised_without_alembic(database_url: str) -> None:

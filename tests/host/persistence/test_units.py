@@ -3,31 +3,16 @@ SQLite safe beside the async engine (a second, synchronous connection pool on th
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import AsyncIterator
 
 import anyio
 import pytest
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
-from host.persistence.db import Database, open_database
+from host.persistence.db import Database
 from host.persistence.models import JobRow
-from tests.conftest import test_database_uri as fresh_database_uri
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture
-def database_url(tmp_path: Path) -> str:
-    uri = fresh_database_uri() or f"sqlite+aiosqlite:///{tmp_path / 'units.db'}"
-    return uri.replace("postgresql://", "postgresql+asyncpg://", 1)
-
-
-@pytest.fixture
-async def db(database_url: str) -> AsyncIterator[Database]:
-    async with open_database(database_url) as database:
-        yield database
 
 
 async def count(db: Database, prefix: str) -> int:
