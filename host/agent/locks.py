@@ -16,6 +16,7 @@ import anyio
 from sqlalchemy import text
 
 from host.persistence.db import Database
+from host.persistence.units import pinned
 
 
 class AgentLocks:
@@ -61,11 +62,15 @@ class AgentLocks:
     async def _advisory(self, agent_id: str) -> AsyncIterator[None]:
         key = zlib.crc32(agent_id.encode()) - 2**31
         # Autocommit: a session-level lock needs no transaction around it (one round trip each way).
+        # The turn's own reads and writes run on this connection too (units.pinned).
         async with self.db.engine.connect() as conn:
             conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
             await conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": key})
             try:
-                yield
+                async with pinned(conn):
+                    yield
             finally:
                 with anyio.CancelScope(shield=True):
+                    await conn.rollback()  # a unit interrupted half-way leaves nothing behind
+                    conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
                     await conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})

@@ -16,11 +16,13 @@ An in-memory SQLite database cannot be opened twice: there, units run on the asy
 
 from __future__ import annotations
 
-from typing import Callable, TypeVar
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
+from typing import AsyncIterator, Callable, TypeVar
 
 import anyio
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session, sessionmaker
 
 from host.persistence.db import Database, sqlite_connect
@@ -44,16 +46,24 @@ class Units:
                                                expire_on_commit=False) if db.is_postgres else db.sessions
 
     async def read(self, fn: Callable[[Session], T]) -> T:
-        if self._sessions is None:
-            async with self._async_reads() as s:
+        if self._sessions is not None:
+            return await anyio.to_thread.run_sync(self._read, fn)
+        conn = await _pinned_connection("AUTOCOMMIT")
+        if conn is not None:
+            async with AsyncSession(bind=conn, expire_on_commit=False) as s:
                 return await s.run_sync(fn)
-        return await anyio.to_thread.run_sync(self._read, fn)
+        async with self._async_reads() as s:
+            return await s.run_sync(fn)
 
     async def write(self, fn: Callable[[Session], T]) -> T:
-        if self._sessions is None:
-            async with self.db.transaction() as s:
+        if self._sessions is not None:
+            return await anyio.to_thread.run_sync(self._write, fn)
+        conn = await _pinned_connection("READ COMMITTED")
+        if conn is not None:
+            async with AsyncSession(bind=conn, expire_on_commit=False) as s, s.begin():
                 return await s.run_sync(fn)
-        return await anyio.to_thread.run_sync(self._write, fn)
+        async with self.db.transaction() as s:
+            return await s.run_sync(fn)
 
     def _read(self, fn: Callable[[Session], T]) -> T:
         assert self._sessions is not None
@@ -69,6 +79,37 @@ class Units:
     def close(self) -> None:
         if self._engine is not None:
             self._engine.dispose()
+
+
+# The connection this task's units run on until `pinned` ends, with the task that pinned it.
+_PINNED: ContextVar[tuple[AsyncConnection, int] | None] = ContextVar("agenthost_pinned_connection", default=None)
+
+
+@asynccontextmanager
+async def pinned(conn: AsyncConnection) -> AsyncIterator[None]:
+    """Run the current task's units on ``conn`` (Postgres) until the block ends.
+
+    A turn holds its agent's advisory lock on a connection of its own for the whole turn; its reads and
+    writes reuse that connection instead of checking out (and pinging) another one per unit. Tasks
+    started inside the block inherit the context but not the connection: one asyncpg connection serves
+    one task at a time."""
+    token = _PINNED.set((conn, anyio.get_current_task().id))
+    try:
+        yield
+    finally:
+        _PINNED.reset(token)
+
+
+async def _pinned_connection(isolation: str) -> AsyncConnection | None:
+    pin = _PINNED.get()
+    if pin is None or pin[1] != anyio.get_current_task().id:
+        return None
+    conn = pin[0]
+    # End SQLAlchemy's bookkeeping of the last unit (no transaction is open on the server between units:
+    # reads run in autocommit, writes commit), so that the isolation level may change.
+    await conn.rollback()
+    # asyncpg keeps the isolation level on the client side: switching it costs no round trip.
+    return await conn.execution_options(isolation_level=isolation)
 
 
 def sync_sqlite_engine(path: str, *, pool_size: int = 8) -> Engine:
@@ -95,4 +136,4 @@ def sync_sqlite_engine(path: str, *, pool_size: int = 8) -> Engine:
     return engine
 
 
-__all__ = ["Units", "sync_sqlite_engine"]
+__all__ = ["Units", "pinned", "sync_sqlite_engine"]

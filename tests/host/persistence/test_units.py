@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import anyio
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
 from host.persistence.db import Database
 from host.persistence.models import JobRow
+from host.persistence.units import pinned
+from tests.conftest import PG_ADMIN_URI
 
 pytestmark = pytest.mark.anyio
 
@@ -46,3 +48,30 @@ async def test_units_and_async_sessions_write_side_by_side(db: Database) -> None
     assert await count(db, "job-s") == 60
     async with db.session() as s:  # the async engine sees what the units wrote, and the other way round
         assert (await s.execute(select(func.count()).select_from(JobRow))).scalar_one() == 120
+
+
+@pytest.mark.skipif(PG_ADMIN_URI is None, reason="connection pinning is for Postgres; runs in the Postgres pass")
+async def test_pinned_units_run_on_the_pinned_connection_in_its_own_task_only(db: Database) -> None:
+    def backend(s: Session) -> int:
+        return int(s.execute(text("SELECT pg_backend_pid()")).scalar_one())
+
+    async with db.engine.connect() as conn:
+        conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+        pid = (await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+        others: list[int] = []
+        async with pinned(conn):
+            assert await db.read(backend) == pid
+            assert await db.write(backend) == pid
+            await db.write(lambda s: s.execute(insert(JobRow).values(id="job-pinned", job_type="job",
+                                                                      status="created")))
+            with pytest.raises(ValueError):
+                await db.write(lambda s: (s.execute(insert(JobRow).values(id="job-rolled-back", job_type="job",
+                                                                          status="created")), int("x")))
+            async with anyio.create_task_group() as tg:  # another task: a pooled connection of its own
+                async def other() -> None:
+                    others.append(await db.read(backend))
+
+                tg.start_soon(other)
+        assert others and others[0] != pid
+    assert await count(db, "job-pinned") == 1, "committed on the pinned connection"
+    assert await count(db, "job-rolled-back") == 0
