@@ -139,13 +139,17 @@ def _run_alembic(sync_conn) -> None:  # type: ignore[no-untyped-def]
     command.upgrade(cfg, "head")
 
 
-def _at_head(sync_conn: Connection) -> bool:
-    if not inspect(sync_conn).has_table("alembic_version"):
-        return False
-    return list(sync_conn.execute(text("SELECT version_num FROM alembic_version")).scalars()) == [HEAD_REVISION]
+def _state(sync_conn: Connection) -> str:
+    """``head`` (nothing to do), ``empty`` (no tables: create from the fresh script), or ``behind``."""
+    found = inspect(sync_conn)
+    if not found.has_table("alembic_version"):
+        return "behind" if found.has_table("agents") else "empty"
+    at = list(sync_conn.execute(text("SELECT version_num FROM alembic_version")).scalars())
+    return "head" if at == [HEAD_REVISION] else "behind"
 
 
 def _migrate_sqlite_file(path: str) -> None:
+    from host.persistence.fresh import script
     from host.persistence.units import sync_sqlite_engine
 
     engine = sync_sqlite_engine(path, pool_size=1)
@@ -153,27 +157,56 @@ def _migrate_sqlite_file(path: str) -> None:
         with engine.connect() as conn:
             conn = conn.execution_options(sqlite_write=True)
             with conn.begin():
-                _run_alembic(conn)
+                state = _state(conn)  # again, now holding the write lock: another process may have been first
+                if state == "empty":
+                    for statement in _statements(script("sqlite")):
+                        conn.exec_driver_sql(statement)
+                elif state == "behind":
+                    _run_alembic(conn)
     finally:
         engine.dispose()
 
 
+def _statements(sql: str) -> list[str]:
+    """A rendered script's statements: Alembic ends each with ';' at the end of a line."""
+    out, current = [], []
+    for line in sql.splitlines():
+        if line.startswith("-- ") and not current:
+            continue
+        current.append(line)
+        if line.rstrip().endswith(";"):
+            statement = "\n".join(current).strip()
+            if statement.rstrip(";").strip():
+                out.append(statement)
+            current = []
+    return out
+
+
 async def migrate(engine: AsyncEngine) -> None:
-    """Apply pending migrations. On Postgres an advisory lock keeps concurrent workers from racing."""
+    """Bring the database to the newest revision: nothing to do at head; an empty database is created from
+    the rendered script (``host.persistence.fresh``); anything older is upgraded by Alembic. On Postgres an
+    advisory lock keeps concurrent workers from racing."""
     async with engine.connect() as conn:
-        if await conn.run_sync(_at_head):
+        if await conn.run_sync(_state) == "head":
             return
     path = engine.url.database or ""
     if engine.dialect.name == "sqlite" and path and path != ":memory:":
-        # On a synchronous connection in one worker thread: through aiosqlite every DDL statement of the
-        # migrations costs thread hops (a fresh database took about 190 ms to create that way).
+        # On a synchronous connection in one worker thread: through aiosqlite every DDL statement costs
+        # thread hops (a fresh database took about 190 ms to create that way).
         await anyio.to_thread.run_sync(_migrate_sqlite_file, path)
         return
     async with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
             await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_MIGRATION_LOCK})
             await conn.execute(text("CREATE EXTENSION IF NOT EXISTS vector"))
-        await conn.run_sync(_run_alembic)
+        state = await conn.run_sync(_state)  # again, under the lock: another worker may have been first
+        if state == "empty" and engine.dialect.name == "postgresql":
+            from host.persistence.fresh import script
+
+            for statement in _statements(script("postgresql")):
+                await conn.exec_driver_sql(statement)
+        elif state != "head":
+            await conn.run_sync(_run_alembic)
 
 
 @asynccontextmanager

@@ -95,14 +95,14 @@ def upgrade() -> None:
     op.add_column("files", sa.Column("storage_path", sa.Text(), nullable=True))
     op.add_column("jobs", sa.Column("source_id", sa.String(length=64), nullable=True))
     op.create_index("ix_jobs_source_id", "jobs", ["source_id"], unique=False)
-    if op.get_bind().dialect.name == "postgresql":
+    if op.get_context().dialect.name == "postgresql":
         _pg_upgrade()
     else:
         _sqlite_upgrade()
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name == "postgresql":
+    if op.get_context().dialect.name == "postgresql":
         _pg_downgrade()
     else:
         _sqlite_downgrade()

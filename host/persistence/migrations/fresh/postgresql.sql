@@ -1,0 +1,349 @@
+BEGIN;
+
+CREATE TABLE alembic_version (
+    version_num VARCHAR(32) NOT NULL, 
+    CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num)
+);
+
+-- Running upgrade  -> 0001
+
+CREATE TABLE agents (
+    id VARCHAR(64) NOT NULL, 
+    name VARCHAR(256) NOT NULL, 
+    agent_type VARCHAR(64) NOT NULL, 
+    system TEXT NOT NULL, 
+    description TEXT, 
+    metadata JSONB, 
+    llm_config JSONB NOT NULL, 
+    embedding_config JSONB NOT NULL, 
+    tool_rules JSONB NOT NULL, 
+    message_ids JSONB NOT NULL, 
+    tool_exec_env JSONB NOT NULL, 
+    message_buffer_autoclear BOOLEAN NOT NULL, 
+    enable_sleeptime BOOLEAN, 
+    response_format JSONB, 
+    timezone VARCHAR(64), 
+    project_id VARCHAR(64), 
+    template_id VARCHAR(64), 
+    base_template_id VARCHAR(64), 
+    last_run_completion TIMESTAMP WITHOUT TIME ZONE, 
+    last_run_duration_ms INTEGER, 
+    created_at TIMESTAMP WITHOUT TIME ZONE NOT NULL, 
+    updated_at TIMESTAMP WITHOUT TIME ZONE NOT NULL, 
+    PRIMARY KEY (id)
+);
+
+CREATE INDEX ix_agents_created ON agents (created_at, id);
+
+CREATE INDEX ix_agents_name ON agents (name);
+
+CREATE TABLE blocks (
+    id VARCHAR(64) NOT NULL, 
+    label VARCHAR(256) NOT NULL, 
+    value TEXT NOT NULL, 
+    "limit" INTEGER NOT NULL, 
+    name VARCHAR(256), 
+    description TEXT, 
+    read_only BOOLEAN NOT NULL, 
+    is_template BOOLEAN NOT NULL, 
+    preserve_on_migration BOOLEAN NOT NULL, 
+    metadata JSONB, 
+    created_at TIMESTAMP WITHOUT TIME ZONE NOT NULL, 
+    updated_at TIMESTAMP WITHOUT TIME ZONE NOT NULL, 
+    PRIMARY KEY (id)
+);
+
+CREATE INDEX ix_blocks_created ON blocks (created_at, id);
+
+CREATE INDEX ix_blocks_label ON blocks (label);
+
+CREATE TABLE identities (
+    id VARCHAR(64) NOT NULL, 
+    identifier_key VARCHAR(256) NOT NULL, 
+    name VARCHAR(256) NOT NULL, 
+    identity_type VARCHAR(32) NOT NULL, 
+    project_id VARCHAR(64), 
+    properties JSONB NOT NULL, 
+    created_at TIMESTAMP WITHOUT TIME ZONE NOT NULL, 
+    updated_at TIMESTAMP WITHOUT TIME ZONE NOT NULL, 
+    PRIMARY KEY (id), 
+    CONSTRAINT uq_identity_key_project UNIQUE (identifier_key, project_id)
+);
+
+CREATE TABLE jobs (
+    id VARCHAR(64) NOT NULL, 
+    job_type VARCHAR(16) NOT NULL, 
+    status VARCHAR(32) NOT NULL, 
+    agent_id VARCHAR(64), 
+    completed_at TIMESTAMP WITHOUT TIME ZONE, 
+    stop_reason VARCHAR(64), 
+    metadata JSONB, 
+    request_config JSONB, 
+    payload JSONB, 
+    usage JSONB, 
+    progress FLOAT, 
+    created_at TIMESTAMP WITHOUT TIME ZONE NOT NULL, 
+    updated_at TIMESTAMP WITHOUT TIME ZONE NOT NULL, 
+    PRIMARY KEY (id)
+);
+
+CREATE INDEX ix_jobs_agent_id ON jobs (agent_id);
+
+CREATE INDEX ix_jobs_status ON jobs (status);
+
+CREATE TABLE mcp_servers (
+    id VARCHAR(64) NOT NULL, 
+    server_name VARCHAR(256) NOT NULL, 
+    server_type VARCHAR(32) NOT NULL, 
+    config JSONB NOT NULL, 
+    created_at TIMESTAMP WITHOUT TIME ZONE NOT NULL, 
+    updated_at TIMESTAMP WITHOUT TIME ZONE NOT NULL, 
+    PRIMARY KEY (id), 
+    UNIQUE (server_name)
+);
+
+CREATE TABLE sandbox_configs (
+    id VARCHAR(64) NOT NULL, 
+    type VARCHAR(16) NOT NULL, 
+    config JSONB NOT NULL, 
+    created_at TIMESTAMP WITHOUT TIME ZONE NOT NULL, 
+    updated_at TIMESTAMP WITHOUT TIME ZONE NOT NULL, 
+    PRIMARY KEY (id)
+);
+
+CREATE TABLE sources (
+    id VARCHAR(64) NOT NULL, 
+    name VARCHAR(256) NOT NULL, 
+    description TEXT, 
+    instructions TEXT, 
+    metadata JSONB, 
+    embedding_config JSONB NOT NULL, 
+    created_at TIMESTAMP WITHOUT TIME ZONE NOT NULL, 
+    updated_at TIMESTAMP WITHOUT TIME ZONE NOT NULL, 
+    PRIMARY KEY (id), 
+    UNIQUE (name)
+);
+
+CREATE TABLE steps (
+    seq BIGSERIAL NOT NULL, 
+    id VARCHAR(64) NOT NULL, 
+    agent_id VARCHAR(64) NOT NULL, 
+    run_id VARCHAR(64), 
+    provider_name VARCHAR(64), 
+    model VARCHAR(256), 
+    model_endpoint VARCHAR(512), 
+    context_window_limit INTEGER, 
+    prompt_tokens INTEGER NOT NULL, 
+    completion_tokens INTEGER NOT NULL, 
+    total_tokens INTEGER NOT NULL, 
+    stop_reason VARCHAR(64), 
+    feedback VARCHAR(16), 
+    tid VARCHAR(128), 
+    created_at TIMESTAMP WITHOUT TIME ZONE NOT NULL, 
+    PRIMARY KEY (seq), 
+    UNIQUE (id)
+);
+
+CREATE INDEX ix_steps_agent_id ON steps (agent_id);
+
+CREATE INDEX ix_steps_run_id ON steps (run_id);
+
+CREATE TABLE tools (
+    id VARCHAR(64) NOT NULL, 
+    name VARCHAR(256) NOT NULL, 
+    tool_type VARCHAR(64) NOT NULL, 
+    description TEXT, 
+    source_type VARCHAR(32) NOT NULL, 
+    source_code TEXT, 
+    json_schema JSONB NOT NULL, 
+    args_json_schema JSONB, 
+    return_char_limit INTEGER NOT NULL, 
+    pip_requirements JSONB, 
+    tags JSONB NOT NULL, 
+    metadata JSONB, 
+    created_at TIMESTAMP WITHOUT TIME ZONE NOT NULL, 
+    updated_at TIMESTAMP WITHOUT TIME ZONE NOT NULL, 
+    PRIMARY KEY (id), 
+    UNIQUE (name)
+);
+
+CREATE INDEX ix_tools_created ON tools (created_at, id);
+
+CREATE TABLE agent_blocks (
+    agent_id VARCHAR(64) NOT NULL, 
+    block_id VARCHAR(64) NOT NULL, 
+    position INTEGER NOT NULL, 
+    PRIMARY KEY (agent_id, block_id), 
+    FOREIGN KEY(agent_id) REFERENCES agents (id) ON DELETE CASCADE, 
+    FOREIGN KEY(block_id) REFERENCES blocks (id) ON DELETE CASCADE
+);
+
+CREATE INDEX ix_agent_blocks_block_id ON agent_blocks (block_id);
+
+CREATE TABLE agent_sources (
+    agent_id VARCHAR(64) NOT NULL, 
+    source_id VARCHAR(64) NOT NULL, 
+    PRIMARY KEY (agent_id, source_id), 
+    FOREIGN KEY(agent_id) REFERENCES agents (id) ON DELETE CASCADE, 
+    FOREIGN KEY(source_id) REFERENCES sources (id) ON DELETE CASCADE
+);
+
+CREATE INDEX ix_agent_sources_source_id ON agent_sources (source_id);
+
+CREATE TABLE agent_tags (
+    agent_id VARCHAR(64) NOT NULL, 
+    tag VARCHAR(256) NOT NULL, 
+    PRIMARY KEY (agent_id, tag), 
+    FOREIGN KEY(agent_id) REFERENCES agents (id) ON DELETE CASCADE
+);
+
+CREATE INDEX ix_agent_tags_tag ON agent_tags (tag);
+
+CREATE TABLE agent_tools (
+    agent_id VARCHAR(64) NOT NULL, 
+    tool_id VARCHAR(64) NOT NULL, 
+    position INTEGER NOT NULL, 
+    PRIMARY KEY (agent_id, tool_id), 
+    FOREIGN KEY(agent_id) REFERENCES agents (id) ON DELETE CASCADE, 
+    FOREIGN KEY(tool_id) REFERENCES tools (id) ON DELETE CASCADE
+);
+
+CREATE INDEX ix_agent_tools_tool_id ON agent_tools (tool_id);
+
+CREATE TABLE files (
+    id VARCHAR(64) NOT NULL, 
+    source_id VARCHAR(64) NOT NULL, 
+    file_name VARCHAR(512) NOT NULL, 
+    file_type VARCHAR(128), 
+    file_size BIGINT, 
+    processing_status VARCHAR(32) NOT NULL, 
+    error_message TEXT, 
+    total_chunks INTEGER, 
+    chunks_embedded INTEGER, 
+    created_at TIMESTAMP WITHOUT TIME ZONE NOT NULL, 
+    updated_at TIMESTAMP WITHOUT TIME ZONE NOT NULL, 
+    PRIMARY KEY (id), 
+    FOREIGN KEY(source_id) REFERENCES sources (id) ON DELETE CASCADE
+);
+
+CREATE INDEX ix_files_source_id ON files (source_id);
+
+CREATE TABLE identity_agents (
+    identity_id VARCHAR(64) NOT NULL, 
+    agent_id VARCHAR(64) NOT NULL, 
+    PRIMARY KEY (identity_id, agent_id), 
+    FOREIGN KEY(agent_id) REFERENCES agents (id) ON DELETE CASCADE, 
+    FOREIGN KEY(identity_id) REFERENCES identities (id) ON DELETE CASCADE
+);
+
+CREATE INDEX ix_identity_agents_agent_id ON identity_agents (agent_id);
+
+CREATE TABLE identity_blocks (
+    identity_id VARCHAR(64) NOT NULL, 
+    block_id VARCHAR(64) NOT NULL, 
+    PRIMARY KEY (identity_id, block_id), 
+    FOREIGN KEY(block_id) REFERENCES blocks (id) ON DELETE CASCADE, 
+    FOREIGN KEY(identity_id) REFERENCES identities (id) ON DELETE CASCADE
+);
+
+CREATE INDEX ix_identity_blocks_block_id ON identity_blocks (block_id);
+
+CREATE TABLE messages (
+    seq BIGSERIAL NOT NULL, 
+    id VARCHAR(64) NOT NULL, 
+    agent_id VARCHAR(64) NOT NULL, 
+    role VARCHAR(16) NOT NULL, 
+    content JSONB, 
+    text TEXT, 
+    name VARCHAR(256), 
+    tool_calls JSONB, 
+    tool_call_id VARCHAR(128), 
+    tool_returns JSONB, 
+    model VARCHAR(256), 
+    sender_id VARCHAR(128), 
+    otid VARCHAR(128), 
+    step_id VARCHAR(64), 
+    run_id VARCHAR(64), 
+    group_id VARCHAR(64), 
+    created_at TIMESTAMP WITHOUT TIME ZONE NOT NULL, 
+    PRIMARY KEY (seq), 
+    FOREIGN KEY(agent_id) REFERENCES agents (id) ON DELETE CASCADE, 
+    UNIQUE (id)
+);
+
+CREATE INDEX ix_messages_agent_seq ON messages (agent_id, seq);
+
+CREATE INDEX ix_messages_run_id ON messages (run_id);
+
+CREATE INDEX ix_messages_step_id ON messages (step_id);
+
+CREATE TABLE passages (
+    seq BIGSERIAL NOT NULL, 
+    id VARCHAR(64) NOT NULL, 
+    agent_id VARCHAR(64), 
+    source_id VARCHAR(64), 
+    file_id VARCHAR(64), 
+    file_name VARCHAR(512), 
+    text TEXT NOT NULL, 
+    embedding vector, 
+    embedding_dim INTEGER, 
+    embedding_config JSONB, 
+    tags JSONB, 
+    metadata JSONB, 
+    created_at TIMESTAMP WITHOUT TIME ZONE NOT NULL, 
+    updated_at TIMESTAMP WITHOUT TIME ZONE NOT NULL, 
+    PRIMARY KEY (seq), 
+    FOREIGN KEY(agent_id) REFERENCES agents (id) ON DELETE CASCADE, 
+    FOREIGN KEY(source_id) REFERENCES sources (id) ON DELETE CASCADE, 
+    UNIQUE (id)
+);
+
+CREATE INDEX ix_passages_agent_id ON passages (agent_id);
+
+CREATE INDEX ix_passages_file_id ON passages (file_id);
+
+CREATE INDEX ix_passages_source_id ON passages (source_id);
+
+CREATE TABLE sandbox_env_vars (
+    id VARCHAR(64) NOT NULL, 
+    sandbox_config_id VARCHAR(64) NOT NULL, 
+    key VARCHAR(256) NOT NULL, 
+    value TEXT NOT NULL, 
+    description TEXT, 
+    created_at TIMESTAMP WITHOUT TIME ZONE NOT NULL, 
+    updated_at TIMESTAMP WITHOUT TIME ZONE NOT NULL, 
+    PRIMARY KEY (id), 
+    FOREIGN KEY(sandbox_config_id) REFERENCES sandbox_configs (id) ON DELETE CASCADE, 
+    CONSTRAINT uq_sandbox_env_key UNIQUE (sandbox_config_id, key)
+);
+
+CREATE INDEX ix_sandbox_env_vars_sandbox_config_id ON sandbox_env_vars (sandbox_config_id);
+
+INSERT INTO alembic_version (version_num) VALUES ('0001') RETURNING alembic_version.version_num;
+
+-- Running upgrade 0001 -> 0002
+
+ALTER TABLE files ADD COLUMN original_file_name VARCHAR(512);
+
+ALTER TABLE files ADD COLUMN job_id VARCHAR(64);
+
+ALTER TABLE files ADD COLUMN storage_path TEXT;
+
+ALTER TABLE jobs ADD COLUMN source_id VARCHAR(64);
+
+CREATE INDEX ix_jobs_source_id ON jobs (source_id);
+
+CREATE INDEX IF NOT EXISTS ix_passages_text_tsv ON passages USING gin (to_tsvector('english', text));
+
+CREATE INDEX IF NOT EXISTS ix_passages_embedding_hnsw_384 ON passages USING hnsw ((embedding::vector(384)) vector_cosine_ops) WHERE embedding_dim = 384;
+
+CREATE INDEX IF NOT EXISTS ix_passages_embedding_hnsw_768 ON passages USING hnsw ((embedding::vector(768)) vector_cosine_ops) WHERE embedding_dim = 768;
+
+CREATE INDEX IF NOT EXISTS ix_passages_embedding_hnsw_1024 ON passages USING hnsw ((embedding::vector(1024)) vector_cosine_ops) WHERE embedding_dim = 1024;
+
+CREATE INDEX IF NOT EXISTS ix_passages_embedding_hnsw_1536 ON passages USING hnsw ((embedding::vector(1536)) vector_cosine_ops) WHERE embedding_dim = 1536;
+
+UPDATE alembic_version SET version_num='0002' WHERE alembic_version.version_num = '0001';
+
+COMMIT;
+

@@ -1,0 +1,429 @@
+CREATE TABLE alembic_version (
+    version_num VARCHAR(32) NOT NULL, 
+    CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num)
+);
+
+-- Running upgrade  -> 0001
+
+CREATE TABLE agents (
+    id VARCHAR(64) NOT NULL, 
+    name VARCHAR(256) NOT NULL, 
+    agent_type VARCHAR(64) NOT NULL, 
+    system TEXT NOT NULL, 
+    description TEXT, 
+    metadata JSON, 
+    llm_config JSON NOT NULL, 
+    embedding_config JSON NOT NULL, 
+    tool_rules JSON NOT NULL, 
+    message_ids JSON NOT NULL, 
+    tool_exec_env JSON NOT NULL, 
+    message_buffer_autoclear BOOLEAN NOT NULL, 
+    enable_sleeptime BOOLEAN, 
+    response_format JSON, 
+    timezone VARCHAR(64), 
+    project_id VARCHAR(64), 
+    template_id VARCHAR(64), 
+    base_template_id VARCHAR(64), 
+    last_run_completion DATETIME, 
+    last_run_duration_ms INTEGER, 
+    created_at DATETIME NOT NULL, 
+    updated_at DATETIME NOT NULL, 
+    PRIMARY KEY (id)
+);
+
+CREATE INDEX ix_agents_created ON agents (created_at, id);
+
+CREATE INDEX ix_agents_name ON agents (name);
+
+CREATE TABLE blocks (
+    id VARCHAR(64) NOT NULL, 
+    label VARCHAR(256) NOT NULL, 
+    value TEXT NOT NULL, 
+    "limit" INTEGER NOT NULL, 
+    name VARCHAR(256), 
+    description TEXT, 
+    read_only BOOLEAN NOT NULL, 
+    is_template BOOLEAN NOT NULL, 
+    preserve_on_migration BOOLEAN NOT NULL, 
+    metadata JSON, 
+    created_at DATETIME NOT NULL, 
+    updated_at DATETIME NOT NULL, 
+    PRIMARY KEY (id)
+);
+
+CREATE INDEX ix_blocks_created ON blocks (created_at, id);
+
+CREATE INDEX ix_blocks_label ON blocks (label);
+
+CREATE TABLE identities (
+    id VARCHAR(64) NOT NULL, 
+    identifier_key VARCHAR(256) NOT NULL, 
+    name VARCHAR(256) NOT NULL, 
+    identity_type VARCHAR(32) NOT NULL, 
+    project_id VARCHAR(64), 
+    properties JSON NOT NULL, 
+    created_at DATETIME NOT NULL, 
+    updated_at DATETIME NOT NULL, 
+    PRIMARY KEY (id), 
+    CONSTRAINT uq_identity_key_project UNIQUE (identifier_key, project_id)
+);
+
+CREATE TABLE jobs (
+    id VARCHAR(64) NOT NULL, 
+    job_type VARCHAR(16) NOT NULL, 
+    status VARCHAR(32) NOT NULL, 
+    agent_id VARCHAR(64), 
+    completed_at DATETIME, 
+    stop_reason VARCHAR(64), 
+    metadata JSON, 
+    request_config JSON, 
+    payload JSON, 
+    usage JSON, 
+    progress FLOAT, 
+    created_at DATETIME NOT NULL, 
+    updated_at DATETIME NOT NULL, 
+    PRIMARY KEY (id)
+);
+
+CREATE INDEX ix_jobs_agent_id ON jobs (agent_id);
+
+CREATE INDEX ix_jobs_status ON jobs (status);
+
+CREATE TABLE mcp_servers (
+    id VARCHAR(64) NOT NULL, 
+    server_name VARCHAR(256) NOT NULL, 
+    server_type VARCHAR(32) NOT NULL, 
+    config JSON NOT NULL, 
+    created_at DATETIME NOT NULL, 
+    updated_at DATETIME NOT NULL, 
+    PRIMARY KEY (id), 
+    UNIQUE (server_name)
+);
+
+CREATE TABLE sandbox_configs (
+    id VARCHAR(64) NOT NULL, 
+    type VARCHAR(16) NOT NULL, 
+    config JSON NOT NULL, 
+    created_at DATETIME NOT NULL, 
+    updated_at DATETIME NOT NULL, 
+    PRIMARY KEY (id)
+);
+
+CREATE TABLE sources (
+    id VARCHAR(64) NOT NULL, 
+    name VARCHAR(256) NOT NULL, 
+    description TEXT, 
+    instructions TEXT, 
+    metadata JSON, 
+    embedding_config JSON NOT NULL, 
+    created_at DATETIME NOT NULL, 
+    updated_at DATETIME NOT NULL, 
+    PRIMARY KEY (id), 
+    UNIQUE (name)
+);
+
+CREATE TABLE steps (
+    seq INTEGER NOT NULL, 
+    id VARCHAR(64) NOT NULL, 
+    agent_id VARCHAR(64) NOT NULL, 
+    run_id VARCHAR(64), 
+    provider_name VARCHAR(64), 
+    model VARCHAR(256), 
+    model_endpoint VARCHAR(512), 
+    context_window_limit INTEGER, 
+    prompt_tokens INTEGER NOT NULL, 
+    completion_tokens INTEGER NOT NULL, 
+    total_tokens INTEGER NOT NULL, 
+    stop_reason VARCHAR(64), 
+    feedback VARCHAR(16), 
+    tid VARCHAR(128), 
+    created_at DATETIME NOT NULL, 
+    PRIMARY KEY (seq), 
+    UNIQUE (id)
+);
+
+CREATE INDEX ix_steps_agent_id ON steps (agent_id);
+
+CREATE INDEX ix_steps_run_id ON steps (run_id);
+
+CREATE TABLE tools (
+    id VARCHAR(64) NOT NULL, 
+    name VARCHAR(256) NOT NULL, 
+    tool_type VARCHAR(64) NOT NULL, 
+    description TEXT, 
+    source_type VARCHAR(32) NOT NULL, 
+    source_code TEXT, 
+    json_schema JSON NOT NULL, 
+    args_json_schema JSON, 
+    return_char_limit INTEGER NOT NULL, 
+    pip_requirements JSON, 
+    tags JSON NOT NULL, 
+    metadata JSON, 
+    created_at DATETIME NOT NULL, 
+    updated_at DATETIME NOT NULL, 
+    PRIMARY KEY (id), 
+    UNIQUE (name)
+);
+
+CREATE INDEX ix_tools_created ON tools (created_at, id);
+
+CREATE TABLE agent_blocks (
+    agent_id VARCHAR(64) NOT NULL, 
+    block_id VARCHAR(64) NOT NULL, 
+    position INTEGER NOT NULL, 
+    PRIMARY KEY (agent_id, block_id), 
+    FOREIGN KEY(agent_id) REFERENCES agents (id) ON DELETE CASCADE, 
+    FOREIGN KEY(block_id) REFERENCES blocks (id) ON DELETE CASCADE
+);
+
+CREATE INDEX ix_agent_blocks_block_id ON agent_blocks (block_id);
+
+CREATE TABLE agent_sources (
+    agent_id VARCHAR(64) NOT NULL, 
+    source_id VARCHAR(64) NOT NULL, 
+    PRIMARY KEY (agent_id, source_id), 
+    FOREIGN KEY(agent_id) REFERENCES agents (id) ON DELETE CASCADE, 
+    FOREIGN KEY(source_id) REFERENCES sources (id) ON DELETE CASCADE
+);
+
+CREATE INDEX ix_agent_sources_source_id ON agent_sources (source_id);
+
+CREATE TABLE agent_tags (
+    agent_id VARCHAR(64) NOT NULL, 
+    tag VARCHAR(256) NOT NULL, 
+    PRIMARY KEY (agent_id, tag), 
+    FOREIGN KEY(agent_id) REFERENCES agents (id) ON DELETE CASCADE
+);
+
+CREATE INDEX ix_agent_tags_tag ON agent_tags (tag);
+
+CREATE TABLE agent_tools (
+    agent_id VARCHAR(64) NOT NULL, 
+    tool_id VARCHAR(64) NOT NULL, 
+    position INTEGER NOT NULL, 
+    PRIMARY KEY (agent_id, tool_id), 
+    FOREIGN KEY(agent_id) REFERENCES agents (id) ON DELETE CASCADE, 
+    FOREIGN KEY(tool_id) REFERENCES tools (id) ON DELETE CASCADE
+);
+
+CREATE INDEX ix_agent_tools_tool_id ON agent_tools (tool_id);
+
+CREATE TABLE files (
+    id VARCHAR(64) NOT NULL, 
+    source_id VARCHAR(64) NOT NULL, 
+    file_name VARCHAR(512) NOT NULL, 
+    file_type VARCHAR(128), 
+    file_size BIGINT, 
+    processing_status VARCHAR(32) NOT NULL, 
+    error_message TEXT, 
+    total_chunks INTEGER, 
+    chunks_embedded INTEGER, 
+    created_at DATETIME NOT NULL, 
+    updated_at DATETIME NOT NULL, 
+    PRIMARY KEY (id), 
+    FOREIGN KEY(source_id) REFERENCES sources (id) ON DELETE CASCADE
+);
+
+CREATE INDEX ix_files_source_id ON files (source_id);
+
+CREATE TABLE identity_agents (
+    identity_id VARCHAR(64) NOT NULL, 
+    agent_id VARCHAR(64) NOT NULL, 
+    PRIMARY KEY (identity_id, agent_id), 
+    FOREIGN KEY(agent_id) REFERENCES agents (id) ON DELETE CASCADE, 
+    FOREIGN KEY(identity_id) REFERENCES identities (id) ON DELETE CASCADE
+);
+
+CREATE INDEX ix_identity_agents_agent_id ON identity_agents (agent_id);
+
+CREATE TABLE identity_blocks (
+    identity_id VARCHAR(64) NOT NULL, 
+    block_id VARCHAR(64) NOT NULL, 
+    PRIMARY KEY (identity_id, block_id), 
+    FOREIGN KEY(block_id) REFERENCES blocks (id) ON DELETE CASCADE, 
+    FOREIGN KEY(identity_id) REFERENCES identities (id) ON DELETE CASCADE
+);
+
+CREATE INDEX ix_identity_blocks_block_id ON identity_blocks (block_id);
+
+CREATE TABLE messages (
+    seq INTEGER NOT NULL, 
+    id VARCHAR(64) NOT NULL, 
+    agent_id VARCHAR(64) NOT NULL, 
+    role VARCHAR(16) NOT NULL, 
+    content JSON, 
+    text TEXT, 
+    name VARCHAR(256), 
+    tool_calls JSON, 
+    tool_call_id VARCHAR(128), 
+    tool_returns JSON, 
+    model VARCHAR(256), 
+    sender_id VARCHAR(128), 
+    otid VARCHAR(128), 
+    step_id VARCHAR(64), 
+    run_id VARCHAR(64), 
+    group_id VARCHAR(64), 
+    created_at DATETIME NOT NULL, 
+    PRIMARY KEY (seq), 
+    FOREIGN KEY(agent_id) REFERENCES agents (id) ON DELETE CASCADE, 
+    UNIQUE (id)
+);
+
+CREATE INDEX ix_messages_agent_seq ON messages (agent_id, seq);
+
+CREATE INDEX ix_messages_run_id ON messages (run_id);
+
+CREATE INDEX ix_messages_step_id ON messages (step_id);
+
+CREATE TABLE passages (
+    seq INTEGER NOT NULL, 
+    id VARCHAR(64) NOT NULL, 
+    agent_id VARCHAR(64), 
+    source_id VARCHAR(64), 
+    file_id VARCHAR(64), 
+    file_name VARCHAR(512), 
+    text TEXT NOT NULL, 
+    embedding BLOB, 
+    embedding_dim INTEGER, 
+    embedding_config JSON, 
+    tags JSON, 
+    metadata JSON, 
+    created_at DATETIME NOT NULL, 
+    updated_at DATETIME NOT NULL, 
+    PRIMARY KEY (seq), 
+    FOREIGN KEY(agent_id) REFERENCES agents (id) ON DELETE CASCADE, 
+    FOREIGN KEY(source_id) REFERENCES sources (id) ON DELETE CASCADE, 
+    UNIQUE (id)
+);
+
+CREATE INDEX ix_passages_agent_id ON passages (agent_id);
+
+CREATE INDEX ix_passages_file_id ON passages (file_id);
+
+CREATE INDEX ix_passages_source_id ON passages (source_id);
+
+CREATE TABLE sandbox_env_vars (
+    id VARCHAR(64) NOT NULL, 
+    sandbox_config_id VARCHAR(64) NOT NULL, 
+    "key" VARCHAR(256) NOT NULL, 
+    value TEXT NOT NULL, 
+    description TEXT, 
+    created_at DATETIME NOT NULL, 
+    updated_at DATETIME NOT NULL, 
+    PRIMARY KEY (id), 
+    FOREIGN KEY(sandbox_config_id) REFERENCES sandbox_configs (id) ON DELETE CASCADE, 
+    CONSTRAINT uq_sandbox_env_key UNIQUE (sandbox_config_id, "key")
+);
+
+CREATE INDEX ix_sandbox_env_vars_sandbox_config_id ON sandbox_env_vars (sandbox_config_id);
+
+INSERT INTO alembic_version (version_num) VALUES ('0001') RETURNING version_num;
+
+-- Running upgrade 0001 -> 0002
+
+ALTER TABLE files ADD COLUMN original_file_name VARCHAR(512);
+
+ALTER TABLE files ADD COLUMN job_id VARCHAR(64);
+
+ALTER TABLE files ADD COLUMN storage_path TEXT;
+
+ALTER TABLE jobs ADD COLUMN source_id VARCHAR(64);
+
+CREATE INDEX ix_jobs_source_id ON jobs (source_id);
+
+CREATE VIRTUAL TABLE passages_fts USING fts5(text, content='passages', content_rowid='seq', tokenize='porter unicode61');
+
+INSERT INTO passages_fts(passages_fts) VALUES ('rebuild');
+
+CREATE TRIGGER passages_fts_ai AFTER INSERT ON passages BEGIN INSERT INTO passages_fts(rowid, text) VALUES (new.seq, new.text); END;
+
+CREATE TRIGGER passages_fts_ad AFTER DELETE ON passages BEGIN INSERT INTO passages_fts(passages_fts, rowid, text) VALUES ('delete', old.seq, old.text); END;
+
+CREATE TRIGGER passages_fts_au AFTER UPDATE OF text ON passages BEGIN INSERT INTO passages_fts(passages_fts, rowid, text) VALUES ('delete', old.seq, old.text); INSERT INTO passages_fts(rowid, text) VALUES (new.seq, new.text); END;
+
+CREATE VIRTUAL TABLE passages_vec_256 USING vec0(owner text partition key, embedding bit[256]);
+
+INSERT INTO passages_vec_256(rowid, owner, embedding) SELECT passages.seq, CASE WHEN passages.agent_id IS NOT NULL THEN 'agent:' || passages.agent_id ELSE 'source:' || coalesce(passages.source_id, '') END, vec_quantize_binary(passages.embedding) FROM passages WHERE passages.embedding_dim = 256 AND passages.embedding IS NOT NULL AND length(passages.embedding) = 1024;
+
+CREATE TRIGGER passages_vec_256_ai AFTER INSERT ON passages WHEN new.embedding_dim = 256 AND new.embedding IS NOT NULL AND length(new.embedding) = 1024 BEGIN INSERT INTO passages_vec_256(rowid, owner, embedding) VALUES (new.seq, CASE WHEN new.agent_id IS NOT NULL THEN 'agent:' || new.agent_id ELSE 'source:' || coalesce(new.source_id, '') END, vec_quantize_binary(new.embedding)); END;
+
+CREATE TRIGGER passages_vec_256_ad AFTER DELETE ON passages WHEN old.embedding_dim = 256 BEGIN DELETE FROM passages_vec_256 WHERE rowid = old.seq; END;
+
+CREATE TRIGGER passages_vec_256_au AFTER UPDATE OF embedding, embedding_dim, agent_id, source_id ON passages WHEN new.embedding_dim = 256 AND new.embedding IS NOT NULL AND length(new.embedding) = 1024 BEGIN DELETE FROM passages_vec_256 WHERE rowid = old.seq; INSERT INTO passages_vec_256(rowid, owner, embedding) VALUES (new.seq, CASE WHEN new.agent_id IS NOT NULL THEN 'agent:' || new.agent_id ELSE 'source:' || coalesce(new.source_id, '') END, vec_quantize_binary(new.embedding)); END;
+
+CREATE TRIGGER passages_vec_256_au_out AFTER UPDATE OF embedding, embedding_dim, agent_id, source_id ON passages WHEN old.embedding_dim = 256 AND NOT (new.embedding_dim = 256 AND new.embedding IS NOT NULL AND length(new.embedding) = 1024) BEGIN DELETE FROM passages_vec_256 WHERE rowid = old.seq; END;
+
+CREATE VIRTUAL TABLE passages_vec_384 USING vec0(owner text partition key, embedding bit[384]);
+
+INSERT INTO passages_vec_384(rowid, owner, embedding) SELECT passages.seq, CASE WHEN passages.agent_id IS NOT NULL THEN 'agent:' || passages.agent_id ELSE 'source:' || coalesce(passages.source_id, '') END, vec_quantize_binary(passages.embedding) FROM passages WHERE passages.embedding_dim = 384 AND passages.embedding IS NOT NULL AND length(passages.embedding) = 1536;
+
+CREATE TRIGGER passages_vec_384_ai AFTER INSERT ON passages WHEN new.embedding_dim = 384 AND new.embedding IS NOT NULL AND length(new.embedding) = 1536 BEGIN INSERT INTO passages_vec_384(rowid, owner, embedding) VALUES (new.seq, CASE WHEN new.agent_id IS NOT NULL THEN 'agent:' || new.agent_id ELSE 'source:' || coalesce(new.source_id, '') END, vec_quantize_binary(new.embedding)); END;
+
+CREATE TRIGGER passages_vec_384_ad AFTER DELETE ON passages WHEN old.embedding_dim = 384 BEGIN DELETE FROM passages_vec_384 WHERE rowid = old.seq; END;
+
+CREATE TRIGGER passages_vec_384_au AFTER UPDATE OF embedding, embedding_dim, agent_id, source_id ON passages WHEN new.embedding_dim = 384 AND new.embedding IS NOT NULL AND length(new.embedding) = 1536 BEGIN DELETE FROM passages_vec_384 WHERE rowid = old.seq; INSERT INTO passages_vec_384(rowid, owner, embedding) VALUES (new.seq, CASE WHEN new.agent_id IS NOT NULL THEN 'agent:' || new.agent_id ELSE 'source:' || coalesce(new.source_id, '') END, vec_quantize_binary(new.embedding)); END;
+
+CREATE TRIGGER passages_vec_384_au_out AFTER UPDATE OF embedding, embedding_dim, agent_id, source_id ON passages WHEN old.embedding_dim = 384 AND NOT (new.embedding_dim = 384 AND new.embedding IS NOT NULL AND length(new.embedding) = 1536) BEGIN DELETE FROM passages_vec_384 WHERE rowid = old.seq; END;
+
+CREATE VIRTUAL TABLE passages_vec_512 USING vec0(owner text partition key, embedding bit[512]);
+
+INSERT INTO passages_vec_512(rowid, owner, embedding) SELECT passages.seq, CASE WHEN passages.agent_id IS NOT NULL THEN 'agent:' || passages.agent_id ELSE 'source:' || coalesce(passages.source_id, '') END, vec_quantize_binary(passages.embedding) FROM passages WHERE passages.embedding_dim = 512 AND passages.embedding IS NOT NULL AND length(passages.embedding) = 2048;
+
+CREATE TRIGGER passages_vec_512_ai AFTER INSERT ON passages WHEN new.embedding_dim = 512 AND new.embedding IS NOT NULL AND length(new.embedding) = 2048 BEGIN INSERT INTO passages_vec_512(rowid, owner, embedding) VALUES (new.seq, CASE WHEN new.agent_id IS NOT NULL THEN 'agent:' || new.agent_id ELSE 'source:' || coalesce(new.source_id, '') END, vec_quantize_binary(new.embedding)); END;
+
+CREATE TRIGGER passages_vec_512_ad AFTER DELETE ON passages WHEN old.embedding_dim = 512 BEGIN DELETE FROM passages_vec_512 WHERE rowid = old.seq; END;
+
+CREATE TRIGGER passages_vec_512_au AFTER UPDATE OF embedding, embedding_dim, agent_id, source_id ON passages WHEN new.embedding_dim = 512 AND new.embedding IS NOT NULL AND length(new.embedding) = 2048 BEGIN DELETE FROM passages_vec_512 WHERE rowid = old.seq; INSERT INTO passages_vec_512(rowid, owner, embedding) VALUES (new.seq, CASE WHEN new.agent_id IS NOT NULL THEN 'agent:' || new.agent_id ELSE 'source:' || coalesce(new.source_id, '') END, vec_quantize_binary(new.embedding)); END;
+
+CREATE TRIGGER passages_vec_512_au_out AFTER UPDATE OF embedding, embedding_dim, agent_id, source_id ON passages WHEN old.embedding_dim = 512 AND NOT (new.embedding_dim = 512 AND new.embedding IS NOT NULL AND length(new.embedding) = 2048) BEGIN DELETE FROM passages_vec_512 WHERE rowid = old.seq; END;
+
+CREATE VIRTUAL TABLE passages_vec_768 USING vec0(owner text partition key, embedding bit[768]);
+
+INSERT INTO passages_vec_768(rowid, owner, embedding) SELECT passages.seq, CASE WHEN passages.agent_id IS NOT NULL THEN 'agent:' || passages.agent_id ELSE 'source:' || coalesce(passages.source_id, '') END, vec_quantize_binary(passages.embedding) FROM passages WHERE passages.embedding_dim = 768 AND passages.embedding IS NOT NULL AND length(passages.embedding) = 3072;
+
+CREATE TRIGGER passages_vec_768_ai AFTER INSERT ON passages WHEN new.embedding_dim = 768 AND new.embedding IS NOT NULL AND length(new.embedding) = 3072 BEGIN INSERT INTO passages_vec_768(rowid, owner, embedding) VALUES (new.seq, CASE WHEN new.agent_id IS NOT NULL THEN 'agent:' || new.agent_id ELSE 'source:' || coalesce(new.source_id, '') END, vec_quantize_binary(new.embedding)); END;
+
+CREATE TRIGGER passages_vec_768_ad AFTER DELETE ON passages WHEN old.embedding_dim = 768 BEGIN DELETE FROM passages_vec_768 WHERE rowid = old.seq; END;
+
+CREATE TRIGGER passages_vec_768_au AFTER UPDATE OF embedding, embedding_dim, agent_id, source_id ON passages WHEN new.embedding_dim = 768 AND new.embedding IS NOT NULL AND length(new.embedding) = 3072 BEGIN DELETE FROM passages_vec_768 WHERE rowid = old.seq; INSERT INTO passages_vec_768(rowid, owner, embedding) VALUES (new.seq, CASE WHEN new.agent_id IS NOT NULL THEN 'agent:' || new.agent_id ELSE 'source:' || coalesce(new.source_id, '') END, vec_quantize_binary(new.embedding)); END;
+
+CREATE TRIGGER passages_vec_768_au_out AFTER UPDATE OF embedding, embedding_dim, agent_id, source_id ON passages WHEN old.embedding_dim = 768 AND NOT (new.embedding_dim = 768 AND new.embedding IS NOT NULL AND length(new.embedding) = 3072) BEGIN DELETE FROM passages_vec_768 WHERE rowid = old.seq; END;
+
+CREATE VIRTUAL TABLE passages_vec_1024 USING vec0(owner text partition key, embedding bit[1024]);
+
+INSERT INTO passages_vec_1024(rowid, owner, embedding) SELECT passages.seq, CASE WHEN passages.agent_id IS NOT NULL THEN 'agent:' || passages.agent_id ELSE 'source:' || coalesce(passages.source_id, '') END, vec_quantize_binary(passages.embedding) FROM passages WHERE passages.embedding_dim = 1024 AND passages.embedding IS NOT NULL AND length(passages.embedding) = 4096;
+
+CREATE TRIGGER passages_vec_1024_ai AFTER INSERT ON passages WHEN new.embedding_dim = 1024 AND new.embedding IS NOT NULL AND length(new.embedding) = 4096 BEGIN INSERT INTO passages_vec_1024(rowid, owner, embedding) VALUES (new.seq, CASE WHEN new.agent_id IS NOT NULL THEN 'agent:' || new.agent_id ELSE 'source:' || coalesce(new.source_id, '') END, vec_quantize_binary(new.embedding)); END;
+
+CREATE TRIGGER passages_vec_1024_ad AFTER DELETE ON passages WHEN old.embedding_dim = 1024 BEGIN DELETE FROM passages_vec_1024 WHERE rowid = old.seq; END;
+
+CREATE TRIGGER passages_vec_1024_au AFTER UPDATE OF embedding, embedding_dim, agent_id, source_id ON passages WHEN new.embedding_dim = 1024 AND new.embedding IS NOT NULL AND length(new.embedding) = 4096 BEGIN DELETE FROM passages_vec_1024 WHERE rowid = old.seq; INSERT INTO passages_vec_1024(rowid, owner, embedding) VALUES (new.seq, CASE WHEN new.agent_id IS NOT NULL THEN 'agent:' || new.agent_id ELSE 'source:' || coalesce(new.source_id, '') END, vec_quantize_binary(new.embedding)); END;
+
+CREATE TRIGGER passages_vec_1024_au_out AFTER UPDATE OF embedding, embedding_dim, agent_id, source_id ON passages WHEN old.embedding_dim = 1024 AND NOT (new.embedding_dim = 1024 AND new.embedding IS NOT NULL AND length(new.embedding) = 4096) BEGIN DELETE FROM passages_vec_1024 WHERE rowid = old.seq; END;
+
+CREATE VIRTUAL TABLE passages_vec_1536 USING vec0(owner text partition key, embedding bit[1536]);
+
+INSERT INTO passages_vec_1536(rowid, owner, embedding) SELECT passages.seq, CASE WHEN passages.agent_id IS NOT NULL THEN 'agent:' || passages.agent_id ELSE 'source:' || coalesce(passages.source_id, '') END, vec_quantize_binary(passages.embedding) FROM passages WHERE passages.embedding_dim = 1536 AND passages.embedding IS NOT NULL AND length(passages.embedding) = 6144;
+
+CREATE TRIGGER passages_vec_1536_ai AFTER INSERT ON passages WHEN new.embedding_dim = 1536 AND new.embedding IS NOT NULL AND length(new.embedding) = 6144 BEGIN INSERT INTO passages_vec_1536(rowid, owner, embedding) VALUES (new.seq, CASE WHEN new.agent_id IS NOT NULL THEN 'agent:' || new.agent_id ELSE 'source:' || coalesce(new.source_id, '') END, vec_quantize_binary(new.embedding)); END;
+
+CREATE TRIGGER passages_vec_1536_ad AFTER DELETE ON passages WHEN old.embedding_dim = 1536 BEGIN DELETE FROM passages_vec_1536 WHERE rowid = old.seq; END;
+
+CREATE TRIGGER passages_vec_1536_au AFTER UPDATE OF embedding, embedding_dim, agent_id, source_id ON passages WHEN new.embedding_dim = 1536 AND new.embedding IS NOT NULL AND length(new.embedding) = 6144 BEGIN DELETE FROM passages_vec_1536 WHERE rowid = old.seq; INSERT INTO passages_vec_1536(rowid, owner, embedding) VALUES (new.seq, CASE WHEN new.agent_id IS NOT NULL THEN 'agent:' || new.agent_id ELSE 'source:' || coalesce(new.source_id, '') END, vec_quantize_binary(new.embedding)); END;
+
+CREATE TRIGGER passages_vec_1536_au_out AFTER UPDATE OF embedding, embedding_dim, agent_id, source_id ON passages WHEN old.embedding_dim = 1536 AND NOT (new.embedding_dim = 1536 AND new.embedding IS NOT NULL AND length(new.embedding) = 6144) BEGIN DELETE FROM passages_vec_1536 WHERE rowid = old.seq; END;
+
+CREATE VIRTUAL TABLE passages_vec_3072 USING vec0(owner text partition key, embedding bit[3072]);
+
+INSERT INTO passages_vec_3072(rowid, owner, embedding) SELECT passages.seq, CASE WHEN passages.agent_id IS NOT NULL THEN 'agent:' || passages.agent_id ELSE 'source:' || coalesce(passages.source_id, '') END, vec_quantize_binary(passages.embedding) FROM passages WHERE passages.embedding_dim = 3072 AND passages.embedding IS NOT NULL AND length(passages.embedding) = 12288;
+
+CREATE TRIGGER passages_vec_3072_ai AFTER INSERT ON passages WHEN new.embedding_dim = 3072 AND new.embedding IS NOT NULL AND length(new.embedding) = 12288 BEGIN INSERT INTO passages_vec_3072(rowid, owner, embedding) VALUES (new.seq, CASE WHEN new.agent_id IS NOT NULL THEN 'agent:' || new.agent_id ELSE 'source:' || coalesce(new.source_id, '') END, vec_quantize_binary(new.embedding)); END;
+
+CREATE TRIGGER passages_vec_3072_ad AFTER DELETE ON passages WHEN old.embedding_dim = 3072 BEGIN DELETE FROM passages_vec_3072 WHERE rowid = old.seq; END;
+
+CREATE TRIGGER passages_vec_3072_au AFTER UPDATE OF embedding, embedding_dim, agent_id, source_id ON passages WHEN new.embedding_dim = 3072 AND new.embedding IS NOT NULL AND length(new.embedding) = 12288 BEGIN DELETE FROM passages_vec_3072 WHERE rowid = old.seq; INSERT INTO passages_vec_3072(rowid, owner, embedding) VALUES (new.seq, CASE WHEN new.agent_id IS NOT NULL THEN 'agent:' || new.agent_id ELSE 'source:' || coalesce(new.source_id, '') END, vec_quantize_binary(new.embedding)); END;
+
+CREATE TRIGGER passages_vec_3072_au_out AFTER UPDATE OF embedding, embedding_dim, agent_id, source_id ON passages WHEN old.embedding_dim = 3072 AND NOT (new.embedding_dim = 3072 AND new.embedding IS NOT NULL AND length(new.embedding) = 12288) BEGIN DELETE FROM passages_vec_3072 WHERE rowid = old.seq; END;
+
+UPDATE alembic_version SET version_num='0002' WHERE alembic_version.version_num = '0001';
+
