@@ -27,20 +27,9 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 import anyio  # noqa: E402
 
-from bench_mcp import direct_http, direct_stdio, http_peer, pct, via_pool  # noqa: E402
-from mcp_client import McpServerConfig  # noqa: E402
-from tests.host.mcp.mcp_gateway import PEER_SERVER, start_gateway, stdio_entry  # noqa: E402
+from bench_mcp import pct, pool_vs_direct  # noqa: E402
+from tests.host.mcp.mcp_gateway import start_gateway, stdio_entry  # noqa: E402
 from tests.support.scripted_llm import ScriptedLLM  # noqa: E402
-
-
-async def pool_vs_direct(calls: int) -> list[tuple[str, list[float], list[float]]]:
-    rows = []
-    stdio_cfg = McpServerConfig(name="bench", transport="stdio", command=sys.executable, args=[str(PEER_SERVER)])
-    rows.append(("stdio", await direct_stdio(calls), await via_pool(stdio_cfg, calls)))
-    async with http_peer() as url:
-        http_cfg = McpServerConfig(name="bench", transport="streamable_http", url=url)
-        rows.append(("streamable http", await direct_http(url, calls), await via_pool(http_cfg, calls)))
-    return rows
 
 
 def agent_turns(turns: int) -> tuple[list[float], list[float]]:

@@ -97,13 +97,19 @@ def pct(samples: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
-async def main(calls: int) -> None:
+async def pool_vs_direct(calls: int) -> list[tuple[str, list[float], list[float]]]:
+    """(transport, direct latencies, pooled latencies) for stdio and streamable HTTP."""
     rows = []
     stdio_cfg = McpServerConfig(name="bench", transport="stdio", command=sys.executable, args=[str(PEER)])
     rows.append(("stdio", await direct_stdio(calls), await via_pool(stdio_cfg, calls)))
     async with http_peer() as url:
         http_cfg = McpServerConfig(name="bench", transport="streamable_http", url=url)
         rows.append(("streamable http", await direct_http(url, calls), await via_pool(http_cfg, calls)))
+    return rows
+
+
+async def main(calls: int) -> None:
+    rows = await pool_vs_direct(calls)
     print(f"tools/call echo, {calls} sequential calls after 20 warm-up (ms)")
     print(f"{'transport':<16} {'direct p50':>10} {'direct p99':>10} {'pool p50':>9} {'pool p99':>9} {'added p50':>9}")
     for name, direct, pooled in rows:

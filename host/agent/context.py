@@ -121,11 +121,12 @@ def _message_tokens(model: str, m: StoredMessage) -> int:
     return d.tokens
 
 
-def prompt_tokens(model: str, system_text: str, context: Sequence[StoredMessage], tools: Sequence[ToolSpec]) -> int:
-    """The prompt's tokens as ``count_tokens`` counts them, from per-message counts kept between steps."""
+def prompt_tokens(model: str, system_text: str, context: Sequence[StoredMessage], tools_text: str) -> int:
+    """The prompt's tokens as ``count_tokens`` counts them, from per-message counts kept between steps;
+    ``tools_text`` is the tool schemas as ``_tools_text`` renders them."""
     system = count_tokens(model, [ChatMessage(role="system", content=system_text)])
     return system + sum(_message_tokens(model, m) for m in context if m.role != "system") + \
-        _text_tokens(model, _tools_text(tools))
+        _text_tokens(model, tools_text)
 
 
 def needs_eviction(tokens: int, window: int) -> bool:
@@ -200,10 +201,10 @@ async def fit_window(snap: AgentSnapshot, context: list[StoredMessage], sys_text
     bound = _size(sys_text) + 8 + sum(_derived(m).bound for m in context) + _size(tools_text)
     if bound <= int(window * EVICT_TRIGGER):
         return None  # a token is at least one byte: no need to tokenize a prompt this small
-    tokens = prompt_tokens(model, sys_text, context, specs)
+    tokens = prompt_tokens(model, sys_text, context, tools_text)
     if not needs_eviction(tokens, window):
         return None
-    fixed = prompt_tokens(model, sys_text, [], specs)
+    fixed = prompt_tokens(model, sys_text, [], tools_text)
     evicted, kept = split_for_eviction(context, model, window, fixed)
     if not evicted:
         return None

@@ -43,7 +43,6 @@ from host.agent.ports import ArchivalAdapter, RecallAdapter
 from host.agent.store import (
     HistoryCache,
     Loaded,
-    RunClose,
     StepWrite,
     load_turn,
     memory_counts,
@@ -52,7 +51,7 @@ from host.agent.store import (
     write_step,
 )
 from host.agent.streaming import TokenStreamer
-from host.agent.turn import AgentSnapshot, Emit, RunState, TurnRequest, TurnResult
+from host.agent.turn import AgentSnapshot, Emit, RunState, Timings, TurnRequest, TurnResult
 from host.errors import ConflictError, InvalidRequestError, UpstreamError
 from host.ids import new_id, utcnow
 from host.persistence.db import Database
@@ -109,7 +108,7 @@ class Turn:
     version: datetime | None  # the agent row's updated_at as this turn last saw it; None: do not cache
     recall: int = 0  # messages stored for the agent, as of the last count
     archival: int = 0
-    closed: bool = False  # the run's end was written with the last step
+    closed: bool = False  # the last step is written: the run closed with it (and autoclear applied)
 
     @property
     def system_id(self) -> str | None:
@@ -130,17 +129,19 @@ class AgentLoop:
     def __init__(self, deps: LoopDeps) -> None:
         self.d = deps
 
-    async def run(self, req: TurnRequest, emit: Emit | None = None) -> TurnResult:
+    async def run(self, req: TurnRequest, emit: Emit | None = None, timings: Timings | None = None) -> TurnResult:
+        """Run one turn; ``timings`` (the caller's, to add its own parts) collects where the time went."""
+        timings = timings or Timings()
         async with self.d.locks.hold(req.agent_id):
-            started = time.perf_counter()
-            loaded = await load_turn(self.d.db, req.agent_id, cache=self.d.history, run_id=req.run_id)
-            return await self._turn(req, loaded, emit, load_s=time.perf_counter() - started)
+            with timings.measure("db"):
+                loaded = await load_turn(self.d.db, req.agent_id, cache=self.d.history, run_id=req.run_id)
+            return await self._turn(req, loaded, emit, timings)
 
     # ---- one turn ------------------------------------------------------------------------------
-    async def _turn(self, req: TurnRequest, loaded: Loaded, emit: Emit | None, load_s: float = 0.0) -> TurnResult:
+    async def _turn(self, req: TurnRequest, loaded: Loaded, emit: Emit | None, timings: Timings) -> TurnResult:
         snap, history = loaded.snap, loaded.history
         terminal = {r.tool_name for r in snap.rules if r.type == "exit_loop"}
-        t = Turn(req=req, snap=snap, memory=CoreMemory.of(snap.blocks), state=RunState(), emit=emit,
+        t = Turn(req=req, snap=snap, memory=CoreMemory.of(snap.blocks), state=RunState(timings=timings), emit=emit,
                  solver=ToolRulesSolver(rules=tuple(snap.rules), available_tools=frozenset(x.name for x in snap.tools)),
                  system=history[0] if history and history[0].role == "system" else None,
                  context=[m for m in history if m.role != "system"], terminal=terminal,
@@ -152,7 +153,6 @@ class AgentLoop:
             raise ConflictError(
                 f"Agent {snap.id} is waiting for approval of tool call {call.id} ({call.name}). Send "
                 f'{{"type": "approval", "approve": true|false, "approval_request_id": "{msg.id}"}} first.')
-        t.state.timings.db += load_s
         pending = [self._input(req, i) for i in req.messages]
         started = time.perf_counter()
         heartbeat = not loaded.cancelled
@@ -307,15 +307,12 @@ class AgentLoop:
         if changed:
             t.snap.message_ids = in_context
             new_sys = system_text(replace(t.snap, blocks=t.memory.blocks), t.recall, t.archival)
-        close = None
-        if final and t.req.run_id:
-            close = RunClose(status="cancelled" if t.state.stop_reason == "cancelled" else "completed",
-                             stop_reason=t.state.stop_reason)
         await self._write(t, StepWrite(
             agent_id=t.snap.id, step=step_row, messages=written, in_context_ids=in_context,
             changed_blocks=changed, system_message_id=t.system_id, system_text=new_sys, run_id=t.req.run_id,
-            usage=t.state.usage.as_letta() if t.req.run_id else None, close=close))
-        t.closed = t.closed or close is not None or clear
+            usage=t.state.usage.as_letta() if t.req.run_id else None,
+            close_reason=t.state.stop_reason if final else None))
+        t.closed = t.closed or final
         t.memory.changed_labels.clear()
         t.snap.message_ids = in_context
 

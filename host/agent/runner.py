@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import logging
 import math
-import time
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from typing import Any, AsyncIterator
@@ -27,7 +26,7 @@ from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStre
 
 from host.agent import llm
 from host.agent.loop import AgentLoop
-from host.agent.turn import ApprovalInput, InputMessage, TurnRequest, TurnResult, Usage
+from host.agent.turn import ApprovalInput, InputMessage, Timings, TurnRequest, TurnResult, Usage
 from host.errors import HostError, InvalidRequestError
 from host.schemas.messages import ApprovalCreate, LettaAsyncRequest, LettaRequest, LettaStreamingRequest
 from host.services.runs import RunService
@@ -114,12 +113,12 @@ class Runner:
         except Exception:
             logger.exception("warming up litellm failed; the first model call will try again")
 
-    async def _execute(self, req: TurnRequest, emit: Any = None) -> TurnResult:
+    async def _execute(self, req: TurnRequest, emit: Any = None, timings: Timings | None = None) -> TurnResult:
         assert req.run_id is not None
         with anyio.CancelScope() as scope:
             self._scopes[req.run_id] = scope
             try:
-                result = await self.loop.run(req, emit)
+                result = await self.loop.run(req, emit, timings)
             except BaseException as exc:
                 with anyio.CancelScope(shield=True):
                     cancelled = isinstance(exc, anyio.get_cancelled_exc_class())
@@ -138,12 +137,10 @@ class Runner:
         return result
 
     async def send(self, agent_id: str, body: LettaRequest, *, call_depth: int = 0) -> TurnResult:
-        started = time.perf_counter()
-        run_id = await self.runs.create(agent_id, {"use_assistant_message": body.use_assistant_message})
-        created = time.perf_counter()
-        result = await self._execute(turn_request(agent_id, body, run_id, call_depth=call_depth))
-        result.timings.db += created - started
-        return result
+        timings = Timings()
+        with timings.measure("db"):
+            run_id = await self.runs.create(agent_id, {"use_assistant_message": body.use_assistant_message})
+        return await self._execute(turn_request(agent_id, body, run_id, call_depth=call_depth), timings=timings)
 
     async def stream(self, agent_id: str, body: LettaStreamingRequest) -> AsyncIterator[bytes]:
         """Start the turn and wait for its first chunk: a failure before it raises (a JSON error response)."""

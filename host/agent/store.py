@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any, Sequence
 
 from builtin_tools import MemoryBlock
-from sqlalchemy import bindparam, case, func, insert, select, update
+from sqlalchemy import bindparam, case, insert, select, update
 from sqlalchemy.orm import Session
 
 from host.agent.messages import StoredMessage
@@ -30,11 +30,11 @@ from host.persistence.models import (
     BlockRow,
     JobRow,
     MessageRow,
-    PassageRow,
     StepRow,
     ToolRow,
 )
 from host.providers import LLMConfig
+from host.services.memory import ARCHIVAL_COUNT, RECALL_COUNT, count_memories
 from host.tools.dispatcher import ToolInfo
 from host.tools.rule_guidance import prompt_guidance
 from host.tools.rule_models import parse_tool_rules
@@ -119,10 +119,8 @@ _TOOLS_Q = (select(ToolRow.id, ToolRow.name, ToolRow.tool_type, ToolRow.json_sch
                    ToolRow.pip_requirements, ToolRow.return_char_limit, ToolRow.metadata_)
             .join(AgentToolRow, AgentToolRow.tool_id == ToolRow.id)
             .where(AgentToolRow.agent_id == bindparam("agent_id")).order_by(AgentToolRow.position))
-_COUNTS_Q = select(
-    select(func.count()).select_from(MessageRow).where(MessageRow.agent_id == bindparam("agent_id")).scalar_subquery(),
-    select(func.count()).select_from(PassageRow).where(PassageRow.agent_id == bindparam("agent_id")).scalar_subquery(),
-    select(JobRow.status).where(JobRow.id == bindparam("run_id")).scalar_subquery())
+_COUNTS_Q = select(RECALL_COUNT, ARCHIVAL_COUNT, select(JobRow.status).where(JobRow.id == bindparam("run_id"))
+                   .scalar_subquery())
 
 
 def _counts(s: Session, agent_id: str, run_id: str | None) -> tuple[int, int, bool]:
@@ -160,8 +158,7 @@ async def load_snapshot(db: Database, agent_id: str) -> tuple[AgentSnapshot, lis
 
 
 async def memory_counts(db: Database, agent_id: str) -> tuple[int, int]:
-    recall, archival, _ = await db.read(lambda s: _counts(s, agent_id, None))
-    return recall, archival
+    return await db.read(lambda s: count_memories(s, agent_id))
 
 
 @dataclass
@@ -197,14 +194,6 @@ def system_text(snap: AgentSnapshot, recall: int, archival: int) -> str:
 
 
 @dataclass
-class RunClose:
-    """The run's end, written with the turn's last step."""
-
-    status: str
-    stop_reason: str
-
-
-@dataclass
 class StepWrite:
     """Everything one step changes, written in one transaction."""
 
@@ -218,7 +207,7 @@ class StepWrite:
     expected_version: datetime | None = None  # the agent row's updated_at as this turn last saw it
     run_id: str | None = None
     usage: dict[str, Any] | None = None
-    close: RunClose | None = None
+    close_reason: str | None = None  # the turn's stop reason, on its last step: the run completes with it
     written_at: datetime = field(default_factory=utcnow)
 
 
@@ -245,7 +234,7 @@ _UPDATE_RUN_USAGE = (update(_jobs).where(_jobs.c.id == bindparam("run_id"))
 _CLOSE_RUN = (update(_jobs).where(_jobs.c.id == bindparam("run_id"))
               .values(usage=bindparam("usage"), updated_at=bindparam("now"), completed_at=bindparam("now"),
                       stop_reason=bindparam("stop_reason"),
-                      status=case((_jobs.c.status == "cancelled", "cancelled"), else_=bindparam("status"))))
+                      status=case((_jobs.c.status == "cancelled", "cancelled"), else_="completed")))  # a cancel stays
 
 
 def _write(s: Session, w: StepWrite) -> bool:
@@ -268,9 +257,8 @@ def _write(s: Session, w: StepWrite) -> bool:
         conn.execute(_UPDATE_SYSTEM, {"message_id": w.system_message_id, "text": w.system_text,
                                       "content": [{"type": "text", "text": w.system_text}]})
     conn.execute(_UPDATE_AGENT, {"agent_id": w.agent_id, "ids": list(w.in_context_ids), "now": now})
-    if w.run_id and w.close is not None:
-        conn.execute(_CLOSE_RUN, {"run_id": w.run_id, "usage": w.usage, "now": now, "status": w.close.status,
-                                  "stop_reason": w.close.stop_reason})
+    if w.run_id and w.close_reason is not None:
+        conn.execute(_CLOSE_RUN, {"run_id": w.run_id, "usage": w.usage, "now": now, "stop_reason": w.close_reason})
     elif w.run_id and w.usage is not None:
         conn.execute(_UPDATE_RUN_USAGE, {"run_id": w.run_id, "usage": w.usage, "now": now})
     if changed:

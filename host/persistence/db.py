@@ -96,6 +96,13 @@ def _sqlite_connector(path: str):  # type: ignore[no-untyped-def]
     return creator
 
 
+def sqlite_file(engine: AsyncEngine) -> str | None:
+    """The path of the engine's SQLite file; None for Postgres or an in-memory SQLite database (which a
+    second connection pool would not see)."""
+    path = engine.url.database or ""
+    return path if engine.dialect.name == "sqlite" and path and path != ":memory:" else None
+
+
 def create_engine(url: str, *, pool_size: int = 20, max_overflow: int = 30, pool_timeout: int = 30,
                   pool_recycle: int = 1800) -> AsyncEngine:
     if url.startswith("sqlite"):
@@ -149,7 +156,7 @@ def _state(sync_conn: Connection) -> str:
 
 
 def _migrate_sqlite_file(path: str) -> None:
-    from host.persistence.fresh import script
+    from host.persistence.fresh import statements
     from host.persistence.units import sync_sqlite_engine
 
     engine = sync_sqlite_engine(path, pool_size=1)
@@ -159,27 +166,12 @@ def _migrate_sqlite_file(path: str) -> None:
             with conn.begin():
                 state = _state(conn)  # again, now holding the write lock: another process may have been first
                 if state == "empty":
-                    for statement in _statements(script("sqlite")):
+                    for statement in statements("sqlite"):
                         conn.exec_driver_sql(statement)
                 elif state == "behind":
                     _run_alembic(conn)
     finally:
         engine.dispose()
-
-
-def _statements(sql: str) -> list[str]:
-    """A rendered script's statements: Alembic ends each with ';' at the end of a line."""
-    out, current = [], []
-    for line in sql.splitlines():
-        if line.startswith("-- ") and not current:
-            continue
-        current.append(line)
-        if line.rstrip().endswith(";"):
-            statement = "\n".join(current).strip()
-            if statement.rstrip(";").strip():
-                out.append(statement)
-            current = []
-    return out
 
 
 async def migrate(engine: AsyncEngine) -> None:
@@ -189,8 +181,7 @@ async def migrate(engine: AsyncEngine) -> None:
     async with engine.connect() as conn:
         if await conn.run_sync(_state) == "head":
             return
-    path = engine.url.database or ""
-    if engine.dialect.name == "sqlite" and path and path != ":memory:":
+    if path := sqlite_file(engine):
         # On a synchronous connection in one worker thread: through aiosqlite every DDL statement costs
         # thread hops (a fresh database took about 190 ms to create that way).
         await anyio.to_thread.run_sync(_migrate_sqlite_file, path)
@@ -201,9 +192,9 @@ async def migrate(engine: AsyncEngine) -> None:
             await conn.execute(text("CREATE EXTENSION IF NOT EXISTS vector"))
         state = await conn.run_sync(_state)  # again, under the lock: another worker may have been first
         if state == "empty" and engine.dialect.name == "postgresql":
-            from host.persistence.fresh import script
+            from host.persistence.fresh import statements
 
-            for statement in _statements(script("postgresql")):
+            for statement in statements("postgresql"):
                 await conn.exec_driver_sql(statement)
         elif state != "head":
             await conn.run_sync(_run_alembic)

@@ -37,11 +37,21 @@ def render(dialect: str) -> str:
     return out.getvalue()
 
 
-def script(dialect: str) -> str:
-    """The committed script for ``dialect``, without its own BEGIN/COMMIT (the caller owns the transaction)."""
-    text = (SCRIPTS / f"{dialect}.sql").read_text()
-    lines = [line for line in text.splitlines() if line.strip() not in ("BEGIN;", "COMMIT;")]
-    return "\n".join(lines) + "\n"
+def statements(dialect: str) -> list[str]:
+    """The committed script's statements for ``dialect``, without its own BEGIN/COMMIT (the caller owns the
+    transaction). Alembic ends each statement with ';' at the end of a line; its comments stand alone."""
+    out: list[str] = []
+    current: list[str] = []
+    for line in (SCRIPTS / f"{dialect}.sql").read_text().splitlines():
+        if not current and (line.startswith("-- ") or not line.strip()):
+            continue
+        current.append(line)
+        if line.rstrip().endswith(";"):
+            statement = "\n".join(current).strip()
+            if statement not in ("BEGIN;", "COMMIT;"):
+                out.append(statement)
+            current = []
+    return out
 
 
 def main() -> None:

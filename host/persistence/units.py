@@ -25,7 +25,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session, sessionmaker
 
-from host.persistence.db import Database, sqlite_connect
+from host.persistence.db import Database, sqlite_connect, sqlite_file
 
 T = TypeVar("T")
 
@@ -35,9 +35,7 @@ class Units:
         self.db = db
         self._engine: Engine | None = None
         self._sessions: sessionmaker[Session] | None = None
-        url = db.engine.url
-        path = url.database or ""
-        if url.get_backend_name() == "sqlite" and path and path != ":memory:":
+        if path := sqlite_file(db.engine):
             self._engine = sync_sqlite_engine(path)
             self._sessions = sessionmaker(self._engine, expire_on_commit=False)
         # Reads on Postgres run without BEGIN/ROLLBACK (two round trips fewer). Under READ COMMITTED a

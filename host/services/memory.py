@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
@@ -23,11 +23,17 @@ from host.tools.rule_guidance import prompt_guidance
 from host.tools.rule_models import parse_tool_rules
 
 
+# An agent's memory counts, for the agent named by the bind parameter ``agent_id`` (built once).
+RECALL_COUNT = (select(func.count()).select_from(MessageRow).where(MessageRow.agent_id == bindparam("agent_id"))
+                .scalar_subquery())
+ARCHIVAL_COUNT = (select(func.count()).select_from(PassageRow).where(PassageRow.agent_id == bindparam("agent_id"))
+                  .scalar_subquery())
+_COUNTS = select(RECALL_COUNT, ARCHIVAL_COUNT)
+
+
 def count_memories(s: Session, agent_id: str) -> tuple[int, int]:
     """(messages, archival passages) of an agent, in one round trip."""
-    recall = select(func.count()).select_from(MessageRow).where(MessageRow.agent_id == agent_id).scalar_subquery()
-    archival = select(func.count()).select_from(PassageRow).where(PassageRow.agent_id == agent_id).scalar_subquery()
-    row = s.execute(select(recall, archival)).one()
+    row = s.execute(_COUNTS, {"agent_id": agent_id}).one()
     return int(row[0]), int(row[1])
 
 

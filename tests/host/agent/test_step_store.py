@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from host.agent.messages import StoredMessage
-from host.agent.store import HistoryCache, RunClose, StepWrite, load_turn, write_step
+from host.agent.store import HistoryCache, StepWrite, load_turn, write_step
 from host.errors import NotFoundError
 from host.ids import new_id, utcnow
 from host.persistence.db import Database
@@ -78,7 +78,7 @@ async def test_the_last_step_closes_the_run_and_keeps_a_cancellation(db: Databas
         msg = user(agent_id, run_id)
         usage = {"step_count": 1}
         await write_step(db, step_write(agent_id, [loaded.history[0].id, msg.id], [msg], None, run_id=run_id,
-                                        usage=usage, close=RunClose(status="completed", stop_reason="end_turn")))
+                                        usage=usage, close_reason="end_turn"))
     async with db.session() as s:
         rows = {r.id: r for r in (await s.execute(select(JobRow).where(JobRow.id.in_(runs)))).scalars()}
     done, cancelled = rows[runs[0]], rows[runs[1]]
