@@ -9,6 +9,9 @@ on a fresh database) and prints one table:
 - throughput in turns/s with 10 and 100 agents, one turn each in flight per agent (all in parallel)
 - the prompt of a default agent's turn: tokens (as the server reports them) and characters (of the
   JSON body the model received: system prompt, messages and tool schemas)
+- host CPU per step: the server process's CPU time (all its threads, from /proc) over the one-step turns,
+  divided by the steps: everything the host does for a step (HTTP, litellm, the database driver, the
+  loop), none of the model's or the database server's time
 - host work per step: turn latency minus the time spent inside the scripted LLM's request handler
   (measured in the LLM's own process by an ASGI timing wrapper), divided by the steps. What remains
   is the host: HTTP in, litellm request building and response parsing, the DB reads and the one
@@ -82,6 +85,17 @@ class Figures:
     model_ms: float
     db_ms: float
     own_ms: float
+    cpu_step_ms: float | None
+    context_messages: int
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of a process and all its threads (Linux /proc), or None elsewhere."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
 
 
 def pct(samples: list[float], q: float) -> float:
@@ -148,12 +162,17 @@ def run(database: str, pg_uri: str | None, turns: int) -> Figures:
             one: list[float] = []
             llm_time = 0.0
             TIMINGS.clear()
+            assert srv.proc is not None
+            cpu_before = cpu_seconds(srv.proc.pid)
             for i in range(turns):
                 before = clock.total
                 t0 = time.perf_counter()
                 turn(c, agent, f"question {i}")
                 one.append(time.perf_counter() - t0)
                 llm_time += clock.total - before
+            cpu_after = cpu_seconds(srv.proc.pid)
+            cpu_step = None if cpu_before is None or cpu_after is None else (cpu_after - cpu_before) / turns
+            context_messages = len(c.get(f"/v1/agents/{agent}").json()["message_ids"])
             host_one = (sum(one) - llm_time) / turns
             llm_one = llm_time / turns
             split = {key: pct([t[key] for t in TIMINGS], .5) for key in ("total", "model", "db")}
@@ -184,7 +203,8 @@ def run(database: str, pg_uri: str | None, turns: int) -> Figures:
                     raise
             return Figures(database, pct(one, .5) * 1e3, pct(one, .95) * 1e3, pct(two, .5) * 1e3,
                            pct(two, .95) * 1e3, tputs[0], tputs[1], body["usage"]["prompt_tokens"], prompt_chars,
-                           host_one * 1e3, llm_one * 1e3, split["total"], split["model"], split["db"], own)
+                           host_one * 1e3, llm_one * 1e3, split["total"], split["model"], split["db"], own,
+                           None if cpu_step is None else cpu_step * 1e3, context_messages)
 
 
 def main() -> None:
@@ -202,10 +222,13 @@ def main() -> None:
               f"{f.tput_10:10.1f} {f.tput_100:10.1f} {f.prompt_tokens:10d} {f.prompt_chars:12d} "
               f"{f.host_step_ms:12.1f} {f.llm_step_ms:11.1f}")
     print()
-    print("one-step turns by Server-Timing (medians, ms):")
-    print(f"{'db':9} {'server':>8} {'model call (litellm)':>21} {'db':>6} {'host own (server - model)':>26}")
+    print(f"one-step turns ({args.turns} on one agent; {results[0].context_messages} messages in its context at the end):")
+    print(f"{'db':9} {'host CPU/step ms':>16} {'server ms':>10} {'model call (litellm) ms':>24} {'db ms':>6} "
+          f"{'host own (server - model) ms':>29}")
     for f in results:
-        print(f"{f.database:9} {f.server_ms:8.1f} {f.model_ms:21.1f} {f.db_ms:6.1f} {f.own_ms:26.1f}")
+        cpu = "n/a" if f.cpu_step_ms is None else f"{f.cpu_step_ms:.1f}"
+        print(f"{f.database:9} {cpu:>16} {f.server_ms:10.1f} {f.model_ms:24.1f} {f.db_ms:6.1f} {f.own_ms:29.1f}")
+    print("(server, model call, db: medians of the Server-Timing header; host CPU: the server process's CPU time)")
 
 
 if __name__ == "__main__":

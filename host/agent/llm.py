@@ -162,6 +162,10 @@ LlmDelta = ContentDelta | ReasoningDelta | ToolCallDelta | StreamEnd
 @cache
 def _litellm() -> Any:
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    # After every call litellm copies the request's messages with long base64 strings shortened, for its
+    # logging callbacks. We register none, so the copy is waste: it cost more event-loop time than the
+    # call itself once an agent had a few hundred messages in context (measured). 0 turns it off.
+    os.environ.setdefault("MAX_BASE64_LENGTH_FOR_LOGGING", "0")
     import litellm
 
     litellm.drop_params = True

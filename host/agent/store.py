@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any, Sequence
 
 from builtin_tools import MemoryBlock
-from sqlalchemy import bindparam, case, insert, select, update
+from sqlalchemy import Connection, bindparam, case, insert, select, update
 from sqlalchemy.orm import Session
 
 from host.agent.messages import StoredMessage
@@ -106,44 +106,50 @@ def _snapshot(agent: Any, blocks: Sequence[Any], tools: Sequence[Any], message_i
     )
 
 
-# A turn's reads, built once (column selects: plain rows, no ORM identity bookkeeping).
+# A turn's reads, built once (Core column selects: plain rows, no ORM bookkeeping). The agent row comes with
+# the memory counts and the run's status: one round trip fewer.
+_RUN_STATUS = select(JobRow.status).where(JobRow.id == bindparam("run_id")).scalar_subquery()
 _AGENT_Q = select(AgentRow.id, AgentRow.name, AgentRow.system, AgentRow.llm_config, AgentRow.embedding_config,
                   AgentRow.tool_rules, AgentRow.message_ids, AgentRow.tool_exec_env,
-                  AgentRow.message_buffer_autoclear, AgentRow.updated_at).where(AgentRow.id == bindparam("agent_id"))
+                  AgentRow.message_buffer_autoclear, AgentRow.updated_at,
+                  RECALL_COUNT.label("recall"), ARCHIVAL_COUNT.label("archival"), _RUN_STATUS.label("run_status")
+                  ).where(AgentRow.id == bindparam("agent_id"))
 _BLOCKS_Q = (select(BlockRow.id, BlockRow.label, BlockRow.value, BlockRow.limit, BlockRow.description,
                     BlockRow.read_only)
              .join(AgentBlockRow, AgentBlockRow.block_id == BlockRow.id)
              .where(AgentBlockRow.agent_id == bindparam("agent_id"))
              .order_by(AgentBlockRow.position, BlockRow.created_at))
 _TOOLS_Q = (select(ToolRow.id, ToolRow.name, ToolRow.tool_type, ToolRow.json_schema, ToolRow.source_code,
-                   ToolRow.pip_requirements, ToolRow.return_char_limit, ToolRow.metadata_)
+                   ToolRow.pip_requirements, ToolRow.return_char_limit, ToolRow.metadata_.label("metadata_"))
             .join(AgentToolRow, AgentToolRow.tool_id == ToolRow.id)
             .where(AgentToolRow.agent_id == bindparam("agent_id")).order_by(AgentToolRow.position))
-_COUNTS_Q = select(RECALL_COUNT, ARCHIVAL_COUNT, select(JobRow.status).where(JobRow.id == bindparam("run_id"))
-                   .scalar_subquery())
+_COUNTS_Q = select(RECALL_COUNT, ARCHIVAL_COUNT, _RUN_STATUS)
+_BLOCK_VALUES_Q = select(BlockRow.id, BlockRow.value, BlockRow.limit, BlockRow.read_only).where(
+    BlockRow.id.in_(bindparam("ids", expanding=True)))
 
 
-def _counts(s: Session, agent_id: str, run_id: str | None) -> tuple[int, int, bool]:
+def _counts(conn: Connection, agent_id: str, run_id: str | None) -> tuple[int, int, bool]:
     """(messages, archival passages, run cancelled) in one round trip."""
-    row = s.execute(_COUNTS_Q, {"agent_id": agent_id, "run_id": run_id or ""}).one()
+    row = conn.execute(_COUNTS_Q, {"agent_id": agent_id, "run_id": run_id or ""}).one()
     return int(row[0]), int(row[1]), row[2] == "cancelled"
 
 
 def _load(s: Session, agent_id: str, cache: HistoryCache | None, run_id: str | None) -> Loaded:
+    conn = s.connection()
     key = {"agent_id": agent_id}
-    agent = s.execute(_AGENT_Q, key).one_or_none()
+    agent = conn.execute(_AGENT_Q, {**key, "run_id": run_id or ""}).one_or_none()
     if agent is None:
         raise NotFoundError.for_id("Agent", agent_id)
-    blocks = s.execute(_BLOCKS_Q, key).all()
-    tools = s.execute(_TOOLS_Q, key).all()
+    blocks = conn.execute(_BLOCKS_Q, key).all()
+    tools = conn.execute(_TOOLS_Q, key).all()
     ids = list(agent.message_ids or [])
     history = cache.get(agent_id, agent.updated_at, ids) if cache is not None else None
     if history is None:
         rows = {r.id: r for r in s.execute(select(MessageRow).where(MessageRow.id.in_(ids))).scalars()}
         history = [message_out(rows[i]) for i in ids if i in rows]
-    recall, archival, cancelled = _counts(s, agent_id, run_id)
     snap = _snapshot(agent, blocks, tools, [m.id for m in history])
-    return Loaded(snap=snap, history=history, recall=recall, archival=archival, cancelled=cancelled)
+    return Loaded(snap=snap, history=history, recall=int(agent.recall), archival=int(agent.archival),
+                  cancelled=agent.run_status == "cancelled")
 
 
 async def load_turn(db: Database, agent_id: str, *, cache: HistoryCache | None = None,
@@ -174,9 +180,9 @@ async def refresh(db: Database, agent_id: str, blocks: list[MemoryBlock], run_id
     ids = [b.block_id for b in blocks if b.block_id]
 
     def unit(s: Session) -> tuple[dict[str, Any], tuple[int, int, bool]]:
-        rows = {r.id: r for r in s.execute(select(BlockRow.id, BlockRow.value, BlockRow.limit, BlockRow.read_only)
-                                           .where(BlockRow.id.in_(ids))).all()} if ids else {}
-        return rows, _counts(s, agent_id, run_id)
+        conn = s.connection()
+        rows = {r.id: r for r in conn.execute(_BLOCK_VALUES_Q, {"ids": ids})} if ids else {}
+        return rows, _counts(conn, agent_id, run_id)
 
     rows, (recall, archival, cancelled) = await db.read(unit)
     for block in blocks:
@@ -219,7 +225,6 @@ async def write_step(db: Database, w: StepWrite) -> bool:
 
 # The step's statements, built once (Core, table-level: no ORM bookkeeping, compiled once and cached).
 _agents, _jobs, _messages = AgentRow.__table__, JobRow.__table__, MessageRow.__table__
-_VERSION = select(_agents.c.updated_at).where(_agents.c.id == bindparam("agent_id"))
 _INSERT_MESSAGES = insert(_messages)
 _INSERT_STEP = insert(StepRow.__table__)
 _UPDATE_BLOCK = (update(BlockRow.__table__).where(BlockRow.__table__.c.id == bindparam("block_id"))
@@ -229,6 +234,7 @@ _UPDATE_SYSTEM = (update(_messages).where(_messages.c.id == bindparam("message_i
 _UPDATE_AGENT = (update(_agents).where(_agents.c.id == bindparam("agent_id"))
                  .values(message_ids=bindparam("ids"), last_run_completion=bindparam("now"),
                          updated_at=bindparam("now")))
+_UPDATE_AGENT_IF_UNCHANGED = _UPDATE_AGENT.where(_agents.c.updated_at == bindparam("expected"))
 _UPDATE_RUN_USAGE = (update(_jobs).where(_jobs.c.id == bindparam("run_id"))
                      .values(usage=bindparam("usage"), updated_at=bindparam("now")))
 _CLOSE_RUN = (update(_jobs).where(_jobs.c.id == bindparam("run_id"))
@@ -239,11 +245,14 @@ _CLOSE_RUN = (update(_jobs).where(_jobs.c.id == bindparam("run_id"))
 
 def _write(s: Session, w: StepWrite) -> bool:
     conn = s.connection()
-    version_q = _VERSION.with_for_update() if conn.dialect.name == "postgresql" else _VERSION
-    version = conn.execute(version_q, {"agent_id": w.agent_id}).scalar_one_or_none()
-    if version is None:  # deleted mid-turn: nothing to keep
-        raise NotFoundError.for_id("Agent", w.agent_id)
     now = w.written_at
+    # The agent row first: its row lock orders this write after any edit in flight. One statement when
+    # nothing changed the row since the turn read it (the usual case); a second one otherwise.
+    values = {"agent_id": w.agent_id, "ids": list(w.in_context_ids), "now": now}
+    unchanged = w.expected_version is not None and conn.execute(
+        _UPDATE_AGENT_IF_UNCHANGED, {**values, "expected": w.expected_version}).rowcount == 1
+    if not unchanged and conn.execute(_UPDATE_AGENT, values).rowcount == 0:  # deleted mid-turn: nothing to keep
+        raise NotFoundError.for_id("Agent", w.agent_id)
     if w.messages:
         for msg in w.messages:
             msg.created_at = msg.created_at or now
@@ -256,7 +265,6 @@ def _write(s: Session, w: StepWrite) -> bool:
     if w.system_message_id and w.system_text is not None:
         conn.execute(_UPDATE_SYSTEM, {"message_id": w.system_message_id, "text": w.system_text,
                                       "content": [{"type": "text", "text": w.system_text}]})
-    conn.execute(_UPDATE_AGENT, {"agent_id": w.agent_id, "ids": list(w.in_context_ids), "now": now})
     if w.run_id and w.close_reason is not None:
         conn.execute(_CLOSE_RUN, {"run_id": w.run_id, "usage": w.usage, "now": now, "stop_reason": w.close_reason})
     elif w.run_id and w.usage is not None:
@@ -268,4 +276,4 @@ def _write(s: Session, w: StepWrite) -> bool:
         agent = s.get(AgentRow, w.agent_id)
         for block in changed:
             recompile_sharing(s, block.block_id or "", first=agent)
-    return w.expected_version is not None and version == w.expected_version
+    return unchanged

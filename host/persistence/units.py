@@ -63,6 +63,11 @@ class Units:
         async with self.db.transaction() as s:
             return await s.run_sync(fn)
 
+    async def write_one(self, fn: Callable[[Session], T]) -> T:
+        if self._sessions is not None or not self.db.is_postgres:
+            return await self.write(fn)  # local: a transaction costs no round trips
+        return await self.read(fn)  # in autocommit: the statement is its own transaction
+
     def _read(self, fn: Callable[[Session], T]) -> T:
         assert self._sessions is not None
         with self._sessions() as s:

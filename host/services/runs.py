@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, literal, select
 from sqlalchemy.orm import Session
 
 from host.errors import NotFoundError
@@ -43,24 +43,30 @@ def step_out(row: StepRow) -> dict[str, Any]:
     }
 
 
+# A run for an agent that exists, in one statement (atomic on its own: no transaction around it).
+_jobs, _agents = JobRow.__table__, AgentRow.__table__
+_COLUMNS = ("id", "job_type", "status", "agent_id", "request_config", "metadata", "created_at", "updated_at")
+_now = bindparam("now", type_=_jobs.c.created_at.type)
+_CREATE = insert(_jobs).from_select(_COLUMNS, select(
+    bindparam("run_id", type_=_jobs.c.id.type), literal("run"), bindparam("status", type_=_jobs.c.status.type),
+    _agents.c.id, bindparam("request_config", type_=_jobs.c.request_config.type),
+    bindparam("metadata", type_=_jobs.c.metadata.type), _now, _now,
+).where(_agents.c.id == bindparam("agent_id")))
+
+
 class RunService:
     def __init__(self, db: Database) -> None:
         self.db = db
 
     async def create(self, agent_id: str, request_config: dict[str, Any], *, status: str = "running") -> str:
-        """Start a run for the agent; a 404 naming the agent when it does not exist (checked in the same
-        transaction, so callers need no separate existence check)."""
+        """Start a run for the agent; a 404 naming the agent when it does not exist (checked by the insert
+        itself, so callers need no separate existence check)."""
         run_id = new_id("run")
-        now = utcnow()
-
-        def unit(s: Session) -> None:
-            if s.execute(select(AgentRow.id).where(AgentRow.id == agent_id)).first() is None:
-                raise NotFoundError.for_id("Agent", agent_id)
-            s.execute(insert(JobRow).values(id=run_id, job_type="run", status=status, agent_id=agent_id,
-                                            request_config=request_config, metadata_={"agent_id": agent_id},
-                                            created_at=now, updated_at=now))
-
-        await self.db.write(unit)
+        values = {"run_id": run_id, "status": status, "agent_id": agent_id, "request_config": request_config,
+                  "metadata": {"agent_id": agent_id}, "now": utcnow()}
+        inserted = await self.db.write_one(lambda s: s.connection().execute(_CREATE, values).rowcount)
+        if inserted == 0:
+            raise NotFoundError.for_id("Agent", agent_id)
         return run_id
 
     async def finish(self, run_id: str, status: str, stop_reason: str | None, usage: dict[str, Any] | None = None,

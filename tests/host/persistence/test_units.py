@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
-from host.persistence.db import Database
+from host.persistence.db import Database, open_database
 from host.persistence.models import JobRow
 from host.persistence.units import pinned
 from tests.conftest import PG_ADMIN_URI
@@ -75,3 +75,45 @@ async def test_pinned_units_run_on_the_pinned_connection_in_its_own_task_only(db
         assert others and others[0] != pid
     assert await count(db, "job-pinned") == 1, "committed on the pinned connection"
     assert await count(db, "job-rolled-back") == 0
+
+
+async def test_a_one_statement_unit_is_written_and_sees_its_own_result(db: Database) -> None:
+    def unit(s: Session) -> int:
+        return s.execute(insert(JobRow).values(id="job-one", job_type="job", status="created")).rowcount
+
+    assert await db.write_one(unit) == 1
+    assert await count(db, "job-one") == 1
+
+
+@pytest.mark.skipif(PG_ADMIN_URI is None, reason="connection checks are for Postgres; runs in the Postgres pass")
+async def test_an_idle_pooled_connection_that_died_is_replaced_before_use(database_url: str) -> None:
+    def backend(s: Session) -> int:
+        return int(s.execute(text("SELECT pg_backend_pid()")).scalar_one())
+
+    async with open_database(database_url, pool_size=1, max_overflow=0, ping_after_idle_s=0.2) as db:
+        first = await db.read(backend)
+        assert await db.read(backend) == first, "one pooled connection, reused"
+        async with open_database(database_url, run_migrations=False) as admin:
+            assert await admin.read(lambda s: s.execute(text("SELECT pg_terminate_backend(:p)"),
+                                                        {"p": first}).scalar_one())
+        await anyio.sleep(0.4)  # idle past the window: checked, found dead, replaced
+        second = await db.read(backend)
+        assert second != first
+        assert await db.read(backend) == second
+
+
+@pytest.mark.skipif(PG_ADMIN_URI is None, reason="connection checks are for Postgres; runs in the Postgres pass")
+async def test_a_connection_used_a_moment_ago_is_not_checked(database_url: str) -> None:
+    """A dead connection inside the window is found by its first statement, which fails; the pool then
+    replaces it (SQLAlchemy invalidates it on the disconnect)."""
+    def backend(s: Session) -> int:
+        return int(s.execute(text("SELECT pg_backend_pid()")).scalar_one())
+
+    async with open_database(database_url, pool_size=1, max_overflow=0, ping_after_idle_s=60) as db:
+        first = await db.read(backend)
+        async with open_database(database_url, run_migrations=False) as admin:
+            await admin.read(lambda s: s.execute(text("SELECT pg_terminate_backend(:p)"), {"p": first}))
+        await anyio.sleep(0.2)
+        with pytest.raises(Exception):
+            await db.read(backend)
+        assert await db.read(backend) != first
