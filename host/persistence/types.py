@@ -49,7 +49,8 @@ class Embedding(TypeDecorator):
 
 
 class JSONType(TypeDecorator):
-    """JSON on SQLite, JSONB on Postgres."""
+    """JSON on SQLite, JSONB on Postgres. Python's None is stored as SQL NULL (not the JSON ``null``), so
+    that ``IS NULL`` and text searches over a column see an absent value as absent."""
 
     impl = JSON
     cache_ok = True
@@ -58,5 +59,5 @@ class JSONType(TypeDecorator):
         if dialect.name == "postgresql":
             from sqlalchemy.dialects.postgresql import JSONB  # loaded with the dialect: no cost on SQLite
 
-            return dialect.type_descriptor(JSONB())
-        return dialect.type_descriptor(JSON())
+            return dialect.type_descriptor(JSONB(none_as_null=True))
+        return dialect.type_descriptor(JSON(none_as_null=True))

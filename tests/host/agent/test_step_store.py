@@ -14,7 +14,7 @@ from host.agent.store import HistoryCache, StepWrite, load_turn, write_step
 from host.errors import NotFoundError
 from host.ids import new_id, utcnow
 from host.persistence.db import Database
-from host.persistence.models import AgentRow, JobRow, MessageRow
+from host.persistence.models import AgentRow, JobRow, MessageRow, StepRow
 
 pytestmark = pytest.mark.anyio
 
@@ -135,3 +135,48 @@ def test_the_history_cache_forgets_the_least_recently_used_agent() -> None:
     assert cache.get("c", datetime(2000, 1, 1), ["message-c"]) is None, "another version of the agent"
     cache.drop("c")
     assert cache.get("c", now, ["message-c"]) is None
+
+
+async def test_a_step_writes_its_row_messages_system_prompt_and_usage_together(db: Database) -> None:
+    agent_id = await make_agent(db)
+    loaded = await load_turn(db, agent_id)
+    system_id = loaded.history[0].id
+    run_id, step_id = new_id("run"), new_id("step")
+    async with db.transaction() as s:
+        s.add(JobRow(id=run_id, job_type="run", status="running", agent_id=agent_id))
+    msgs = [user(agent_id, "a"), user(agent_id, "b")]
+    w = step_write(agent_id, [system_id] + [m.id for m in msgs], msgs, loaded.snap.version, run_id=run_id,
+                   usage={"step_count": 1})
+    w.step = {"id": step_id, "agent_id": agent_id, "run_id": run_id, "prompt_tokens": 7, "completion_tokens": 2,
+              "total_tokens": 9}
+    w.system_message_id, w.system_text = system_id, "be briefer"
+    assert await write_step(db, w) is True
+
+    async with db.session() as s:
+        run = await s.get(JobRow, run_id)
+        step = (await s.execute(select(StepRow).where(StepRow.id == step_id))).scalar_one()
+        system = (await s.execute(select(MessageRow).where(MessageRow.id == system_id))).scalar_one()
+        agent = await s.get(AgentRow, agent_id)
+    assert (run.status, run.usage, run.completed_at) == ("running", {"step_count": 1}, None)
+    assert (step.run_id, step.total_tokens) == (run_id, 9)
+    assert system.text == "be briefer" and system.content == [{"type": "text", "text": "be briefer"}]
+    assert agent.message_ids == [system_id] + [m.id for m in msgs] and agent.updated_at == w.written_at
+    again = await load_turn(db, agent_id)
+    assert [m.text for m in again.history] == ["be briefer", "a", "b"]
+    async with db.session() as s:  # no tool calls: SQL NULL, not the JSON null (a search for "null" misses them)
+        nulls = (await s.execute(select(func.count()).select_from(MessageRow).where(
+            MessageRow.id.in_([m.id for m in msgs]), MessageRow.tool_calls.is_(None)))).scalar_one()
+    assert nulls == 2
+
+
+def test_the_one_statement_step_takes_no_column_from_its_parameter_names() -> None:
+    """SQLAlchemy adds an execution parameter named like a column to the SET clause of an UPDATE inside
+    a CTE: the statement must compile the same with its parameters as without."""
+    from sqlalchemy.dialects import postgresql
+
+    from host.agent.store import _STEP_STATEMENT
+
+    dialect = postgresql.asyncpg.dialect()
+    keys = [b.key for b in _STEP_STATEMENT.compile(dialect=dialect).binds.values()]
+    assert str(_STEP_STATEMENT.compile(dialect=dialect, column_keys=keys)) == str(_STEP_STATEMENT.compile(
+        dialect=dialect))
