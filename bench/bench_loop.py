@@ -12,13 +12,15 @@ on a fresh database) and prints one table:
 - host CPU per step: the server process's CPU time (all its threads, from /proc) over the one-step turns,
   divided by the steps: everything the host does for a step (HTTP, litellm, the database driver, the
   loop), none of the model's or the database server's time
-- host work per step: turn latency minus the time spent inside the scripted LLM's request handler
+- non-LLM time per step: turn latency minus the time spent inside the scripted LLM's request handler
   (measured in the LLM's own process by an ASGI timing wrapper), divided by the steps. What remains
-  is the host: HTTP in, litellm request building and response parsing, the DB reads and the one
-  write transaction per step, tool dispatch, and the loopback HTTP hops.
+  is the host (HTTP in, litellm, the database, tool dispatch) plus the loopback hops and the HTTP
+  stacks of this benchmark's own client and of the scripted LLM, which share this process and the
+  machine's cores with the server: an upper bound of the host's part.
 - the same turns split by the server's ``Server-Timing`` header (medians per step, one-step turns):
   the model call through litellm (request building, the loopback call, parsing), the database work,
-  and the host's own work = the server's total minus the model call (DB, prompt, tools, bookkeeping).
+  and the host's own work = the server's total minus the model call (DB, prompt, tools, bookkeeping),
+  each as wall time and as CPU time (the header's ``cpu`` and ``model-cpu``: litellm's CPU is apart).
 """
 
 from __future__ import annotations
@@ -85,6 +87,8 @@ class Figures:
     model_ms: float
     db_ms: float
     own_ms: float
+    model_cpu_ms: float
+    own_cpu_ms: float
     cpu_step_ms: float | None
     context_messages: int
 
@@ -175,8 +179,9 @@ def run(database: str, pg_uri: str | None, turns: int) -> Figures:
             context_messages = len(c.get(f"/v1/agents/{agent}").json()["message_ids"])
             host_one = (sum(one) - llm_time) / turns
             llm_one = llm_time / turns
-            split = {key: pct([t[key] for t in TIMINGS], .5) for key in ("total", "model", "db")}
+            split = {key: pct([t[key] for t in TIMINGS], .5) for key in ("total", "model", "db", "model-cpu")}
             own = pct([t["total"] - t["model"] for t in TIMINGS], .5)
+            own_cpu = pct([t["cpu"] - t["model-cpu"] for t in TIMINGS], .5)
 
             two_agent = make_agent(c, "bench-two")
             queue = llm.for_model("bench-two")
@@ -204,6 +209,7 @@ def run(database: str, pg_uri: str | None, turns: int) -> Figures:
             return Figures(database, pct(one, .5) * 1e3, pct(one, .95) * 1e3, pct(two, .5) * 1e3,
                            pct(two, .95) * 1e3, tputs[0], tputs[1], body["usage"]["prompt_tokens"], prompt_chars,
                            host_one * 1e3, llm_one * 1e3, split["total"], split["model"], split["db"], own,
+                           split["model-cpu"], own_cpu,
                            None if cpu_step is None else cpu_step * 1e3, context_messages)
 
 
@@ -216,20 +222,22 @@ def main() -> None:
     if args.pg:
         results.append(run("postgres", fresh_pg_database(args.pg), args.turns))
     print(f"{'db':9} {'1-step p50/p95 ms':>18} {'2-step p50/p95 ms':>18} {'10 ag t/s':>10} {'100 ag t/s':>10} "
-          f"{'prompt tok':>10} {'prompt chars':>12} {'host/step ms':>12} {'llm/step ms':>11}")
+          f"{'prompt tok':>10} {'prompt chars':>12} {'non-LLM/step ms':>15} {'llm/step ms':>11}")
     for f in results:
         print(f"{f.database:9} {f.one_p50:8.1f}/{f.one_p95:<9.1f} {f.two_p50:8.1f}/{f.two_p95:<9.1f} "
               f"{f.tput_10:10.1f} {f.tput_100:10.1f} {f.prompt_tokens:10d} {f.prompt_chars:12d} "
-              f"{f.host_step_ms:12.1f} {f.llm_step_ms:11.1f}")
+              f"{f.host_step_ms:15.1f} {f.llm_step_ms:11.1f}")
     print()
-    print(f"one-step turns ({args.turns} on one agent; {results[0].context_messages} messages in its context at the end):")
-    print(f"{'db':9} {'host CPU/step ms':>16} {'server ms':>10} {'model call (litellm) ms':>24} {'db ms':>6} "
-          f"{'host own (server - model) ms':>29}")
+    print(f"one-step turns ({args.turns} on one agent; {results[0].context_messages} messages in its context at the end),"
+          " medians of the Server-Timing header except the first column:")
+    print(f"{'db':9} {'host CPU/step':>13} {'server':>7} {'model call':>10} {'db':>5} {'host own':>8} "
+          f"{'model call CPU':>14} {'host own CPU':>12}")
     for f in results:
         cpu = "n/a" if f.cpu_step_ms is None else f"{f.cpu_step_ms:.1f}"
-        print(f"{f.database:9} {cpu:>16} {f.server_ms:10.1f} {f.model_ms:24.1f} {f.db_ms:6.1f} {f.own_ms:29.1f}")
-    print("(server, model call, db: medians of the Server-Timing header; host CPU: the server process's CPU time)")
-
+        print(f"{f.database:9} {cpu:>13} {f.server_ms:7.1f} {f.model_ms:10.1f} {f.db_ms:5.1f} {f.own_ms:8.1f} "
+              f"{f.model_cpu_ms:14.1f} {f.own_cpu_ms:12.1f}")
+    print("(ms. host CPU/step: the server process's CPU time over the turns / steps. model call: through litellm,"
+          " wall and CPU. host own: server - model call, wall and CPU.)")
 
 if __name__ == "__main__":
     main()

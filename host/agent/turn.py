@@ -100,18 +100,24 @@ class RunState:
 
 @dataclass
 class Timings:
-    """Where a turn's time went, in seconds (reported in the ``Server-Timing`` response header)."""
+    """Where a turn's time went, in seconds (reported in the ``Server-Timing`` response header).
+
+    ``model_cpu`` is the process's CPU time while the model calls ran: litellm's own work (building the
+    request, parsing the reply) when turns run one at a time, as in ``bench/bench_loop.py``."""
 
     model: float = 0.0  # the model calls, through litellm: request building, the provider, response parsing
+    model_cpu: float = 0.0
     db: float = 0.0  # the loop's reads and writes (run bookkeeping included)
 
     @contextmanager
     def measure(self, part: Literal["model", "db"]) -> Iterator[None]:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         try:
             yield
         finally:
             setattr(self, part, getattr(self, part) + time.perf_counter() - started)
+            if part == "model":
+                self.model_cpu += time.process_time() - cpu
 
 
 @dataclass

@@ -30,7 +30,7 @@ from host.services.mcp_servers import McpServersService, ServerView
 router = SlashRouter(prefix="/v1/tools/mcp/servers", tags=["mcp"])
 
 
-def gateway(svc: Annotated[Services, Depends(services)]) -> McpServersService:
+async def gateway(svc: Annotated[Services, Depends(services)]) -> McpServersService:
     return McpServersService(svc)
 
 

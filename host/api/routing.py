@@ -42,5 +42,6 @@ class TrailingSlashMiddleware:
         await self.app(scope, receive, send)
 
 
-def services(request: Request) -> Services:
+async def services(request: Request) -> Services:
+    # async: FastAPI runs a plain-function dependency in a worker thread, a thread hop per request
     return request.state.services  # type: ignore[no-any-return]

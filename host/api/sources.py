@@ -20,15 +20,15 @@ router = SlashRouter()
 Svc = Annotated[Services, Depends(services)]
 
 
-def _sources(svc: Svc) -> SourceService:
+async def _sources(svc: Svc) -> SourceService:
     return SourceService(svc.db, svc.registry)
 
 
-def _files(svc: Svc) -> SourceFileService:
+async def _files(svc: Svc) -> SourceFileService:
     return SourceFileService(svc.db, svc.settings.home / "uploads")
 
 
-def _jobs(svc: Svc) -> JobService:
+async def _jobs(svc: Svc) -> JobService:
     return JobService(svc.db)
 
 
