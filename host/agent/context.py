@@ -73,7 +73,12 @@ class _Derived:
 
 def _chat_of(m: StoredMessage) -> ChatMessage:
     if m.role == "assistant":
-        return ChatMessage(role="assistant", content=m.text, tool_calls=tuple(
+        thinking = tuple(m.thinking_blocks)
+        # A reply that was all reasoning is stored with that reasoning as its text: it goes back as the
+        # signed blocks only, not a second time as text.
+        said = "".join(b.get("thinking", "") for b in thinking)
+        content = None if thinking and m.text == said else m.text
+        return ChatMessage(role="assistant", content=content, thinking_blocks=thinking, tool_calls=tuple(
             ToolCall(id=c.id, name=c.name, arguments_json=c.arguments) for c in m.tool_calls))
     if m.role == "tool":
         return ChatMessage(role="tool", content=m.text or "", tool_call_id=m.tool_call_id)

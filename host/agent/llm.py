@@ -88,6 +88,10 @@ class ChatMessage:
     tool_calls: tuple[ToolCall, ...] = ()
     tool_call_id: str | None = None
     name: str | None = None
+    # An assistant message's signed reasoning, as the provider returned it (Anthropic / Bedrock Claude:
+    # {"type": "thinking", "thinking", "signature"} or {"type": "redacted_thinking", "data"}). Claude
+    # wants it back before the tool calls it led to.
+    thinking_blocks: tuple[Mapping[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -126,6 +130,7 @@ class LlmResponse:
     usage: Usage
     finish_reason: str | None
     raw_model: str | None
+    thinking_blocks: tuple[Mapping[str, Any], ...] = ()  # see ChatMessage.thinking_blocks
 
 
 @dataclass(frozen=True)
@@ -245,6 +250,8 @@ def _message_dict(m: ChatMessage) -> dict[str, Any]:
         out["tool_call_id"] = m.tool_call_id
     if m.name is not None:
         out["name"] = m.name
+    if m.thinking_blocks:
+        out["thinking_blocks"] = [dict(b) for b in m.thinking_blocks]
     return out
 
 
@@ -282,9 +289,10 @@ def _reasoning(c: LLMConfig, messages: Sequence[ChatMessage], kw: dict[str, Any]
         # Extended thinking, only when asked for (reasoning_effort is OpenAI's knob: litellm would turn it
         # into thinking with a temperature Anthropic refuses). Anthropic wants a budget of at least 1024
         # tokens below max_tokens, temperature 1, and no forced tool choice. It also refuses a request whose
-        # last assistant tool call comes without its signed thinking block, which the stored history does
-        # not keep: those steps run without thinking (what litellm does with modify_params).
-        if not c.enable_reasoner or _last_tool_call_turn(messages):
+        # last assistant tool call comes without its signed thinking block (kept with each message, sent
+        # back as thinking_blocks): a history from before thinking was on has none, and that step runs
+        # without thinking (what litellm does with modify_params).
+        if not c.enable_reasoner or _unsigned_tool_call_turn(messages):
             return
         budget = max(c.max_reasoning_tokens, 1024)
         kw["thinking"] = {"type": "enabled", "budget_tokens": budget}
@@ -302,10 +310,12 @@ def _reasoning(c: LLMConfig, messages: Sequence[ChatMessage], kw: dict[str, Any]
         kw["reasoning_effort"] = c.reasoning_effort or "medium"
 
 
-def _last_tool_call_turn(messages: Sequence[ChatMessage]) -> bool:
-    """Whether the last assistant message of the request carries tool calls."""
-    last = next((m for m in reversed(messages) if m.role == "assistant"), None)
-    return last is not None and bool(last.tool_calls)
+def _unsigned_tool_call_turn(messages: Sequence[ChatMessage]) -> bool:
+    """Whether the last assistant message of the request carries tool calls without signed reasoning."""
+    for m in reversed(messages):
+        if m.role == "assistant":
+            return bool(m.tool_calls) and not m.thinking_blocks
+    return False
 
 
 def _causes(exc: BaseException) -> list[BaseException]:
@@ -419,16 +429,30 @@ async def complete(req: LlmRequest, settings: ProviderSettings) -> LlmResponse:
         usage=_usage(raw),
         finish_reason=_get(choices[0], "finish_reason"),
         raw_model=_get(raw, "model"),
+        thinking_blocks=_thinking_blocks(_get(message, "thinking_blocks")),
     )
     if not (response.content or response.reasoning or response.tool_calls):
         raise LlmResponseError(f"{model}: the provider's answer is empty (no content, reasoning or tool calls)")
     return response
 
 
+_THINKING_KEYS = ("type", "thinking", "signature", "data")
+
+
+def _thinking_blocks(blocks: Any) -> tuple[dict[str, Any], ...]:
+    out = []
+    for block in blocks or []:
+        kept = {k: _get(block, k) for k in _THINKING_KEYS if _get(block, k) is not None}
+        if kept.get("type") in ("thinking", "redacted_thinking"):
+            out.append(kept)
+    return tuple(out)
+
+
 @dataclass
 class _Assembly:
     content: list[str] = field(default_factory=list)
     reasoning: list[str] = field(default_factory=list)
+    thinking: list[dict[str, Any]] = field(default_factory=list)  # signed reasoning blocks, as assembled
     calls: dict[int, list[str]] = field(default_factory=dict)  # index -> [id, name, arguments]
     moved: dict[int, int] = field(default_factory=dict)  # provider index -> index of its latest call
     usage: Usage = field(default_factory=Usage)
@@ -448,6 +472,8 @@ class _Assembly:
             if text := _get(delta, "reasoning_content"):
                 self.reasoning.append(text)
                 out.append(ReasoningDelta(text))
+            for block in _thinking_blocks(_get(delta, "thinking_blocks")):
+                self._add_thinking(block)
             if text := _get(delta, "content"):
                 self.content.append(text)
                 out.append(ContentDelta(text))
@@ -466,6 +492,16 @@ class _Assembly:
                 out.append(ToolCallDelta(index, call_id, name, fragment))
         return out
 
+    def _add_thinking(self, piece: dict[str, Any]) -> None:
+        """A thinking block streams as text pieces, then its signature (litellm: one block per chunk)."""
+        last = self.thinking[-1] if self.thinking else None
+        if piece["type"] == "thinking" and last is not None and last["type"] == "thinking" and not last.get("signature"):
+            last["thinking"] = last.get("thinking", "") + piece.get("thinking", "")
+            if piece.get("signature"):
+                last["signature"] = piece["signature"]
+        else:
+            self.thinking.append(dict(piece))
+
     def finish(self, model: str) -> LlmResponse:
         calls = []
         for index in sorted(self.calls):
@@ -476,7 +512,8 @@ class _Assembly:
         content, reasoning = "".join(self.content) or None, "".join(self.reasoning) or None
         if not (content or reasoning or calls):
             raise LlmResponseError(f"{model}: the provider's stream is empty (no content, reasoning, tool calls)")
-        return LlmResponse(content, reasoning, calls, self.usage, self.finish_reason, self.model)
+        return LlmResponse(content, reasoning, calls, self.usage, self.finish_reason, self.model,
+                           tuple(b for b in self.thinking if b["type"] == "redacted_thinking" or b.get("signature")))
 
 
 async def stream(req: LlmRequest, settings: ProviderSettings) -> AsyncIterator[LlmDelta]:

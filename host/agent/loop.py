@@ -243,7 +243,8 @@ class AgentLoop:
             parsed.append((record, args, error))
         assistant = StoredMessage(id=assistant_id, agent_id=snap.id, role="assistant", text=reasoning,
                                   tool_calls=[p[0] for p in parsed], model=snap.llm.model, step_id=step_id,
-                                  run_id=req.run_id, created_at=utcnow())
+                                  run_id=req.run_id, created_at=utcnow(),
+                                  thinking_blocks=[dict(b) for b in response.thinking_blocks])
         new_messages: list[StoredMessage] = [assistant]
         approvals: list[ToolCallRecord] = []
 

@@ -50,6 +50,8 @@ class StoredMessage:
     group_id: str | None = None
     created_at: datetime | None = None
     seq: int | None = None
+    # An assistant message's signed reasoning as the provider returned it (see llm.ChatMessage).
+    thinking_blocks: list[dict[str, Any]] = field(default_factory=list)
     # What the prompt derives from this message (host.agent.context keeps it here, computed once).
     derived: Any = field(default=None, repr=False, compare=False)
 
@@ -134,12 +136,13 @@ def to_letta_messages(
         # a plain-text answer (the model called no tool) is what the assistant said
         return [{**_envelope(msg, "assistant_message", part_otid(msg.id, 0)), "content": msg.text}]
     if msg.text:
+        signed = next((b["signature"] for b in msg.thinking_blocks if b.get("signature")), None)
         out.append(
             {
                 **_envelope(msg, "reasoning_message", part_otid(msg.id, index)),
-                "source": "non_reasoner_model",
+                "source": "reasoner_model" if msg.thinking_blocks else "non_reasoner_model",
                 "reasoning": msg.text,
-                "signature": None,
+                "signature": signed,
             }
         )
         index += 1

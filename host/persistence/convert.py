@@ -86,7 +86,34 @@ def message_out(row: MessageRow) -> StoredMessage:
         group_id=row.group_id,
         created_at=row.created_at,
         seq=row.seq,
+        thinking_blocks=_thinking_of(row.content),
     )
+
+
+# Signed reasoning is kept in ``content`` as Letta keeps it: {"type": "reasoning", "is_native": true,
+# "reasoning", "signature"} and {"type": "redacted_reasoning", "data"} parts, before the text part.
+def _content(msg: StoredMessage) -> list[dict[str, Any]] | None:
+    parts: list[dict[str, Any]] = []
+    for block in msg.thinking_blocks:
+        if block.get("type") == "redacted_thinking":
+            parts.append({"type": "redacted_reasoning", "data": block.get("data")})
+        else:
+            parts.append({"type": "reasoning", "is_native": True, "reasoning": block.get("thinking", ""),
+                          "signature": block.get("signature")})
+    if msg.text is not None:
+        parts.append({"type": "text", "text": msg.text})
+    return parts or None
+
+
+def _thinking_of(content: Any) -> list[dict[str, Any]]:
+    blocks: list[dict[str, Any]] = []
+    for part in content if isinstance(content, list) else []:
+        kind = part.get("type") if isinstance(part, dict) else None
+        if kind == "reasoning" and part.get("is_native") and part.get("signature"):
+            blocks.append({"type": "thinking", "thinking": part.get("reasoning") or "", "signature": part["signature"]})
+        elif kind == "redacted_reasoning" and part.get("data"):
+            blocks.append({"type": "redacted_thinking", "data": part["data"]})
+    return blocks
 
 
 def message_row(msg: StoredMessage) -> MessageRow:
@@ -100,7 +127,7 @@ def message_values(msg: StoredMessage) -> dict[str, Any]:
         agent_id=msg.agent_id,
         role=msg.role,
         text=msg.text,
-        content=[{"type": "text", "text": msg.text}] if msg.text is not None else None,
+        content=_content(msg),
         name=msg.name,
         tool_calls=[{"id": c.id, "name": c.name, "arguments": c.arguments} for c in msg.tool_calls] or None,
         tool_call_id=msg.tool_call_id,

@@ -93,12 +93,14 @@ class ScriptQueue:
     def push_text(self, text: str, *, reasoning: str | None = None) -> ScriptQueue:
         return self._push(Reply("text", text=text, reasoning=reasoning))
 
-    def push_tool_call(self, name: str, args: dict[str, Any], content: str | None = None) -> ScriptQueue:
-        return self.push_tool_calls([(name, args)], content=content)
+    def push_tool_call(self, name: str, args: dict[str, Any], content: str | None = None, *,
+                       reasoning: str | None = None) -> ScriptQueue:
+        return self.push_tool_calls([(name, args)], content=content, reasoning=reasoning)
 
-    def push_tool_calls(self, calls: list[tuple[str, dict[str, Any]]], content: str | None = None) -> ScriptQueue:
+    def push_tool_calls(self, calls: list[tuple[str, dict[str, Any]]], content: str | None = None, *,
+                        reasoning: str | None = None) -> ScriptQueue:
         scripted = tuple(ScriptedToolCall(name, dict(args)) for name, args in calls)
-        return self._push(Reply("tools", text=content, tool_calls=scripted))
+        return self._push(Reply("tools", text=content, reasoning=reasoning, tool_calls=scripted))
 
     def push_error(self, status: int, message: str) -> ScriptQueue:
         return self._push(Reply("error", text=message, status=status))
@@ -123,11 +125,13 @@ class ScriptFront:
     def push_text(self, text: str, *, reasoning: str | None = None) -> ScriptQueue:
         return self.shared.push_text(text, reasoning=reasoning)
 
-    def push_tool_call(self, name: str, args: dict[str, Any], content: str | None = None) -> ScriptQueue:
-        return self.shared.push_tool_call(name, args, content)
+    def push_tool_call(self, name: str, args: dict[str, Any], content: str | None = None, *,
+                       reasoning: str | None = None) -> ScriptQueue:
+        return self.shared.push_tool_call(name, args, content, reasoning=reasoning)
 
-    def push_tool_calls(self, calls: list[tuple[str, dict[str, Any]]], content: str | None = None) -> ScriptQueue:
-        return self.shared.push_tool_calls(calls, content)
+    def push_tool_calls(self, calls: list[tuple[str, dict[str, Any]]], content: str | None = None, *,
+                        reasoning: str | None = None) -> ScriptQueue:
+        return self.shared.push_tool_calls(calls, content, reasoning=reasoning)
 
     def push_error(self, status: int, message: str) -> ScriptQueue:
         return self.shared.push_error(status, message)

@@ -244,7 +244,8 @@ async def test_enable_reasoner_is_claudes_extended_thinking_with_its_constraints
         assert body["toolConfig"]["toolChoice"] == {"auto": {}}
 
 
-async def test_claude_thinking_is_left_out_after_a_tool_call_whose_signature_is_not_kept(cases: Cases) -> None:
+async def test_claude_thinking_is_left_out_after_a_tool_call_without_its_signature(cases: Cases) -> None:
+    """A history from before thinking was turned on has no signed blocks: Claude would refuse thinking."""
     case = reasoning_case(cases, "anthropic")
     history = [*PROMPT, ChatMessage("assistant", None, tool_calls=(ToolCall("toolu_1", "send_message", "{}"),)),
                ChatMessage("tool", "ok", tool_call_id="toolu_1")]  # fmt: skip
@@ -256,6 +257,47 @@ async def test_claude_thinking_is_left_out_after_a_tool_call_whose_signature_is_
 
     assert "thinking" not in first and first["temperature"] == 0.7
     assert "thinking" not in second, "reasoning_effort is OpenAI's knob: it does not turn thinking on for Claude"
+
+
+def claude_blocks(body: dict) -> list[dict]:
+    """The content blocks of the last assistant message Claude received (Messages API and Converse alike)."""
+    return [m for m in body["messages"] if m["role"] == "assistant"][-1]["content"]
+
+
+@pytest.mark.parametrize("streamed", [False, True])
+@pytest.mark.parametrize("name", ["anthropic", "bedrock"])
+async def test_claudes_signed_thinking_comes_back_and_goes_out_again_before_its_tool_call(
+        cases: Cases, name: str, streamed: bool) -> None:
+    case = reasoning_case(cases, name)
+    case.script.push_tool_call("send_message", {"message": "hi"}, reasoning="Greet them warmly.")
+    first = reasoner(case, max_reasoning_tokens=1024)
+    if streamed:
+        end = (await collect(case, first))[-1]
+        response = end.response
+    else:
+        response = await complete(first, case.settings)
+
+    [block] = response.thinking_blocks
+    assert block["type"] == "thinking" and block["thinking"] == "Greet them warmly."
+    assert str(block["signature"]).startswith("sig-"), "the provider's signature, kept whole"
+
+    [call] = response.tool_calls
+    history = [*PROMPT, ChatMessage("assistant", None, tool_calls=(call,), thinking_blocks=response.thinking_blocks),
+               ChatMessage("tool", "ok", tool_call_id=call.id)]  # fmt: skip
+    case.script.push_text("done")
+    await complete(make_request(case, config=first.config, messages=history, tools=[SEND_MESSAGE]), case.settings)
+    sent = case.bodies()[-1]
+
+    blocks = claude_blocks(sent)
+    if name == "anthropic":
+        assert sent["thinking"] == {"type": "enabled", "budget_tokens": 1024}, "thinking stays on after the call"
+        assert blocks[0] == {"type": "thinking", "thinking": "Greet them warmly.", "signature": block["signature"]}
+        assert blocks[1]["type"] == "tool_use"
+    else:
+        assert sent["additionalModelRequestFields"]["thinking"]["type"] == "enabled"
+        assert blocks[0] == {"reasoningContent": {"reasoningText": {"text": "Greet them warmly.",
+                                                                    "signature": block["signature"]}}}
+        assert "toolUse" in blocks[1]
 
 
 async def test_gemini_reasoning_is_a_thinking_config_and_thoughts_come_back_as_reasoning(cases: Cases) -> None:

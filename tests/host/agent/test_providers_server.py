@@ -142,3 +142,35 @@ def test_a_provider_error_is_a_502_with_the_providers_message(deployed: Deployed
     assert resp.status_code == 502, resp.text
     assert "The model is overloaded" in resp.json()["detail"]
     assert len(history(deployed.http, agent["id"])) == before
+
+
+CLAUDE_REASONERS = {"anthropic": "anthropic/claude-sonnet-4-20250514",
+                    "bedrock": "bedrock/anthropic.claude-3-7-sonnet-20250219-v1:0"}
+
+
+@pytest.mark.parametrize("deployed", list(CLAUDE_REASONERS), indirect=True)
+def test_claude_keeps_thinking_across_a_tool_step_with_its_signed_block(deployed: Deployed) -> None:
+    handle = CLAUDE_REASONERS[deployed.case.name]
+    resp = deployed.http.post("/v1/agents/", json={"model": handle, "enable_reasoner": True,
+                                                   "max_reasoning_tokens": 1024, "embedding": deployed.embedding,
+                                                   "memory_blocks": [{"label": "human", "value": "Name: Ada"}]})
+    assert resp.status_code == 200, resp.text
+    agent = resp.json()
+    deployed.case.fake.for_model(handle.partition("/")[2]).push_tool_call(
+        "conversation_search", {"query": "tea", "request_heartbeat": True}, reasoning="Check what they said before.")
+    seen = len(deployed.case.bodies())
+
+    body = send(deployed.http, agent["id"], "what do I drink?").json()
+
+    assert body["usage"]["step_count"] == 2, body
+    first, second = deployed.case.bodies()[seen:]
+    thinking = (lambda b: b.get("thinking")) if deployed.case.name == "anthropic" else \
+        (lambda b: b["additionalModelRequestFields"].get("thinking"))
+    assert thinking(first)["type"] == thinking(second)["type"] == "enabled", "thinking stays on after the tool call"
+    sent = json.dumps(second)
+    assert "Check what they said before." in sent and '"signature": "sig-' in sent
+    shown = [m for m in history(deployed.http, agent["id"]) if m["message_type"] == "reasoning_message"]
+    assert [(m["reasoning"], m["source"], (m["signature"] or "")[:4]) for m in shown] == [
+        ("Check what they said before.", "reasoner_model", "sig-"),  # Claude's own thinking, signed
+        ("Echoing the user.", "non_reasoner_model", ""),  # the fake's echo: inner thoughts in its arguments
+    ]
