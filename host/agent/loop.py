@@ -40,16 +40,8 @@ from host.agent.messages import (
     to_letta_messages,
 )
 from host.agent.ports import ArchivalAdapter, RecallAdapter
-from host.agent.store import (
-    HistoryCache,
-    Loaded,
-    StepWrite,
-    load_turn,
-    memory_counts,
-    refresh,
-    system_text,
-    write_step,
-)
+from host.agent.step_write import StepWrite, write_step
+from host.agent.store import HistoryCache, Loaded, load_turn, memory_counts, refresh, system_text
 from host.agent.streaming import TokenStreamer
 from host.agent.turn import AgentSnapshot, Emit, RunState, Timings, TurnRequest, TurnResult
 from host.errors import ConflictError, InvalidRequestError, UpstreamError

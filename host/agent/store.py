@@ -1,20 +1,19 @@
-"""The loop's persistence: load an agent at the start of a turn, write one step in one transaction.
+"""The loop's reads: load an agent at the start of a turn, refresh it before a later step.
 
-The hot path (one read session per turn, one write transaction per step) uses Core statements, not the
-ORM unit of work. The in-context messages of recently active agents stay in a `HistoryCache` between
-turns, so a turn reads only the agent, its blocks and tools, not its whole history.
+The hot path (one read unit per turn) uses Core statements, not the ORM. The in-context messages of
+recently active agents stay in a `HistoryCache` between turns, so a turn reads only the agent, its
+blocks and tools, not its whole history. Writing a step is ``host.agent.step_write``.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Sequence
 
 from builtin_tools import MemoryBlock
-from sqlalchemy import Boolean, Connection, Select, and_, bindparam, case, column, func, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import Session
 
 from host.agent.messages import StoredMessage
@@ -22,7 +21,7 @@ from host.agent.prompt import MemoryStats, compile_system_prompt
 from host.agent.turn import AgentSnapshot
 from host.errors import NotFoundError
 from host.ids import utcnow
-from host.persistence.convert import message_out, message_values
+from host.persistence.convert import message_out
 from host.persistence.db import Database
 from host.persistence.models import (
     AgentBlockRow,
@@ -31,10 +30,8 @@ from host.persistence.models import (
     BlockRow,
     JobRow,
     MessageRow,
-    StepRow,
     ToolRow,
 )
-from host.persistence.types import JSONType
 from host.providers import LLMConfig
 from host.services.memory import ARCHIVAL_COUNT, RECALL_COUNT, count_memories
 from host.tools.dispatcher import ToolInfo
@@ -199,169 +196,3 @@ def system_text(snap: AgentSnapshot, recall: int, archival: int) -> str:
     stats = MemoryStats(recall_count=max(0, recall - len(snap.message_ids)), archival_count=archival,
                         last_modified=utcnow())
     return compile_system_prompt(snap.system, snap.blocks, stats, guidance or None)
-
-
-@dataclass
-class StepWrite:
-    """Everything one step changes, written in one transaction."""
-
-    agent_id: str
-    step: dict[str, Any] | None  # a steps row
-    messages: list[StoredMessage]
-    in_context_ids: list[str]
-    changed_blocks: list[MemoryBlock]
-    system_message_id: str | None
-    system_text: str | None
-    expected_version: datetime | None = None  # the agent row's updated_at as this turn last saw it
-    run_id: str | None = None
-    usage: dict[str, Any] | None = None
-    close_reason: str | None = None  # the turn's stop reason, on its last step: the run completes with it
-    written_at: datetime = field(default_factory=utcnow)
-
-
-async def write_step(db: Database, w: StepWrite) -> bool:
-    """Write one step. True when the agent row was as the turn last saw it (no edit from elsewhere in
-    between): the caller may then keep its in-context messages cached under ``w.written_at``.
-
-    On Postgres a step that edited no memory block is one statement (``_one_statement``): a transaction
-    of five statements costs seven round trips there. Block edits also recompile the prompts of the
-    agents sharing those blocks, which takes the ORM: those steps are a transaction of statements."""
-    if db.is_postgres and not any(b.block_id for b in w.changed_blocks):
-        return await db.write_one(lambda s: _write_one(s, w))
-    return await db.write(lambda s: _write(s, w))
-
-
-# The step's statements, built once (Core, table-level: no ORM bookkeeping, compiled once and cached).
-_agents, _jobs, _messages = AgentRow.__table__, JobRow.__table__, MessageRow.__table__
-_INSERT_MESSAGES = insert(_messages)
-_INSERT_STEP = insert(StepRow.__table__)
-_UPDATE_BLOCK = (update(BlockRow.__table__).where(BlockRow.__table__.c.id == bindparam("block_id"))
-                 .values(value=bindparam("value"), updated_at=bindparam("now")))
-_UPDATE_SYSTEM = (update(_messages).where(_messages.c.id == bindparam("message_id"))
-                  .values(text=bindparam("text"), content=bindparam("content")))
-_UPDATE_AGENT = (update(_agents).where(_agents.c.id == bindparam("agent_id"))
-                 .values(message_ids=bindparam("ids"), last_run_completion=bindparam("now"),
-                         updated_at=bindparam("now")))
-_UPDATE_AGENT_IF_UNCHANGED = _UPDATE_AGENT.where(_agents.c.updated_at == bindparam("expected"))
-_UPDATE_RUN_USAGE = (update(_jobs).where(_jobs.c.id == bindparam("run_id"))
-                     .values(usage=bindparam("usage"), updated_at=bindparam("now")))
-_CLOSE_RUN = (update(_jobs).where(_jobs.c.id == bindparam("run_id"))
-              .values(usage=bindparam("usage"), updated_at=bindparam("now"), completed_at=bindparam("now"),
-                      stop_reason=bindparam("stop_reason"),
-                      status=case((_jobs.c.status == "cancelled", "cancelled"), else_="completed")))  # a cancel stays
-
-
-def _rows_of(table: Any, names: Sequence[str], param: str) -> Select[Any]:
-    """``SELECT ... FROM jsonb_to_recordset(:param) AS r(col type, ...)``: rows for ``table`` passed as one
-    JSON array, so that one prepared statement inserts any number of them."""
-    cols = [table.c[n] for n in names]
-    rows = (func.jsonb_to_recordset(bindparam(param, type_=JSONType()))
-            .table_valued(*[column(c.name, c.type) for c in cols])
-            .render_derived(name=f"{param}_rows", with_types=True))
-    return select(*[rows.c[c.name] for c in cols])
-
-
-_MESSAGE_COLUMNS = tuple(message_values(StoredMessage(id="", agent_id="", role="user")))
-_STEP_COLUMNS = ("id", "agent_id", "run_id", "provider_name", "model", "model_endpoint", "context_window_limit",
-                 "prompt_tokens", "completion_tokens", "total_tokens", "stop_reason", "created_at")
-_closing = bindparam("w_close", type_=Boolean)
-_now = bindparam("w_now", type_=_agents.c.updated_at.type)
-
-
-def _step_statement() -> Select[Any]:
-    """A step as one Postgres statement (data-modifying CTEs are one atomic statement), built once.
-
-    The agent row is locked first (FOR UPDATE) and returns its ``updated_at`` from before this write;
-    no row: the agent is gone. Messages and the step row come as JSON arrays (no step row: an empty
-    one); the system message and the run are updated when their ids are given (NULL matches nothing).
-    Parameters are named ``w_*``: SQLAlchemy would add a parameter named like a column to the SET clause
-    of an UPDATE inside a CTE.
-    """
-    prev = (select(_agents.c.id, _agents.c.updated_at).where(_agents.c.id == bindparam("w_agent"))
-            .with_for_update().subquery("prev"))
-    agent = (update(_agents).where(_agents.c.id == prev.c.id)
-             .values(message_ids=bindparam("w_ids"), last_run_completion=_now, updated_at=_now)
-             .returning(prev.c.updated_at.label("prev")).cte("agent_row"))
-    messages = insert(_messages).from_select(_MESSAGE_COLUMNS, _rows_of(_messages, _MESSAGE_COLUMNS, "w_messages"))
-    steps = StepRow.__table__
-    step = insert(steps).from_select(_STEP_COLUMNS, _rows_of(steps, _STEP_COLUMNS, "w_steps"))
-    system = (update(_messages).where(_messages.c.id == bindparam("w_system_id"))
-              .values(text=bindparam("w_system_text"), content=bindparam("w_system_content")))
-    run = (update(_jobs).where(_jobs.c.id == bindparam("w_run"))
-           .values(usage=bindparam("w_usage"), updated_at=_now,
-                   completed_at=case((_closing, _now), else_=_jobs.c.completed_at),
-                   stop_reason=case((_closing, bindparam("w_stop_reason", type_=_jobs.c.stop_reason.type)),
-                                    else_=_jobs.c.stop_reason),
-                   status=case((and_(_closing, _jobs.c.status != "cancelled"), "completed"),  # a cancel stays
-                               else_=_jobs.c.status)))
-    return (select(agent.c.prev).add_cte(messages.cte("new_messages")).add_cte(step.cte("new_step"))
-            .add_cte(system.cte("system_message")).add_cte(run.cte("run")))
-
-
-_STEP_STATEMENT = _step_statement()
-
-
-def _json_row(values: dict[str, Any]) -> dict[str, Any]:
-    return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in values.items()}
-
-
-def _write_one(s: Session, w: StepWrite) -> bool:
-    now = w.written_at
-    for msg in w.messages:
-        msg.created_at = msg.created_at or now
-    step = [_json_row({"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0, "created_at": now, **w.step})
-            ] if w.step is not None else []
-    run_id = w.run_id if w.run_id and (w.close_reason is not None or w.usage is not None) else None
-    system = w.system_text if w.system_message_id else None
-    params = {"w_agent": w.agent_id, "w_ids": list(w.in_context_ids), "w_now": now,
-              "w_messages": [_json_row(message_values(m)) for m in w.messages], "w_steps": step,
-              "w_system_id": w.system_message_id if system is not None else None, "w_system_text": system,
-              "w_system_content": [{"type": "text", "text": system}] if system is not None else None,
-              "w_run": run_id, "w_usage": w.usage, "w_close": w.close_reason is not None,
-              "w_stop_reason": w.close_reason}
-    conn = s.connection()
-    try:
-        row = conn.execute(_STEP_STATEMENT, params).first()
-    except IntegrityError:  # the messages' agent is gone
-        row = None
-        if conn.execute(select(_agents.c.id).where(_agents.c.id == w.agent_id)).first() is not None:
-            raise
-    if row is None:  # deleted mid-turn: nothing to keep (the statement wrote nothing)
-        raise NotFoundError.for_id("Agent", w.agent_id)
-    return w.expected_version is not None and row.prev == w.expected_version
-
-
-def _write(s: Session, w: StepWrite) -> bool:
-    conn = s.connection()
-    now = w.written_at
-    # The agent row first: its row lock orders this write after any edit in flight. One statement when
-    # nothing changed the row since the turn read it (the usual case); a second one otherwise.
-    values = {"agent_id": w.agent_id, "ids": list(w.in_context_ids), "now": now}
-    unchanged = w.expected_version is not None and conn.execute(
-        _UPDATE_AGENT_IF_UNCHANGED, {**values, "expected": w.expected_version}).rowcount == 1
-    if not unchanged and conn.execute(_UPDATE_AGENT, values).rowcount == 0:  # deleted mid-turn: nothing to keep
-        raise NotFoundError.for_id("Agent", w.agent_id)
-    if w.messages:
-        for msg in w.messages:
-            msg.created_at = msg.created_at or now
-        conn.execute(_INSERT_MESSAGES, [message_values(m) for m in w.messages])
-    if w.step is not None:
-        conn.execute(_INSERT_STEP, w.step)
-    changed = [b for b in w.changed_blocks if b.block_id]
-    if changed:
-        conn.execute(_UPDATE_BLOCK, [{"block_id": b.block_id, "value": b.value, "now": now} for b in changed])
-    if w.system_message_id and w.system_text is not None:
-        conn.execute(_UPDATE_SYSTEM, {"message_id": w.system_message_id, "text": w.system_text,
-                                      "content": [{"type": "text", "text": w.system_text}]})
-    if w.run_id and w.close_reason is not None:
-        conn.execute(_CLOSE_RUN, {"run_id": w.run_id, "usage": w.usage, "now": now, "stop_reason": w.close_reason})
-    elif w.run_id and w.usage is not None:
-        conn.execute(_UPDATE_RUN_USAGE, {"run_id": w.run_id, "usage": w.usage, "now": now})
-    if changed:
-        # Other agents sharing these blocks see the change in their system prompt too.
-        from host.services.memory import recompile_sharing
-
-        agent = s.get(AgentRow, w.agent_id)
-        for block in changed:
-            recompile_sharing(s, block.block_id or "", first=agent)
-    return unchanged

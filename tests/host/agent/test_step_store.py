@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy import func, select, update
 
 from host.agent.messages import StoredMessage
-from host.agent.store import HistoryCache, StepWrite, load_turn, write_step
+from host.agent.step_write import StepWrite, write_step
+from host.agent.store import HistoryCache, load_turn
 from host.errors import NotFoundError
 from host.ids import new_id, utcnow
 from host.persistence.db import Database
@@ -174,7 +175,7 @@ def test_the_one_statement_step_takes_no_column_from_its_parameter_names() -> No
     a CTE: the statement must compile the same with its parameters as without."""
     from sqlalchemy.dialects import postgresql
 
-    from host.agent.store import _STEP_STATEMENT
+    from host.agent.step_write import _STEP_STATEMENT
 
     dialect = postgresql.asyncpg.dialect()
     keys = [b.key for b in _STEP_STATEMENT.compile(dialect=dialect).binds.values()]
