@@ -28,6 +28,7 @@ from host.api import (
 )
 from host.api.auth import PasswordMiddleware
 from host.api.errors import install_error_handlers
+from host.api.nul_guard import NulGuardMiddleware
 from host.api.routing import TrailingSlashMiddleware
 from host.persistence.db import open_database
 from host.providers import ProviderRegistry
@@ -86,6 +87,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     mcp_server.mount(app, settings)
     app.add_middleware(TrailingSlashMiddleware, routers=[module.router for module in ROUTERS])
+    app.add_middleware(NulGuardMiddleware)
     if settings.secure and settings.server_password:
         app.add_middleware(PasswordMiddleware, password=settings.server_password)
     return app

@@ -46,6 +46,7 @@ from host.agent.streaming import TokenStreamer
 from host.agent.turn import AgentSnapshot, Emit, RunState, Timings, TurnRequest, TurnResult
 from host.errors import ConflictError, InvalidRequestError, UpstreamError
 from host.ids import new_id, utcnow
+from host.storable import storable
 from host.persistence.db import Database
 from host.providers import ProviderSettings
 from host.services.archival import ArchivalService
@@ -215,13 +216,13 @@ class AgentLoop:
         state.usage.completion_tokens += response.usage.completion_tokens
         state.usage.total_tokens += response.usage.total_tokens
 
-        reasoning = response.content or response.reasoning
+        reasoning = storable(response.content or response.reasoning)  # (no NUL: see host.storable)
         parsed: list[tuple[ToolCallRecord, dict[str, Any] | None, str | None]] = []
         for call in response.tool_calls:
             args: dict[str, Any] | None = None
             error = None
             try:
-                value = json.loads(call.arguments_json or "{}")
+                value = storable(json.loads(call.arguments_json or "{}"))
                 if not isinstance(value, dict):
                     raise ValueError("arguments are not a JSON object")
                 thoughts = value.pop(INNER_THOUGHTS, None)
@@ -283,10 +284,11 @@ class AgentLoop:
 
     def _tool_message(self, t: Turn, record: ToolCallRecord, out: CallOutcome, step_id: str | None) -> StoredMessage:
         return StoredMessage(
-            id=new_id("message"), agent_id=t.snap.id, role="tool", text=_package(out.status, out.text),
+            id=new_id("message"), agent_id=t.snap.id, role="tool", text=storable(_package(out.status, out.text)),
             name=record.name, tool_call_id=record.id,
             tool_return=ToolReturnRecord(status="success" if out.status == "success" else "error",
-                                         stdout=out.stdout, stderr=out.stderr, raw=out.text),
+                                         stdout=storable(out.stdout), stderr=storable(out.stderr),
+                                         raw=storable(out.text)),
             step_id=step_id, run_id=t.req.run_id, created_at=utcnow())
 
     async def _persist(self, t: Turn, step_row: dict[str, Any] | None, written: list[StoredMessage], *,

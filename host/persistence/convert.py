@@ -9,6 +9,7 @@ from host.persistence.models import BlockRow, MessageRow, PassageRow, ToolRow
 from host.schemas.blocks import Block
 from host.schemas.passages import Passage
 from host.schemas.tools import Tool
+from host.storable import storable
 
 
 def block_out(row: BlockRow) -> Block:
@@ -121,8 +122,9 @@ def message_row(msg: StoredMessage) -> MessageRow:
 
 
 def message_values(msg: StoredMessage) -> dict[str, Any]:
-    """The ``messages`` columns of a stored message (for the ORM row or a Core insert)."""
-    return dict(
+    """The ``messages`` columns of a stored message (for the ORM row or a Core insert), storable on both
+    databases (no NUL: ``host.storable``)."""
+    return storable(dict(
         id=msg.id,
         agent_id=msg.agent_id,
         role=msg.role,
@@ -141,4 +143,4 @@ def message_values(msg: StoredMessage) -> dict[str, Any]:
         run_id=msg.run_id,
         group_id=msg.group_id,
         created_at=msg.created_at,
-    )
+    ))

@@ -111,6 +111,40 @@ def test_a_custom_tool_that_raises_is_an_error_return_and_the_turn_continues(htt
     http.delete(f"/v1/tools/{tool.json()['id']}")
 
 
+def test_nul_characters_from_the_model_and_a_tool_are_stored_as_replacement_characters(http, make_agent, model):
+    """A NUL is data in a turn, not an error (Postgres cannot store it): it becomes U+FFFD."""
+    source = textwrap.dedent('''
+        def nul_maker(text: str) -> str:
+            """Returns text with a NUL in it.
+
+            Args:
+                text (str): The text.
+            """
+            return text + chr(0) + "end"
+    ''').lstrip()
+    tool = http.post("/v1/tools/", json={"source_code": source})
+    assert tool.status_code == 200, tool.text
+    agent = make_agent(tool_ids=[tool.json()["id"]])
+    model.script.push_tool_call("core_memory_append", {"label": "human", "content": "likes\u0000tea",
+                                                       "request_heartbeat": True})
+    model.script.push_tool_call("nul_maker", {"text": "made", "request_heartbeat": True})
+    model.script.push_tool_call("send_message", {"message": "a\u0000b"})
+
+    resp = send(http, agent["id"], "go")
+
+    assert resp.status_code == 200, resp.text
+    body = resp.json()
+    assert body["usage"]["step_count"] == 3 and body["messages"][-1]["content"] == "a\ufffdb"
+    ret = [m for m in body["messages"] if m["message_type"] == "tool_return_message"][-1]
+    assert ret["status"] == "success" and "made\ufffdend" in ret["tool_return"]
+    stored = history(http, agent["id"])
+    assert "\x00" not in json.dumps(stored, ensure_ascii=False) and "made\ufffdend" in json.dumps(stored,
+                                                                                                ensure_ascii=False)
+    block = http.get(f"/v1/agents/{agent['id']}/core-memory/blocks/human").json()
+    assert "likes\ufffdtea" in block["value"]
+    http.delete(f"/v1/tools/{tool.json()['id']}")
+
+
 def test_a_client_disconnecting_mid_stream_leaves_the_agent_consistent(server, http, make_agent, model):
     agent = make_agent()
     before = len(history(http, agent["id"]))

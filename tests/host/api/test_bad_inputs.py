@@ -179,3 +179,25 @@ def test_an_incomplete_raw_config_is_422_naming_the_field(client, http, llm_hand
     assert resp.status_code == 422, resp.text
     assert named in resp.json()["detail"]
     assert client.agents.count() == start
+
+
+def test_a_nul_character_is_422_naming_the_field_and_nothing_is_written(client, http, llm_handle):
+    """Postgres cannot store U+0000: refused on both databases alike, before anything is written."""
+    label = "nul-test-block"
+    resp = http.post("/v1/blocks/", json={"label": label, "value": "x\u0000y"})
+    assert resp.status_code == 422, resp.text
+    assert resp.json()["detail"].startswith("body.value contains a NUL character")
+    assert not [b for b in http.get("/v1/blocks/", params={"label": label}).json() if b["label"] == label]
+
+    agent = client.agents.create(model=llm_handle, embedding="openai/text-embedding-3-small")
+    before = http.get(f"/v1/agents/{agent.id}/messages").json()
+    resp = http.post(f"/v1/agents/{agent.id}/messages",
+                     json={"messages": [{"role": "user", "content": [{"type": "text", "text": "hi\u0000"}]}]})
+    assert resp.status_code == 422, resp.text
+    assert "body.messages[0].content[0].text contains a NUL character" in resp.json()["detail"]
+    assert http.get(f"/v1/agents/{agent.id}/messages").json() == before
+    # A backslash followed by "u0000" is text, not a NUL: accepted.
+    resp = http.post("/v1/blocks/", json={"label": label, "value": "a \\u0000 b"})
+    assert resp.status_code == 200 and resp.json()["value"] == "a \\u0000 b"
+    http.delete(f"/v1/blocks/{resp.json()['id']}")
+    client.agents.delete(agent.id)
