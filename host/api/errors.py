@@ -8,6 +8,7 @@ import uuid
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from host.errors import HostError
@@ -33,6 +34,17 @@ def install_error_handlers(app: FastAPI) -> None:
                 item["input"] = str(item["input"])
             errors.append(item)
         return JSONResponse({"detail": errors}, status_code=422)
+
+    @app.exception_handler(DBAPIError)
+    async def _database(request: Request, exc: DBAPIError) -> JSONResponse:
+        # A value the database refuses (Postgres: too long for its column, a character it cannot store, an
+        # index entry over its size limit) is the request's fault, not the server's: a 422 saying why.
+        # The schemas catch the usual cases first and name the field.
+        state = str(getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None) or "")
+        if state.startswith("22") or state == "54000":
+            reason = str(getattr(exc.orig, "args", [""])[0] or exc.orig).splitlines()[0]
+            return JSONResponse({"detail": f"A value does not fit the database: {reason}"}, status_code=422)
+        return await _unexpected(request, exc)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

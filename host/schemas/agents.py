@@ -9,22 +9,22 @@ from pydantic import Field
 
 from host.ids import DEFAULT_ORG_ID
 from host.schemas.blocks import CreateBlock, Memory
-from host.schemas.common import Audited, RequestModel, ResponseModel
+from host.schemas.common import Audited, Name, RequestModel, ResponseModel, Short
 from host.schemas.messages import MessageCreate
 from host.schemas.tools import Tool
 
 
 class CreateAgentRequest(RequestModel):
-    name: str | None = None
+    name: Name | None = None
     memory_blocks: list[CreateBlock] | None = None
     tools: list[str] | None = None
     tool_ids: list[str] | None = None
     source_ids: list[str] | None = None
     block_ids: list[str] | None = None
     tool_rules: list[dict[str, Any]] | None = None
-    tags: list[str] | None = None
+    tags: list[Name] | None = None
     system: str | None = None
-    agent_type: str = "memgpt_agent"
+    agent_type: Short = "memgpt_agent"
     llm_config: dict[str, Any] | None = None
     embedding_config: dict[str, Any] | None = None
     initial_message_sequence: list[MessageCreate] | None = None
@@ -46,23 +46,23 @@ class CreateAgentRequest(RequestModel):
     project: str | None = None
     tool_exec_environment_variables: dict[str, str] | None = None
     memory_variables: dict[str, str] | None = None
-    project_id: str | None = None
-    template_id: str | None = None
-    base_template_id: str | None = None
+    project_id: Short | None = None
+    template_id: Short | None = None
+    base_template_id: Short | None = None
     identity_ids: list[str] | None = None
     message_buffer_autoclear: bool = False
     enable_sleeptime: bool | None = None
     response_format: dict[str, Any] | None = None
-    timezone: str | None = None
+    timezone: Short | None = None
     actor_id: str | None = None
 
 
 class UpdateAgent(RequestModel):
-    name: str | None = None
+    name: Name | None = None
     tool_ids: list[str] | None = None
     source_ids: list[str] | None = None
     block_ids: list[str] | None = None
-    tags: list[str] | None = None
+    tags: list[Name] | None = None
     system: str | None = None
     tool_rules: list[dict[str, Any]] | None = None
     llm_config: dict[str, Any] | None = None
@@ -71,9 +71,9 @@ class UpdateAgent(RequestModel):
     description: str | None = None
     metadata: dict[str, Any] | None = None
     tool_exec_environment_variables: dict[str, str] | None = None
-    project_id: str | None = None
-    template_id: str | None = None
-    base_template_id: str | None = None
+    project_id: Short | None = None
+    template_id: Short | None = None
+    base_template_id: Short | None = None
     identity_ids: list[str] | None = None
     message_buffer_autoclear: bool | None = None
     model: str | None = None
@@ -82,7 +82,7 @@ class UpdateAgent(RequestModel):
     response_format: dict[str, Any] | None = None
     last_run_completion: datetime | None = None
     last_run_duration_ms: int | None = None
-    timezone: str | None = None
+    timezone: Short | None = None
 
 
 class AgentEnvironmentVariable(Audited):

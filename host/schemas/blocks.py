@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import Field, model_validator
 
-from host.schemas.common import RequestModel, ResponseModel
+from host.schemas.common import Name, RequestModel, ResponseModel
 
 DEFAULT_BLOCK_LIMIT = 5000
 
@@ -32,9 +32,9 @@ def check_limit(value: str, limit: int, label: str | None) -> None:
 
 class CreateBlock(RequestModel):
     value: str
-    label: str = Field(min_length=1)
+    label: Name = Field(min_length=1)
     limit: int = Field(default=DEFAULT_BLOCK_LIMIT, ge=1)
-    name: str | None = None
+    name: Name | None = None
     is_template: bool = False
     preserve_on_migration: bool | None = False
     read_only: bool = False
@@ -50,10 +50,10 @@ class CreateBlock(RequestModel):
 class BlockUpdate(RequestModel):
     value: str | None = None
     limit: int | None = Field(default=None, ge=1)
-    name: str | None = None
+    name: Name | None = None
     is_template: bool | None = None
     preserve_on_migration: bool | None = None
-    label: str | None = None
+    label: Name | None = None
     read_only: bool | None = None
     description: str | None = None
     metadata: dict[str, Any] | None = None

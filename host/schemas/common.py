@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, field_serializer
+from pydantic import BaseModel, ConfigDict, Field, field_serializer
 
 from host.ids import DEFAULT_USER_ID
+
+
+# Strings as long as the database columns they are stored in (Postgres enforces the length; a longer value
+# is a 422 naming the field here, not a database error).
+Name = Annotated[str, Field(max_length=256)]  # names, labels, tags, keys
+Ref = Annotated[str, Field(max_length=128)]  # client-chosen references: otid, sender_id, tool_call_id
+Short = Annotated[str, Field(max_length=64)]  # ids, types, time zones
 
 
 class RequestModel(BaseModel):

@@ -6,17 +6,17 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import Discriminator, Field, Tag
 
-from host.schemas.common import RequestModel
+from host.schemas.common import Name, Ref, RequestModel, Short
 
 
 class MessageCreate(RequestModel):
     role: Literal["user", "system", "assistant"]
     content: str | list[dict[str, Any]]
-    name: str | None = None
-    otid: str | None = None
-    sender_id: str | None = None
+    name: Name | None = None
+    otid: Ref | None = None
+    sender_id: Ref | None = None
     batch_item_id: str | None = None
-    group_id: str | None = None
+    group_id: Short | None = None
     type: str | None = None
 
     def text(self) -> str:

@@ -27,7 +27,7 @@ from host.ids import DEFAULT_ORG_ID, new_id
 from host.persistence.db import Database
 from host.persistence.models import SandboxConfigRow, SandboxEnvVarRow
 from host.persistence.paging import paginate
-from host.schemas.common import Audited, RequestModel
+from host.schemas.common import Audited, Name, RequestModel
 from host.schemas.tools import PipRequirement
 from host.settings import Settings
 from host.tools.sources.custom import SandboxPlan, SandboxRouter, requirement_specs
@@ -79,13 +79,13 @@ class SandboxConfig(Audited):
 
 
 class EnvVarCreate(RequestModel):
-    key: str = Field(min_length=1)
+    key: Name = Field(min_length=1)
     value: str
     description: str | None = None
 
 
 class EnvVarUpdate(RequestModel):
-    key: str | None = Field(default=None, min_length=1)
+    key: Name | None = Field(default=None, min_length=1)
     value: str | None = None
     description: str | None = None
 

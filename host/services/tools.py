@@ -19,6 +19,9 @@ from host.tools.schema_gen import SchemaError, parse_tool_source
 logger = logging.getLogger(__name__)
 
 
+MAX_TOOL_NAME = 256  # the tools.name column
+
+
 def schema_for(source_code: str, json_schema: dict[str, Any] | None,
                args_json_schema: dict[str, Any] | None) -> tuple[str, str, dict[str, Any]]:
     """(name, description, json_schema) for a custom tool, or InvalidRequestError naming the problem."""
@@ -26,12 +29,16 @@ def schema_for(source_code: str, json_schema: dict[str, Any] | None,
         name = json_schema.get("name")
         if not isinstance(name, str) or not name:
             raise InvalidRequestError("json_schema must have a 'name'")
-        return name, json_schema.get("description") or "", json_schema
-    try:
-        parsed = parse_tool_source(source_code, args_json_schema=args_json_schema)
-    except SchemaError as exc:
-        raise InvalidRequestError(f"Cannot create tool: {exc}") from None
-    return parsed.name, parsed.description, parsed.json_schema
+        description = json_schema.get("description") or ""
+    else:
+        try:
+            parsed = parse_tool_source(source_code, args_json_schema=args_json_schema)
+        except SchemaError as exc:
+            raise InvalidRequestError(f"Cannot create tool: {exc}") from None
+        name, description, json_schema = parsed.name, parsed.description, parsed.json_schema
+    if len(name) > MAX_TOOL_NAME:
+        raise InvalidRequestError(f"Tool name {name[:40]}... is {len(name)} characters long; at most {MAX_TOOL_NAME}")
+    return name, description, json_schema
 
 
 class ToolService:

@@ -201,3 +201,41 @@ def test_a_nul_character_is_422_naming_the_field_and_nothing_is_written(client, 
     assert resp.status_code == 200 and resp.json()["value"] == "a \\u0000 b"
     http.delete(f"/v1/blocks/{resp.json()['id']}")
     client.agents.delete(agent.id)
+
+
+TOO_LONG = "x" * 300
+
+
+@pytest.mark.parametrize(("path", "body", "loc"), [
+    ("/v1/agents/", {"name": TOO_LONG}, ["body", "name"]),
+    ("/v1/agents/", {"tags": ["ok", TOO_LONG]}, ["body", "tags", 1]),
+    ("/v1/blocks/", {"label": TOO_LONG, "value": "v"}, ["body", "label"]),
+    ("/v1/identities/", {"identifier_key": TOO_LONG, "name": "n", "identity_type": "user"}, ["body", "identifier_key"]),
+])
+def test_a_string_longer_than_its_column_is_422_naming_the_field(http, llm_handle, path, body, loc):
+    """Postgres enforces column lengths (SQLite does not): both refuse alike, before the database."""
+    if path == "/v1/agents/":
+        body = {"model": llm_handle, "embedding": "openai/text-embedding-3-small", **body}
+    resp = http.post(path, json=body)
+    assert resp.status_code == 422, resp.text
+    assert resp.json()["detail"][0]["loc"] == loc and resp.json()["detail"][0]["type"] == "string_too_long"
+
+
+def test_message_references_longer_than_their_columns_are_422(http, client, llm_handle):
+    agent = client.agents.create(model=llm_handle, embedding="openai/text-embedding-3-small")
+    before = http.get(f"/v1/agents/{agent.id}/messages").json()
+    for field in ("otid", "sender_id", "name"):
+        resp = http.post(f"/v1/agents/{agent.id}/messages",
+                         json={"messages": [{"role": "user", "content": "hi", field: TOO_LONG}]})
+        assert resp.status_code == 422, resp.text
+        assert field in resp.json()["detail"][0]["loc"]
+    assert http.get(f"/v1/agents/{agent.id}/messages").json() == before
+    client.agents.delete(agent.id)
+
+
+def test_a_tool_whose_function_name_is_too_long_is_422(http):
+    name = "f" * 300
+    source = f'def {name}(a: str) -> str:\n    """Doc.\n\n    Args:\n        a (str): A.\n    """\n    return a\n'
+    resp = http.post("/v1/tools/", json={"source_code": source})
+    assert resp.status_code == 422, resp.text
+    assert "300 characters long; at most 256" in resp.json()["detail"]
