@@ -92,6 +92,22 @@ def _env_dict(values: dict[str, str] | None, previous: dict[str, Any] | None = N
     return out
 
 
+def _native_reasoning(config: dict[str, Any]) -> None:
+    """``enable_reasoner`` as Letta applies it: a model that reasons natively (Claude 3.7 / 4, OpenAI's o-series
+    and GPT-5) shows its own reasoning, so the tools lose the ``inner_thoughts`` argument, and gets a thinking
+    budget (1024 tokens) or a reasoning effort (medium) unless one is given. Other models keep reasoning in
+    ``inner_thoughts``."""
+    config["enable_reasoner"] = True
+    kind, model = config.get("model_endpoint_type"), str(config.get("model") or "")
+    name = model.rsplit(".", 1)[-1] if kind == "bedrock" else model  # bedrock: anthropic.claude-...
+    if kind in ("anthropic", "bedrock") and name.startswith(("claude-opus-4", "claude-sonnet-4", "claude-3-7-sonnet")):
+        config["put_inner_thoughts_in_kwargs"] = False
+        config["max_reasoning_tokens"] = config.get("max_reasoning_tokens") or 1024
+    elif kind in ("openai", "azure") and model.startswith(("o1", "o3", "o4", "gpt-5")):
+        config["put_inner_thoughts_in_kwargs"] = False
+        config["reasoning_effort"] = config.get("reasoning_effort") or "medium"
+
+
 class AgentService:
     def __init__(self, db: Database, registry: ProviderRegistry) -> None:
         self.db = db
@@ -118,10 +134,12 @@ class AgentService:
                                       "(GET /v1/models lists them) or an llm_config")
         if max_tokens is not None:
             out["max_tokens"] = max_tokens
-        if enable_reasoner is not None:
-            out["enable_reasoner"] = enable_reasoner
         if max_reasoning_tokens is not None:
             out["max_reasoning_tokens"] = max_reasoning_tokens
+        if enable_reasoner:
+            _native_reasoning(out)
+        elif enable_reasoner is not None:
+            out["enable_reasoner"] = False
         return out
 
     async def _embedding_config(self, embedding: str | None, embedding_config: dict[str, Any] | None,

@@ -152,10 +152,13 @@ CLAUDE_REASONERS = {"anthropic": "anthropic/claude-sonnet-4-20250514",
 def test_claude_keeps_thinking_across_a_tool_step_with_its_signed_block(deployed: Deployed) -> None:
     handle = CLAUDE_REASONERS[deployed.case.name]
     resp = deployed.http.post("/v1/agents/", json={"model": handle, "enable_reasoner": True,
-                                                   "max_reasoning_tokens": 1024, "embedding": deployed.embedding,
+                                                   "embedding": deployed.embedding,
                                                    "memory_blocks": [{"label": "human", "value": "Name: Ada"}]})
     assert resp.status_code == 200, resp.text
     agent = resp.json()
+    config = agent["llm_config"]
+    assert (config["enable_reasoner"], config["put_inner_thoughts_in_kwargs"], config["max_reasoning_tokens"]) == (
+        True, False, 1024), "Claude reasons natively: no inner_thoughts argument (as Letta sets it)"
     deployed.case.fake.for_model(handle.partition("/")[2]).push_tool_call(
         "conversation_search", {"query": "tea", "request_heartbeat": True}, reasoning="Check what they said before.")
     seen = len(deployed.case.bodies())
@@ -171,6 +174,5 @@ def test_claude_keeps_thinking_across_a_tool_step_with_its_signed_block(deployed
     assert "Check what they said before." in sent and '"signature": "sig-' in sent
     shown = [m for m in history(deployed.http, agent["id"]) if m["message_type"] == "reasoning_message"]
     assert [(m["reasoning"], m["source"], (m["signature"] or "")[:4]) for m in shown] == [
-        ("Check what they said before.", "reasoner_model", "sig-"),  # Claude's own thinking, signed
-        ("Echoing the user.", "non_reasoner_model", ""),  # the fake's echo: inner thoughts in its arguments
-    ]
+        ("Check what they said before.", "reasoner_model", "sig-")]  # Claude's own thinking, signed
+    assert "inner_thoughts" not in json.dumps(first), "the tools carry no inner_thoughts argument"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 
 from letta_client import MessageCreate
 
@@ -168,3 +169,21 @@ def test_a_turn_reports_where_its_time_went_in_server_timing(http, make_agent, m
     assert parts["model"] > 0 and parts["db"] > 0 and parts["model-cpu"] > 0
     assert parts["total"] >= parts["model"] + parts["db"], "the parts are within the whole"
     assert parts["cpu"] >= parts["model-cpu"], "the model calls' CPU is part of the turn's"
+
+
+def test_enable_reasoner_on_an_openai_reasoning_model_is_a_reasoning_effort_without_inner_thoughts(
+        http, make_agent, scripted_llm):
+    """As Letta applies enable_reasoner: o-series models reason natively (effort "medium"); others keep
+    their reasoning in the tools' inner_thoughts argument."""
+    name = f"o4-mini-{uuid.uuid4().hex[:8]}"
+    agent = make_agent(model=f"openai-proxy/{name}", enable_reasoner=True)
+    plain = make_agent(enable_reasoner=True)
+
+    assert (agent["llm_config"]["put_inner_thoughts_in_kwargs"], agent["llm_config"]["reasoning_effort"]) == (
+        False, "medium")
+    assert plain["llm_config"]["put_inner_thoughts_in_kwargs"] is True and plain["llm_config"]["enable_reasoner"]
+    assert send(http, agent["id"], "think first").status_code == 200
+    [request] = scripted_llm.requests_for(name)
+    assert request["reasoning_effort"] == "medium"
+    send_message = next(t for t in request["tools"] if t["function"]["name"] == "send_message")
+    assert "inner_thoughts" not in send_message["function"]["parameters"]["properties"]
