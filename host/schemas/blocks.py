@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import Field, model_validator
 
-from host.schemas.common import Name, RequestModel, ResponseModel
+from host.schemas.common import INT32_MAX, Name, RequestModel, ResponseModel
 
 DEFAULT_BLOCK_LIMIT = 5000
 
@@ -33,7 +33,7 @@ def check_limit(value: str, limit: int, label: str | None) -> None:
 class CreateBlock(RequestModel):
     value: str
     label: Name = Field(min_length=1)
-    limit: int = Field(default=DEFAULT_BLOCK_LIMIT, ge=1)
+    limit: int = Field(default=DEFAULT_BLOCK_LIMIT, ge=1, le=INT32_MAX)
     name: Name | None = None
     is_template: bool = False
     preserve_on_migration: bool | None = False
@@ -49,7 +49,7 @@ class CreateBlock(RequestModel):
 
 class BlockUpdate(RequestModel):
     value: str | None = None
-    limit: int | None = Field(default=None, ge=1)
+    limit: int | None = Field(default=None, ge=1, le=INT32_MAX)
     name: Name | None = None
     is_template: bool | None = None
     preserve_on_migration: bool | None = None

@@ -15,6 +15,7 @@ from host.ids import DEFAULT_USER_ID
 Name = Annotated[str, Field(max_length=256)]  # names, labels, tags, keys
 Ref = Annotated[str, Field(max_length=128)]  # client-chosen references: otid, sender_id, tool_call_id
 Short = Annotated[str, Field(max_length=64)]  # ids, types, time zones
+INT32_MAX = 2**31 - 1  # integer columns (block limits, tools' return_char_limit)
 
 
 class RequestModel(BaseModel):

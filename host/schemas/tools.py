@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import Field
 
-from host.schemas.common import RequestModel, ResponseModel
+from host.schemas.common import INT32_MAX, RequestModel, ResponseModel
 
 
 class PipRequirement(RequestModel):
@@ -21,7 +21,7 @@ class ToolCreate(RequestModel):
     source_type: str = "python"
     json_schema: dict[str, Any] | None = None
     args_json_schema: dict[str, Any] | None = None
-    return_char_limit: int = Field(default=6000, ge=1)
+    return_char_limit: int = Field(default=6000, ge=1, le=INT32_MAX)
     pip_requirements: list[PipRequirement] | None = None
 
 
@@ -32,7 +32,7 @@ class ToolUpdate(RequestModel):
     source_type: str | None = None
     json_schema: dict[str, Any] | None = None
     args_json_schema: dict[str, Any] | None = None
-    return_char_limit: int | None = Field(default=None, ge=1)
+    return_char_limit: int | None = Field(default=None, ge=1, le=INT32_MAX)
     pip_requirements: list[PipRequirement] | None = None
 
 

@@ -239,3 +239,14 @@ def test_a_tool_whose_function_name_is_too_long_is_422(http):
     resp = http.post("/v1/tools/", json={"source_code": source})
     assert resp.status_code == 422, resp.text
     assert "300 characters long; at most 256" in resp.json()["detail"]
+
+
+@pytest.mark.parametrize(("path", "body", "loc"), [
+    ("/v1/blocks/", {"label": "big", "value": "v", "limit": 10**12}, ["body", "limit"]),
+    ("/v1/tools/", {"source_code": 'def f(a: str) -> str:\n    """Doc.\n\n    Args:\n        a (str): A.\n    """\n'
+                                   '    return a\n', "return_char_limit": 10**12}, ["body", "return_char_limit"]),
+])
+def test_an_integer_beyond_its_column_is_422_naming_the_field(http, path, body, loc):
+    resp = http.post(path, json=body)
+    assert resp.status_code == 422, resp.text
+    assert resp.json()["detail"][0]["loc"] == loc and resp.json()["detail"][0]["type"] == "less_than_equal"
