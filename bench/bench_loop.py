@@ -81,7 +81,7 @@ class Figures:
     tput_100: float
     prompt_tokens: int
     prompt_chars: int
-    host_step_ms: float
+    non_llm_step_ms: float
     llm_step_ms: float
     server_ms: float
     model_ms: float
@@ -177,7 +177,7 @@ def run(database: str, pg_uri: str | None, turns: int) -> Figures:
             cpu_after = cpu_seconds(srv.proc.pid)
             cpu_step = None if cpu_before is None or cpu_after is None else (cpu_after - cpu_before) / turns
             context_messages = len(c.get(f"/v1/agents/{agent}").json()["message_ids"])
-            host_one = (sum(one) - llm_time) / turns
+            non_llm_one = (sum(one) - llm_time) / turns
             llm_one = llm_time / turns
             split = {key: pct([t[key] for t in TIMINGS], .5) for key in ("total", "model", "db", "model-cpu")}
             own = pct([t["total"] - t["model"] for t in TIMINGS], .5)
@@ -208,7 +208,7 @@ def run(database: str, pg_uri: str | None, turns: int) -> Figures:
                     raise
             return Figures(database, pct(one, .5) * 1e3, pct(one, .95) * 1e3, pct(two, .5) * 1e3,
                            pct(two, .95) * 1e3, tputs[0], tputs[1], body["usage"]["prompt_tokens"], prompt_chars,
-                           host_one * 1e3, llm_one * 1e3, split["total"], split["model"], split["db"], own,
+                           non_llm_one * 1e3, llm_one * 1e3, split["total"], split["model"], split["db"], own,
                            split["model-cpu"], own_cpu,
                            None if cpu_step is None else cpu_step * 1e3, context_messages)
 
@@ -226,7 +226,7 @@ def main() -> None:
     for f in results:
         print(f"{f.database:9} {f.one_p50:8.1f}/{f.one_p95:<9.1f} {f.two_p50:8.1f}/{f.two_p95:<9.1f} "
               f"{f.tput_10:10.1f} {f.tput_100:10.1f} {f.prompt_tokens:10d} {f.prompt_chars:12d} "
-              f"{f.host_step_ms:15.1f} {f.llm_step_ms:11.1f}")
+              f"{f.non_llm_step_ms:15.1f} {f.llm_step_ms:11.1f}")
     print()
     print(f"one-step turns ({args.turns} on one agent; {results[0].context_messages} messages in its context at the end),"
           " medians of the Server-Timing header except the first column:")

@@ -49,6 +49,8 @@ class StepWrite:
 async def write_step(db: Database, w: StepWrite) -> bool:
     """Write one step. True when the agent row was as the turn last saw it (no edit from elsewhere in
     between): the caller may then keep its in-context messages cached under ``w.written_at``."""
+    for msg in w.messages:
+        msg.created_at = msg.created_at or w.written_at
     if db.is_postgres and not any(b.block_id for b in w.changed_blocks):
         return await db.write_one(lambda s: _write_one(s, w))
     return await db.write(lambda s: _write(s, w))
@@ -130,8 +132,6 @@ def _json_row(values: dict[str, Any]) -> dict[str, Any]:
 
 def _write_one(s: Session, w: StepWrite) -> bool:
     now = w.written_at
-    for msg in w.messages:
-        msg.created_at = msg.created_at or now
     step = [_json_row({"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0, "created_at": now, **w.step})
             ] if w.step is not None else []
     run_id = w.run_id if w.run_id and (w.close_reason is not None or w.usage is not None) else None
@@ -165,8 +165,6 @@ def _write(s: Session, w: StepWrite) -> bool:
     if not unchanged and conn.execute(_UPDATE_AGENT, values).rowcount == 0:  # deleted mid-turn: nothing to keep
         raise NotFoundError.for_id("Agent", w.agent_id)
     if w.messages:
-        for msg in w.messages:
-            msg.created_at = msg.created_at or now
         conn.execute(_INSERT_MESSAGES, [message_values(m) for m in w.messages])
     if w.step is not None:
         conn.execute(_INSERT_STEP, w.step)

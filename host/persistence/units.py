@@ -64,9 +64,9 @@ class Units:
             return await s.run_sync(fn)
 
     async def write_one(self, fn: Callable[[Session], T]) -> T:
-        if self._sessions is not None or not self.db.is_postgres:
-            return await self.write(fn)  # local: a transaction costs no round trips
-        return await self.read(fn)  # in autocommit: the statement is its own transaction
+        if self.db.is_postgres:
+            return await self.read(fn)  # in autocommit: the statement is its own transaction
+        return await self.write(fn)  # SQLite: a transaction costs no round trips
 
     def _read(self, fn: Callable[[Session], T]) -> T:
         assert self._sessions is not None
