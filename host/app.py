@@ -28,6 +28,7 @@ from host.api import (
 )
 from host.api.auth import PasswordMiddleware
 from host.api.errors import install_error_handlers
+from host.api.host_guard import HostPolicy, guard_middleware
 from host.api.nul_guard import NulGuardMiddleware
 from host.api.routing import TrailingSlashMiddleware
 from host.persistence.db import open_database
@@ -90,6 +91,10 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(NulGuardMiddleware)
     if settings.secure and settings.server_password:
         app.add_middleware(PasswordMiddleware, password=settings.server_password)
+    # Outermost: refuse foreign Host/Origin before anything else runs; then CORS for the allowed origins.
+    for middleware in reversed(guard_middleware(HostPolicy.for_bind(
+            settings.bind_host, settings.allowed_hosts, settings.acceptable_origins))):
+        app.add_middleware(middleware.cls, *middleware.args, **middleware.kwargs)
     return app
 
 

@@ -37,6 +37,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     _harden()
 
+    os.environ["AGENTHOST_BIND_HOST"] = args.host  # the Host/Origin guard's default follows the bind address
     settings = _settings()
     settings, generated = settings.with_generated_password()
     if generated:

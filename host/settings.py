@@ -30,6 +30,10 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         raise ValueError(f"{name} must be an integer, got {raw!r}") from exc
 
 
+def _list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    return tuple(item.strip() for item in (env.get(name) or "").split(",") if item.strip())
+
+
 @dataclass(frozen=True)
 class Settings:
     home: Path
@@ -55,6 +59,9 @@ class Settings:
     providers: ProviderSettings = field(default_factory=ProviderSettings)
     debug: bool = False
     llm_timeout_s: float = 120.0
+    bind_host: str = "127.0.0.1"
+    allowed_hosts: tuple[str, ...] = ()
+    acceptable_origins: tuple[str, ...] = ()
 
     @property
     def sqlite_path(self) -> Path:
@@ -110,6 +117,9 @@ class Settings:
             providers=ProviderSettings.from_env(env),
             debug=_flag(env, "LETTA_DEBUG"),
             llm_timeout_s=float(env.get("LETTA_LLM_TIMEOUT_SECONDS") or 120.0),
+            bind_host=env.get("AGENTHOST_BIND_HOST") or "127.0.0.1",
+            allowed_hosts=_list(env, "AGENTHOST_ALLOWED_HOSTS"),
+            acceptable_origins=_list(env, "ACCEPTABLE_ORIGINS"),
         )
 
     def with_generated_password(self) -> tuple["Settings", bool]:

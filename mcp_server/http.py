@@ -55,8 +55,8 @@ def load_server() -> Callable[[Services], Built]:
 
     def build(services: Services) -> Built:
         mcp = AgentHostMcp(LocalBackend(services), Gateway(services), version=__version__)
-        # The password middleware guards the endpoint; the Host/Origin allowlist of the SDK would also
-        # reject legitimate clients of a server bound to a public interface, so it stays off.
+        # The app's Host/Origin guard (host/api/host_guard.py) and password middleware guard this endpoint
+        # like every other route; the SDK's own allowlist would duplicate the guard, so it stays off.
         manager = StreamableHTTPSessionManager(
             app=mcp.server, security_settings=TransportSecuritySettings(enable_dns_rebinding_protection=False)
         )
