@@ -157,7 +157,7 @@ async def search_bench(url: str, raw: str, llm: ScriptedLLM, sizes: list[int], q
     from host.ids import utcnow
     from host.persistence.db import open_database
     from host.persistence.models import AgentRow, PassageRow
-    from host.providers import ProviderSettings
+    from host.llm.providers import ProviderSettings
     from host.services.archival import ArchivalService
 
     postgres = url.startswith("postgresql")

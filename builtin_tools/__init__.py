@@ -9,7 +9,7 @@ gateway and the exception tree. This package never imports ``host``.
 from builtin_tools.composio_tools import (
     ComposioAction,
     ComposioApp,
-    ComposioGateway,
+    ComposioClient,
     composio_tool,
     letta_schema,
     tool_name_for,
@@ -51,7 +51,7 @@ __all__ = [
     "ComposioAction",
     "ComposioApp",
     "ComposioError",
-    "ComposioGateway",
+    "ComposioClient",
     "CoreMemory",
     "DEFAULT_AGENT_TOOL_NAMES",
     "MULTI_AGENT_TOOL_NAMES",

@@ -1,6 +1,6 @@
 """Composio apps and actions through the composio SDK (0.29, ``/api/v3.1``).
 
-``ComposioGateway`` wraps the sync SDK: every operation builds a client and runs in a
+``ComposioClient`` wraps the sync SDK: every operation builds a client and runs in a
 worker thread under ``fail_after`` (the SDK keeps its tracking switch in a context
 variable, so client and call share one thread context). Catalogue operations raise
 ``ComposioError``; ``execute_action`` returns a ``ToolOutput``. ``composio_tool`` makes a
@@ -75,7 +75,7 @@ def letta_schema(slug: str, description: str, input_parameters: dict[str, Any]) 
     }
 
 
-class ComposioGateway:
+class ComposioClient:
     """The Composio operations agenthost uses, as async calls."""
 
     def __init__(self, api_key: str, base_url: str | None = None, *, timeout_s: float = 30.0) -> None:
@@ -176,7 +176,7 @@ def composio_tool(action: str, json_schema: dict[str, Any]) -> BuiltinTool:
         if not key:
             return ToolOutput.error(NO_KEY_MESSAGE)
         entity = ctx.env.get(COMPOSIO_ENTITY_VAR, "").strip() or DEFAULT_ENTITY
-        gateway = ComposioGateway(key, ctx.services.composio_base_url, timeout_s=ctx.services.http_timeout_s)
+        gateway = ComposioClient(key, ctx.services.composio_base_url, timeout_s=ctx.services.http_timeout_s)
         return await gateway.execute_action(action, args, entity)
 
     return BuiltinTool(

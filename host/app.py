@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import logging
 from contextlib import AsyncExitStack, asynccontextmanager
-from typing import Any, AsyncIterator
+from typing import AsyncIterator, TypedDict
 
 from fastapi import FastAPI
+from starlette.middleware import Middleware
 
 from host.api import (
     agents,
@@ -32,10 +33,10 @@ from host.api.host_guard import HostPolicy, guard_middleware
 from host.api.nul_guard import NulGuardMiddleware
 from host.api.routing import TrailingSlashMiddleware
 from host.persistence.db import open_database
-from host.providers import ProviderRegistry
+from host.llm.providers import ProviderRegistry
 from host.services import Services, build_core
 from host.settings import Settings
-from host.tooling import open_tool_layer
+from host.wiring import open_tool_layer
 from host.version import __version__
 
 logger = logging.getLogger(__name__)
@@ -54,10 +55,9 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
         core = build_core(settings, db, ProviderRegistry(settings.providers))
         from builtin_tools import all_builtins
 
-        await core["tools"].sync_builtins(all_builtins())
+        await core.tools.sync_builtins(all_builtins())
         layer = await stack.enter_async_context(open_tool_layer(settings, core))
-        services = Services(**core, runner=layer.runner, dispatcher=layer.dispatcher, sandboxes=layer.sandboxes,
-                            mcp=layer.mcp)
+        services = Services.of(core, layer)
         # Areas with resources of their own (config watcher, ingestion workers, the MCP endpoint).
         import mcp_server
         from host.services import mcp_servers_lifespan, sources_lifespan
@@ -68,11 +68,29 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
         yield services
 
 
+class AppState(TypedDict):
+    """The lifespan's state: what every request handler may read (``request.state.services``)."""
+
+    services: Services
+
+
+def middleware(settings: Settings) -> list[Middleware]:
+    """The app's middleware, outermost first (add new layers here)."""
+    # Outermost: refuse a foreign Host/Origin before anything else runs; then CORS for the allowed origins.
+    stack = guard_middleware(HostPolicy.for_bind(settings.bind_host, settings.allowed_hosts,
+                                                 settings.acceptable_origins))
+    if settings.secure and settings.server_password:
+        stack.append(Middleware(PasswordMiddleware, password=settings.server_password))
+    stack.append(Middleware(NulGuardMiddleware))
+    stack.append(Middleware(TrailingSlashMiddleware, routers=[module.router for module in ROUTERS]))
+    return stack
+
+
 def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[dict[str, Any]]:
+    async def lifespan(_: FastAPI) -> AsyncIterator[AppState]:
         async with open_services(settings) as services:
-            yield {"services": services}
+            yield AppState(services=services)
 
     app = FastAPI(
         title="agenthost",
@@ -80,6 +98,7 @@ def create_app(settings: Settings) -> FastAPI:
         description="A self-hosted, MCP-native host for stateful LLM agents, speaking Letta's REST API.",
         lifespan=lifespan,
         redirect_slashes=False,
+        middleware=middleware(settings),
     )
     install_error_handlers(app)
     for module in ROUTERS:
@@ -87,15 +106,7 @@ def create_app(settings: Settings) -> FastAPI:
     import mcp_server
 
     mcp_server.mount(app, settings)
-    app.add_middleware(TrailingSlashMiddleware, routers=[module.router for module in ROUTERS])
-    app.add_middleware(NulGuardMiddleware)
-    if settings.secure and settings.server_password:
-        app.add_middleware(PasswordMiddleware, password=settings.server_password)
-    # Outermost: refuse foreign Host/Origin before anything else runs; then CORS for the allowed origins.
-    for middleware in reversed(guard_middleware(HostPolicy.for_bind(
-            settings.bind_host, settings.allowed_hosts, settings.acceptable_origins))):
-        app.add_middleware(middleware.cls, *middleware.args, **middleware.kwargs)
     return app
 
 
-__all__ = ["create_app", "open_services"]
+__all__ = ["AppState", "create_app", "middleware", "open_services"]

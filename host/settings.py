@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
 
-from host.providers import ProviderSettings  # noqa: E402
+from host.llm.providers import ProviderSettings  # noqa: E402
 
 _TRUE = {"1", "true", "yes", "on"}
 

@@ -7,9 +7,8 @@ Public surface:
 
     mount(app, settings)      add /mcp to the REST app (called by host.app.create_app)
     lifespan(services)        area hook run inside open_services (the /mcp endpoint runs from mount)
-    AgentHostMcp              the MCP server over a Backend (+ optional Gateway)
+    AgentHostMcp              the MCP server over a Backend (+ the services' ToolCatalogue)
     LocalBackend, RestBackend the two backends
-    Gateway                   the tool catalogue under collision-free names, with per-session tool rules
 """
 
 from __future__ import annotations

@@ -141,8 +141,15 @@ def _short(text: str, limit: int = 500) -> str:
 
 
 def sse_payloads(buffer: str) -> tuple[list[Any], str]:
-    """Complete ``data:`` events in ``buffer`` (parsed JSON), and the unparsed rest."""
+    """Complete ``data:`` events in ``buffer`` (parsed JSON), and the unparsed rest.
+
+    Lines may end in ``\n``, ``\r\n`` or ``\r`` (the SSE specification allows all three); a ``\r`` at the
+    very end may be the first half of a ``\r\n`` and waits for the next chunk."""
     out: list[Any] = []
+    held = ""
+    if buffer.endswith("\r"):
+        buffer, held = buffer[:-1], "\r"
+    buffer = buffer.replace("\r\n", "\n").replace("\r", "\n")
     while "\n\n" in buffer:
         event, buffer = buffer.split("\n\n", 1)
         data = "\n".join(line[5:].lstrip() for line in event.splitlines() if line.startswith("data:"))
@@ -152,7 +159,7 @@ def sse_payloads(buffer: str) -> tuple[list[Any], str]:
             out.append(json.loads(data))
         except json.JSONDecodeError:
             continue
-    return out, buffer
+    return out, buffer + held
 
 
 def progress_note(msg: dict[str, Any]) -> str | None:

@@ -28,6 +28,7 @@ from starlette.types import Receive, Scope, Send
 if TYPE_CHECKING:
     from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 
+    from host.app import AppState
     from host.services import Services
     from mcp_server.server import AgentHostMcp
 
@@ -49,12 +50,11 @@ def load_server() -> Callable[[Services], Built]:
     from mcp.server.transport_security import TransportSecuritySettings
 
     from host.version import __version__
-    from mcp_server.gateway import Gateway
     from mcp_server.local import LocalBackend
     from mcp_server.server import AgentHostMcp
 
     def build(services: Services) -> Built:
-        mcp = AgentHostMcp(LocalBackend(services), Gateway(services), version=__version__)
+        mcp = AgentHostMcp(LocalBackend(services), services.catalogue, version=__version__)
         # The app's Host/Origin guard (host/api/host_guard.py) and password middleware guard this endpoint
         # like every other route; the SDK's own allowlist would duplicate the guard, so it stays off.
         manager = StreamableHTTPSessionManager(
@@ -137,7 +137,7 @@ def mount(app: Any, settings: Any) -> McpEndpoint:
     original = app.router.lifespan_context
 
     @asynccontextmanager
-    async def lifespan(asgi_app: Any) -> AsyncIterator[Any]:
+    async def lifespan(asgi_app: Any) -> AsyncIterator[AppState]:
         async with original(asgi_app) as state:
             async with endpoint.running(state["services"]):
                 yield state

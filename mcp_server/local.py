@@ -6,15 +6,12 @@ import logging
 from contextlib import asynccontextmanager
 from typing import Any, AsyncIterator
 
-from host.agent.messages import to_letta_messages
 from host.errors import HostError
 from host.schemas.agents import CreateAgentRequest
 from host.schemas.blocks import BlockUpdate, CreateBlock
 from host.schemas.messages import LettaStreamingRequest, MessageCreate
 from host.services import Services
-from host.services.tools import schema_for
-from host.tools.dispatcher import tool_return_text
-from mcp_server.backend import AgentInfo, BlockInfo, ProgressFn, ToolRunOutcome, TurnReply, history_entry, sse_payloads
+from mcp_server.backend import AgentInfo, BlockInfo, ProgressFn, ToolRunOutcome, TurnReply, history_entry
 from mcp_server.errors import ToolFailure
 
 logger = logging.getLogger(__name__)
@@ -64,15 +61,11 @@ class LocalBackend:
         reply = TurnReply()
         body = LettaStreamingRequest(messages=[MessageCreate(role="user", content=text)])
         async with host_errors():
-            chunks = await self.svc.runner.stream(agent_id, body)
-            buffer = ""
-            async for chunk in chunks:
-                events, buffer = sse_payloads(buffer + chunk.decode())
-                for event in events:
-                    if isinstance(event, dict):
-                        reply.add(event)
-                        if progress is not None:
-                            await progress(event)
+            events = await self.svc.runner.stream(agent_id, body)  # typed events, no wire encoding in between
+            async for event in events:
+                reply.add(event.payload)
+                if progress is not None:
+                    await progress(event.payload)
         if reply.error:
             raise ToolFailure(f"The agent's turn failed: {reply.error}")
         return reply
@@ -109,14 +102,8 @@ class LocalBackend:
     async def search_history(self, agent_id: str, query: str, limit: int) -> list[dict[str, Any]]:
         async with host_errors():
             await self.svc.agents.exists(agent_id)
-            found = await self.svc.messages.search(agent_id, query, page_size=limit)
-        out = []
-        for stored in found:
-            for msg in to_letta_messages(stored):
-                entry = history_entry(msg)
-                if entry is not None:
-                    out.append(entry)
-        return out
+            found = await self.svc.messages.search_views(agent_id, query, page_size=limit)
+        return [e for e in (history_entry(m) for m in found) if e is not None]
 
     async def list_tools(self) -> list[dict[str, Any]]:
         async with host_errors():
@@ -127,15 +114,8 @@ class LocalBackend:
     async def run_tool(self, source_code: str, args: dict[str, Any], env: dict[str, str],
                        pip: list[str]) -> ToolRunOutcome:
         async with host_errors():
-            name, _description, _schema = schema_for(source_code, None, None)
-        outcome = await self.svc.sandboxes.run_tool(
-            source_code=source_code, function_name=name, args=args, env=env,
-            pip_requirements=[{"name": p} for p in pip] or None, agent_id=None, agent_name="", blocks=None)
-        if outcome.status == "success":
-            return ToolRunOutcome("success", tool_return_text(outcome.func_return), outcome.stdout or None,
-                                  outcome.stderr or None)
-        return ToolRunOutcome("error", outcome.error or "the tool failed", outcome.stdout or None,
-                              outcome.stderr or None)
+            done = await self.svc.catalogue.run_source(source_code, args, env, pip)
+        return ToolRunOutcome(done.status, done.text, done.stdout, done.stderr)
 
 
 __all__ = ["LocalBackend", "host_errors"]

@@ -1,9 +1,9 @@
-"""The MCP server: one low-level SDK ``Server`` whose handlers call the backend and the gateway.
+"""The MCP server: one low-level SDK ``Server`` whose handlers call the backend and the tool catalogue.
 
 Serves every protocol revision the SDK speaks (2025-03-26 .. 2026-07-28): the SDK's runner handles the
 ``initialize`` handshake and the 2026 per-request envelope; this module only supplies handlers.
 
-A connection's scope (the agent whose tools and rules the gateway exposes) comes from ``?agent_id=`` on
+A connection's scope (the agent whose tools and rules the catalogue exposes) comes from ``?agent_id=`` on
 the HTTP endpoint, else from the server default (``agenthost mcp --agent``). Its session key (for the
 per-session tool-rule state and handshake-era resource subscriptions) is the ``Mcp-Session-Id`` header,
 else ``?session=``, else one shared key per process (stdio is one connection per process).
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import mcp_types as types
 from mcp.server.context import ServerRequestContext
@@ -21,14 +21,18 @@ from mcp.server.lowlevel.server import Server
 from mcp.server.subscriptions import ListenHandler
 
 from mcp_server.agent_tools import AGENT_TOOLS, BY_NAME, ToolAnswer, ToolCall
-from mcp_server.backend import Backend, progress_note
+from mcp_server.backend import Backend, ToolRunOutcome, progress_note
 from mcp_server.errors import McpServerError
 from mcp_server.resources import Subscriptions, list_resources, read_resource, templates
+from mcp_server.local import host_errors
 from mcp_server.uris import block_uri
+
+if TYPE_CHECKING:
+    from host.services.tool_catalogue import ToolCatalogue
 
 logger = logging.getLogger(__name__)
 
-GATEWAY_PREFIXES = ("custom__", "composio__", "mcp__")
+CATALOGUE_PREFIXES = ("custom__", "composio__", "mcp__")
 
 INSTRUCTIONS = (
     "agenthost: stateful agents with persistent memory. Find an agent with list_agents (or create_agent), talk "
@@ -65,12 +69,12 @@ def _ok(text: str) -> types.CallToolResult:
 
 
 class AgentHostMcp:
-    """Handlers over a backend (agents, memory) and an optional gateway (the tool catalogue)."""
+    """Handlers over a backend (agents, memory) and an optional tool catalogue (host services')."""
 
-    def __init__(self, backend: Backend, gateway: Any | None = None, *, default_agent: str | None = None,
+    def __init__(self, backend: Backend, catalogue: ToolCatalogue | None = None, *, default_agent: str | None = None,
                  name: str = "agenthost", version: str = "") -> None:
         self.backend = backend
-        self.gateway = gateway
+        self.catalogue = catalogue
         self.default_agent = default_agent
         self.subscriptions = Subscriptions()
         self.server: Server[Any] = Server(
@@ -89,13 +93,15 @@ class AgentHostMcp:
         tools = [types.Tool(name=t.name, description=t.description, input_schema=t.input_schema(scoped),
                             annotations=types.ToolAnnotations(read_only_hint=t.read_only, open_world_hint=False))
                  for t in AGENT_TOOLS]
-        if self.gateway is not None:
+        if self.catalogue is not None:
             try:
-                for g in await self.gateway.tools(scope.agent_id):
+                async with host_errors():
+                    listed = await self.catalogue.tools(scope.agent_id)
+                for g in listed:
                     tools.append(types.Tool(name=g.public_name, description=g.description,
                                             input_schema=g.input_schema))
             except McpServerError as exc:  # e.g. a scope naming an unknown agent: list the agent tools only
-                logger.warning("gateway listing for %s failed: %s", scope.agent_id, exc.message)
+                logger.warning("tool catalogue listing for %s failed: %s", scope.agent_id, exc.message)
         return types.ListToolsResult(tools=tools)
 
     async def _call_tool(self, ctx: ServerRequestContext[Any, Any],
@@ -108,8 +114,8 @@ class AgentHostMcp:
                     backend=self.backend, scope_agent=scope.agent_id, progress=self._progress(ctx)))
                 await self.subscriptions.changed(answer.changed)
                 return _ok(answer.text)
-            if self.gateway is not None and params.name.startswith(GATEWAY_PREFIXES):
-                return await self._call_gateway(params.name, args, scope)
+            if self.catalogue is not None and params.name.startswith(CATALOGUE_PREFIXES):
+                return await self._call_catalogue(self.catalogue, params.name, args, scope)
         except McpServerError as exc:
             return _error(exc.message)
         except Exception as exc:  # a bug must not take the connection down: report it as a tool error
@@ -117,16 +123,18 @@ class AgentHostMcp:
             return _error(f"{params.name} failed inside agenthost: {type(exc).__name__}: {exc}")
         return _error(f"Unknown tool {params.name!r}; call tools/list for the tools of this server")
 
-    async def _call_gateway(self, name: str, args: dict[str, Any], scope: ConnectionScope) -> types.CallToolResult:
-        tool = next((t for t in await self.gateway.tools(scope.agent_id) if t.public_name == name), None)
-        if tool is None:
-            where = f"agent {scope.agent_id}'s tools" if scope.agent_id else "the tool catalogue"
-            return _error(f"Unknown tool {name!r}: it is not in {where}; call tools/list again")
-        done = await self.gateway.call(tool, args, scope.agent_id, scope.session_key)
+    async def _call_catalogue(self, catalogue: ToolCatalogue, name: str, args: dict[str, Any],
+                              scope: ConnectionScope) -> types.CallToolResult:
+        async with host_errors():
+            tool = next((t for t in await catalogue.tools(scope.agent_id) if t.public_name == name), None)
+            if tool is None:
+                where = f"agent {scope.agent_id}'s tools" if scope.agent_id else "the tool catalogue"
+                return _error(f"Unknown tool {name!r}: it is not in {where}; call tools/list again")
+            done = await catalogue.call(tool, args, scope.agent_id, scope.session_key)
         if done.changed_blocks and scope.agent_id:
             await self.subscriptions.changed([block_uri(scope.agent_id, label) for label in done.changed_blocks])
-        text = done.outcome.render()
-        return _ok(text) if done.outcome.status == "success" else _error(text)
+        outcome = ToolRunOutcome(done.status, done.text, done.stdout, done.stderr)
+        return _ok(outcome.render()) if outcome.status == "success" else _error(outcome.render())
 
     def _progress(self, ctx: ServerRequestContext[Any, Any]) -> Any:
         count = 0

@@ -36,12 +36,11 @@ async def serve(args: argparse.Namespace, settings: Any) -> None:
             await _run(AgentHostMcp(backend, None, default_agent=args.agent, version=__version__))
         return
     from host.app import open_services
-    from mcp_server.gateway import Gateway
     from mcp_server.local import LocalBackend
 
     settings.home.mkdir(parents=True, exist_ok=True)
     async with open_services(settings) as services:
-        await _run(AgentHostMcp(LocalBackend(services), Gateway(services), default_agent=args.agent,
+        await _run(AgentHostMcp(LocalBackend(services), services.catalogue, default_agent=args.agent,
                                 version=__version__))
 
 

@@ -15,12 +15,12 @@ from typing import Any, Sequence
 
 from builtin_tools import get_builtin, with_heartbeat
 
-from host.agent import llm
-from host.agent.llm import ChatMessage, ToolCall, ToolSpec, count_tokens
-from host.agent.messages import StoredMessage
+from host import llm
+from host.llm import ChatMessage, ToolCall, ToolSpec, count_tokens
+from host.domain.messages import StoredMessage
 from host.agent.turn import AgentSnapshot
 from host.ids import new_id, utcnow
-from host.providers import ProviderSettings
+from host.llm.providers import ProviderSettings
 from host.tools.dispatcher import ToolInfo
 
 logger = logging.getLogger(__name__)

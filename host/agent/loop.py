@@ -23,15 +23,15 @@ import logging
 import time
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 
 import anyio
-from builtin_tools import CoreMemory, ServicesConfig, ToolContext, strip_heartbeat
+from builtin_tools import AgentMessengerPort, CoreMemory
 
-from host.agent import llm
+from host import llm
 from host.agent.context import INNER_THOUGHTS, fit_window, to_chat, tool_specs
 from host.agent.locks import AgentLocks
-from host.agent.messages import (
+from host.domain.messages import (
     StoredMessage,
     ToolCallRecord,
     ToolReturnRecord,
@@ -39,19 +39,17 @@ from host.agent.messages import (
     pending_approval,
     to_letta_messages,
 )
-from host.agent.ports import ArchivalAdapter, RecallAdapter
 from host.agent.step_write import StepWrite, write_step
 from host.agent.store import HistoryCache, Loaded, load_turn, memory_counts, refresh, system_text
 from host.agent.streaming import TokenStreamer
+from host.domain.events import LettaMessageEvent
 from host.agent.turn import AgentSnapshot, Emit, RunState, Timings, TurnRequest, TurnResult
 from host.errors import ConflictError, InvalidRequestError, UpstreamError
 from host.ids import new_id, utcnow
 from host.storable import storable
 from host.persistence.db import Database
-from host.providers import ProviderSettings
-from host.services.archival import ArchivalService
-from host.services.messages import MessageService
-from host.tools.dispatcher import ToolDispatcher
+from host.llm.providers import ProviderSettings
+from host.tools.calls import ToolCaller, ToolScope
 from host.tools.rules import ToolRulesSolver
 
 logger = logging.getLogger(__name__)
@@ -59,22 +57,20 @@ logger = logging.getLogger(__name__)
 
 @dataclass
 class LoopDeps:
+    """What the loop is built from. ``tools`` runs rule-checked calls; its ``ToolContextFactory`` (archival,
+    recall, the server's keys) comes from the services, injected at wiring time."""
+
     db: Database
     providers: ProviderSettings
-    dispatcher: ToolDispatcher
-    archival: ArchivalService
-    messages: MessageService
+    tools: ToolCaller
     locks: AgentLocks
-    services_config: ServicesConfig
-    server_env: dict[str, str]
-    messenger_factory: Callable[[int], Any] | None = None
     llm_timeout_s: float = 120.0
     history: HistoryCache = field(default_factory=HistoryCache)
 
 
 @dataclass
-class CallOutcome:
-    """What became of one tool call. ``awaiting_approval``: not run, the turn pauses."""
+class ToolOutcome:
+    """What became of one tool call in a step. ``awaiting_approval``: not run, the turn pauses."""
 
     status: str = "error"
     text: str = ""
@@ -102,6 +98,7 @@ class Turn:
     recall: int = 0  # messages stored for the agent, as of the last count
     archival: int = 0
     closed: bool = False  # the last step is written: the run closed with it (and autoclear applied)
+    messenger: AgentMessengerPort | None = None  # agent-to-agent delivery for the multi-agent tools
 
     @property
     def system_id(self) -> str | None:
@@ -122,16 +119,18 @@ class AgentLoop:
     def __init__(self, deps: LoopDeps) -> None:
         self.d = deps
 
-    async def run(self, req: TurnRequest, emit: Emit | None = None, timings: Timings | None = None) -> TurnResult:
+    async def run(self, req: TurnRequest, emit: Emit | None = None, timings: Timings | None = None, *,
+                  messenger: AgentMessengerPort | None = None) -> TurnResult:
         """Run one turn; ``timings`` (the caller's, to add its own parts) collects where the time went."""
         timings = timings or Timings()
         async with self.d.locks.hold(req.agent_id):
             with timings.measure("db"):
                 loaded = await load_turn(self.d.db, req.agent_id, cache=self.d.history, run_id=req.run_id)
-            return await self._turn(req, loaded, emit, timings)
+            return await self._turn(req, loaded, emit, timings, messenger)
 
     # ---- one turn ------------------------------------------------------------------------------
-    async def _turn(self, req: TurnRequest, loaded: Loaded, emit: Emit | None, timings: Timings) -> TurnResult:
+    async def _turn(self, req: TurnRequest, loaded: Loaded, emit: Emit | None, timings: Timings,
+                    messenger: AgentMessengerPort | None) -> TurnResult:
         snap, history = loaded.snap, loaded.history
         terminal = {r.tool_name for r in snap.rules if r.type == "exit_loop"}
         t = Turn(req=req, snap=snap, memory=CoreMemory.of(snap.blocks), state=RunState(timings=timings), emit=emit,
@@ -139,7 +138,7 @@ class AgentLoop:
                  system=history[0] if history and history[0].role == "system" else None,
                  context=[m for m in history if m.role != "system"], terminal=terminal,
                  specs=tool_specs(snap, frozenset(x.name for x in snap.tools), terminal),
-                 version=snap.version, recall=loaded.recall, archival=loaded.archival)
+                 version=snap.version, recall=loaded.recall, archival=loaded.archival, messenger=messenger)
         paused = pending_approval(t.context)
         if req.approval is None and paused is not None:
             msg, call = paused
@@ -246,7 +245,7 @@ class AgentLoop:
             state.stop_reason = "end_turn" if reasoning else "no_tool_call"
         for record, args, error in parsed:
             if approvals:  # an earlier call of this response waits for approval: the rest do not run
-                out = CallOutcome(text=f"Not run: the turn paused for approval of {approvals[0].name}. "
+                out = ToolOutcome(text=f"Not run: the turn paused for approval of {approvals[0].name}. "
                                        f"Call {record.name} again if you still need it.")
             else:
                 out = await self._one_call(t, record.name, args, error)
@@ -282,7 +281,7 @@ class AgentLoop:
         await self._publish(t, letta)
         return heartbeat
 
-    def _tool_message(self, t: Turn, record: ToolCallRecord, out: CallOutcome, step_id: str | None) -> StoredMessage:
+    def _tool_message(self, t: Turn, record: ToolCallRecord, out: ToolOutcome, step_id: str | None) -> StoredMessage:
         return StoredMessage(
             id=new_id("message"), agent_id=t.snap.id, role="tool", text=storable(_package(out.status, out.text)),
             name=record.name, tool_call_id=record.id,
@@ -345,37 +344,29 @@ class AgentLoop:
         for m in letta:
             if t.req.stream_tokens and m["message_type"] not in ("tool_return_message", "approval_request_message"):
                 continue  # already streamed token by token
-            await t.emit(m)
+            await t.emit(LettaMessageEvent(m))
 
     # ---- tool calls ------------------------------------------------------------------------------
     async def _one_call(self, t: Turn, name: str, args: dict[str, Any] | None, error: str | None, *,
-                        approved: bool = False) -> CallOutcome:
-        """Run one tool call under the rules."""
+                        approved: bool = False) -> ToolOutcome:
+        """Run one tool call under the rules (``host.tools.calls``), then let the decision steer the turn."""
         solver, state = t.solver, t.state
         if error is not None or args is None:
-            return CallOutcome(text=error or "invalid arguments")
+            return ToolOutcome(text=error or "invalid arguments")
         tool = t.snap.tool(name)
         if tool is None:
             allowed = ", ".join(sorted(solver.allowed_tools(state.solver))) or "none"
-            return CallOutcome(text=f"Tool {name!r} does not exist for this agent. Tools you may call: {allowed}")
-        if not approved:
-            violation = solver.check_call(state.solver, name)
-            if violation is not None:
-                logger.info("agent %s: call to %s refused (%s)", t.snap.id, name, violation.code)
-                return CallOutcome(text=violation.message)
-            if solver.decide_before_call(state.solver, name) is not None:
-                return CallOutcome(awaiting_approval=True, keep_going=False)
-        args, wants_heartbeat = strip_heartbeat(args)
-        ctx = ToolContext(agent_id=t.snap.id, agent_name=t.snap.name, memory=t.memory,
-                          archival=ArchivalAdapter(self.d.archival, t.snap.id),
-                          recall=RecallAdapter(self.d.messages, t.snap.id, self.d.services_config.page_size),
-                          messenger=self.d.messenger_factory(t.req.call_depth) if self.d.messenger_factory else None,
-                          env={**self.d.server_env, **t.snap.env}, services=self.d.services_config,
-                          call_depth=t.req.call_depth)
-        result = await self.d.dispatcher.call(tool, args, ctx, agent_env=dict(t.snap.env))
-        out = CallOutcome(status=result.status, text=result.text, stdout=result.stdout, stderr=result.stderr)
-        state.solver = solver.record(state.solver, name, result.text)
-        decision = solver.decide_after_call(state.solver, name)
+            return ToolOutcome(text=f"Tool {name!r} does not exist for this agent. Tools you may call: {allowed}")
+        scope = ToolScope(agent_id=t.snap.id, agent_name=t.snap.name, env=t.snap.env)
+        call = await self.d.tools.call(solver, state.solver, scope, tool, args, t.memory, approved=approved,
+                                       call_depth=t.req.call_depth, messenger=t.messenger)
+        state.solver = call.state
+        if call.refusal is not None:
+            return ToolOutcome(text=call.refusal)
+        if call.awaiting_approval or call.result is None or call.decision is None:
+            return ToolOutcome(awaiting_approval=True, keep_going=False)
+        result, decision = call.result, call.decision
+        out = ToolOutcome(status=result.status, text=result.text, stdout=result.stdout, stderr=result.stderr)
         if decision.kind == "end_turn":
             state.stop_reason = decision.stop_reason or "end_turn"
             out.keep_going = False
@@ -385,7 +376,7 @@ class AgentLoop:
                 if decision.missing_required else "")
             out.text += f"\n\n{note}" if note else ""
         else:  # the model decides: go on when it asked for a heartbeat, or when the tool failed (to recover)
-            out.keep_going = bool(wants_heartbeat) or result.status == "error"
+            out.keep_going = call.wants_heartbeat or result.status == "error"
             if not out.keep_going:
                 state.stop_reason = "end_turn"
         return out
@@ -409,7 +400,7 @@ class AgentLoop:
                 args = None
             out = await self._one_call(t, call.name, args if isinstance(args, dict) else None, None, approved=True)
         else:
-            out = CallOutcome(text=denial_text(approval.reason))
+            out = ToolOutcome(text=denial_text(approval.reason))
         logger.info("agent %s: tool call %s (%s) %s", t.snap.id, call.id, call.name,
                     "approved" if approval.approve else "denied")
         ret = self._tool_message(t, call, out, msg.step_id)
@@ -421,4 +412,4 @@ class AgentLoop:
         return out.keep_going
 
 
-__all__ = ["AgentLoop", "CallOutcome", "LoopDeps", "denial_text"]
+__all__ = ["AgentLoop", "LoopDeps", "ToolOutcome", "denial_text"]

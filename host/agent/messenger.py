@@ -18,10 +18,9 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from typing import Any
+from typing import TYPE_CHECKING
 
 import anyio
-from anyio.abc import TaskGroup
 from builtin_tools import UnknownAgentError
 from sqlalchemy import func, select
 
@@ -29,6 +28,9 @@ from host.errors import NotFoundError
 from host.persistence.db import Database
 from host.persistence.models import AgentTagRow
 from host.schemas.messages import LettaRequest, MessageCreate
+
+if TYPE_CHECKING:
+    from host.agent.runner import Runner
 
 logger = logging.getLogger(__name__)
 
@@ -80,10 +82,9 @@ class WaitGraph:
 
 
 class AgentMessenger:
-    def __init__(self, db: Database, runner: Any, background: TaskGroup | None) -> None:
+    def __init__(self, db: Database, runner: Runner) -> None:
         self.db = db
         self.runner = runner
-        self.background = background
         self.waits = WaitGraph()
 
     @staticmethod
@@ -92,12 +93,12 @@ class AgentMessenger:
 
     async def _check_exists(self, agent_id: str) -> None:
         try:
-            await self.runner._exists(agent_id)
+            await self.runner.exists(agent_id)
         except NotFoundError:
             raise UnknownAgentError(agent_id) from None
 
     async def send_async(self, target_agent_id: str, message: str, sender_agent_id: str, *, call_depth: int) -> str:
-        if self.background is None:
+        if not self.runner.accepting:
             raise RuntimeError("no background task group for asynchronous delivery (server shutting down?)")
         try:
             run_id = await self.runner.runs.create(target_agent_id, {"sender_id": sender_agent_id,
@@ -110,12 +111,12 @@ class AgentMessenger:
             from host.agent.runner import turn_request
 
             try:
-                await self.runner._execute(turn_request(target_agent_id, request, run_id, call_depth=call_depth))
+                await self.runner.execute(turn_request(target_agent_id, request, run_id, call_depth=call_depth))
             except Exception:
                 logger.exception("async delivery from agent %s to agent %s (run %s) failed", sender_agent_id,
                                  target_agent_id, run_id)
 
-        self.background.start_soon(deliver)
+        self.runner.start_soon(deliver)
         logger.info("agent %s -> agent %s: queued as run %s (depth %d)", sender_agent_id, target_agent_id, run_id,
                     call_depth)
         return str(run_id)

@@ -1,35 +1,37 @@
-"""Turns as runs: synchronous, streamed over SSE, or in the background; cancellation.
+"""Turns as runs: synchronous, streamed, or in the background; cancellation.
 
 Every turn runs in the task group that the application lifespan owns; nothing is fire-and-forget.
 
-SSE format (as Letta 0.8.17 writes it): one ``data: {json}\\n\\n`` per LettaMessage, then
-``stop_reason``, ``usage_statistics`` and ``data: [DONE]``. A failure before the first chunk is an
-ordinary JSON error response (status and ``detail`` as for ``POST /messages``). A failure after it
-is sent in-band as ``event: error`` + ``data: {"message_type": "error_message", ...}``, followed by
-``stop_reason`` ``error`` and ``[DONE]``: letta-client reads it as one more chunk and keeps going.
-A client that disconnects cancels its run: every step is written in one transaction, so the
-agent keeps a consistent history (the interrupted step is not written).
+A streamed turn is a stream of typed events (``host.domain.events``): each LettaMessage as the loop
+produces it, then the stop reason and the usage. Encoding happens at the edge that speaks a wire format
+(SSE: ``host.api.sse``; the MCP server reads the events directly). A failure before the first event
+raises (an ordinary JSON error response over HTTP). A failure after it becomes an ``ErrorEvent`` (Letta's
+``error_message``) followed by the stop reason ``error``. A consumer that goes away (the HTTP client
+disconnects) cancels its run: every step is written in one transaction, so the agent keeps a consistent
+history (the interrupted step is not written).
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
-from typing import Any, AsyncIterator
+from typing import Any, AsyncIterator, Awaitable, Callable
 
 import anyio
 from anyio.abc import TaskGroup
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
-from host.agent import llm
+from host import llm
 from host.agent.loop import AgentLoop
+from host.agent.messenger import AgentMessenger
+from host.agent.ports import AgentExists, RunLedger
 from host.agent.turn import ApprovalInput, InputMessage, Timings, TurnRequest, TurnResult, Usage
+from host.domain.events import ErrorEvent, LettaMessageEvent, StopReasonEvent, TurnEvent, UsageEvent
 from host.errors import HostError, InvalidRequestError
+from host.persistence.db import Database
 from host.schemas.messages import ApprovalCreate, LettaAsyncRequest, LettaRequest, LettaStreamingRequest
-from host.services.runs import RunService
 
 logger = logging.getLogger(__name__)
 
@@ -58,15 +60,9 @@ def turn_request(agent_id: str, body: LettaRequest, run_id: str | None, *, strea
     )
 
 
-def sse(data: Any, event: str | None = None) -> bytes:
-    payload = data if isinstance(data, str) else json.dumps(data, ensure_ascii=False, separators=(",", ":"),
-                                                              default=str)
-    return (f"event: {event}\n" if event else "").encode() + f"data: {payload}\n\n".encode()
-
-
 @dataclass(frozen=True)
 class _Failed:
-    """The turn raised: where a chunk would have been."""
+    """The turn raised: where an event would have been."""
 
     error: BaseException
 
@@ -83,12 +79,24 @@ WARM_UP_DELAY_S = 2.0
 
 
 class Runner:
-    def __init__(self, loop: AgentLoop, runs: RunService, agents_exist: Any) -> None:
+    def __init__(self, loop: AgentLoop, runs: RunLedger, agents_exist: AgentExists, db: Database) -> None:
         self.loop = loop
         self.runs = runs
-        self._exists = agents_exist
+        self.exists = agents_exist
         self._tg: TaskGroup | None = None
         self._scopes: dict[str, anyio.CancelScope] = {}
+        self.messenger = AgentMessenger(db, self)  # agent-to-agent delivery: runs turns through this runner
+
+    @property
+    def accepting(self) -> bool:
+        """Whether the runner is running (between start-up and shutdown)."""
+        return self._tg is not None
+
+    def start_soon(self, fn: Callable[[], Awaitable[None]]) -> None:
+        """Run ``fn`` in the runner's task group (the lifespan's): nothing is fire-and-forget."""
+        if self._tg is None:
+            raise HostError("the server is shutting down")
+        self._tg.start_soon(fn)
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator["Runner"]:
@@ -109,16 +117,17 @@ class Runner:
         check) should not compete with it."""
         await anyio.sleep(WARM_UP_DELAY_S)
         try:
-            await anyio.to_thread.run_sync(llm._litellm, abandon_on_cancel=True)  # llm.py has no public hook
+            await anyio.to_thread.run_sync(llm.warm_up, abandon_on_cancel=True)
         except Exception:
             logger.exception("warming up litellm failed; the first model call will try again")
 
-    async def _execute(self, req: TurnRequest, emit: Any = None, timings: Timings | None = None) -> TurnResult:
+    async def execute(self, req: TurnRequest, emit: Any = None, timings: Timings | None = None) -> TurnResult:
+        """Run a turn for a run already created (``req.run_id``), and close the run."""
         assert req.run_id is not None
         with anyio.CancelScope() as scope:
             self._scopes[req.run_id] = scope
             try:
-                result = await self.loop.run(req, emit, timings)
+                result = await self.loop.run(req, emit, timings, messenger=self.messenger)
             except BaseException as exc:
                 with anyio.CancelScope(shield=True):
                     cancelled = isinstance(exc, anyio.get_cancelled_exc_class())
@@ -140,16 +149,16 @@ class Runner:
         timings = Timings()
         with timings.measure("db"):
             run_id = await self.runs.create(agent_id, {"use_assistant_message": body.use_assistant_message})
-        return await self._execute(turn_request(agent_id, body, run_id, call_depth=call_depth), timings=timings)
+        return await self.execute(turn_request(agent_id, body, run_id, call_depth=call_depth), timings=timings)
 
-    async def stream(self, agent_id: str, body: LettaStreamingRequest) -> AsyncIterator[bytes]:
-        """Start the turn and wait for its first chunk: a failure before it raises (a JSON error response)."""
+    async def stream(self, agent_id: str, body: LettaStreamingRequest) -> AsyncIterator[TurnEvent]:
+        """Start the turn and wait for its first event: a failure before it raises (a JSON error response)."""
         req = turn_request(agent_id, body, None, stream_tokens=body.stream_tokens)
         run_id = await self.runs.create(agent_id, {"stream_tokens": body.stream_tokens})
         req = replace(req, run_id=run_id)
         if self._tg is None:
             raise HostError("the server is shutting down")
-        send, receive = anyio.create_memory_object_stream[bytes | _Failed](math.inf)
+        send, receive = anyio.create_memory_object_stream[TurnEvent | _Failed](math.inf)
         self._tg.start_soon(self._produce, req, send)
         try:
             first = await receive.receive()
@@ -162,18 +171,18 @@ class Runner:
             raise first.error
         return self._drain(run_id, first, receive)
 
-    async def _produce(self, req: TurnRequest, send: MemoryObjectSendStream[bytes | _Failed]) -> None:
-        async def emit(msg: dict[str, Any]) -> None:
+    async def _produce(self, req: TurnRequest, send: MemoryObjectSendStream[TurnEvent | _Failed]) -> None:
+        async def emit(event: LettaMessageEvent) -> None:
             try:
-                await send.send(sse(msg))
+                await send.send(event)
             except anyio.BrokenResourceError:  # the client went away: stop this run
                 self._cancel_scope(req.run_id or "")
 
         with send:
             try:
-                result = await self._execute(req, emit)
-                chunks = [sse({"message_type": "stop_reason", "stop_reason": result.stop_reason}),
-                          sse(result.usage.as_letta()), sse("[DONE]")]
+                result = await self.execute(req, emit)
+                chunks: list[TurnEvent | _Failed] = [StopReasonEvent(result.stop_reason),
+                                                     UsageEvent(result.usage.as_letta())]
             except Exception as exc:  # reported to the client; never a traceback on the wire
                 if not isinstance(exc, HostError):
                     logger.exception("streamed run %s of agent %s failed", req.run_id, req.agent_id)
@@ -184,16 +193,15 @@ class Runner:
                 except anyio.BrokenResourceError:
                     return
 
-    async def _drain(self, run_id: str, first: bytes, receive: MemoryObjectReceiveStream[bytes | _Failed]
-                     ) -> AsyncIterator[bytes]:
+    async def _drain(self, run_id: str, first: TurnEvent, receive: MemoryObjectReceiveStream[TurnEvent | _Failed]
+                     ) -> AsyncIterator[TurnEvent]:
         with receive:
             try:
                 yield first
                 async for chunk in receive:
                     if isinstance(chunk, _Failed):
-                        yield sse(error_message(chunk.error, run_id), event="error")
-                        yield sse({"message_type": "stop_reason", "stop_reason": "error"})
-                        yield sse("[DONE]")
+                        yield ErrorEvent(error_message(chunk.error, run_id))
+                        yield StopReasonEvent("error")
                     else:
                         yield chunk
             finally:  # normal end, or the client disconnected (the response task is cancelled)
@@ -215,7 +223,7 @@ class Runner:
 
         async def background() -> None:
             try:
-                await self._execute(req)
+                await self.execute(req)
             except HostError as exc:
                 logger.warning("background run %s failed: %s", run_id, exc.detail)
             except Exception:
@@ -225,7 +233,7 @@ class Runner:
         return await self.runs.get(run_id)
 
     async def cancel(self, agent_id: str, run_ids: list[str] | None) -> dict[str, str]:
-        await self._exists(agent_id)
+        await self.exists(agent_id)
         active = await self.runs.active_ids(agent_id)
         if run_ids:
             for r in run_ids:

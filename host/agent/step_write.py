@@ -19,7 +19,7 @@ from sqlalchemy import Boolean, Select, and_, bindparam, case, column, func, ins
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from host.agent.messages import StoredMessage
+from host.domain.messages import StoredMessage
 from host.errors import NotFoundError
 from host.ids import utcnow
 from host.persistence.convert import message_values
@@ -180,7 +180,7 @@ def _write(s: Session, w: StepWrite) -> bool:
         conn.execute(_UPDATE_RUN_USAGE, {"run_id": w.run_id, "usage": w.usage, "now": now})
     if changed:
         # Other agents sharing these blocks see the change in their system prompt too.
-        from host.services.memory import recompile_sharing
+        from host.memory import recompile_sharing
 
         agent = s.get(AgentRow, w.agent_id)
         for block in changed:

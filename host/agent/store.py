@@ -16,8 +16,8 @@ from builtin_tools import MemoryBlock
 from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import Session
 
-from host.agent.messages import StoredMessage
-from host.agent.prompt import MemoryStats, compile_system_prompt
+from host.domain.messages import StoredMessage
+from host.domain.prompt import MemoryStats, compile_system_prompt
 from host.agent.turn import AgentSnapshot
 from host.errors import NotFoundError
 from host.ids import utcnow
@@ -32,8 +32,8 @@ from host.persistence.models import (
     MessageRow,
     ToolRow,
 )
-from host.providers import LLMConfig
-from host.services.memory import ARCHIVAL_COUNT, RECALL_COUNT, count_memories
+from host.llm.providers import LLMConfig
+from host.memory import ARCHIVAL_COUNT, RECALL_COUNT, count_memories
 from host.tools.dispatcher import ToolInfo
 from host.tools.rule_guidance import prompt_guidance
 from host.tools.rule_models import parse_tool_rules

@@ -11,11 +11,12 @@ from contextlib import aclosing
 from datetime import datetime, timezone
 from typing import Any
 
-from host.agent import llm
-from host.agent.messages import part_otid
+from host import llm
+from host.domain.events import LettaMessageEvent
+from host.domain.messages import part_otid
 from host.agent.stream_parse import PartialField
 from host.agent.turn import Emit, TurnRequest
-from host.providers import ProviderSettings
+from host.llm.providers import ProviderSettings
 
 
 class _Call:
@@ -44,7 +45,7 @@ class TokenStreamer:
 
     async def _send(self, msg: dict[str, Any]) -> None:
         if self.req.include_types is None or msg["message_type"] in self.req.include_types:
-            await self.emit(msg)
+            await self.emit(LettaMessageEvent(msg))
 
     async def _reasoning(self, text: str) -> None:
         if text:

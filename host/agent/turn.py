@@ -6,18 +6,18 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Awaitable, Callable, Iterator, Literal
+from typing import Any, Iterator, Literal
 
 from builtin_tools import MemoryBlock
 
-from host.providers import LLMConfig
+from host.domain.events import Emit  # noqa: F401  (re-exported for the loop)
+from host.llm.providers import LLMConfig
 from host.tools.dispatcher import ToolInfo
 from host.tools.rule_models import ToolRule
 from host.tools.rules import SolverState
 
 DEFAULT_MAX_STEPS = 50
 
-Emit = Callable[[dict[str, Any]], Awaitable[None]]
 
 
 @dataclass(frozen=True)

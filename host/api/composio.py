@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from builtin_tools import ComposioAction, ComposioApp, ComposioError, ComposioGateway, tool_name_for
+from builtin_tools import ComposioAction, ComposioApp, ComposioError, ComposioClient, tool_name_for
 from fastapi import Depends
 from pydantic import Field
 
@@ -22,11 +22,11 @@ from host.errors import BadRequestError, NotFoundError, UpstreamError
 from host.schemas.common import ResponseModel
 from host.schemas.tools import Tool
 from host.services import Services
+from host.tools.dispatcher import COMPOSIO_TOOL_TYPE
 
 router = SlashRouter(prefix="/v1/tools/composio", tags=["tools"])
 Svc = Annotated[Services, Depends(services)]
 
-COMPOSIO_TOOL_TYPE = "external_composio"
 NOT_CONFIGURED = ("Composio is not configured on this server: set COMPOSIO_API_KEY in the server's environment "
                   "(and COMPOSIO_BASE_URL for a self-hosted endpoint), then restart agenthost.")
 
@@ -73,11 +73,11 @@ class ActionModel(ResponseModel):
     enabled: bool = False
 
 
-def _gateway(svc: Services) -> ComposioGateway:
+def _composio(svc: Services) -> ComposioClient:
     key = (svc.settings.composio_api_key or "").strip()
     if not key:
         raise BadRequestError(NOT_CONFIGURED)
-    return ComposioGateway(key, svc.settings.composio_base_url)
+    return ComposioClient(key, svc.settings.composio_base_url)
 
 
 def _host_error(err: ComposioError, what: str) -> Exception:
@@ -107,7 +107,7 @@ def _action_model(action: ComposioAction) -> ActionModel:
 @router.get("/apps", response_model=list[AppModel], operation_id="list_composio_apps")
 async def list_composio_apps(svc: Svc) -> list[AppModel]:
     try:
-        apps = await _gateway(svc).list_apps()
+        apps = await _composio(svc).list_apps()
     except ComposioError as err:
         raise _host_error(err, "app listing") from None
     return [_app_model(a) for a in apps]
@@ -117,7 +117,7 @@ async def list_composio_apps(svc: Svc) -> list[AppModel]:
             operation_id="list_composio_actions_by_app")
 async def list_composio_actions_by_app(composio_app_name: str, svc: Svc) -> list[ActionModel]:
     try:
-        actions = await _gateway(svc).list_actions(composio_app_name)
+        actions = await _composio(svc).list_actions(composio_app_name)
     except ComposioError as err:
         raise _host_error(err, f"app {composio_app_name!r}") from None
     if not actions:
@@ -130,7 +130,7 @@ async def list_composio_actions_by_app(composio_app_name: str, svc: Svc) -> list
 async def add_composio_tool(composio_action_name: str, svc: Svc) -> Tool:
     action = composio_action_name.strip().upper()
     try:
-        schema = await _gateway(svc).get_action_schema(action)
+        schema = await _composio(svc).get_action_schema(action)
     except ComposioError as err:
         raise _host_error(err, f"action {action!r}") from None
     return await svc.tools.register(

@@ -30,11 +30,11 @@ from host.services.mcp_servers import McpServersService, ServerView
 router = SlashRouter(prefix="/v1/tools/mcp/servers", tags=["mcp"])
 
 
-async def gateway(svc: Annotated[Services, Depends(services)]) -> McpServersService:
+async def mcp_servers_service(svc: Annotated[Services, Depends(services)]) -> McpServersService:
     return McpServersService(svc)
 
 
-Gateway = Annotated[McpServersService, Depends(gateway)]
+McpServers = Annotated[McpServersService, Depends(mcp_servers_service)]
 
 
 def _out(view: ServerView) -> dict[str, Any]:
@@ -43,51 +43,51 @@ def _out(view: ServerView) -> dict[str, Any]:
 
 
 @router.get("/", operation_id="list_mcp_servers")
-async def list_mcp_servers(gw: Gateway) -> dict[str, Any]:
+async def list_mcp_servers(gw: McpServers) -> dict[str, Any]:
     return {view.name: _out(view) for view in gw.list_servers()}
 
 
 @router.put("/", operation_id="add_mcp_server")
-async def add_mcp_server(body: ServerConfigIn, gw: Gateway) -> list[dict[str, Any]]:
+async def add_mcp_server(body: ServerConfigIn, gw: McpServers) -> list[dict[str, Any]]:
     await gw.add(body.to_config())
     return [_out(view) for view in gw.list_servers()]
 
 
 @router.post("/test", operation_id="test_mcp_server")
-async def test_mcp_server(body: ServerConfigIn, gw: Gateway) -> list[dict[str, Any]]:
+async def test_mcp_server(body: ServerConfigIn, gw: McpServers) -> list[dict[str, Any]]:
     return [mcp_tool_out(tool) for tool in await gw.test(body.to_config())]
 
 
 @router.get("/{name}", operation_id="retrieve_mcp_server")
-async def retrieve_mcp_server(name: str, gw: Gateway) -> dict[str, Any]:
+async def retrieve_mcp_server(name: str, gw: McpServers) -> dict[str, Any]:
     return _out(gw.get(name))
 
 
 @router.patch("/{name}", operation_id="update_mcp_server")
-async def update_mcp_server(name: str, body: ServerUpdateIn, gw: Gateway) -> dict[str, Any]:
+async def update_mcp_server(name: str, body: ServerUpdateIn, gw: McpServers) -> dict[str, Any]:
     current = gw.get(name)
     return _out(await gw.replace(name, body.apply(name, current.config)))
 
 
 @router.delete("/{name}", operation_id="delete_mcp_server")
-async def delete_mcp_server(name: str, gw: Gateway) -> list[dict[str, Any]]:
+async def delete_mcp_server(name: str, gw: McpServers) -> list[dict[str, Any]]:
     await gw.delete(name)
     return [_out(view) for view in gw.list_servers()]
 
 
 @router.get("/{name}/tools", operation_id="list_mcp_tools_by_server")
-async def list_mcp_tools_by_server(name: str, gw: Gateway) -> list[dict[str, Any]]:
+async def list_mcp_tools_by_server(name: str, gw: McpServers) -> list[dict[str, Any]]:
     return [mcp_tool_out(tool) for tool in await gw.ready_tools(name)]
 
 
 @router.get("/{name}/status", operation_id="mcp_server_status")
-async def mcp_server_status(name: str, gw: Gateway) -> dict[str, Any]:
+async def mcp_server_status(name: str, gw: McpServers) -> dict[str, Any]:
     view = gw.get(name)
     return status_out(view.name, view.source, view.status, view.config_error, view.file_error)
 
 
 @router.post("/{name}/resync", operation_id="resync_mcp_server")
-async def resync_mcp_server(name: str, gw: Gateway) -> dict[str, Any]:
+async def resync_mcp_server(name: str, gw: McpServers) -> dict[str, Any]:
     outcome = await gw.resync(name)
     view = gw.get(name)
     return {**status_out(name, view.source, outcome.status, view.config_error, view.file_error),
@@ -95,20 +95,20 @@ async def resync_mcp_server(name: str, gw: Gateway) -> dict[str, Any]:
 
 
 @router.post("/{name}/attach/{agent_id}", response_model=list[Tool], operation_id="attach_mcp_server")
-async def attach_mcp_server(name: str, agent_id: str, gw: Gateway) -> list[Tool]:
+async def attach_mcp_server(name: str, agent_id: str, gw: McpServers) -> list[Tool]:
     return await gw.attach_server(name, agent_id)
 
 
 @router.post("/{name}/detach/{agent_id}", response_model=list[Tool], operation_id="detach_mcp_server")
-async def detach_mcp_server(name: str, agent_id: str, gw: Gateway) -> list[Tool]:
+async def detach_mcp_server(name: str, agent_id: str, gw: McpServers) -> list[Tool]:
     return await gw.detach_server(name, agent_id)
 
 
 @router.post("/{name}/tools/{tool}", response_model=Tool, operation_id="register_mcp_tool")
-async def register_mcp_tool(name: str, tool: str, gw: Gateway) -> Tool:
+async def register_mcp_tool(name: str, tool: str, gw: McpServers) -> Tool:
     return await gw.register_tool(name, tool)
 
 
 @router.post("/{name}/{tool}", response_model=Tool, operation_id="add_mcp_tool")
-async def add_mcp_tool(name: str, tool: str, gw: Gateway) -> Tool:
+async def add_mcp_tool(name: str, tool: str, gw: McpServers) -> Tool:
     return await gw.register_tool(name, tool)

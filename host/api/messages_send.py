@@ -5,36 +5,16 @@ from __future__ import annotations
 import time
 from typing import Annotated, Any
 
-import anyio
 from fastapi import Body, Depends, Query, Response
 from fastapi.responses import StreamingResponse
-from starlette.types import Receive, Scope, Send
 
 from host.api.routing import SlashRouter, services
+from host.api.sse import sse_response
 from host.schemas.messages import LettaAsyncRequest, LettaRequest, LettaStreamingRequest
 from host.services import Services
 
 router = SlashRouter(tags=["agents"])
 Svc = Annotated[Services, Depends(services)]
-
-
-class DisconnectAwareStream(StreamingResponse):
-    """Stops streaming (and so cancels the run) as soon as the client hangs up, even between chunks.
-
-    Starlette only notices a disconnect when it next writes; a turn waiting on the model may not write
-    for a long time.
-    """
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        async with anyio.create_task_group() as tg:
-            async def watch() -> None:
-                while (await receive())["type"] != "http.disconnect":
-                    pass
-                tg.cancel_scope.cancel()
-
-            tg.start_soon(watch)
-            await self.stream_response(send)
-            tg.cancel_scope.cancel()
 
 
 @router.post("/v1/agents/{agent_id}/messages", operation_id="send_message")
@@ -52,10 +32,8 @@ async def send_message(agent_id: str, body: LettaRequest, svc: Svc, response: Re
 
 @router.post("/v1/agents/{agent_id}/messages/stream", operation_id="create_agent_message_stream",
              response_class=StreamingResponse)
-async def stream_message(agent_id: str, body: LettaStreamingRequest, svc: Svc) -> StreamingResponse:
-    chunks = await svc.runner.stream(agent_id, body)
-    return DisconnectAwareStream(chunks, media_type="text/event-stream",
-                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+async def stream_message(agent_id: str, body: LettaStreamingRequest, svc: Svc) -> Response:
+    return sse_response(await svc.runner.stream(agent_id, body))
 
 
 @router.post("/v1/agents/{agent_id}/messages/async", operation_id="create_agent_message_async")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from host.agent.messages import StoredMessage, ToolCallRecord, ToolReturnRecord
+from host.domain.messages import StoredMessage, ToolCallRecord, ToolReturnRecord
 from host.persistence.models import BlockRow, MessageRow, PassageRow, ToolRow
 from host.schemas.blocks import Block
 from host.schemas.passages import Passage

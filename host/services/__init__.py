@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING, Any
 
 from host.persistence.db import Database
-from host.providers import ProviderRegistry
+from host.llm.providers import ProviderRegistry
 from host.services.agentfile import AgentFileService
 from host.services.agents import AgentService
 from host.services.archival import ArchivalService
@@ -18,6 +18,15 @@ from host.services.jobs import JobSignal
 from host.services.runs import RunService
 from host.services.tools import ToolService
 from host.settings import Settings
+
+if TYPE_CHECKING:
+    from host.agent.runner import Runner
+    from host.services.mcp_servers import McpServerPool
+    from host.services.tool_catalogue import ToolCatalogue
+    from host.tools.calls import ToolCaller
+    from host.tools.dispatcher import ToolDispatcher
+    from host.tools.sources.custom import SandboxRouter
+    from host.wiring import ToolLayer
 
 __all__ = ["CoreServices", "Services", "build_core"]
 
@@ -45,10 +54,18 @@ class CoreServices:
 class Services(CoreServices):
     """Everything a request handler may use: core services plus the running tool layer and agent loop."""
 
-    runner: Any = None
-    dispatcher: Any = None
-    sandboxes: Any = None
-    mcp: Any = None
+    runner: Runner
+    dispatcher: ToolDispatcher
+    sandboxes: SandboxRouter
+    mcp: McpServerPool
+    tool_calls: ToolCaller  # the one rule-checked tool call (the loop's, and the catalogue's)
+    catalogue: ToolCatalogue  # the tool catalogue for outside callers (the MCP server)
+
+    @classmethod
+    def of(cls, core: CoreServices, layer: ToolLayer) -> Services:
+        shared = {f.name: getattr(core, f.name) for f in fields(CoreServices)}
+        return cls(**shared, runner=layer.runner, dispatcher=layer.dispatcher, sandboxes=layer.sandboxes,
+                   mcp=layer.mcp, tool_calls=layer.tool_calls, catalogue=layer.catalogue)
 
     async def context_view(self, agent_id: str) -> dict[str, Any]:
         from host.services.context_view import context_overview
@@ -56,9 +73,9 @@ class Services(CoreServices):
         return await context_overview(self.db, agent_id)
 
 
-def build_core(settings: Settings, db: Database, registry: ProviderRegistry) -> dict[str, Any]:
+def build_core(settings: Settings, db: Database, registry: ProviderRegistry) -> CoreServices:
     messages = MessageService(db)
-    return dict(
+    return CoreServices(
         settings=settings,
         db=db,
         registry=registry,

@@ -7,20 +7,18 @@ from typing import Any, Sequence
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session
 
 from host.persistence.convert import block_out, tool_out
 from host.persistence.models import (
-    AgentBlockRow,
     AgentRow,
     AgentSourceRow,
     AgentTagRow,
     AgentToolRow,
-    BlockRow,
     IdentityAgentRow,
     SourceRow,
     ToolRow,
 )
+from host.memory import blocks_of
 from host.schemas.agents import AgentEnvironmentVariable, AgentState
 from host.schemas.blocks import Memory
 from host.tools.rule_models import parse_tool_rules, with_letta_templates, dump_tool_rules
@@ -48,22 +46,6 @@ def rules_out(raw: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return dump_tool_rules(with_letta_templates(r) for r in parse_tool_rules(raw))
     except Exception:  # stored rules were validated on write; show them raw if a later version disagrees
         return list(raw)
-
-
-def blocks_of(session: Session, agent_ids: Sequence[str]) -> dict[str, list[BlockRow]]:
-    """The blocks of each agent, in order (synchronous: async callers use ``session.run_sync``)."""
-    out: dict[str, list[BlockRow]] = defaultdict(list)
-    if not agent_ids:
-        return out
-    rows = session.execute(
-        select(AgentBlockRow.agent_id, BlockRow)
-        .join(BlockRow, BlockRow.id == AgentBlockRow.block_id)
-        .where(AgentBlockRow.agent_id.in_(agent_ids))
-        .order_by(AgentBlockRow.position, BlockRow.created_at)
-    )
-    for agent_id, block in rows.all():
-        out[agent_id].append(block)
-    return out
 
 
 async def hydrate(session: AsyncSession, agents: Sequence[AgentRow]) -> list[AgentState]:

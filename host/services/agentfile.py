@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import select
 
-from host.agent.messages import StoredMessage, ToolCallRecord, ToolReturnRecord
+from host.domain.messages import StoredMessage, ToolCallRecord, ToolReturnRecord
 from host.errors import BadRequestError
 from host.ids import new_id, utcnow
 from host.persistence.db import Database

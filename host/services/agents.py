@@ -9,7 +9,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import delete, func, select
 
 from host.errors import InvalidRequestError, NotFoundError
-from host.agent.prompt import DEFAULT_SYSTEM
+from host.domain.prompt import DEFAULT_SYSTEM
 from host.ids import new_id, utcnow
 from host.persistence.db import Database
 from host.persistence.models import (
@@ -24,7 +24,7 @@ from host.persistence.models import (
     ToolRow,
 )
 from host.persistence.paging import paginate
-from host.providers import EmbeddingConfig, LLMConfig, ProviderError, ProviderRegistry
+from host.llm.providers import EmbeddingConfig, LLMConfig, ProviderError, ProviderRegistry
 from host.schemas.agents import AgentState, CreateAgentRequest, UpdateAgent
 from host.schemas.blocks import CreateBlock
 from host.services.agent_view import hydrate

@@ -21,7 +21,7 @@ from host.persistence.convert import passage_out
 from host.persistence.db import Database
 from host.persistence.models import AgentRow, AgentSourceRow, PassageRow
 from host.persistence.paging import paginate
-from host.providers import EmbeddingConfig, ProviderSettings
+from host.llm.providers import EmbeddingConfig, ProviderSettings
 from host.schemas.passages import Passage, PassageUpdate
 from host.services.archival_index import Scope, substring_candidates, text_candidates, vector_candidates
 
@@ -48,7 +48,7 @@ class ArchivalService:
     async def embed(self, config: dict[str, Any], texts: list[str]) -> list[list[float]] | None:
         if not embedding_enabled(config):
             return None
-        from host.agent import llm
+        from host import llm
 
         try:
             return await llm.embed(EmbeddingConfig.model_validate(config), texts, self.providers)

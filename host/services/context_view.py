@@ -6,8 +6,8 @@ import json
 from typing import Any
 
 from host.agent.context import tool_specs, to_chat
-from host.agent.llm import count_tokens
-from host.agent.prompt import render_blocks
+from host.llm import count_tokens
+from host.domain.prompt import render_blocks
 from host.agent.store import load_snapshot, memory_counts, system_text
 from host.persistence.db import Database
 

@@ -18,7 +18,7 @@ from sqlalchemy import insert, update
 from host.ids import new_id, utcnow
 from host.persistence.db import Database
 from host.persistence.models import FileRow, JobRow, PassageRow, SourceRow
-from host.providers import EmbeddingConfig, ProviderSettings
+from host.llm.providers import EmbeddingConfig, ProviderSettings
 from host.services.archival import embedding_enabled
 from host.services.chunking import chunk_text
 from host.services.jobs import JobService, JobSignal
@@ -135,7 +135,7 @@ class IngestionWorker:
     async def _embed(self, work: _Work, chunks: list[str]) -> list[list[float]] | None:
         if not embedding_enabled(work.embedding_config):
             return None
-        from host.agent import llm
+        from host import llm
 
         config = EmbeddingConfig.model_validate(work.embedding_config)
         step = max(1, min(EMBED_BATCH, config.batch_size * 4))

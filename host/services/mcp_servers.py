@@ -6,7 +6,7 @@ A server has one home:
                   edits apply without a restart; API changes are written back atomically
     database      added with ``PUT /v1/tools/mcp/servers`` (table ``mcp_servers``); survives restarts
 
-``GatewayPool`` (an ``McpPool``) runs the union of both homes. A config-file entry shadows a
+``McpServerPool`` (an ``McpPool``) runs the union of both homes. A config-file entry shadows a
 database server of the same name. Every change - an API call or a file edit - updates one home
 under ``ServerCatalog.lock`` and re-applies the union with ``McpPool.apply_config``, which restarts
 only the servers whose configuration changed.
@@ -43,11 +43,11 @@ from host.errors import BadRequestError, ConflictError, InvalidRequestError, Not
 from host.ids import new_id
 from host.persistence.models import McpServerRow
 from host.schemas.tools import Tool
+from host.tools.dispatcher import MCP_TOOL_TYPE
 
 logger = logging.getLogger(__name__)
 
 ServerSource = Literal["config_file", "database"]
-MCP_TOOL_TYPE = "external_mcp"
 SETTLE_S = 10.0  # how long an API call waits for a server that is still connecting
 
 
@@ -80,7 +80,7 @@ class ServerCatalog:
         return list({**self.db_entries, **self.file_entries}.values())
 
 
-class GatewayPool(McpPool):
+class McpServerPool(McpPool):
     """An ``McpPool`` that also holds the catalogue of homes and signals every status change."""
 
     def __init__(self, config_path: Path, *, settings: PoolSettings | None = None) -> None:
@@ -136,12 +136,12 @@ def tool_json_schema(tool: McpTool) -> dict[str, Any]:
 
 # ---- operations -------------------------------------------------------------------------------
 class McpServersService:
-    """Operations REST calls; state lives in ``GatewayPool.catalog`` so instances are cheap."""
+    """Operations REST calls; state lives in ``McpServerPool.catalog`` so instances are cheap."""
 
     def __init__(self, services: Any) -> None:
-        if not isinstance(services.mcp, GatewayPool):
-            raise RuntimeError("the MCP gateway needs services.mcp to be a GatewayPool (see host/tooling.py)")
-        self.pool: GatewayPool = services.mcp
+        if not isinstance(services.mcp, McpServerPool):
+            raise RuntimeError("McpServersService needs services.mcp to be a McpServerPool (see host/wiring.py)")
+        self.pool: McpServerPool = services.mcp
         self.catalog = self.pool.catalog
         self.db = services.db
         self.tools = services.tools
@@ -350,3 +350,4 @@ def _entry_from_row(row: McpServerRow) -> McpConfigEntry:
         reason = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
         return McpConfigEntry(row.server_name, None, f"database row for {row.server_name!r} is invalid: {reason}",
                               row.config)
+

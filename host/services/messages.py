@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from host.agent.messages import StoredMessage, to_letta_messages
+from host.domain.messages import StoredMessage, to_letta_messages
 from host.errors import InvalidRequestError, NotFoundError
 from host.ids import utcnow
 from host.persistence.convert import message_out
@@ -120,6 +120,11 @@ class MessageService:
             await s.flush()
             await s.run_sync(recompile_system, agent)
             return (await hydrate(s, [agent]))[0]
+
+    async def search_views(self, agent_id: str, query: str, *, page_size: int = 5) -> list[dict[str, Any]]:
+        """Matching messages as LettaMessages (an unknown agent: no matches)."""
+        return [view for stored in await self.search(agent_id, query, page_size=page_size)
+                for view in to_letta_messages(stored)]
 
     async def search(self, agent_id: str, query: str, *, page: int = 0, page_size: int = 5,
                      roles: list[str] | None = None, start: datetime | None = None,

@@ -12,7 +12,7 @@ from host.ids import DEFAULT_ORG_ID, DEFAULT_USER_ID, new_id, utcnow
 from host.persistence.convert import message_out
 from host.persistence.db import Database
 from host.persistence.models import AgentRow, JobRow, MessageRow, StepRow
-from host.agent.messages import to_letta_messages
+from host.domain.messages import to_letta_messages
 
 ACTIVE = ("created", "running")
 

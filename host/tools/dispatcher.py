@@ -113,7 +113,7 @@ class ToolDispatcher:
                       agent_env: dict[str, str]) -> ToolResult:
         outcome = await self.sandboxes.run_tool(
             source_code=tool.source_code or "", function_name=tool.name, args=args, env=dict(agent_env),
-            pip_requirements=tool.pip_requirements, agent_id=ctx.agent_id, agent_name=ctx.agent_name,
+            pip_requirements=tool.pip_requirements, agent_id=ctx.agent_id or None, agent_name=ctx.agent_name,
             blocks=[(b.label, b.value, b.limit, b.description, b.read_only) for b in ctx.memory.blocks],
         )
         if outcome.agent_state is not None:

@@ -9,7 +9,7 @@ import pytest
 
 from builtin_tools import (
     ComposioError,
-    ComposioGateway,
+    ComposioClient,
     CoreMemory,
     ServicesConfig,
     ToolContext,
@@ -34,7 +34,7 @@ def composio() -> Iterator[FakeComposio]:
 
 @pytest.mark.anyio
 async def test_list_apps_and_actions(composio: FakeComposio) -> None:
-    gateway = ComposioGateway("ck-good", composio.url, timeout_s=10)
+    gateway = ComposioClient("ck-good", composio.url, timeout_s=10)
     apps = await gateway.list_apps()
     assert [(a.slug, a.name, a.tools_count) for a in apps] == [("github", "GitHub", 2), ("weather", "Weather", 1)]
     actions = await gateway.list_actions("github")
@@ -46,7 +46,7 @@ async def test_list_apps_and_actions(composio: FakeComposio) -> None:
 
 @pytest.mark.anyio
 async def test_action_schema_is_in_letta_shape(composio: FakeComposio) -> None:
-    schema = await ComposioGateway("ck-good", composio.url).get_action_schema("GITHUB_STAR_A_REPOSITORY")
+    schema = await ComposioClient("ck-good", composio.url).get_action_schema("GITHUB_STAR_A_REPOSITORY")
     assert schema == {
         "name": "github_star_a_repository",
         "description": "Stars a repository for the authenticated user.",
@@ -64,10 +64,10 @@ async def test_action_schema_is_in_letta_shape(composio: FakeComposio) -> None:
 @pytest.mark.anyio
 async def test_catalogue_failures_raise_composio_error(composio: FakeComposio) -> None:
     with pytest.raises(ComposioError) as unknown:
-        await ComposioGateway("ck-good", composio.url).get_action_schema("NO_SUCH_ACTION")
+        await ComposioClient("ck-good", composio.url).get_action_schema("NO_SUCH_ACTION")
     assert unknown.value.operation == "get_action_schema"
     with pytest.raises(ComposioError) as denied:
-        await ComposioGateway("ck-bad", composio.url).list_apps()
+        await ComposioClient("ck-bad", composio.url).list_apps()
     assert denied.value.status_code == 401 and "rejected" in str(denied.value)
 
 
@@ -80,7 +80,7 @@ async def _tool_ctx(url: str, env: dict[str, str]) -> ToolContext:
 
 @pytest.mark.anyio
 async def test_composio_tool_executes_for_the_agents_entity(composio: FakeComposio) -> None:
-    schema = await ComposioGateway("ck-good", composio.url).get_action_schema("GITHUB_STAR_A_REPOSITORY")
+    schema = await ComposioClient("ck-good", composio.url).get_action_schema("GITHUB_STAR_A_REPOSITORY")
     tool = composio_tool("GITHUB_STAR_A_REPOSITORY", schema)
     assert (tool.name, tool.tool_type) == ("github_star_a_repository", "external_composio")
     ctx = await _tool_ctx(composio.url, {"COMPOSIO_API_KEY": "ck-good", "COMPOSIO_ENTITY": "bob"})
@@ -94,7 +94,7 @@ async def test_composio_tool_executes_for_the_agents_entity(composio: FakeCompos
 
 @pytest.mark.anyio
 async def test_entity_defaults_to_default(composio: FakeComposio) -> None:
-    tool = composio_tool("WEATHER_GET_FORECAST", await ComposioGateway("ck-good", composio.url).get_action_schema("WEATHER_GET_FORECAST"))
+    tool = composio_tool("WEATHER_GET_FORECAST", await ComposioClient("ck-good", composio.url).get_action_schema("WEATHER_GET_FORECAST"))
     out = await tool.run({"city": "Oslo"}, await _tool_ctx(composio.url, {"COMPOSIO_API_KEY": "ck-good"}))
     assert out.status == "success"
     assert composio.requests[-1][3]["user_id"] == "default"
@@ -102,7 +102,7 @@ async def test_entity_defaults_to_default(composio: FakeComposio) -> None:
 
 @pytest.mark.anyio
 async def test_execution_failures_are_error_outputs(composio: FakeComposio) -> None:
-    gateway = ComposioGateway("ck-good", composio.url)
+    gateway = ComposioClient("ck-good", composio.url)
     failed = await gateway.execute_action("GITHUB_STAR_A_REPOSITORY", {"owner": "fail", "repo": "x"})
     assert failed.status == "error" and "Repository fail/x not found" in failed.text
     missing = await gateway.execute_action("NO_SUCH_ACTION", {})

@@ -4,7 +4,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from host.providers import (
+from host.llm.providers import (
     GLOBAL_MAX_CONTEXT_WINDOW,
     ContextWindowError,
     EmbeddingConfig,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from host.agent.llm import ToolSpec
+from host.llm import ToolSpec
 
 SEND_MESSAGE = ToolSpec(
     name="send_message",

@@ -13,7 +13,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from typing import Any
 
-from host.providers import LLMConfig, ProviderRegistry, ProviderSettings
+from host.llm.providers import LLMConfig, ProviderRegistry, ProviderSettings
 from tests.support.fake_anthropic import FakeAnthropic
 from tests.support.fake_azure import FakeAzure
 from tests.support.fake_bedrock import FakeBedrock

@@ -7,7 +7,7 @@ from contextlib import aclosing
 
 import pytest
 
-from host.agent.llm import (
+from host.llm import (
     ChatMessage,
     ContentDelta,
     LlmConnectionError,
@@ -24,7 +24,7 @@ from host.agent.llm import (
     embed,
     stream,
 )
-from host.providers import EmbeddingConfig, LLMConfig, ProviderSettings
+from host.llm.providers import EmbeddingConfig, LLMConfig, ProviderSettings
 from tests.support import ScriptedLLM
 
 from tests.support.tool_specs import ADD, SEND_MESSAGE  # noqa: E402

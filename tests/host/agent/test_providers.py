@@ -14,7 +14,7 @@ from dataclasses import replace
 
 import pytest
 
-from host.agent.llm import (
+from host.llm import (
     ChatMessage,
     ContentDelta,
     LlmProviderError,
@@ -27,7 +27,7 @@ from host.agent.llm import (
     embed,
     stream,
 )
-from host.providers import ProviderRegistry, ProviderSettings
+from host.llm.providers import ProviderRegistry, ProviderSettings
 from tests.host.agent.provider_cases import (
     FORCED,
     OPENAI_REQUIRED,

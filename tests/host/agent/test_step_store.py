@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, update
 
-from host.agent.messages import StoredMessage
+from host.domain.messages import StoredMessage
 from host.agent.step_write import StepWrite, write_step
 from host.agent.store import HistoryCache, load_turn
 from host.errors import NotFoundError

@@ -1,0 +1,191 @@
+"""litellm itself (imported lazily, on the first call), its failures mapped onto `LlmError`, and the
+non-streamed completion.
+
+`import litellm` costs seconds, so it happens on the first call (or `warm_up()`), never at import. This
+package never reads os.environ (it only sets ``LITELLM_LOCAL_MODEL_COST_MAP`` before the import so litellm
+does not fetch its cost map). Every call runs under `anyio.fail_after`, with litellm and the OpenAI SDK
+told not to retry (retries would hide failures and multiply timeouts: the agent loop decides what to retry).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+from collections.abc import Awaitable, Mapping
+from functools import cache
+from typing import Any, TypeVar
+
+import anyio
+
+from host.llm.arguments import _completion_kwargs
+from host.llm.errors import (
+    LlmConnectionError,
+    LlmContextWindowError,
+    LlmError,
+    LlmProviderError,
+    LlmResponseError,
+    LlmTimeoutError,
+)
+from host.llm.providers import ProviderSettings
+from host.llm.types import LlmRequest, LlmResponse, ToolCall, Usage
+
+T = TypeVar("T")
+
+
+@cache
+def _litellm() -> Any:
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    # After every call litellm copies the request's messages with long base64 strings shortened, for its
+    # logging callbacks. We register none, so the copy is waste: it cost more event-loop time than the
+    # call itself once an agent had a few hundred messages in context (measured). 0 turns it off.
+    os.environ.setdefault("MAX_BASE64_LENGTH_FOR_LOGGING", "0")
+    import litellm
+
+    litellm.drop_params = True
+    litellm.suppress_debug_info = True
+    litellm.set_verbose = False
+    litellm.telemetry = False
+    # Count tokens with the bundled tiktoken encoding: for Llama-family names (Groq, Together, ...) litellm
+    # would otherwise fetch a Hugging Face tokenizer, a blocking download inside the event loop (offline:
+    # ~20 s of retries per streamed call).
+    litellm.disable_hf_tokenizer_download = True
+    for name in ("LiteLLM", "LiteLLM Router", "LiteLLM Proxy", "litellm"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    return litellm
+
+
+def warm_up() -> None:
+    """Import and configure litellm now (seconds of CPU; blocking: run it in a worker thread)."""
+    _litellm()
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    return chain
+
+
+_LITELLM_PREFIX = re.compile(r"^((litellm\.)?\w+Error:\s*)*(\w+Exception(\s+\w+Error)?\s*-\s*)?")
+
+
+def _provider_message(exc: BaseException) -> str:
+    body = getattr(exc, "body", None)
+    if isinstance(body, Mapping):
+        inner = body.get("error", body)
+        message = inner.get("message") if isinstance(inner, Mapping) else inner
+        if isinstance(message, str) and message:
+            return message
+    text = _LITELLM_PREFIX.sub("", str(getattr(exc, "message", None) or exc)).strip()
+    # The generic HTTP route reports the provider's raw JSON error body (sometimes as a bytes repr,
+    # b'{...}'): show its message.
+    start = text.find("{")
+    if start != -1:
+        try:
+            parsed, _ = json.JSONDecoder().raw_decode(text, start)
+        except ValueError:
+            return text
+        inner = parsed.get("error", parsed) if isinstance(parsed, dict) else None
+        message = inner.get("message") if isinstance(inner, dict) else inner
+        if isinstance(message, str) and message:
+            return message
+    return text
+
+
+def _map_error(exc: Exception, model: str, timeout_s: float) -> LlmError | None:
+    """The LlmError for a litellm/SDK/transport failure; None for anything else (a bug: re-raise)."""
+    import httpx
+    import openai
+
+    litellm = _litellm()
+    chain = _causes(exc)
+    timeouts = (litellm.Timeout, TimeoutError, httpx.TimeoutException)
+    if any(isinstance(e, timeouts) for e in chain):
+        return LlmTimeoutError(model, timeout_s)
+    if not isinstance(exc, (openai.APIError, httpx.HTTPError, json.JSONDecodeError)):
+        return None
+    message = _provider_message(exc)
+    if any(isinstance(e, json.JSONDecodeError) for e in chain):
+        return LlmResponseError(f"{model}: the provider's answer is not valid JSON ({message})")
+    if any(isinstance(e, (ConnectionError, httpx.ConnectError, openai.APIConnectionError)) for e in chain):
+        return LlmConnectionError(model, None, message)
+    status = getattr(exc, "status_code", None)
+    if isinstance(exc, litellm.ContextWindowExceededError):
+        return LlmContextWindowError(model, status, message)
+    return LlmProviderError(model, status if isinstance(status, int) else None, message)
+
+
+async def _guarded(call: Awaitable[T], model: str, timeout_s: float, deadline: float) -> T:
+    """Await one litellm call before `deadline`, translating failures into LlmError."""
+    try:
+        with anyio.fail_after(max(0.0, deadline - anyio.current_time())):
+            return await call
+    except TimeoutError as exc:
+        raise LlmTimeoutError(model, timeout_s) from exc
+    except LlmError:
+        raise
+    except Exception as exc:
+        mapped = _map_error(exc, model, timeout_s)
+        if mapped is None:
+            raise
+        raise mapped from exc
+
+
+def _get(obj: Any, name: str) -> Any:
+    return obj.get(name) if isinstance(obj, Mapping) else getattr(obj, name, None)
+
+
+def _usage(raw: Any) -> Usage:
+    usage = _get(raw, "usage")
+    if usage is None:
+        return Usage()
+    prompt, completion = int(_get(usage, "prompt_tokens") or 0), int(_get(usage, "completion_tokens") or 0)
+    return Usage(prompt, completion, int(_get(usage, "total_tokens") or prompt + completion))
+
+
+# ---- public calls --------------------------------------------------------------------------
+async def complete(req: LlmRequest, settings: ProviderSettings) -> LlmResponse:
+    """One non-streamed completion."""
+    litellm = _litellm()
+    kw = _completion_kwargs(req, settings)
+    model = req.config.model
+    raw = await _guarded(litellm.acompletion(**kw), model, req.timeout_s, anyio.current_time() + req.timeout_s)
+    choices = _get(raw, "choices")
+    if not choices:
+        raise LlmResponseError(f"{model}: the provider's answer has no choices")
+    message = _get(choices[0], "message")
+    tool_calls = []
+    for i, call in enumerate(_get(message, "tool_calls") or []):
+        function = _get(call, "function")
+        name = _get(function, "name")
+        if not name:
+            raise LlmResponseError(f"{model}: tool call #{i} has no function name")
+        tool_calls.append(ToolCall(_get(call, "id") or f"call_{i}", name, _get(function, "arguments") or "{}"))
+    response = LlmResponse(
+        content=_get(message, "content"),
+        reasoning=_get(message, "reasoning_content"),
+        tool_calls=tool_calls,
+        usage=_usage(raw),
+        finish_reason=_get(choices[0], "finish_reason"),
+        raw_model=_get(raw, "model"),
+        thinking_blocks=_thinking_blocks(_get(message, "thinking_blocks")),
+    )
+    if not (response.content or response.reasoning or response.tool_calls):
+        raise LlmResponseError(f"{model}: the provider's answer is empty (no content, reasoning or tool calls)")
+    return response
+
+
+_THINKING_KEYS = ("type", "thinking", "signature", "data")
+
+
+def _thinking_blocks(blocks: Any) -> tuple[dict[str, Any], ...]:
+    out = []
+    for block in blocks or []:
+        kept = {k: _get(block, k) for k in _THINKING_KEYS if _get(block, k) is not None}
+        if kept.get("type") in ("thinking", "redacted_thinking"):
+            out.append(kept)
+    return tuple(out)

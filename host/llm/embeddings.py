@@ -1,0 +1,67 @@
+"""Embeddings through litellm, and the token count the context window is budgeted with."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cache
+from typing import Any
+
+import anyio
+
+from host.llm.arguments import _model_kwargs
+from host.llm.client import _get, _guarded, _litellm
+from host.llm.errors import LlmResponseError
+from host.llm.providers import EmbeddingConfig, ProviderSettings
+from host.llm.types import ChatMessage
+
+
+async def embed(
+    config: EmbeddingConfig, texts: Sequence[str], settings: ProviderSettings, *, timeout_s: float = 60.0
+) -> list[list[float]]:
+    """Embed `texts` in batches of config.batch_size; timeout_s bounds each batch."""
+    litellm = _litellm()
+    model = config.embedding_model
+    if config.embedding_endpoint_type == "azure":
+        model = config.azure_deployment or model
+    endpoint = config.azure_endpoint or config.embedding_endpoint
+    kw = _model_kwargs(config.embedding_endpoint_type, model, endpoint, settings)
+    if config.embedding_endpoint_type == "ollama":
+        kw["model"] = f"ollama/{model}"
+    vectors: list[list[float]] = []
+    size = max(1, config.batch_size)
+    for start in range(0, len(texts), size):
+        batch = list(texts[start : start + size])
+        call = litellm.aembedding(input=batch, timeout=timeout_s, max_retries=0, num_retries=0, **kw)
+        raw = await _guarded(call, model, timeout_s, anyio.current_time() + timeout_s)
+        data = sorted(_get(raw, "data") or [], key=lambda d: int(_get(d, "index") or 0))
+        if len(data) != len(batch):
+            raise LlmResponseError(f"{model}: asked for {len(batch)} embeddings, got {len(data)}")
+        try:
+            vectors.extend([float(x) for x in _get(d, "embedding")] for d in data)
+        except (TypeError, ValueError) as exc:
+            raise LlmResponseError(f"{model}: an embedding is not a list of numbers") from exc
+    return vectors
+
+
+def count_tokens(model: str, messages: Sequence[ChatMessage] = (), text: str = "") -> int:
+    """Approximate prompt size: cl100k_base tokens (exact for OpenAI chat models, close elsewhere).
+
+    Uses the encoding bundled with litellm (offline; no per-model tokenizer downloads), plus the
+    OpenAI chat framing overhead of 3 tokens per message and 3 for the reply. `model` is reserved
+    for per-provider tokenizers.
+    """
+    encoding = _encoding()
+    total = len(encoding.encode(text, disallowed_special=())) if text else 0
+    for m in messages:
+        total += 3 + len(encoding.encode(m.content or "", disallowed_special=()))
+        for call in m.tool_calls:
+            total += 3 + len(encoding.encode(call.name + call.arguments_json, disallowed_special=()))
+    return total + (3 if messages else 0)
+
+
+@cache
+def _encoding() -> Any:
+    _litellm()
+    from litellm.litellm_core_utils.default_encoding import encoding
+
+    return encoding

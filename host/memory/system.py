@@ -1,0 +1,90 @@
+"""The system prompt as stored: recompiled from an agent's blocks when memory changes; memory counts."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Sequence
+
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.orm import Session
+
+from host.domain.prompt import MemoryStats, compile_system_prompt
+from host.persistence.models import AgentBlockRow, AgentRow, BlockRow, MessageRow, PassageRow
+from host.tools.rule_guidance import prompt_guidance
+from host.tools.rule_models import parse_tool_rules
+
+
+def blocks_of(session: Session, agent_ids: Sequence[str]) -> dict[str, list[BlockRow]]:
+    """The blocks of each agent, in order (synchronous: async callers use ``session.run_sync``)."""
+    out: dict[str, list[BlockRow]] = defaultdict(list)
+    if not agent_ids:
+        return out
+    rows = session.execute(
+        select(AgentBlockRow.agent_id, BlockRow)
+        .join(BlockRow, BlockRow.id == AgentBlockRow.block_id)
+        .where(AgentBlockRow.agent_id.in_(agent_ids))
+        .order_by(AgentBlockRow.position, BlockRow.created_at)
+    )
+    for agent_id, block in rows.all():
+        out[agent_id].append(block)
+    return out
+
+
+# An agent's memory counts, for the agent named by the bind parameter ``agent_id`` (built once).
+RECALL_COUNT = (select(func.count()).select_from(MessageRow).where(MessageRow.agent_id == bindparam("agent_id"))
+                .scalar_subquery())
+ARCHIVAL_COUNT = (select(func.count()).select_from(PassageRow).where(PassageRow.agent_id == bindparam("agent_id"))
+                  .scalar_subquery())
+_COUNTS = select(RECALL_COUNT, ARCHIVAL_COUNT)
+
+
+def count_memories(s: Session, agent_id: str) -> tuple[int, int]:
+    """(messages, archival passages) of an agent, in one round trip."""
+    row = s.execute(_COUNTS, {"agent_id": agent_id}).one()
+    return int(row[0]), int(row[1])
+
+
+def memory_stats(s: Session, agent: AgentRow) -> MemoryStats:
+    recall, archival = count_memories(s, agent.id)
+    in_context = len(agent.message_ids or [])
+    return MemoryStats(recall_count=max(0, int(recall) - in_context), archival_count=int(archival),
+                       last_modified=agent.updated_at)
+
+
+def compiled_system(s: Session, agent: AgentRow) -> str:
+    blocks = blocks_of(s, [agent.id])[agent.id]
+    try:
+        guidance = prompt_guidance(parse_tool_rules(agent.tool_rules or []))
+    except Exception:
+        guidance = ""
+    return compile_system_prompt(agent.system, blocks, memory_stats(s, agent), guidance or None)
+
+
+def recompile_system(s: Session, agent: AgentRow) -> None:
+    """Rewrite the system message (first in context) from the current memory, if it changed.
+
+    Synchronous, like the other helpers here, so that both the loop's units of work and the services
+    can use it (async callers: ``await session.run_sync(recompile_system, agent)``)."""
+    if not agent.message_ids:
+        return
+    row = s.execute(select(MessageRow).where(MessageRow.id == agent.message_ids[0])).scalar_one_or_none()
+    if row is None or row.role != "system":
+        return
+    text = compiled_system(s, agent)
+    if _strip_time(row.text or "") != _strip_time(text):
+        row.text = text
+        row.content = [{"type": "text", "text": text}]
+
+
+def _strip_time(prompt: str) -> str:
+    return "\n".join(line for line in prompt.splitlines() if "The current time is" not in line
+                     and "previous messages between you" not in line)
+
+
+def recompile_sharing(s: Session, block_id: str, first: AgentRow | None = None) -> None:
+    """A block shared by several agents changed: every one of them sees it in its system prompt."""
+    ids = [a for (a,) in s.execute(select(AgentBlockRow.agent_id).where(AgentBlockRow.block_id == block_id)).all()]
+    for agent_id in ids:
+        agent = first if first is not None and first.id == agent_id else s.get(AgentRow, agent_id)
+        if agent is not None:
+            recompile_system(s, agent)
