@@ -15,6 +15,14 @@ from host.settings import Settings
 logger = logging.getLogger("agenthost")
 
 
+def configure_log_scrubbing() -> None:
+    """Every log line, whoever writes it (httpx, the MCP SDK, uvicorn, us), shows URLs without their
+    userinfo and with query values as ``****`` (see docs/security.md)."""
+    from mcp_client import install_log_scrubbing
+
+    install_log_scrubbing()
+
+
 def _settings() -> Settings:
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
     return Settings.from_env(os.environ)
@@ -106,6 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     # stdout belongs to the MCP protocol under `agenthost mcp`: logs always go to stderr.
     logging.basicConfig(level=getattr(logging, str(args.log_level).upper(), logging.INFO),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    configure_log_scrubbing()
     return int(args.func(args))
 
 
