@@ -223,7 +223,7 @@ def _redact_args(args: list[str]) -> list[str]:
             hide_next = False
         elif eq and SECRET_WORD.search(name):
             out.append(f"{name}={REDACTED}")
-        elif arg.startswith("-") and SECRET_WORD.search(arg):
+        elif arg.startswith("-") and not eq and SECRET_WORD.search(arg):
             out.append(arg)
             hide_next = True
         elif "://" in arg:

@@ -11,8 +11,9 @@ Which configured values are secret (``secret_values(config)``, ``env_secrets(map
 
     named values   a value whose name suggests a secret - an env var, header, query parameter or
                    ``--flag`` matching token|key|secret|password|passwd|pwd|auth|credential|cookie|session|
-                   signature|private - a URL's password, and the credentials part of a header value
-                   (``Bearer <token>``): redacted when at least ``MIN_NAMED_LEN`` (3) characters long
+                   signature|private - a URL's password (and the ``Basic`` credentials HTTP clients
+                   make of its userinfo), and the credentials part of a header value (``Bearer <token>``):
+                   redacted when at least ``MIN_NAMED_LEN`` (3) characters long
     other values   every other env, header and query value, a URL's user name, and every argument
                    (for ``--flag=value``: the value; flag names themselves are not values): redacted
                    when at least ``MIN_VALUE_LEN`` (6) characters long, so that ``-y``, ``eu`` or
@@ -23,6 +24,7 @@ Values also count in their percent-encoded and percent-decoded spellings (URLs c
 
 from __future__ import annotations
 
+import base64
 import logging
 import re
 from collections.abc import Iterable, Mapping
@@ -115,6 +117,9 @@ def url_secrets(url: str) -> set[str]:
         userinfo = parts.netloc.rsplit("@", 1)[0]
         user, _, password = userinfo.partition(":")
         out |= _keep(user, False) | _keep(password, True)
+        if password:  # HTTP clients send userinfo as "Authorization: Basic base64(user:password)"
+            basic = f"{unquote(user)}:{unquote(password)}".encode()
+            out |= _keep(base64.b64encode(basic).decode(), True)
     for key, value in parse_qsl(parts.query, keep_blank_values=True):
         out |= _keep(value, bool(SECRET_WORD.search(key)))
     for raw in parts.query.split("&"):  # the raw spelling too (parse_qsl decodes)
@@ -128,20 +133,22 @@ def arg_secrets(args: Iterable[str]) -> set[str]:
     out: set[str] = set()
     after_secret_flag = False
     for arg in args:
-        named, after_secret_flag = after_secret_flag, False
-        if arg.startswith("-") and not named:
+        if after_secret_flag:
+            value, named, after_secret_flag = arg, True, False
+        elif arg.startswith("-"):
             flag, eq, value = arg.partition("=")
-            if eq:
-                out |= _keep(value, bool(SECRET_WORD.search(flag)))
-            else:
-                after_secret_flag = bool(SECRET_WORD.search(flag))
-            continue
-        out |= _keep(arg, named)
-        if "://" in arg:
-            out |= url_secrets(arg)
-        elif "=" in arg:  # NAME=value (docker's -e, make-style settings)
-            key, _, value = arg.partition("=")
-            out |= _keep(value, named or bool(SECRET_WORD.search(key)))
+            named = bool(SECRET_WORD.search(flag))
+            if not eq:  # a flag name is not a value; the next argument may be a secret one
+                after_secret_flag = named
+                continue
+        else:
+            value, named = arg, False
+        out |= _keep(value, named)
+        if "://" in value:
+            out |= url_secrets(value)
+        elif "=" in value:  # NAME=value (docker's -e, make-style settings)
+            key, _, inner = value.partition("=")
+            out |= _keep(inner, named or bool(SECRET_WORD.search(key)))
     return out
 
 
