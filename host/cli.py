@@ -15,12 +15,19 @@ from host.settings import Settings
 logger = logging.getLogger("agenthost")
 
 
+# Loggers whose debug lines carry bound SQL values (stored secrets among them): never below INFO.
+_VALUE_LOGGERS = ("aiosqlite",)
+
+
 def configure_log_scrubbing() -> None:
     """Every log line, whoever writes it (httpx, the MCP SDK, uvicorn, us), shows URLs without their
-    userinfo and with query values as ``****`` (see docs/security.md)."""
+    userinfo and with query values as ``****``; database drivers never log bound values (docs/security.md)."""
     from mcp_client import install_log_scrubbing
 
     install_log_scrubbing()
+    for name in _VALUE_LOGGERS:
+        driver = logging.getLogger(name)
+        driver.setLevel(max(driver.getEffectiveLevel(), logging.INFO))
 
 
 def _settings() -> Settings:
