@@ -16,16 +16,16 @@ import os
 import sys
 from typing import Any
 
-import anyio
-import mcp_types as types
-from mcp.server.lowlevel.server import Server
 
 
 def _confession() -> str:
     return f"argv={sys.argv[1:]} token={os.environ.get('LEAKY_TOKEN', '')}"
 
 
-def build_server() -> Server[Any]:
+def build_server() -> Any:
+    import mcp_types as types
+    from mcp.server.lowlevel.server import Server
+
     schema: dict[str, Any] = {"type": "object", "properties": {}, "required": []}
     echo_schema: dict[str, Any] = {"type": "object", "properties": {"text": {"type": "string"}}, "required": ["text"]}
     tools = [
@@ -61,9 +61,11 @@ async def _serve() -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(prog="leaky_server")
     parser.add_argument("--name", default="leaky")
-    parser.parse_args()  # exits with code 2 naming every unknown argument and its value
+    parser.parse_args()  # exits with code 2 naming every unknown argument and its value (before the slow imports)
     sys.stderr.write(f"starting: {_confession()}\n")
     sys.stderr.flush()
+    import anyio
+
     anyio.run(_serve)
 
 

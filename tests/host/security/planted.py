@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -131,6 +132,16 @@ def send(sc: Scenario, text: str) -> dict[str, Any]:
     return body
 
 
+def wait_for_state(sc: Scenario, name: str, state: str, timeout: float = 60.0) -> httpx.Response:
+    """Poll the server under test (another process) until MCP server `name` is in `state`, bounded."""
+    deadline = time.monotonic() + timeout
+    while True:
+        resp = sc.http.get(f"/v1/tools/mcp/servers/{name}/status")
+        if resp.status_code != 200 or resp.json()["state"] == state or time.monotonic() > deadline:
+            return resp
+        time.sleep(0.05)
+
+
 def plant(sc: Scenario, scripted_llm: ScriptedLLM, tag: str) -> None:
     failing, leaky, remote = sc.servers["failing"], sc.servers["leaky"], sc.servers["remote"]
     put = "/v1/tools/mcp/servers"
@@ -147,6 +158,9 @@ def plant(sc: Scenario, scripted_llm: ScriptedLLM, tag: str) -> None:
         "auth_header": "Authorization", "auth_token": f"Bearer {BEARER_SECRET}",
         "custom_headers": {"X-Api-Key": HEADER_SECRET}}))
 
+    for role in ("failing", "remote"):
+        sc.keep(f"status {role}", wait_for_state(sc, sc.servers[role], "error"))
+    sc.keep("list servers", sc.http.get(put))
     for tool in ("leak", "crash", "echo"):
         registered = sc.keep(f"register {tool}", sc.http.post(f"{put}/{leaky}/tools/{tool}"))
         assert isinstance(registered, dict)

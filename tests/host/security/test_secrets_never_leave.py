@@ -71,10 +71,16 @@ def _candidates(sc: Scenario, param: str, seen: dict[str, set[str]]) -> list[str
 def test_put_post_and_patch_answers_hold_no_secret(scenario: Scenario) -> None:
     leaks = {what: found for what, resp in scenario.answers if (found := _leaks(resp.text, args_shown=True))}
     assert not leaks
-    failing = next(r for what, r in scenario.answers if what == "PUT failing").json()
-    view = next(s for s in failing if s["server_name"] == scenario.servers["failing"])
-    assert view["state"] == "error" and "unrecognized arguments: --api-key ****" in view["last_error"], view
+    status = next(r for what, r in scenario.answers if what == "status failing").json()
+    assert status["state"] == "error" and "unrecognized arguments: --api-key **** --token=**** ****" in \
+        status["last_error"], status
+    remote = next(r for what, r in scenario.answers if what == "status remote").json()
+    assert remote["state"] == "error" and "/mcp?api_key=****" in remote["last_error"], remote
+    assert "'x-api-key': '****'" in remote["last_error"] and "Basic ****" in remote["last_error"], remote
+    listing = next(r for what, r in scenario.answers if what == "list servers").json()
+    view = listing[scenario.servers["failing"]]
     assert view["env"] == {"LEAKY_TOKEN": "****"} and view["args"][1:4] == ["--api-key", "****", "--token=****"]
+    assert "unrecognized arguments" in view["last_error"]
 
 
 def test_no_get_route_answers_with_a_secret(scenario: Scenario) -> None:
