@@ -15,6 +15,21 @@ from host.settings import Settings
 logger = logging.getLogger("agenthost")
 
 
+# Loggers whose debug lines carry bound SQL values (stored secrets among them): never below INFO.
+_VALUE_LOGGERS = ("aiosqlite",)
+
+
+def configure_log_scrubbing() -> None:
+    """Every log line, whoever writes it (httpx, the MCP SDK, uvicorn, us), shows URLs without their
+    userinfo and with query values as ``****``; database drivers never log bound values (docs/security.md)."""
+    from mcp_client import install_log_scrubbing
+
+    install_log_scrubbing()
+    for name in _VALUE_LOGGERS:
+        driver = logging.getLogger(name)
+        driver.setLevel(max(driver.getEffectiveLevel(), logging.INFO))
+
+
 def _settings() -> Settings:
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
     return Settings.from_env(os.environ)
@@ -107,6 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     # stdout belongs to the MCP protocol under `agenthost mcp`: logs always go to stderr.
     logging.basicConfig(level=getattr(logging, str(args.log_level).upper(), logging.INFO),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    configure_log_scrubbing()
     return int(args.func(args))
 
 

@@ -30,4 +30,7 @@ def build(settings: Settings) -> FastAPI:
 
 
 def app() -> FastAPI:
+    from host.cli import configure_log_scrubbing
+
+    configure_log_scrubbing()  # a worker process starts here, not in ``host.cli.main``
     return build(Settings.from_env(os.environ))

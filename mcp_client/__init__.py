@@ -7,6 +7,9 @@ Public surface (import only these names):
     write_config(path, entries, environ=None)         atomic write-back
     ConfigWatcher(path, on_change, environ, interval_s)
     redacted(config) -> dict                          secrets shown as "****"
+    Redactor(values), redactor_for(config)            known secret values out of text ("****")
+    env_secrets(mapping) -> set[str]                  which values of an environment count as secret
+    scrub_urls(text), install_log_scrubbing()         URLs without userinfo and query values (log lines)
     McpPool(servers, settings=, on_status=)           async context manager
     PoolSettings                                      timeouts, ping interval, backoff
     test_server(config, timeout_s) -> (ok, tools | error)
@@ -22,6 +25,7 @@ from mcp_client.errors import McpClientError, McpConfigError, PoolNotRunningErro
 from mcp_client.naming import assign_agent_names
 from mcp_client.pool import McpPool
 from mcp_client.probe import test_server
+from mcp_client.redaction import Redactor, env_secrets, install_log_scrubbing, redactor_for, scrub_urls
 from mcp_client.server import PoolSettings, load_sdk
 
 __all__ = [
@@ -36,14 +40,19 @@ __all__ = [
     "McpToolResult",
     "PoolNotRunningError",
     "PoolSettings",
+    "Redactor",
     "ServerState",
     "ServerStatus",
     "UnknownServerError",
     "assign_agent_names",
+    "env_secrets",
+    "install_log_scrubbing",
     "load_sdk",
     "load_config",
     "parse_config",
     "redacted",
+    "redactor_for",
+    "scrub_urls",
     "test_server",
     "write_config",
 ]

@@ -20,12 +20,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from mcp_client.redaction import REDACTED, SECRET_WORD, redact_url, redact_urls
+
 Transport = Literal["stdio", "sse", "streamable_http"]
-REDACTED = "****"
 DEFAULT_TIMEOUT_S = 60.0
 
 _TRANSPORT_SPELLINGS: dict[str, Transport] = {
@@ -37,7 +38,6 @@ _TRANSPORT_SPELLINGS: dict[str, Transport] = {
     "streamablehttp": "streamable_http",
 }
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
-_SECRET_WORD = re.compile(r"(token|key|secret|password|passwd|auth|credential)", re.IGNORECASE)
 
 
 class McpServerConfig(BaseModel):
@@ -90,7 +90,7 @@ class McpServerConfig(BaseModel):
     @classmethod
     def _check_url(cls, value: str | None) -> str | None:
         if value is not None and urlsplit(value).scheme not in ("http", "https"):
-            raise ValueError(f"url {value!r} must start with http:// or https://")
+            raise ValueError(f"url {redact_url(value)!r} must start with http:// or https://")
         return value
 
     @model_validator(mode="after")
@@ -211,30 +211,23 @@ def load_config(path: str | Path, environ: Mapping[str, str]) -> McpConfig:
     return parse_config(document, environ)
 
 
-def _redact_url(url: str) -> str:
-    parts = urlsplit(url)
-    netloc = parts.netloc
-    if "@" in netloc:
-        userinfo, host = netloc.rsplit("@", 1)
-        user = userinfo.split(":", 1)[0]
-        netloc = f"{user}:{REDACTED}@{host}" if ":" in userinfo else f"{REDACTED}@{host}"
-    query = urlencode([(key, REDACTED) for key, _ in parse_qsl(parts.query, keep_blank_values=True)], safe="*")
-    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
-
-
 def _redact_args(args: list[str]) -> list[str]:
+    """Values after or attached to a secret-looking flag, `NAME=value` with a secret-looking NAME and URL
+    credentials become `****`; other arguments are shown (they are redacted from error text instead)."""
     out: list[str] = []
     hide_next = False
     for arg in args:
+        name, eq, _ = arg.partition("=")
         if hide_next:
             out.append(REDACTED)
             hide_next = False
-        elif arg.startswith("-") and _SECRET_WORD.search(arg):
-            if "=" in arg:
-                out.append(arg.split("=", 1)[0] + "=" + REDACTED)
-            else:
-                out.append(arg)
-                hide_next = True
+        elif eq and SECRET_WORD.search(name):
+            out.append(f"{name}={REDACTED}")
+        elif arg.startswith("-") and not eq and SECRET_WORD.search(arg):
+            out.append(arg)
+            hide_next = True
+        elif "://" in arg:
+            out.append(redact_urls(arg))
         else:
             out.append(arg)
     return out
@@ -247,5 +240,5 @@ def redacted(config: McpServerConfig) -> dict[str, Any]:
     view["headers"] = {key: REDACTED for key in config.headers}
     view["args"] = _redact_args(config.args)
     if config.url is not None:
-        view["url"] = _redact_url(config.url)
+        view["url"] = redact_url(config.url)
     return view

@@ -18,7 +18,9 @@ that is briefly reconnecting does not rename the others' tools.
 from __future__ import annotations
 
 import logging
+import traceback
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -223,14 +225,20 @@ class McpPool:
     async def call_tool(
         self, server: str, tool: str, arguments: dict[str, Any] | None = None, timeout_s: float | None = None
     ) -> McpToolResult:
-        """Call `tool` on `server`. Every failure comes back as `McpToolResult(status="error")`."""
+        """Call `tool` on `server`. Every failure comes back as `McpToolResult(status="error")`.
+
+        Error text (the server's error message, an error result, a transport failure) comes back with
+        the server's configured secrets redacted (see ``mcp_client.redaction``); a successful result is
+        the tool's own answer and is returned as it is.
+        """
         started = anyio.current_time()
+        srv = self._servers.get(server)
 
         def fail(cause: str) -> McpToolResult:
             elapsed = (anyio.current_time() - started) * 1000
-            return McpToolResult("error", f"MCP tool {tool!r} on server {server!r} failed: {cause}", None, elapsed)
+            text = f"MCP tool {tool!r} on server {server!r} failed: {cause}"
+            return McpToolResult("error", srv.redact(text) if srv is not None else text, None, elapsed)
 
-        srv = self._servers.get(server)
         if srv is None:
             return fail("no such server is configured")
         config = srv.config
@@ -270,6 +278,10 @@ class McpPool:
             srv.report_fault(f"transport failure during tools/call {tool!r}: {describe_exception(error)}")
             return fail(f"transport failure ({describe_exception(error)}); the connection is being re-established")
         except Exception as error:  # noqa: BLE001 - a malformed result is data for the model, not a crash
-            logger.warning("MCP call %s/%s failed", server, tool, exc_info=True)
-            return fail(describe_exception(error))
-        return convert_result(result, (anyio.current_time() - started) * 1000)
+            cause = describe_exception(error)
+            logger.warning("MCP call %s/%s failed: %s", server, tool, srv.redact(traceback.format_exc()))
+            return fail(cause)
+        converted = convert_result(result, (anyio.current_time() - started) * 1000)
+        if converted.status == "error":
+            return replace(converted, text=srv.redact(converted.text))
+        return converted

@@ -29,6 +29,7 @@ from anyio.abc import TaskStatus
 
 from mcp_client.carriers import ServerState, ServerStatus
 from mcp_client.config import McpServerConfig
+from mcp_client.redaction import redactor_for
 
 if TYPE_CHECKING:
     import mcp_types as types
@@ -107,8 +108,9 @@ class ManagedServer:
         self.config = config
         self.settings = settings
         self._on_change = on_change
+        self.redact = redactor_for(config)  # every text this server produces passes through it
         self.state: ServerState = "error" if config is None else ("disabled" if config.disabled else "connecting")
-        self.last_error = config_error
+        self.last_error = self.redact.optional(config_error)
         self.tools: list[types.Tool] | None = None
         self.session: ClientSession | None = None
         self.pid: int | None = None
@@ -150,7 +152,7 @@ class ManagedServer:
     def _set(self, state: ServerState, error: str | None = None) -> None:
         self.state = state
         if error is not None:
-            self.last_error = error
+            self.last_error = self.redact(error)
         changed, self._changed = self._changed, anyio.Event()
         changed.set()
         self._on_change(self)
@@ -195,6 +197,7 @@ class ManagedServer:
                         reason = describe_exception(error)
                     else:
                         reason = self._fault_reason or "connection closed"
+                    reason = self.redact(reason)
                     self.session, self.pid, self.protocol_version = None, None, None
                     failures = 1 if was_ready else failures + 1
                     self.restarting = was_ready
@@ -331,7 +334,8 @@ class ManagedServer:
                         self.request_refresh()
                 return
             except (ListenNotSupportedError, MCPError) as error:
-                logger.info("MCP server %r: no tools/list_changed subscription (%s)", self.name, error)
+                logger.info("MCP server %r: no tools/list_changed subscription (%s)", self.name,
+                            self.redact(str(error)))
                 if not started:
                     task_status.started()
                 return
@@ -349,5 +353,5 @@ class ManagedServer:
         if isinstance(message, types.ToolListChangedNotification):
             self.request_refresh()
         elif isinstance(message, Exception):
-            logger.debug("MCP server %r transport reported %r", self.name, message)
+            logger.debug("MCP server %r transport reported %s", self.name, self.redact(repr(message)))
             self.suspect()

@@ -31,6 +31,7 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.message import SessionMessage
 
 from mcp_client.config import McpServerConfig
+from mcp_client.redaction import redactor_for
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +40,7 @@ INHERITED_ENV = (
     "SYSTEMROOT", "APPDATA", "LOCALAPPDATA", "USERPROFILE", "NODE_EXTRA_CA_CERTS", "SSL_CERT_FILE",
 )  # fmt: skip
 STDERR_TAIL_LINES = 20
+STDERR_MAX_LINE = 64 * 1024
 
 
 def child_environment(extra: dict[str, str]) -> dict[str, str]:
@@ -100,6 +102,7 @@ async def open_stdio(config: McpServerConfig, grace_s: float = 2.0) -> AsyncIter
     read_writer, read = anyio.create_memory_object_stream[SessionMessage | Exception](0)
     write, write_reader = anyio.create_memory_object_stream[SessionMessage](0)
     conn = Connection(read=read, write=write, pid=process.pid, returncode=lambda: process.returncode)
+    redact = redactor_for(config)  # stderr echoes arguments and values: it is kept and logged redacted
 
     async def pump_stdout() -> None:
         assert process.stdout is not None
@@ -136,11 +139,23 @@ async def open_stdio(config: McpServerConfig, grace_s: float = 2.0) -> AsyncIter
 
     async def pump_stderr() -> None:
         assert process.stderr is not None
+
+        def emit(line: str) -> None:
+            line = redact(line.rstrip("\r"))
+            conn.stderr_tail.append(line)
+            logger.debug("[%s stderr] %s", config.name, line)
+
+        buffer = ""  # whole lines only: a value split across two reads must still be found
         with suppress(anyio.ClosedResourceError, anyio.BrokenResourceError, OSError):
             async for chunk in TextReceiveStream(process.stderr, errors="replace"):
-                for line in chunk.splitlines():
-                    conn.stderr_tail.append(line)
-                    logger.debug("[%s stderr] %s", config.name, line)
+                *lines, buffer = (buffer + chunk).split("\n")
+                for line in lines:
+                    emit(line)
+                if len(buffer) > STDERR_MAX_LINE:
+                    emit(buffer + " [line cut]")
+                    buffer = ""
+        if buffer:
+            emit(buffer)
 
     try:
         async with anyio.create_task_group() as tg:

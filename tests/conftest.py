@@ -59,11 +59,11 @@ def make_server(scripted_llm: ScriptedLLM, tmp_path: Path) -> Iterator:
     started: list[ServerProcess] = []
 
     def make(extra: dict[str, str] | None = None, *, home: Path | None = None, pg_uri: str | None = None,
-             llm: bool = True) -> ServerProcess:
+             llm: bool = True, log_level: str = "warning") -> ServerProcess:
         h = home or (tmp_path / f"home{len(started)}")
         uri = pg_uri if pg_uri is not None else test_database_uri()
         proc = ServerProcess(home=h, env=server_env(h, scripted_llm.base_url if llm else None, pg_uri=uri,
-                                                    extra=extra))
+                                                    extra=extra), log_level=log_level)
         started.append(proc)
         return proc.start()
 

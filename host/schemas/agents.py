@@ -13,6 +13,8 @@ from host.schemas.common import Audited, Name, RequestModel, ResponseModel, Shor
 from host.schemas.messages import MessageCreate
 from host.schemas.tools import Tool
 
+MASKED = "****"  # what answers show for a tool variable's value (write-only); sent back, it keeps the value
+
 
 class CreateAgentRequest(RequestModel):
     name: Name | None = None
@@ -88,7 +90,7 @@ class UpdateAgent(RequestModel):
 class AgentEnvironmentVariable(Audited):
     id: str
     key: str
-    value: str | None
+    value: str | None = Field(description=f'Always "{MASKED}" in answers: values are write-only')
     description: str | None = None
     organization_id: str | None = DEFAULT_ORG_ID
     agent_id: str

@@ -19,19 +19,21 @@ from host.persistence.models import (
     ToolRow,
 )
 from host.memory import blocks_of
-from host.schemas.agents import AgentEnvironmentVariable, AgentState
+from host.schemas.agents import MASKED, AgentEnvironmentVariable, AgentState
 from host.schemas.blocks import Memory
 from host.tools.rule_models import parse_tool_rules, with_letta_templates, dump_tool_rules
 
 MEMORY_PROMPT_TEMPLATE = "{% for block in blocks %}<{{ block.label }}>\n{{ block.value }}\n</{{ block.label }}>{% endfor %}"
 
 
-def env_vars_out(agent: AgentRow, *, reveal: bool = True) -> list[AgentEnvironmentVariable]:
+def env_vars_out(agent: AgentRow) -> list[AgentEnvironmentVariable]:
+    """The agent's tool variables with their values masked: they are write-only, like MCP env and header
+    values (``"****"``; sending ``"****"`` back in a PATCH keeps the stored value)."""
     return [
         AgentEnvironmentVariable(
             id=v.get("id") or f"agent-env-{key}",
             key=key,
-            value=v.get("value") if reveal else None,
+            value=MASKED,
             description=v.get("description"),
             agent_id=agent.id,
             created_at=agent.created_at,

@@ -25,7 +25,7 @@ from host.persistence.models import (
 )
 from host.persistence.paging import paginate
 from host.llm.providers import EmbeddingConfig, LLMConfig, ProviderError, ProviderRegistry
-from host.schemas.agents import AgentState, CreateAgentRequest, UpdateAgent
+from host.schemas.agents import MASKED, AgentState, CreateAgentRequest, UpdateAgent
 from host.schemas.blocks import CreateBlock
 from host.services.agent_view import hydrate
 from host.services.blocks import new_block_row
@@ -88,6 +88,8 @@ def _env_dict(values: dict[str, str] | None, previous: dict[str, Any] | None = N
     out: dict[str, Any] = {}
     for key, value in (values or {}).items():
         old = previous.get(key) or {}
+        if value == MASKED and "value" in old:  # the masked value of an answer sent back: keep the secret
+            value = old["value"]
         out[key] = {"id": old.get("id") or new_id("agent-env"), "value": value, "description": old.get("description")}
     return out
 

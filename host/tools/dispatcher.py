@@ -5,7 +5,9 @@
     mcp       -> mcp_client pool (one long-lived session per server)
     composio  -> composio SDK
 
-A failing tool is data (``status="error"``) that goes back to the model; only bugs raise.
+A failing tool is data (``status="error"``) that goes back to the model; only bugs raise. Its error text
+is redacted of the values of the keys it was given (the agent's tool variables, the server's keys for
+built-in tools); MCP and sandbox results arrive already redacted of their own configuration.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from builtin_tools import CoreMemory, MemoryBlock, ToolContext, get_builtin
+from mcp_client import Redactor, env_secrets
 
 from host.tools.sources.custom import SandboxRouter
 
@@ -91,6 +94,8 @@ class ToolDispatcher:
         except Exception as exc:  # an infrastructure bug must not kill the turn: report it to the model
             logger.exception("tool %s failed in the host (agent %s)", tool.name, ctx.agent_id)
             result = ToolResult("error", f"Tool {tool.name} failed inside the host: {type(exc).__name__}: {exc}")
+        if result.status == "error":  # error text may quote a key the tool was given (docs/security.md)
+            result.text = Redactor(env_secrets(ctx.env) | env_secrets(agent_env or {}))(result.text)
         result.text = _truncate(result.text, max(1, tool.return_char_limit))
         result.duration_ms = (time.perf_counter() - started) * 1000
         return result

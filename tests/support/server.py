@@ -48,6 +48,7 @@ class ServerProcess:
     port: int = field(default_factory=free_port)
     proc: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
+    log_level: str = "warning"
 
     @property
     def base_url(self) -> str:
@@ -58,7 +59,7 @@ class ServerProcess:
         self.log_path = self.home / f"server-{self.port}.log"
         log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "host.cli", "serve", "--port", str(self.port), "--log-level", "warning"],
+            [sys.executable, "-m", "host.cli", "serve", "--port", str(self.port), "--log-level", self.log_level],
             env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
             cwd=str(Path(__file__).resolve().parents[2]),
         )

@@ -7,6 +7,8 @@ Environment-variable changes only swap ``base_env`` (no restart).
 
 Environment of a call, lowest priority first: the active sandbox config's env vars (``base_env``),
 then the agent's ``tool_exec_environment_variables`` (or the ``env_vars`` of ``/v1/tools/run``).
+The values of that environment are redacted from the run's error text, stdout and stderr
+(``redact_result``, rule in ``mcp_client.redaction``).
 The server's own environment never reaches tool code (``sandbox`` builds it from an allowlist), and
 keys the server hands to built-in tools (``withheld``) are dropped when they arrive unchanged.
 """
@@ -16,14 +18,14 @@ from __future__ import annotations
 import ast
 import logging
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, AsyncIterator, Awaitable, Callable, Literal, Mapping
 
 import anyio
 from anyio.abc import TaskGroup, TaskStatus
-
+from mcp_client import Redactor, env_secrets
 from sandbox import (
     AgentStateSnapshot,
     BlockSnapshot,
@@ -244,7 +246,7 @@ class SandboxRouter:
                 env={**base, **extra_env}, pip_requirements=reqs, timeout_s=timeout,
                 agent_state=request.agent_state, reuse_key=request.reuse_key,
             )
-            return await backend.sandbox.run(full)
+            return redact_result(await backend.sandbox.run(full), Redactor(env_secrets(full.env)))
 
     async def run_tool(self, *, source_code: str, function_name: str, args: dict[str, Any], env: dict[str, str],
                        pip_requirements: list[dict[str, Any]] | None, agent_id: str | None, agent_name: str,
@@ -267,6 +269,16 @@ class SandboxRouter:
         request = SandboxRequest(source_code=source_code, function_name=function_name, args=args,
                                  timeout_s=timeout_s)
         return await self._run(request, dict(env), list(pip_requirements))
+
+
+def redact_result(result: SandboxResult, redact: Redactor) -> SandboxResult:
+    """The run's error text and output streams without the values of its environment (the sandbox config's
+    and the agent's variables): they reach answers, the model and logs. The return value is the tool's
+    own answer and stays as it is."""
+    if not redact:
+        return result
+    return replace(result, error=redact.optional(result.error), stdout=redact.lines(result.stdout),
+                   stderr=redact.lines(result.stderr))
 
 
 def _with_venv(cfg: LocalSandboxConfig) -> LocalSandboxConfig:
