@@ -55,6 +55,9 @@ class Settings:
     providers: ProviderSettings = field(default_factory=ProviderSettings)
     debug: bool = False
     llm_timeout_s: float = 120.0
+    # False in a process that shares the data with a running server (`agenthost mcp` beside `serve`): it
+    # must not re-queue or fail work that process still owns (interrupted ingestion jobs, runs).
+    recover_interrupted: bool = True
 
     @property
     def sqlite_path(self) -> Path:
