@@ -42,7 +42,7 @@ def upload_held(first: ServerProcess, gate: EmbeddingGate) -> tuple[Letta, str, 
     source = sdk.sources.create(name="big", embedding_config=gate.embedding_config())
     text = "\n\n".join(f"Paragraph {i}: the phoenix rises from the ashes of the data directory." for i in range(300))
     meta = sdk.sources.files.upload(source_id=source.id, file=("big.md", text.encode(), "text/markdown"))
-    assert gate.received.wait(timeout=20), "the worker never asked for embeddings"
+    assert gate.received.wait(timeout=90), "the worker never asked for embeddings"
     assert sdk.jobs.retrieve(job_id=meta.job_id).status == "running"
     return sdk, source.id, meta.job_id
 
@@ -98,3 +98,23 @@ def test_the_lock_is_released_when_the_server_stops(make_server, tmp_path):
     first.stop()
     again = make_server(home=tmp_path / "shared", pg_uri=first.env.get("LETTA_PG_URI", ""))
     assert httpx.get(again.base_url + "/v1/health/", timeout=10).status_code == 200
+
+
+@pytest.mark.anyio
+async def test_agenthost_mcp_beside_a_running_serve_leaves_its_upload_alone(make_server, gate) -> None:
+    """`agenthost mcp` (Claude Desktop) opens the same database as the running server: it must not take over
+    the server's interrupted-looking work."""
+    import anyio
+    from mcp import Client
+    from mcp.client.stdio import StdioServerParameters
+
+    first = make_server()
+    sdk, source_id, job_id = await anyio.to_thread.run_sync(upload_held, first, gate)
+    params = StdioServerParameters(command=sys.executable, args=["-m", "host.cli", "mcp", "--log-level", "info"],
+                                   env=first.env, cwd=str(REPO))
+    with anyio.fail_after(60):
+        async with Client(params) as client:
+            names = {t.name for t in (await client.list_tools()).tools}
+            assert "list_agents" in names  # fully started: its lifespan (with recovery, if any) has run
+    assert (await anyio.to_thread.run_sync(lambda: sdk.jobs.retrieve(job_id=job_id))).status == "running"
+    await anyio.to_thread.run_sync(assert_ingestion_completes, first, sdk, source_id, job_id, gate)
