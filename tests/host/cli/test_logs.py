@@ -15,7 +15,6 @@ from pathlib import Path
 import httpx
 
 from host.logs import JsonFormatter, RepeatFilter, configure
-from tests.host.agent.conftest import model  # noqa: F401 - the fixture
 from tests.support.server import free_port, server_env
 
 REPO = Path(__file__).resolve().parents[3]
@@ -81,12 +80,13 @@ def test_configure_routes_every_logger_to_one_handler() -> None:
         root.setLevel(saved[1])
 
 
-def test_a_provider_failure_is_logged_once_with_the_agent(make_server, model) -> None:
+def test_a_provider_failure_is_logged_once_with_the_agent(make_server, scripted_llm) -> None:
+    name = f"logs-{uuid.uuid4().hex[:10]}"
     srv = make_server()
     with httpx.Client(base_url=srv.base_url, timeout=60) as c:
-        agent = c.post("/v1/agents/", json={"model": model.handle, "embedding": "openai/text-embedding-3-small"})
+        agent = c.post("/v1/agents/", json={"model": f"openai-proxy/{name}", "embedding": "openai/text-embedding-3-small"})
         agent_id = agent.json()["id"]
-        model.script.push_error(500, "the GPUs are on fire")
+        scripted_llm.for_model(name).push_error(500, "the GPUs are on fire")
         resp = c.post(f"/v1/agents/{agent_id}/messages", json={"messages": [{"role": "user", "content": "x"}]})
         assert resp.status_code == 502, resp.text
         # the 502 is written to the log before the response is sent
