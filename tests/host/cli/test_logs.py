@@ -115,3 +115,17 @@ def test_serve_writes_json_lines_with_log_format_json(tmp_path: Path) -> None:
     assert any(x["logger"] == "host.app" and "ready" in x["message"] for x in lines), err
     assert any(x["logger"].startswith("uvicorn") for x in lines)
     assert all(set(x) >= {"ts", "level", "logger", "message"} for x in lines)
+
+
+def test_a_tool_timeout_is_a_warning_naming_agent_and_tool_and_other_tool_errors_are_info(caplog) -> None:
+    from host.tools.dispatcher import ToolInfo, ToolResult, _log_failure
+
+    tool = ToolInfo(id="tool-1", name="slow_tool", tool_type="custom", json_schema={})
+    with caplog.at_level(logging.INFO, logger="host.tools.dispatcher"):
+        _log_failure(tool, "agent-42", ToolResult("error", "Tool timed out after 5.0 s; the process tree was killed"))
+        _log_failure(tool, "agent-42", ToolResult("error", "Error executing function slow_tool: ValueError: x"))
+    timeout, error = caplog.records
+    assert timeout.levelno == logging.WARNING and error.levelno == logging.INFO
+    assert timeout.getMessage() == ("agent agent-42: tool slow_tool (custom) failed: Tool timed out after 5.0 s; "
+                                    "the process tree was killed")
+    assert timeout.agent_id == "agent-42" and timeout.tool == "slow_tool"
