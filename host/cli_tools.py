@@ -3,7 +3,8 @@
 Prints the same ``tool_return_message`` JSON as ``POST /v1/tools/run`` on stdout; exits 0 when the tool
 succeeded, 1 when it failed (exception, timeout, missing package), 2 on a bad command line.
 The sandbox is the settings' local one (``TOOL_EXEC_DIR``/``TOOL_EXEC_VENV_NAME``, venv cache under
-``LETTA_DIR``); stored sandbox configs and E2B are not used.
+``LETTA_DIR``); stored sandbox configs and E2B are not used. Installing ``--pip`` packages (once per set:
+the venv is cached) shows its progress on stderr (``host.cli_progress``).
 """
 
 from __future__ import annotations
@@ -74,7 +75,11 @@ def run_tool_file(args: argparse.Namespace, settings: Settings) -> int:
         sys.stderr.write("agenthost tools run: --timeout must be a positive number of seconds\n")
         return 2
     name = function_name_for(source, args.name)
-    message = anyio.run(_run, settings, source, name, call_args, env, list(args.pip), args.timeout)
+    from host.cli_progress import show_progress
+
+    label = f"installing {', '.join(args.pip)} into a cached venv" if args.pip else "preparing the sandbox"
+    with show_progress(label):
+        message = anyio.run(_run, settings, source, name, call_args, env, list(args.pip), args.timeout)
     sys.stdout.write(json.dumps(message, indent=2, ensure_ascii=False) + "\n")
     sys.stdout.flush()
     return 0 if message["status"] == "success" else 1

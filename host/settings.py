@@ -62,6 +62,9 @@ class Settings:
     bind_host: str = "127.0.0.1"
     allowed_hosts: tuple[str, ...] = ()
     acceptable_origins: tuple[str, ...] = ()
+    # False in a process that shares the data with a running server (`agenthost mcp` beside `serve`): it
+    # must not re-queue or fail work that process still owns (interrupted ingestion jobs, runs).
+    recover_interrupted: bool = True
 
     @property
     def sqlite_path(self) -> Path:

@@ -167,8 +167,10 @@ class ConfigWatcher:
 
     async def _deliver(self) -> None:
         config = await anyio.to_thread.run_sync(load_config, self.path, self._environ)
-        if config.error:
+        if config.error and self.path.exists():
             logger.warning("MCP config %s not applied: %s", self.path, config.error)
+        elif config.error:
+            logger.info("no MCP config at %s (create it to add MCP servers)", self.path)
         try:
             await self._on_change(config)
         except Exception:

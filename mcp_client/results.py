@@ -1,6 +1,9 @@
 """Turn an MCP `CallToolResult` into an `McpToolResult` an agent can read.
 
-Text stays text; `structuredContent` becomes JSON text (when no text block already carries it);
+Text stays text; `structuredContent` becomes JSON text, unless the text blocks already carry the same data
+(a text block holding that JSON, or — as SDK servers wrap a plain return value as `{"result": value}` —
+a one-key object whose value is the text itself, or a list whose items are the text blocks): the model
+sees each result once;
 images, audio, embedded resources and resource links become short placeholders such as
 `[image: image/png, 68 bytes]` - never raw base64.
 """
@@ -49,7 +52,7 @@ def convert_result(result: types.CallToolResult, duration_ms: float) -> McpToolR
     structured = result.structured_content
     if structured is not None:
         as_json = json.dumps(structured, ensure_ascii=False, sort_keys=True)
-        if not any(isinstance(b, types.TextContent) and _same_json(b.text, structured) for b in result.content):
+        if not _carried_by_text(result.content, structured):
             parts.append(as_json)
     text = "\n".join(part for part in parts if part)
     status = "error" if result.is_error else "success"
@@ -61,3 +64,25 @@ def _same_json(text: str, value: Any) -> bool:
         return json.loads(text) == value
     except ValueError:
         return False
+
+
+def _same_value(text: str, value: Any) -> bool:
+    if isinstance(value, str):
+        return text.strip() == value.strip()
+    return _same_json(text, value)
+
+
+def _carried_by_text(content: list[Any], structured: Any) -> bool:
+    """Whether the text blocks already say what `structured` says (so it is not repeated to the model)."""
+    texts = [b.text for b in content if isinstance(b, types.TextContent)]
+    if not texts:
+        return False
+    if any(_same_json(text, structured) for text in texts):
+        return True
+    if isinstance(structured, dict) and len(structured) == 1:
+        (value,) = structured.values()
+        if _same_value("\n".join(texts), value) or (len(texts) == 1 and _same_json(texts[0], value)):
+            return True
+        if isinstance(value, list) and len(value) == len(texts):
+            return all(_same_value(text, item) for text, item in zip(texts, value))
+    return False

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 
 from fastapi import FastAPI, Request
@@ -15,10 +16,16 @@ from host.errors import HostError
 
 logger = logging.getLogger(__name__)
 
+_AGENT_ID = re.compile(r"agent-[0-9a-fA-F-]{8,}")
+
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(HostError)
-    async def _host_error(_: Request, exc: HostError) -> JSONResponse:
+    async def _host_error(request: Request, exc: HostError) -> JSONResponse:
+        if exc.status_code >= 500:  # an outage the operator must see (a provider, E2B, an MCP server)
+            agent = _AGENT_ID.search(request.url.path)
+            logger.warning("%s %s -> %d: %s", request.method, request.url.path, exc.status_code, exc.detail,
+                           extra={"agent_id": agent.group(0) if agent else None})
         return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
 
     @app.exception_handler(StarletteHTTPException)

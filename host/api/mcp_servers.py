@@ -1,6 +1,7 @@
 """``/v1/tools/mcp/servers``: Letta 0.8's MCP server routes, plus status, resync and whole-server attach.
 
-    GET    /v1/tools/mcp/servers                          {name: server}   (with source, state, last_error)
+    GET    /v1/tools/mcp/servers                          {name: server}   (with source, state, last_error;
+                                                          X-MCP-Config-Error while mcp_config.json is unparsable)
     PUT    /v1/tools/mcp/servers                          add (database) -> [server]
     POST   /v1/tools/mcp/servers/test                     connect once, list tools -> [MCPTool]
     GET    /v1/tools/mcp/servers/{name}                   one server
@@ -19,13 +20,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Depends
+from fastapi import Depends, Response
 
 from host.api.routing import SlashRouter, services
 from host.schemas.mcp_servers import ServerConfigIn, ServerUpdateIn, mcp_tool_out, server_out, status_out
 from host.schemas.tools import Tool
 from host.services import Services
 from host.services.mcp_servers import McpServersService, ServerView
+
+CONFIG_ERROR_HEADER = "X-MCP-Config-Error"  # the config file is unparsable: what is wrong, until it is fixed
 
 router = SlashRouter(prefix="/v1/tools/mcp/servers", tags=["mcp"])
 
@@ -39,12 +42,18 @@ McpServers = Annotated[McpServersService, Depends(mcp_servers_service)]
 
 def _out(view: ServerView) -> dict[str, Any]:
     return server_out(view.name, view.config, source=view.source, status=view.status,
-                      config_error=view.config_error, raw=view.raw)
+                      config_error=view.config_error, raw=view.raw, file_error=view.file_error)
 
 
 @router.get("/", operation_id="list_mcp_servers")
-async def list_mcp_servers(gw: McpServers) -> dict[str, Any]:
+async def list_mcp_servers(gw: McpServers, response: Response) -> dict[str, Any]:
+    if gw.catalog.file_error is not None:  # seen even when the file's servers are not (yet) running
+        response.headers[CONFIG_ERROR_HEADER] = _header_safe(gw.catalog.file_error)
     return {view.name: _out(view) for view in gw.list_servers()}
+
+
+def _header_safe(text: str) -> str:
+    return text.encode("ascii", "replace").decode().replace("\r", " ").replace("\n", " ")[:1000]
 
 
 @router.put("/", operation_id="add_mcp_server")

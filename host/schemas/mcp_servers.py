@@ -147,14 +147,18 @@ def _keep_secrets(new: dict[str, str | None], old: dict[str, str]) -> dict[str, 
 
 # ---- responses ------------------------------------------------------------------------------------
 def server_out(name: str, config: McpServerConfig | None, *, source: str, status: ServerStatus | None,
-               config_error: str | None = None, raw: Any = None) -> dict[str, Any]:
-    """Letta's server shape (secrets redacted) plus agenthost's `source`, `state`, `last_error`, `tool_count`."""
-    live = {
+               config_error: str | None = None, raw: Any = None, file_error: str | None = None) -> dict[str, Any]:
+    """Letta's server shape (secrets redacted) plus agenthost's `source`, `state`, `last_error`, `tool_count`
+    and, for a server from the config file, `config_file_error` (the file is unparsable: edits are not applied
+    and the server runs as last read, until the file is fixed)."""
+    live: dict[str, Any] = {
         "source": source,
         "state": status.state if status is not None else "error",
         "last_error": (status.last_error if status is not None else None) or config_error,
         "tool_count": status.tool_count if status is not None else 0,
     }
+    if source == "config_file":
+        live["config_file_error"] = file_error
     if config is None:
         kind = "stdio" if isinstance(raw, dict) and raw.get("command") else "streamable_http"
         return {"server_name": name, "type": kind, **live}

@@ -34,7 +34,9 @@ async def _reclaim_loop(jobs: JobService) -> None:
 async def lifespan(services: Any) -> AsyncIterator[None]:
     db = services.db
     jobs = JobService(db)
-    requeued = await jobs.requeue_stale(stale_cutoff(LEASE_S) if db.is_postgres else None)
+    requeued = 0
+    if services.settings.recover_interrupted:  # not in a guest beside the server that owns the jobs
+        requeued = await jobs.requeue_stale(stale_cutoff(LEASE_S) if db.is_postgres else None)
     if requeued:
         logger.info("re-queued %d interrupted ingestion job(s)", requeued)
     async with anyio.create_task_group() as tg:

@@ -77,6 +77,16 @@ def tool_return_text(value: Any) -> str:
         return str(value)
 
 
+def _log_failure(tool: ToolInfo, agent_id: str | None, result: ToolResult) -> None:
+    """A timeout (or CPU limit) is the operator's business: a warning naming agent and tool. Other tool
+    errors are the model's business (it sees them): info. Identical repeats are rate-limited (host.logs)."""
+    first = (result.text.splitlines() or [""])[0][:300]
+    lowered = first.lower()
+    level = logging.WARNING if "timed out" in lowered or "time limit" in lowered else logging.INFO
+    logger.log(level, "agent %s: tool %s (%s) failed: %s", agent_id, tool.name, tool.tool_type, first,
+               extra={"agent_id": agent_id, "tool": tool.name})
+
+
 class ToolDispatcher:
     def __init__(self, sandboxes: SandboxRouter, mcp: McpCaller | None = None,
                  composio_factory: Any | None = None) -> None:
@@ -98,6 +108,8 @@ class ToolDispatcher:
             result.text = Redactor(env_secrets(ctx.env) | env_secrets(agent_env or {}))(result.text)
         result.text = _truncate(result.text, max(1, tool.return_char_limit))
         result.duration_ms = (time.perf_counter() - started) * 1000
+        if result.status == "error":
+            _log_failure(tool, ctx.agent_id, result)
         return result
 
     async def _route(self, tool: ToolInfo, args: dict[str, Any], ctx: ToolContext,
