@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Query
 
 from host.api.routing import SlashRouter, services
+from host.api.v1gen.generation import V1, Order, legacy_or_v1_order
 from host.schemas.agents import AgentState
 from host.schemas.blocks import Block, BlockUpdate, CreateBlock
 from host.services import Services
@@ -19,9 +20,11 @@ Svc = Annotated[Services, Depends(services)]
 async def list_blocks(svc: Svc, label: str | None = None, templates_only: bool = False, name: str | None = None,
                       identity_id: str | None = None,
                       identifier_keys: Annotated[list[str] | None, Query()] = None,
-                      before: str | None = None, after: str | None = None, limit: int | None = 50) -> list[Block]:
+                      before: str | None = None, after: str | None = None, limit: int | None = 50,
+                      order: Order | None = None, v1: V1 = False) -> list[Block]:
+    ascending, after, before = legacy_or_v1_order(v1, order, True, after, before, v1_default="asc")
     return await svc.blocks.list(label=label, templates_only=templates_only, name=name, identity_id=identity_id,
-                                 before=before, after=after, limit=limit)
+                                 before=before, after=after, limit=limit, ascending=ascending)
 
 
 @router.post("/", response_model=Block, operation_id="create_block")
