@@ -87,7 +87,7 @@ def legacy_or_v1_order(v1: bool, order: Order | None, ascending_legacy: bool, af
     return args.ascending, got_after, got_before
 
 
-__all__ = ["V1", "Order", "PageArgs", "client_generation", "is_v1", "legacy_or_v1_order", "page_args", "page_in_memory"]
+__all__ = ["V1", "Order", "PageArgs", "client_generation", "is_v1", "legacy_or_v1_order", "page_args", "page_in_memory", "page_ordered"]
 
 
 def page_in_memory(items: list[T], order: Order, after: str | None, before: str | None,
@@ -112,3 +112,12 @@ def page_in_memory(items: list[T], order: Order, after: str | None, before: str 
 
 def _field(item: Any, name: str) -> Any:
     return item.get(name) if isinstance(item, dict) else getattr(item, name, None)
+
+
+def page_ordered(items: list[T], after: str | None, before: str | None, limit: int | None) -> list[T]:
+    """A page of a list already in the requested order: the items after ``after`` / before ``before``."""
+    ids = [str(_field(item, "id")) for item in items]
+    start = len(ids) - ids[::-1].index(after) if after in ids else 0  # after its last part (messages share ids)
+    end = ids.index(before) if before in ids else len(items)
+    page = items[start:max(start, end)]
+    return page[:limit] if limit is not None else page
