@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -105,17 +106,13 @@ def test_folders_upload_attach_and_open_a_file(server, http):
     assert files["closed"] == [[out["file"], False]]
 
 
-def wait_ingested(http: Any, folder: str, file_id: str) -> None:
-    """Ingestion is a background job: follow it through the jobs API (bounded, no sleeps)."""
-    meta = http.get(f"/v1/folders/{folder}/files/{file_id}").json()
-    job = meta.get("job_id")
-    for _ in range(600):
-        status = http.get(f"/v1/folders/{folder}/files/{file_id}").json()["processing_status"]
-        if status in ("completed", "error"):
-            return
-        if job:  # long-poll-free: the job endpoint answers at once; loop bounded by count
-            http.get(f"/v1/jobs/{job}")
-    raise AssertionError(f"file {file_id} was not ingested")
+def wait_ingested(http: Any, folder: str, file_id: str, timeout: float = 30.0) -> None:
+    """Ingestion is a background job: follow the file's job (as tests/host/sources does), under a deadline."""
+    job = http.get(f"/v1/folders/{folder}/files/{file_id}").json()["job_id"]
+    deadline = time.monotonic() + timeout
+    while http.get(f"/v1/jobs/{job}").json()["status"] not in ("completed", "failed", "cancelled"):
+        assert time.monotonic() < deadline, f"ingestion job {job} did not finish in {timeout}s"
+        time.sleep(0.02)
 
 
 def test_a_message_makes_a_run_with_steps_metrics_and_searchable_history(server, scripted_llm):
