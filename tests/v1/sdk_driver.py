@@ -89,11 +89,22 @@ def mcp(client: Letta, p: dict[str, Any]) -> dict[str, Any]:
     one = client.mcp_servers.tools.retrieve(add.id, mcp_server_id=server.id)
     run = client.mcp_servers.tools.run(add.id, mcp_server_id=server.id, args={"a": 2, "b": 3})
     refresh = client.mcp_servers.refresh(server.id)
-    client.mcp_servers.delete(server.id)
-    gone = raised(lambda: client.mcp_servers.retrieve(server.id))
     return {"id": server.id, "type": server.mcp_server_type, "listed": server.id in listed,
             "retrieved_name": retrieved.server_name, "tools": sorted(t.name for t in tools), "one": one.name,
-            "run": run.model_dump(), "refresh": refresh, "gone": gone}
+            "tool_id": add.id, "run": run.model_dump(), "refresh": refresh}
+
+
+@flow
+def mcp_turn(client: Letta, p: dict[str, Any]) -> dict[str, Any]:
+    """An agent turn calling the MCP tool, then the server deleted."""
+    agent = client.agents.create(model=p["model"], embedding=p["embedding"],
+                                 memory_blocks=[{"label": "human", "value": "x"}])
+    client.agents.tools.attach(p["tool_id"], agent_id=agent.id)
+    reply = client.agents.messages.create(agent.id, messages=[{"role": "user", "content": "add 20 and 22"}])
+    returns = [m.model_dump() for m in reply.messages if m.message_type == "tool_return_message"]
+    client.mcp_servers.delete(p["server_id"])
+    gone = raised(lambda: client.mcp_servers.retrieve(p["server_id"]))
+    return {"returns": [(r.get("name"), r.get("status"), r.get("tool_return")) for r in returns], "gone": gone}
 
 
 @flow
