@@ -118,8 +118,12 @@ async def run_steps(run_id: str, svc: Svc, limit: int | None = 100, order: str =
 
 @router.get("/v1/steps/", operation_id="list_steps")
 async def list_steps(svc: Svc, limit: int | None = 50, order: str = "desc", agent_id: str | None = None,
-                     model: str | None = None) -> list[dict[str, Any]]:
-    return await svc.runs.steps(None, agent_id=agent_id, limit=limit, order=order, model=model)
+                     model: str | None = None, after: str | None = None,
+                     before: str | None = None) -> list[dict[str, Any]]:
+    if after is None and before is None:
+        return await svc.runs.steps(None, agent_id=agent_id, limit=limit, order=order, model=model)
+    found = await svc.runs.steps(None, agent_id=agent_id, limit=None, order=order, model=model)
+    return page_ordered(found, after, before, limit)  # 1.x cursors
 
 
 @router.get("/v1/steps/{step_id}", operation_id="retrieve_step")

@@ -160,6 +160,7 @@ def runs(client: Letta, p: dict[str, Any]) -> dict[str, Any]:
     run = client.runs.retrieve(run_id)
     steps = list(client.runs.steps.list(run_id))
     step = client.steps.retrieve(steps[0].id)
+    agent_steps = [st.id for st in client.steps.list(agent_id=agent.id, limit=1)]  # auto-paginates
     metrics = client.get(f"/v1/runs/{run_id}/metrics", cast_to=object)  # no SDK resource in 1.12.1
     trace = client.runs.trace.retrieve(run_id)
     step_metrics = client.steps.metrics.retrieve(steps[0].id)
@@ -170,7 +171,8 @@ def runs(client: Letta, p: dict[str, Any]) -> dict[str, Any]:
     history = client.agents.messages.list(agent.id, limit=2, order="desc")
     all_desc = [m.id for m in client.agents.messages.list(agent.id, limit=2, order="desc")]
     return {"kinds": kinds, "run_status": run.status, "num_steps": metrics["num_steps"], "trace_spans": len(trace),
-            "step_metrics_run": step_metrics.run_id, "step_run": step.run_id,
+            "step_metrics_run": step_metrics.run_id,
+            "agent_steps": agent_steps, "run_steps": [st.id for st in steps], "step_run": step.run_id,
             "step_messages": [m.message_type for m in step_messages], "one": [m.message_type for m in one],
             "search": [getattr(m, "content", None) for m in found],
             "history_first_page": [m.message_type for m in history.items], "all_desc_ids": all_desc}

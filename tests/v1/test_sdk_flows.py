@@ -128,6 +128,7 @@ def test_a_message_makes_a_run_with_steps_metrics_and_searchable_history(server,
     assert "assistant_message" in out["kinds"]
     assert out["run_status"] == "completed" and out["num_steps"] >= 1 and out["trace_spans"] >= 1
     assert out["step_run"] and out["step_metrics_run"] == out["step_run"]
+    assert sorted(out["agent_steps"]) == sorted(out["run_steps"])  # Letta answers 400 here; pages of one
     assert out["step_messages"] and out["one"]
     assert "hello v1" in out["search"]
     assert len(out["history_first_page"]) >= 1
