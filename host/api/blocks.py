@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import Depends, Query
+from fastapi.responses import JSONResponse
 
 from host.api.routing import SlashRouter, services
-from host.api.v1gen.generation import V1, Order, legacy_or_v1_order
+from host.api.v1gen.agent_shape import v1_agent
+from host.api.v1gen.generation import V1, Order, legacy_or_v1_order, page_in_memory
 from host.schemas.agents import AgentState
 from host.schemas.blocks import Block, BlockUpdate, CreateBlock
 from host.services import Services
@@ -54,6 +56,12 @@ async def delete_block(block_id: str, svc: Svc) -> dict[str, Any]:
 
 
 @router.get("/{block_id}/agents", response_model=list[AgentState], operation_id="list_agents_for_block")
-async def agents_for_block(block_id: str, svc: Svc) -> list[AgentState]:
+async def agents_for_block(block_id: str, svc: Svc, v1: V1, order: Order | None = None, after: str | None = None,
+                           before: str | None = None, limit: int | None = None,
+                           include: Annotated[list[str] | None, Query()] = None) -> Any:
     ids = await svc.blocks.agent_ids(block_id)
-    return [await svc.agents.get(i) for i in ids]
+    agents = [await svc.agents.get(i) for i in ids]
+    if not v1 and order is None and after is None and before is None and limit is None:
+        return agents
+    page = page_in_memory(agents, order or "desc", after, before, limit)
+    return JSONResponse([v1_agent(a, include) for a in page]) if v1 else page

@@ -63,6 +63,8 @@ def blocks_and_tools(client: Letta, p: dict[str, Any]) -> dict[str, Any]:
                                  memory_blocks=[{"label": "human", "value": "Chad"}])
     block = client.blocks.create(label="project", value="agenthost", description="the project", limit=1000)
     attached = client.agents.blocks.attach(block.id, agent_id=agent.id)
+    block_agents = [a.id for a in client.blocks.agents.list(block.id, limit=1)]  # auto-paginates
+    agent_blocks = [b.label for b in client.agents.blocks.list(agent.id, limit=1)]
     edited = client.agents.blocks.update("project", agent_id=agent.id, value="agenthost v1")
     tool = client.tools.create(source_code=(
         "def roll_dice(num_sides: int, times: int) -> str:\n"
@@ -73,7 +75,8 @@ def blocks_and_tools(client: Letta, p: dict[str, Any]) -> dict[str, Any]:
     run = client.agents.tools.run("roll_dice", agent_id=agent.id, args={"num_sides": 6, "times": 2})
     found = client.tools.search(query="roll dice")
     missing = raised(lambda: client.agents.tools.run("no_such_tool", agent_id=agent.id, args={}))
-    return {"agent": agent.id, "attached_labels": sorted(b.label for b in attached.memory.blocks),
+    return {"agent": agent.id, "block_agents": block_agents, "agent_blocks": sorted(agent_blocks),
+            "attached_labels": sorted(b.label for b in attached.memory.blocks),
             "edited": edited.value, "tool_attach_body": attach.http_response.text,
             "run": run.model_dump(), "search": [r.tool.name for r in found], "missing": missing}
 

@@ -69,6 +69,7 @@ def test_agents_page_without_duplicates_in_both_orders_and_hide_relationships_un
 def test_blocks_attach_and_edit_and_a_tool_runs_for_an_agent(server):
     out = drive(server, "blocks_and_tools", model=MODEL, embedding=EMBEDDING)
     assert out["attached_labels"] == ["human", "project"]  # block attach still answers the AgentState
+    assert out["block_agents"] == [out["agent"]] and out["agent_blocks"] == ["human", "project"]
     assert out["edited"] == "agenthost v1"
     assert out["tool_attach_body"] == "null"  # 1.x: tool attach answers null
     assert out["run"]["status"] == "success" and out["run"]["func_return"] == "rolled 12"
