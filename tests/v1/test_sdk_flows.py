@@ -77,8 +77,12 @@ def test_blocks_attach_and_edit_and_a_tool_runs_for_an_agent(server):
     assert out["missing"]["raised"] == "NotFoundError" and "no_such_tool" in out["missing"]["body"]["detail"]
 
 
-def test_mcp_servers_by_id_over_a_real_stdio_peer_and_an_agent_turn_calling_its_tool(server, scripted_llm):
+def test_mcp_servers_by_id_over_a_real_stdio_peer_and_an_agent_turn_calling_its_tool(server, scripted_llm, http):
     out = drive(server, "mcp", name=unique("peer"), command=sys.executable, args=[str(PEER_SERVER)], tool="add")
+    events = [json.loads(line[5:]) for line in http.get(f"/v1/mcp-servers/connect/{out['id']}").text.splitlines()
+              if line.startswith("data:")]
+    assert [e["event"] for e in events] == ["connection_attempt", "success"]
+    assert "add" in {t["name"] for t in events[1]["tools"]}
     assert out["id"].startswith("mcp_server-") and out["type"] == "stdio" and out["listed"]
     assert "echo" in " ".join(out["tools"]) and out["one"].endswith("add")
     assert out["run"]["status"] == "success" and out["run"]["func_return"] in ("5", "5.0")
