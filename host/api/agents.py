@@ -9,6 +9,8 @@ from fastapi import Depends, File, Query, Response, UploadFile
 from fastapi.responses import JSONResponse
 
 from host.api.routing import SlashRouter, services
+from host.api.v1gen.agent_shape import full_v1, v1_agent
+from host.api.v1gen.generation import V1, Order, legacy_or_v1_order, page_in_memory
 from host.schemas.agents import AgentState, CreateAgentRequest, UpdateAgent
 from host.schemas.common import dump
 from host.schemas.tools import Tool
@@ -18,15 +20,15 @@ router = SlashRouter(prefix="/v1/agents", tags=["agents"])
 Svc = Annotated[Services, Depends(services)]
 
 
-def _with_warnings(state: AgentState, warnings: list[str]) -> Response:
+def _with_warnings(state: AgentState, warnings: list[str], v1: bool = False) -> Response:
     headers = {"X-Tool-Rule-Warnings": json.dumps(warnings)} if warnings else None
-    return JSONResponse(dump(state), headers=headers)
+    return JSONResponse(full_v1(state) if v1 else dump(state), headers=headers)
 
 
 @router.post("/", response_model=AgentState, operation_id="create_agent")
-async def create_agent(body: CreateAgentRequest, svc: Svc) -> Response:
+async def create_agent(body: CreateAgentRequest, svc: Svc, v1: V1) -> Response:
     state, warnings = await svc.agents.create(body)
-    return _with_warnings(state, warnings)
+    return _with_warnings(state, warnings, v1)
 
 
 @router.get("/", response_model=list[AgentState], operation_id="list_agents")
@@ -47,11 +49,18 @@ async def list_agents(
     include_relationships: Annotated[list[str] | None, Query()] = None,
     ascending: bool = False,
     sort_by: str | None = "created_at",
-) -> list[AgentState]:
-    return await svc.agents.list(name=name, tags=tags, match_all_tags=match_all_tags, before=before, after=after,
-                                 limit=limit, query_text=query_text, identity_id=identity_id,
-                                 identifier_keys=identifier_keys, ascending=ascending, project_id=project_id,
-                                 template_id=template_id, base_template_id=base_template_id)
+    order: Order | None = None,
+    include: Annotated[list[str] | None, Query()] = None,
+    v1: V1 = False,
+) -> Any:
+    asc, after, before = legacy_or_v1_order(v1, order, ascending, after, before)
+    agents = await svc.agents.list(name=name, tags=tags, match_all_tags=match_all_tags, before=before, after=after,
+                                   limit=limit, query_text=query_text, identity_id=identity_id,
+                                   identifier_keys=identifier_keys, ascending=asc, project_id=project_id,
+                                   template_id=template_id, base_template_id=base_template_id)
+    if v1:  # 1.x: relationships only when asked for
+        return JSONResponse([v1_agent(a, include) for a in agents])
+    return agents
 
 
 @router.get("/count", response_model=int, operation_id="count_agents")
@@ -75,14 +84,16 @@ async def import_agent(
 
 
 @router.get("/{agent_id}", response_model=AgentState, operation_id="retrieve_agent")
-async def retrieve_agent(agent_id: str, svc: Svc) -> AgentState:
-    return await svc.agents.get(agent_id)
+async def retrieve_agent(agent_id: str, svc: Svc, v1: V1,
+                         include: Annotated[list[str] | None, Query()] = None) -> Any:
+    state = await svc.agents.get(agent_id)
+    return JSONResponse(v1_agent(state, include)) if v1 else state
 
 
 @router.patch("/{agent_id}", response_model=AgentState, operation_id="modify_agent")
-async def modify_agent(agent_id: str, body: UpdateAgent, svc: Svc) -> Response:
+async def modify_agent(agent_id: str, body: UpdateAgent, svc: Svc, v1: V1) -> Response:
     state, warnings = await svc.agents.modify(agent_id, body)
-    return _with_warnings(state, warnings)
+    return _with_warnings(state, warnings, v1)
 
 
 @router.delete("/{agent_id}", operation_id="delete_agent")
@@ -97,15 +108,21 @@ async def export_agent(agent_id: str, svc: Svc) -> dict[str, Any]:
 
 
 @router.get("/{agent_id}/tools", response_model=list[Tool], operation_id="list_agent_tools")
-async def list_agent_tools(agent_id: str, svc: Svc) -> list[Tool]:
-    return await svc.agents.list_tools(agent_id)
+async def list_agent_tools(agent_id: str, svc: Svc, v1: V1, order: Order | None = None, after: str | None = None,
+                           before: str | None = None, limit: int | None = None) -> list[Tool]:
+    tools = await svc.agents.list_tools(agent_id)
+    if not v1 and order is None and after is None and before is None and limit is None:
+        return tools
+    return page_in_memory(tools, order or "desc", after, before, limit)
 
 
-@router.patch("/{agent_id}/tools/attach/{tool_id}", response_model=AgentState, operation_id="attach_tool")
-async def attach_tool(agent_id: str, tool_id: str, svc: Svc) -> AgentState:
-    return await svc.agents.attach_tool(agent_id, tool_id)
+@router.patch("/{agent_id}/tools/attach/{tool_id}", response_model=AgentState | None, operation_id="attach_tool")
+async def attach_tool(agent_id: str, tool_id: str, svc: Svc, v1: V1) -> AgentState | None:
+    state = await svc.agents.attach_tool(agent_id, tool_id)
+    return None if v1 else state  # 1.x answers null
 
 
-@router.patch("/{agent_id}/tools/detach/{tool_id}", response_model=AgentState, operation_id="detach_tool")
-async def detach_tool(agent_id: str, tool_id: str, svc: Svc) -> AgentState:
-    return await svc.agents.detach_tool(agent_id, tool_id)
+@router.patch("/{agent_id}/tools/detach/{tool_id}", response_model=AgentState | None, operation_id="detach_tool")
+async def detach_tool(agent_id: str, tool_id: str, svc: Svc, v1: V1) -> AgentState | None:
+    state = await svc.agents.detach_tool(agent_id, tool_id)
+    return None if v1 else state  # 1.x answers null

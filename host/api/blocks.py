@@ -5,8 +5,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import Depends, Query
+from fastapi.responses import JSONResponse
 
 from host.api.routing import SlashRouter, services
+from host.api.v1gen.agent_shape import v1_agent
+from host.api.v1gen.generation import V1, Order, legacy_or_v1_order, page_in_memory
 from host.schemas.agents import AgentState
 from host.schemas.blocks import Block, BlockUpdate, CreateBlock
 from host.services import Services
@@ -19,9 +22,11 @@ Svc = Annotated[Services, Depends(services)]
 async def list_blocks(svc: Svc, label: str | None = None, templates_only: bool = False, name: str | None = None,
                       identity_id: str | None = None,
                       identifier_keys: Annotated[list[str] | None, Query()] = None,
-                      before: str | None = None, after: str | None = None, limit: int | None = 50) -> list[Block]:
+                      before: str | None = None, after: str | None = None, limit: int | None = 50,
+                      order: Order | None = None, v1: V1 = False) -> list[Block]:
+    ascending, after, before = legacy_or_v1_order(v1, order, True, after, before, v1_default="asc")
     return await svc.blocks.list(label=label, templates_only=templates_only, name=name, identity_id=identity_id,
-                                 before=before, after=after, limit=limit)
+                                 before=before, after=after, limit=limit, ascending=ascending)
 
 
 @router.post("/", response_model=Block, operation_id="create_block")
@@ -51,6 +56,12 @@ async def delete_block(block_id: str, svc: Svc) -> dict[str, Any]:
 
 
 @router.get("/{block_id}/agents", response_model=list[AgentState], operation_id="list_agents_for_block")
-async def agents_for_block(block_id: str, svc: Svc) -> list[AgentState]:
+async def agents_for_block(block_id: str, svc: Svc, v1: V1, order: Order | None = None, after: str | None = None,
+                           before: str | None = None, limit: int | None = None,
+                           include: Annotated[list[str] | None, Query()] = None) -> Any:
     ids = await svc.blocks.agent_ids(block_id)
-    return [await svc.agents.get(i) for i in ids]
+    agents = [await svc.agents.get(i) for i in ids]
+    if not v1 and order is None and after is None and before is None and limit is None:
+        return agents
+    page = page_in_memory(agents, order or "desc", after, before, limit)
+    return JSONResponse([v1_agent(a, include) for a in page]) if v1 else page

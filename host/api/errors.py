@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from host.api.v1gen.generation import is_v1
 from host.errors import HostError
 
 logger = logging.getLogger(__name__)
@@ -33,13 +34,15 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=getattr(exc, "headers", None))
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = []
         for err in exc.errors():
             item = {k: v for k, v in err.items() if k in ("type", "loc", "msg", "input")}
             if "input" in item and not isinstance(item["input"], (str, int, float, bool, list, dict, type(None))):
                 item["input"] = str(item["input"])
             errors.append(item)
+        if is_v1(request):  # Letta 0.16's shape, which the 1.x SDKs expect: the list's repr as a string
+            return JSONResponse({"trace_id": "", "detail": repr(errors)}, status_code=422)
         return JSONResponse({"detail": errors}, status_code=422)
 
     @app.exception_handler(DBAPIError)

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import Body, Depends
 
 from host.api.routing import SlashRouter, services
+from host.api.v1gen.generation import V1, Order, page_in_memory
 from host.schemas.agents import AgentState
 from host.schemas.blocks import Block, BlockUpdate, Memory
 from host.schemas.passages import CreateArchivalMemory, Passage, PassageUpdate
@@ -22,8 +23,12 @@ async def core_memory(agent_id: str, svc: Svc) -> Memory:
 
 
 @router.get("/core-memory/blocks", response_model=list[Block], operation_id="list_core_memory_blocks")
-async def list_blocks(agent_id: str, svc: Svc) -> list[Block]:
-    return await svc.memory.blocks(agent_id)
+async def list_blocks(agent_id: str, svc: Svc, v1: V1, order: Order | None = None, after: str | None = None,
+                      before: str | None = None, limit: int | None = None) -> list[Block]:
+    blocks = await svc.memory.blocks(agent_id)
+    if not v1 and order is None and after is None and before is None and limit is None:
+        return blocks
+    return page_in_memory(blocks, order or "desc", after, before, limit)
 
 
 @router.get("/core-memory/blocks/{block_label}", response_model=Block, operation_id="retrieve_core_memory_block")
@@ -37,7 +42,7 @@ async def modify_block(agent_id: str, block_label: str, body: BlockUpdate, svc: 
 
 
 @router.patch("/core-memory/blocks/attach/{block_id}", response_model=AgentState, operation_id="attach_core_memory_block")
-async def attach_block(agent_id: str, block_id: str, svc: Svc) -> AgentState:
+async def attach_block(agent_id: str, block_id: str, svc: Svc) -> AgentState:  # 1.x too: the AgentState
     return await svc.agents.attach_block(agent_id, block_id)
 
 
@@ -83,11 +88,13 @@ async def list_messages(agent_id: str, svc: Svc, after: str | None = None, befor
                         limit: int | None = 10, group_id: str | None = None, use_assistant_message: bool = True,
                         assistant_message_tool_name: str = "send_message",
                         assistant_message_tool_kwarg: str = "message",
-                        include_err: bool | None = None) -> list[dict[str, Any]]:
+                        include_err: bool | None = None, order: Order | None = None,
+                        v1: V1 = False) -> list[dict[str, Any]]:
     return await svc.messages.list(agent_id, after=after, before=before, limit=limit, group_id=group_id,
                                    use_assistant_message=use_assistant_message,
                                    assistant_message_tool_name=assistant_message_tool_name,
-                                   assistant_message_tool_kwarg=assistant_message_tool_kwarg)
+                                   assistant_message_tool_kwarg=assistant_message_tool_kwarg,
+                                   order=order or ("desc" if v1 else None))
 
 
 @router.patch("/messages/{message_id}", operation_id="modify_message")

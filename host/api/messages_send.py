@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import time
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import Body, Depends, Query, Response
 from fastapi.responses import StreamingResponse
 
 from host.api.routing import SlashRouter, services
 from host.api.sse import sse_response
+from host.api.v1gen.generation import page_ordered
 from host.schemas.messages import LettaAsyncRequest, LettaRequest, LettaStreamingRequest
 from host.services import Services
 
@@ -53,8 +54,11 @@ async def context_window(agent_id: str, svc: Svc) -> dict[str, Any]:
 
 
 @router.get("/v1/runs/", operation_id="list_runs")
-async def list_runs(svc: Svc, agent_ids: Annotated[list[str] | None, Query()] = None) -> list[dict[str, Any]]:
-    return await svc.runs.list(agent_ids=agent_ids)
+async def list_runs(svc: Svc, agent_ids: Annotated[list[str] | None, Query()] = None, agent_id: str | None = None,
+                    after: str | None = None, before: str | None = None, limit: int | None = None,
+                    order: Literal["asc", "desc"] = "desc") -> list[dict[str, Any]]:
+    runs = await svc.runs.list(agent_ids=(agent_ids or []) + ([agent_id] if agent_id else []) or None)
+    return page_ordered(runs if order == "desc" else runs[::-1], after, before, limit)  # 1.x cursors
 
 
 @router.get("/v1/runs/active", operation_id="list_active_runs")
@@ -75,7 +79,8 @@ async def delete_run(run_id: str, svc: Svc) -> dict[str, Any]:
 @router.get("/v1/runs/{run_id}/messages", operation_id="list_run_messages")
 async def run_messages(run_id: str, svc: Svc, before: str | None = None, after: str | None = None,
                        limit: int | None = 100, order: str = "asc", role: str | None = None) -> list[dict[str, Any]]:
-    return await svc.runs.messages(run_id, limit=limit, order=order, role=role)
+    found = await svc.runs.messages(run_id, limit=None, order=order, role=role)
+    return page_ordered(found, after, before, limit)
 
 
 @router.get("/v1/runs/{run_id}/usage", operation_id="retrieve_run_usage")
@@ -84,14 +89,19 @@ async def run_usage(run_id: str, svc: Svc) -> dict[str, Any]:
 
 
 @router.get("/v1/runs/{run_id}/steps", operation_id="list_run_steps")
-async def run_steps(run_id: str, svc: Svc, limit: int | None = 100, order: str = "desc") -> list[dict[str, Any]]:
-    return await svc.runs.steps(run_id, limit=limit, order=order)
+async def run_steps(run_id: str, svc: Svc, limit: int | None = 100, order: str = "desc", after: str | None = None,
+                    before: str | None = None) -> list[dict[str, Any]]:
+    return page_ordered(await svc.runs.steps(run_id, limit=None, order=order), after, before, limit)
 
 
 @router.get("/v1/steps/", operation_id="list_steps")
 async def list_steps(svc: Svc, limit: int | None = 50, order: str = "desc", agent_id: str | None = None,
-                     model: str | None = None) -> list[dict[str, Any]]:
-    return await svc.runs.steps(None, agent_id=agent_id, limit=limit, order=order, model=model)
+                     model: str | None = None, after: str | None = None,
+                     before: str | None = None) -> list[dict[str, Any]]:
+    if after is None and before is None:
+        return await svc.runs.steps(None, agent_id=agent_id, limit=limit, order=order, model=model)
+    found = await svc.runs.steps(None, agent_id=agent_id, limit=None, order=order, model=model)
+    return page_ordered(found, after, before, limit)  # 1.x cursors
 
 
 @router.get("/v1/steps/{step_id}", operation_id="retrieve_step")

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import Depends
 
 from host.api.routing import SlashRouter, services
+from host.api.v1gen.generation import V1, Order, legacy_or_v1_order
 from host.schemas.tools import Tool, ToolCreate, ToolUpdate
 from host.services import Services
 
@@ -15,8 +16,10 @@ Svc = Annotated[Services, Depends(services)]
 
 
 @router.get("/", response_model=list[Tool], operation_id="list_tools")
-async def list_tools(svc: Svc, after: str | None = None, limit: int | None = 50, name: str | None = None) -> list[Tool]:
-    return await svc.tools.list(name=name, after=after, limit=limit)
+async def list_tools(svc: Svc, v1: V1, after: str | None = None, limit: int | None = 50, name: str | None = None,
+                     before: str | None = None, order: Order | None = None) -> list[Tool]:
+    ascending, after, before = legacy_or_v1_order(v1, order, True, after, before)
+    return await svc.tools.list(name=name, after=after, before=before, limit=limit, ascending=ascending)
 
 
 @router.post("/", response_model=Tool, operation_id="create_tool")

@@ -190,6 +190,34 @@ class PassageRow(Base):
     metadata_: Mapped[dict[str, Any] | None] = mapped_column("metadata", JSONType)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow, nullable=False)
+    archive_id: Mapped[str | None] = mapped_column(String(64), index=True)  # 0003
+
+
+class ArchiveRow(_Timestamps, Base):  # 0003: a named passage store (1.x API)
+    __tablename__ = "archives"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(256), nullable=False)
+    description: Mapped[str | None] = mapped_column(Text)
+    embedding_config: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    metadata_: Mapped[dict[str, Any] | None] = mapped_column("metadata", JSONType)
+
+
+class ArchiveAgentRow(Base):  # 0003
+    __tablename__ = "archives_agents"
+
+    archive_id: Mapped[str] = mapped_column(ForeignKey("archives.id", ondelete="CASCADE"), primary_key=True)
+    agent_id: Mapped[str] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"), primary_key=True, index=True)
+
+
+class FileAgentRow(Base):  # 0003: a file of an attached folder, open or closed in the agent's view
+    __tablename__ = "files_agents"
+
+    agent_id: Mapped[str] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"), primary_key=True)
+    file_id: Mapped[str] = mapped_column(ForeignKey("files.id", ondelete="CASCADE"), primary_key=True)
+    id: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    is_open: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    last_accessed_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class SourceRow(_Timestamps, Base):

@@ -19,7 +19,7 @@ from host.errors import NotFoundError, UpstreamError
 from host.ids import new_id, utcnow
 from host.persistence.convert import passage_out
 from host.persistence.db import Database
-from host.persistence.models import AgentRow, AgentSourceRow, PassageRow
+from host.persistence.models import AgentRow, AgentSourceRow, ArchiveAgentRow, ArchiveRow, PassageRow
 from host.persistence.paging import paginate
 from host.llm.providers import EmbeddingConfig, ProviderSettings
 from host.schemas.passages import Passage, PassageUpdate
@@ -122,21 +122,29 @@ class ArchivalService:
             await s.delete(await self._passage(s, agent_id, memory_id))
 
     async def search(self, agent_id: str, query: str, *, top_k: int = 10, tags: list[str] | None = None,
-                     offset: int = 0) -> list[SearchHit]:
-        """Hybrid search over the agent's own passages and those of its attached sources.
+                     offset: int = 0, archive_id: str | None = None) -> list[SearchHit]:
+        """Hybrid search over the agent's own passages and those of its attached sources and archives
+        (or, with ``archive_id`` and an empty ``agent_id``, over one archive).
 
         Vector and full-text candidates (``host.services.archival_index``) are fused by reciprocal rank.
         """
         async with self.db.session() as s:
-            agent = await self._agent(s, agent_id)
-            config = dict(agent.embedding_config)
+            if archive_id is not None and not agent_id:
+                archive = await s.get(ArchiveRow, archive_id)
+                if archive is None:
+                    raise NotFoundError.for_id("Archive", archive_id)
+                config = dict(archive.embedding_config or {})
+            else:
+                config = dict((await self._agent(s, agent_id)).embedding_config)
         vectors = await self.embed(config, [query]) if query.strip() else None
         want = top_k + offset
         pool = want * 4 if tags else want * 2
         async with self.db.session() as s:
             sources = tuple((await s.execute(select(AgentSourceRow.source_id)
                                              .where(AgentSourceRow.agent_id == agent_id))).scalars())
-            scope = Scope(agent_id, sources)
+            archives = (archive_id,) if archive_id else tuple((await s.execute(
+                select(ArchiveAgentRow.archive_id).where(ArchiveAgentRow.agent_id == agent_id))).scalars())
+            scope = Scope(agent_id, sources, archives)
             ranked: dict[int, float] = {}
             lists: list[list[int]] = []
             if vectors:
@@ -163,6 +171,9 @@ class ArchivalService:
 
     @staticmethod
     def _scope(scope: Scope) -> Any:
-        if not scope.source_ids:
-            return PassageRow.agent_id == scope.agent_id
-        return or_(PassageRow.agent_id == scope.agent_id, PassageRow.source_id.in_(scope.source_ids))
+        clauses = [PassageRow.agent_id == scope.agent_id]
+        if scope.source_ids:
+            clauses.append(PassageRow.source_id.in_(scope.source_ids))
+        if scope.archive_ids:
+            clauses.append(PassageRow.archive_id.in_(scope.archive_ids))
+        return or_(*clauses)

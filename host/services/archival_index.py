@@ -36,20 +36,26 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 class Scope:
     agent_id: str
     source_ids: tuple[str, ...]
+    archive_ids: tuple[str, ...] = ()  # archives attached to the agent (1.x); "" agent: archives only
 
     @property
     def owners(self) -> list[str]:
         return [f"agent:{self.agent_id}"] + [f"source:{s}" for s in self.source_ids]
 
     def sql(self, alias: str = "passages") -> str:
-        if not self.source_ids:
-            return f"{alias}.agent_id = :scope_agent"
-        return f"({alias}.agent_id = :scope_agent OR {alias}.source_id IN :scope_sources)"
+        parts = [f"{alias}.agent_id = :scope_agent"]
+        if self.source_ids:
+            parts.append(f"{alias}.source_id IN :scope_sources")
+        if self.archive_ids:
+            parts.append(f"{alias}.archive_id IN :scope_archives")
+        return parts[0] if len(parts) == 1 else "(" + " OR ".join(parts) + ")"
 
     def bind(self, stmt):  # type: ignore[no-untyped-def]
         stmt = stmt.bindparams(scope_agent=self.agent_id)
         if self.source_ids:
             stmt = stmt.bindparams(bindparam("scope_sources", value=list(self.source_ids), expanding=True))
+        if self.archive_ids:
+            stmt = stmt.bindparams(bindparam("scope_archives", value=list(self.archive_ids), expanding=True))
         return stmt
 
 

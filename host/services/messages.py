@@ -30,7 +30,10 @@ class MessageService:
         return agent
 
     async def stored(self, agent_id: str, *, after: str | None = None, before: str | None = None,
-                     limit: int | None = 10, group_id: str | None = None) -> list[StoredMessage]:
+                     limit: int | None = 10, group_id: str | None = None,
+                     order: str | None = None) -> list[StoredMessage]:
+        """A window of history, chronological; with ``order`` (1.x) a page in that order whose cursors
+        follow it (``desc`` + ``after=<id>``: older than that message)."""
         async with self.db.session() as s:
             await self._agent(s, agent_id)
             stmt = select(MessageRow).where(MessageRow.agent_id == agent_id)
@@ -40,6 +43,14 @@ class MessageService:
             async def seq_of(mid: str) -> int | None:
                 return (await s.execute(select(MessageRow.seq).where(MessageRow.id == mid))).scalar_one_or_none()
 
+            if order is not None:
+                newer, older = (after, before) if order == "asc" else (before, after)
+                if newer and (seq := await seq_of(newer)) is not None:
+                    stmt = stmt.where(MessageRow.seq > seq)
+                if older and (seq := await seq_of(older)) is not None:
+                    stmt = stmt.where(MessageRow.seq < seq)
+                stmt = stmt.order_by(MessageRow.seq.asc() if order == "asc" else MessageRow.seq.desc())
+                return [message_out(r) for r in (await s.execute(stmt.limit(limit) if limit else stmt)).scalars()]
             if after and (seq := await seq_of(after)) is not None:
                 stmt = stmt.where(MessageRow.seq > seq)
             if before and (seq := await seq_of(before)) is not None:
@@ -55,9 +66,10 @@ class MessageService:
     async def list(self, agent_id: str, *, after: str | None = None, before: str | None = None,
                    limit: int | None = 10, group_id: str | None = None, use_assistant_message: bool = True,
                    assistant_message_tool_name: str = "send_message",
-                   assistant_message_tool_kwarg: str = "message") -> list[dict[str, Any]]:
+                   assistant_message_tool_kwarg: str = "message", order: str | None = None) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
-        for msg in await self.stored(agent_id, after=after, before=before, limit=limit, group_id=group_id):
+        for msg in await self.stored(agent_id, after=after, before=before, limit=limit, group_id=group_id,
+                                     order=order):
             out.extend(to_letta_messages(msg, use_assistant_message=use_assistant_message,
                                          assistant_tool=assistant_message_tool_name,
                                          assistant_kwarg=assistant_message_tool_kwarg))

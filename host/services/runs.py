@@ -35,6 +35,7 @@ def run_out(row: JobRow) -> dict[str, Any]:
 def step_out(row: StepRow) -> dict[str, Any]:
     return {
         "id": row.id, "origin": None, "organization_id": DEFAULT_ORG_ID, "provider_id": None, "job_id": row.run_id,
+        "run_id": row.run_id,
         "agent_id": row.agent_id, "provider_name": row.provider_name, "provider_category": "base",
         "model": row.model, "model_endpoint": row.model_endpoint, "context_window_limit": row.context_window_limit,
         "completion_tokens": row.completion_tokens, "prompt_tokens": row.prompt_tokens,

@@ -116,12 +116,12 @@ class ToolService:
             return tool_out(row) if row else None
 
     async def list(self, *, name: str | None = None, before: str | None = None, after: str | None = None,
-                   limit: int | None = 50) -> list[Tool]:
+                   limit: int | None = 50, ascending: bool = True) -> list[Tool]:
         async with self.db.session() as s:
             stmt = select(ToolRow)
             if name:
                 stmt = stmt.where(ToolRow.name == name)
-            rows = await paginate(s, stmt, ToolRow, before=before, after=after, limit=limit, ascending=True)
+            rows = await paginate(s, stmt, ToolRow, before=before, after=after, limit=limit, ascending=ascending)
             return [tool_out(r) for r in rows]
 
     async def count(self) -> int:

@@ -345,5 +345,46 @@ CREATE INDEX IF NOT EXISTS ix_passages_embedding_hnsw_1536 ON passages USING hns
 
 UPDATE alembic_version SET version_num='0002' WHERE alembic_version.version_num = '0001';
 
+-- Running upgrade 0002 -> 0003
+
+CREATE TABLE archives (
+    id VARCHAR(64) NOT NULL, 
+    name VARCHAR(256) NOT NULL, 
+    description TEXT, 
+    embedding_config JSONB, 
+    metadata JSONB, 
+    created_at TIMESTAMP WITHOUT TIME ZONE NOT NULL, 
+    updated_at TIMESTAMP WITHOUT TIME ZONE NOT NULL, 
+    PRIMARY KEY (id)
+);
+
+CREATE TABLE archives_agents (
+    archive_id VARCHAR(64) NOT NULL, 
+    agent_id VARCHAR(64) NOT NULL, 
+    PRIMARY KEY (archive_id, agent_id), 
+    FOREIGN KEY(archive_id) REFERENCES archives (id) ON DELETE CASCADE, 
+    FOREIGN KEY(agent_id) REFERENCES agents (id) ON DELETE CASCADE
+);
+
+CREATE INDEX ix_archives_agents_agent_id ON archives_agents (agent_id);
+
+ALTER TABLE passages ADD COLUMN archive_id VARCHAR(64);
+
+CREATE INDEX ix_passages_archive_id ON passages (archive_id);
+
+CREATE TABLE files_agents (
+    agent_id VARCHAR(64) NOT NULL, 
+    file_id VARCHAR(64) NOT NULL, 
+    id VARCHAR(64) NOT NULL, 
+    is_open BOOLEAN NOT NULL, 
+    last_accessed_at TIMESTAMP WITHOUT TIME ZONE, 
+    PRIMARY KEY (agent_id, file_id), 
+    FOREIGN KEY(agent_id) REFERENCES agents (id) ON DELETE CASCADE, 
+    FOREIGN KEY(file_id) REFERENCES files (id) ON DELETE CASCADE, 
+    UNIQUE (id)
+);
+
+UPDATE alembic_version SET version_num='0003' WHERE alembic_version.version_num = '0002';
+
 COMMIT;
 

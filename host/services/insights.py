@@ -1,0 +1,121 @@
+"""Read-only queries the 1.x API generation adds over stored history: one message by id, messages
+searched across agents, a step's messages, and run/step metrics derived from what each step recorded."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import func, select
+
+from host.domain.messages import to_letta_messages
+from host.errors import NotFoundError
+from host.ids import DEFAULT_ORG_ID
+from host.persistence.convert import message_out
+from host.persistence.db import Database
+from host.persistence.models import JobRow, MessageRow, StepRow
+
+
+def _ns(value: datetime | None) -> int | None:
+    if value is None:
+        return None
+    aware = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return int(aware.timestamp() * 1_000_000_000)
+
+
+class InsightService:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def message(self, message_id: str) -> list[dict[str, Any]]:
+        """The Letta messages one stored message renders to (a tool call and its reasoning share an id)."""
+        async with self.db.session() as s:
+            row = (await s.execute(select(MessageRow).where(MessageRow.id == message_id))).scalar_one_or_none()
+            if row is None:
+                raise NotFoundError.for_id("Message", message_id)
+            return to_letta_messages(message_out(row))
+
+    async def search_messages(self, query: str, *, agent_id: str | None = None, limit: int = 50,
+                              start: datetime | None = None, end: datetime | None = None) -> list[dict[str, Any]]:
+        """Text search over every agent's history (or one agent's), newest first."""
+        async with self.db.session() as s:
+            stmt = select(MessageRow).where(MessageRow.role.in_(("user", "assistant", "system")))
+            if agent_id:
+                stmt = stmt.where(MessageRow.agent_id == agent_id)
+            if query:
+                stmt = stmt.where(MessageRow.text.ilike(f"%{query}%"))
+            if start:
+                stmt = stmt.where(MessageRow.created_at >= start)
+            if end:
+                stmt = stmt.where(MessageRow.created_at <= end)
+            rows = (await s.execute(stmt.order_by(MessageRow.seq.desc()).limit(limit))).scalars()
+            out: list[dict[str, Any]] = []
+            for row in rows:
+                for msg in to_letta_messages(message_out(row)):
+                    if msg["message_type"] in ("user_message", "assistant_message", "system_message",
+                                               "reasoning_message"):
+                        out.append({**msg, "agent_id": row.agent_id, "conversation_id": None})
+            return out[:limit]
+
+    async def step_messages(self, step_id: str, *, order: str = "asc", after: str | None = None,
+                            before: str | None = None, limit: int | None = 100) -> list[dict[str, Any]]:
+        async with self.db.session() as s:
+            await self._step(s, step_id)
+            stmt = select(MessageRow).where(MessageRow.step_id == step_id)
+            newer, older = (after, before) if order == "asc" else (before, after)
+            for cursor, newer_side in ((newer, True), (older, False)):
+                if cursor:
+                    seq = (await s.execute(select(MessageRow.seq).where(MessageRow.id == cursor))).scalar()
+                    if seq is not None:
+                        stmt = stmt.where(MessageRow.seq > seq if newer_side else MessageRow.seq < seq)
+            stmt = stmt.order_by(MessageRow.seq.asc() if order == "asc" else MessageRow.seq.desc())
+            rows = (await s.execute(stmt.limit(limit) if limit else stmt)).scalars()
+            return [m for row in rows for m in to_letta_messages(message_out(row))]
+
+    @staticmethod
+    async def _step(s: Any, step_id: str) -> StepRow:
+        row = (await s.execute(select(StepRow).where(StepRow.id == step_id))).scalar_one_or_none()
+        if row is None:
+            raise NotFoundError.for_id("Step", step_id)
+        return row
+
+    async def run_metrics(self, run_id: str) -> dict[str, Any]:
+        async with self.db.session() as s:
+            run = await s.get(JobRow, run_id)
+            if run is None or run.job_type != "run":
+                raise NotFoundError.for_id("Run", run_id)
+            steps = int((await s.execute(select(func.count()).select_from(StepRow)
+                                         .where(StepRow.run_id == run_id))).scalar_one())
+            calls = (await s.execute(select(MessageRow.tool_calls).where(
+                MessageRow.run_id == run_id, MessageRow.tool_calls.is_not(None)))).scalars()
+            used = sorted({c.get("name", "") for batch in calls for c in (batch or []) if c.get("name")})
+            start, done = _ns(run.created_at), _ns(run.completed_at)
+            return {"id": run.id, "organization_id": DEFAULT_ORG_ID, "agent_id": run.agent_id, "project_id": None,
+                    "run_start_ns": start, "run_ns": done - start if start is not None and done is not None else None,
+                    "num_steps": steps, "tools_used": used, "template_id": None, "base_template_id": None}
+
+    async def run_trace(self, run_id: str, limit: int = 1000) -> list[dict[str, Any]]:
+        """One span per step (what agenthost records: model, tokens, stop reason, start time)."""
+        async with self.db.session() as s:
+            run = await s.get(JobRow, run_id)
+            if run is None or run.job_type != "run":
+                raise NotFoundError.for_id("Run", run_id)
+            rows = (await s.execute(select(StepRow).where(StepRow.run_id == run_id)
+                                    .order_by(StepRow.seq.asc()).limit(limit))).scalars()
+            return [{"span_name": "step", "step_id": r.id, "start_ns": _ns(r.created_at), "model": r.model,
+                     "prompt_tokens": r.prompt_tokens, "completion_tokens": r.completion_tokens,
+                     "stop_reason": r.stop_reason} for r in rows]
+
+    async def step_metrics(self, step_id: str) -> dict[str, Any]:
+        async with self.db.session() as s:
+            row = await self._step(s, step_id)
+            return {"id": row.id, "organization_id": DEFAULT_ORG_ID, "provider_id": None, "run_id": row.run_id,
+                    "agent_id": row.agent_id, "step_start_ns": _ns(row.created_at), "llm_request_start_ns": None,
+                    "llm_request_ns": None, "tool_execution_ns": None, "step_ns": None, "base_template_id": None,
+                    "template_id": None, "project_id": None}
+
+    async def step_exists(self, step_id: str) -> None:
+        async with self.db.session() as s:
+            await self._step(s, step_id)
+
+
