@@ -9,6 +9,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import anyio
 import httpx
 import pytest
 from letta_client import Letta
@@ -100,21 +101,25 @@ def test_the_lock_is_released_when_the_server_stops(make_server, tmp_path):
     assert httpx.get(again.base_url + "/v1/health/", timeout=10).status_code == 200
 
 
-@pytest.mark.anyio
-async def test_agenthost_mcp_beside_a_running_serve_leaves_its_upload_alone(make_server, gate) -> None:
-    """`agenthost mcp` (Claude Desktop) opens the same database as the running server: it must not take over
-    the server's interrupted-looking work."""
-    import anyio
+async def _start_mcp_stdio(first: ServerProcess) -> None:
     from mcp import Client
     from mcp.client.stdio import StdioServerParameters
 
-    first = make_server()
-    sdk, source_id, job_id = await anyio.to_thread.run_sync(upload_held, first, gate)
     params = StdioServerParameters(command=sys.executable, args=["-m", "host.cli", "mcp", "--log-level", "info"],
                                    env=first.env, cwd=str(REPO))
     with anyio.fail_after(60):
         async with Client(params) as client:
             names = {t.name for t in (await client.list_tools()).tools}
             assert "list_agents" in names  # fully started: its lifespan (with recovery, if any) has run
-    assert (await anyio.to_thread.run_sync(lambda: sdk.jobs.retrieve(job_id=job_id))).status == "running"
-    await anyio.to_thread.run_sync(assert_ingestion_completes, first, sdk, source_id, job_id, gate)
+
+
+def test_agenthost_mcp_beside_a_running_serve_leaves_its_upload_alone(make_server, gate) -> None:
+    """`agenthost mcp` (Claude Desktop) opens the same database as the running server: it must not take over
+    the server's interrupted-looking work."""
+    first = make_server()
+    sdk, source_id, job_id = upload_held(first, gate)
+
+    anyio.run(_start_mcp_stdio, first)
+
+    assert sdk.jobs.retrieve(job_id=job_id).status == "running"
+    assert_ingestion_completes(first, sdk, source_id, job_id, gate)
