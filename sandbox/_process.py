@@ -1,6 +1,8 @@
-"""One runner process: spawn it (limits, own session, cgroup), hand it one job, collect, kill the tree.
+"""One runner process: spawn it (jail, limits, own session, cgroup), hand it one job, collect, kill the tree.
 
-Each process serves exactly one call, so no state leaks between calls.
+Each process serves exactly one call, so no state leaks between calls.  With namespaces the process
+started is ``bwrap`` (see ``_confine``), whose PID-namespace reaper and the runner are its descendants:
+killing bwrap's process group kills the reaper, and the reaper's death kills the whole namespace.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from anyio.abc import ByteReceiveStream, Process, SocketStream
 from anyio.abc import UNIXSocketStream
 
 from ._cgroup import PidsCgroups
+from ._confine import RUNNER_IN_SANDBOX, WORK_DIR_IN_SANDBOX, Jail
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +43,7 @@ class RunnerProcess:
     home: Path
     cgroup: Path | None
     python: Path
+    namespaced: bool = False
     spawned_at: float = field(default_factory=time.monotonic)
 
     @property
@@ -54,6 +58,7 @@ class SpawnSpec:
     cwd: Path | None
     limits: dict[str, int]
     max_pids: int
+    jail: Jail
 
 
 @dataclass
@@ -71,15 +76,28 @@ async def spawn_runner(spec: SpawnSpec, cgroups: PidsCgroups | None, *, warm: bo
     ``-I`` (isolated) ignores PYTHON* variables, the user site and the script's
     directory, but keeps ``site`` so a venv's site-packages work (``-S`` would not).
     """
+    jail, drop_to = spec.jail, spec.jail.containment.drop_to
     home = Path(tempfile.mkdtemp(prefix="agenthost-tool-"))
     parent_sock, child_sock = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
     env = dict(spec.env)
-    env["HOME"] = env["TMPDIR"] = str(home)
-    cmd = [
-        str(spec.python), "-I", str(RUNNER_PATH),
-        "--result-fd", str(child_sock.fileno()),
-        "--limits", json.dumps(spec.limits),
-    ]
+    runner_args = ["--result-fd", str(child_sock.fileno()), "--limits", json.dumps(spec.limits)]
+    user: dict[str, Any] = {}
+    if drop_to is not None:
+        os.chown(home, *drop_to)
+        if jail.namespaces:  # bwrap, root without CAP_DAC_OVERRIDE by then, must enter it
+            os.chmod(home, 0o711)
+    if jail.namespaces:
+        env["HOME"] = env["TMPDIR"] = WORK_DIR_IN_SANDBOX
+        if drop_to is not None:
+            runner_args += ["--drop-to", f"{drop_to[0]}:{drop_to[1]}"]
+        cmd = [*jail.bwrap_argv(home, RUNNER_PATH), str(spec.python), "-I", RUNNER_IN_SANDBOX, *runner_args]
+        cwd = "/"
+    else:
+        env["HOME"] = env["TMPDIR"] = str(home)
+        cmd = [str(spec.python), "-I", str(RUNNER_PATH), *runner_args]
+        cwd = str(spec.cwd or home)
+        if drop_to is not None:
+            user = {"user": drop_to[0], "group": drop_to[1], "extra_groups": []}
     if warm:
         cmd.append("--warm")
     try:
@@ -88,10 +106,11 @@ async def spawn_runner(spec: SpawnSpec, cgroups: PidsCgroups | None, *, warm: bo
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
-            cwd=str(spec.cwd or home),
+            cwd=cwd,
             env=env,
             start_new_session=True,
             pass_fds=(child_sock.fileno(),),
+            **user,
         )
     except BaseException:
         parent_sock.close()
@@ -103,7 +122,8 @@ async def spawn_runner(spec: SpawnSpec, cgroups: PidsCgroups | None, *, warm: bo
         # the first cgroup v1 migration can take ~15 ms in the kernel: keep it off the event loop
         group = await anyio.to_thread.run_sync(cgroups.enter, process.pid, spec.max_pids) if cgroups else None
         stream = await UNIXSocketStream.from_socket(parent_sock)
-    runner = RunnerProcess(process=process, result=stream, home=home, cgroup=group, python=spec.python)
+    runner = RunnerProcess(process=process, result=stream, home=home, cgroup=group, python=spec.python,
+                           namespaced=jail.namespaces)
     if warm:  # wait until it has booted and preloaded, so "ready" means ready
         try:
             with anyio.fail_after(_WARM_BOOT_TIMEOUT_S):
@@ -242,6 +262,10 @@ async def execute(
                 # The result channel closes when the runner has answered (stdout and stderr
                 # were flushed before) or died; its exit covers a fork that kept the channel.
                 await _first_of(res.done, exited)
+                if runner.namespaced and not res.data and not exited.is_set():
+                    # the runner died without answering: let bwrap exit with its status (128 + signal)
+                    with anyio.move_on_after(_DRAIN_GRACE_S):
+                        await exited.wait()
             timed_out = scope.cancelled_caught and not res.done.is_set()
             kill_tree_now(runner, cgroups)  # also ends anything the tool left running
             # Pipes reach EOF once every holder is dead; bounded in case one escaped.
@@ -263,4 +287,7 @@ async def execute(
             result = json.loads(bytes(res.data))
         except ValueError:
             logger.warning("runner %s wrote an unreadable result (%d bytes)", proc.pid, len(res.data))
-    return Outcome(result=result, stdout=out.text(), stderr=err.text(), timed_out=timed_out, returncode=proc.returncode)
+    returncode = proc.returncode
+    if runner.namespaced and returncode is not None and returncode > 128:  # bwrap: 128 + the runner's signal
+        returncode = 128 - returncode
+    return Outcome(result=result, stdout=out.text(), stderr=err.text(), timed_out=timed_out, returncode=returncode)
