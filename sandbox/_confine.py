@@ -62,7 +62,16 @@ def _under(path: Path, root: Path) -> bool:
 
 @functools.lru_cache(maxsize=8)
 def bwrap_problem(bwrap: str | None, network: bool) -> str | None:
-    """Why bubblewrap cannot contain tool calls here (None when it can). Probed once per process."""
+    """Why bubblewrap cannot contain tool calls here (None when it can). Probed, and said, once per process."""
+    problem = _probe(bwrap, network)
+    if problem is not None:
+        logger.warning("tool code is NOT contained in namespaces: %s. Tools see the host's filesystem and "
+                       "processes (%s)", problem, "as sandbox_uid, not root" if os.geteuid() == 0
+                       else f"as the server's own uid {os.geteuid()}")
+    return problem
+
+
+def _probe(bwrap: str | None, network: bool) -> str | None:
     if bwrap is None:
         return "bubblewrap (bwrap) is not installed (apt-get install bubblewrap)"
     true = shutil.which("true") or "/bin/true"
