@@ -215,7 +215,8 @@ async def _check_usable(python: Path, cfg: LocalSandboxConfig, drop_to: tuple[in
             proc = await anyio.run_process([str(python), "-I", "-c", code], check=False, cwd=cwd, env={"PATH": os.defpath},
                                            user=drop_to[0], group=drop_to[1], extra_groups=[])
     except (OSError, TimeoutError) as exc:
-        raise SandboxStartError(f"the tool interpreter {python} cannot start as uid {drop_to[0]}: {exc}") from exc
+        raise SandboxStartError(f"the tool interpreter {python} is not usable by uid {drop_to[0]} (tools never run "
+                                f"as root): {exc}. Install bubblewrap, or make it readable (chmod o+rX)") from exc
     if proc.returncode != 0:
         tail = proc.stderr.decode(errors="replace").strip()[-500:]
         raise SandboxStartError(
