@@ -44,6 +44,10 @@ class RunnerProcess:
     cgroup: Path | None
     python: Path
     namespaced: bool = False
+    # with namespaces the runner's stdout/stderr are sockets only it holds (bwrap's own stdio stays on
+    # process.stdout/stderr): their EOF comes when the tool's processes die, not the namespace's
+    out: SocketStream | None = None
+    err: SocketStream | None = None
     spawned_at: float = field(default_factory=time.monotonic)
 
     @property
@@ -78,9 +82,12 @@ async def spawn_runner(spec: SpawnSpec, cgroups: PidsCgroups | None, *, warm: bo
     """
     jail, drop_to = spec.jail, spec.jail.containment.drop_to
     home = Path(tempfile.mkdtemp(prefix="agenthost-tool-"))
-    parent_sock, child_sock = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    pairs = [socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM) for _ in range(3 if jail.namespaces else 1)]
+    parent_sock, child_sock = pairs[0]
     env = dict(spec.env)
     runner_args = ["--result-fd", str(child_sock.fileno()), "--limits", json.dumps(spec.limits)]
+    if jail.namespaces:
+        runner_args += ["--stdio-fds", f"{pairs[1][1].fileno()},{pairs[2][1].fileno()}"]
     user: dict[str, Any] = {}
     if drop_to is not None:
         os.chown(home, *drop_to)
@@ -109,21 +116,25 @@ async def spawn_runner(spec: SpawnSpec, cgroups: PidsCgroups | None, *, warm: bo
             cwd=cwd,
             env=env,
             start_new_session=True,
-            pass_fds=(child_sock.fileno(),),
+            pass_fds=tuple(child.fileno() for _, child in pairs),
             **user,
         )
     except BaseException:
-        parent_sock.close()
+        for parent, _ in pairs:
+            parent.close()
         shutil.rmtree(home, ignore_errors=True)
         raise
     finally:
-        child_sock.close()
+        for _, child in pairs:
+            child.close()
     with anyio.CancelScope(shield=True):  # the process exists now: never lose track of it
         # the first cgroup v1 migration can take ~15 ms in the kernel: keep it off the event loop
         group = await anyio.to_thread.run_sync(cgroups.enter, process.pid, spec.max_pids) if cgroups else None
         stream = await UNIXSocketStream.from_socket(parent_sock)
+        stdio = [await UNIXSocketStream.from_socket(parent) for parent, _ in pairs[1:]]
     runner = RunnerProcess(process=process, result=stream, home=home, cgroup=group, python=spec.python,
-                           namespaced=jail.namespaces)
+                           namespaced=jail.namespaces, out=stdio[0] if stdio else None,
+                           err=stdio[1] if stdio else None)
     if warm:  # wait until it has booted and preloaded, so "ready" means ready
         try:
             with anyio.fail_after(_WARM_BOOT_TIMEOUT_S):
@@ -231,6 +242,9 @@ async def dispose(runner: RunnerProcess, cgroups: PidsCgroups | None) -> None:
         else:
             await _wait_group_dead(runner.process.pid)
         await runner.result.aclose()
+        for sock in (runner.out, runner.err):
+            if sock is not None:
+                await sock.aclose()
         for s in (runner.process.stdin, runner.process.stdout, runner.process.stderr):
             if s is not None:
                 await s.aclose()
@@ -248,8 +262,11 @@ async def execute(
     timed_out = False
     try:
         async with anyio.create_task_group() as tg:
-            tg.start_soon(out.drain, proc.stdout)
-            tg.start_soon(err.drain, proc.stderr)
+            tg.start_soon(out.drain, runner.out or proc.stdout)
+            tg.start_soon(err.drain, runner.err or proc.stderr)
+            diag = _Capture(4096)  # bwrap's own messages (namespace mode): read only when there is no answer
+            if runner.err is not None:
+                tg.start_soon(diag.drain, proc.stderr)
             tg.start_soon(res.drain, runner.result)
             exited = anyio.Event()
             tg.start_soon(_set_after, proc.wait, exited)
@@ -272,8 +289,10 @@ async def execute(
             with anyio.move_on_after(_DRAIN_GRACE_S):
                 for capture in (out, err, res):
                     await capture.done.wait()
-                if not res.data:  # no answer: its exit status explains why
+                if not res.data:  # no answer: its exit status (and bwrap's messages) explain why
                     await exited.wait()
+                    if runner.err is not None:
+                        await diag.done.wait()
             tg.cancel_scope.cancel()
     except BaseException:
         with anyio.CancelScope(shield=True):
@@ -290,4 +309,5 @@ async def execute(
     returncode = proc.returncode
     if runner.namespaced and returncode is not None and returncode > 128:  # bwrap: 128 + the runner's signal
         returncode = 128 - returncode
-    return Outcome(result=result, stdout=out.text(), stderr=err.text(), timed_out=timed_out, returncode=returncode)
+    stderr = err.text() + (diag.text() if not res.data else "")
+    return Outcome(result=result, stdout=out.text(), stderr=stderr, timed_out=timed_out, returncode=returncode)
