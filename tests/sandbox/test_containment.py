@@ -96,8 +96,9 @@ async def test_the_server_home_is_invisible(contained):
     # only the parents of paths the interpreter needs (say ~/.pyenv when Python lives there) may show
     python_dirs = {Path(p).parts[len(home.parts)] for p in (os.path.realpath(sys.base_prefix), sys.prefix)
                    if Path(p).is_relative_to(home)}
+    if not set(entries) - python_dirs:
+        pytest.skip(f"{home} holds nothing but the interpreter: nothing to hide")
     assert set(seen) <= python_dirs
-    assert set(entries) - python_dirs, "the home holds something of its own to hide"
 
 
 @needs_namespaces
