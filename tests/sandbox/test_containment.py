@@ -240,3 +240,20 @@ async def test_without_namespaces_an_interpreter_the_tool_user_cannot_read_is_a_
     with pytest.raises(SandboxStartError, match="not usable by uid 65534"):
         async with LocalSandbox(config):
             pass
+
+
+async def test_without_bubblewrap_the_fallback_is_said_once_and_reported(local_config, tmp_path, caplog):
+    python = Path("/usr/bin/python3")
+    readable = _readable_by(65534, Path(__file__).resolve().parents[2] / "sandbox" / "_runner.py")
+    if os.geteuid() == 0 and (not python.exists() or not readable):
+        pytest.skip("needs a system python and a checkout readable by uid 65534")
+    config = dataclasses.replace(local_config, bwrap_path=tmp_path / "no-bwrap", python_executable=python)
+    with caplog.at_level("WARNING", logger="sandbox"):
+        for _ in range(2):
+            async with LocalSandbox(config) as sb:
+                report = sb.containment
+                result = await sb.run(SandboxRequest(source_code="def f():\n    return 'ran'\n"))
+    assert result.func_return == "ran"
+    assert report["namespaces"] is False and "no-bwrap" in report["reason"]
+    warnings = [r for r in caplog.records if "NOT contained in namespaces" in r.getMessage()]
+    assert len(warnings) == 1
