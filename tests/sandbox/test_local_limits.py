@@ -21,7 +21,7 @@ def group_exists(pgid: int) -> bool:
 def marked_processes(marker: str) -> list[int]:
     """Live host pids whose command line holds ``marker`` (a tool in a PID namespace cannot tell its host pid)."""
     found = []
-    for pid in live_group_members_any():
+    for pid in live_pids():
         try:
             with open(f"/proc/{pid}/cmdline", "rb") as f:
                 if marker.encode() in f.read():
@@ -31,7 +31,7 @@ def marked_processes(marker: str) -> list[int]:
     return found
 
 
-def live_group_members_any() -> list[int]:
+def live_pids() -> list[int]:
     return [int(p) for p in os.listdir("/proc") if p.isdigit() and process_alive(int(p))]
 
 
