@@ -1,6 +1,9 @@
 """Latency of the local sandbox: cold first call vs warm calls.
 
-Run: ``python bench/bench_sandbox.py [--calls 100] [--pool 2]``
+Run: ``python bench/bench_sandbox.py [--calls 100] [--pool 2] [--isolation auto|namespaces|process]``
+
+``--isolation process`` measures calls without bubblewrap namespaces (still as another uid when root);
+the default uses namespaces when ``bwrap`` works. The containment in force is printed first.
 """
 
 from __future__ import annotations
@@ -38,15 +41,16 @@ async def _timed(sb: LocalSandbox, i: int) -> float:
     return elapsed
 
 
-async def main(calls: int, pool: int) -> None:
+async def main(calls: int, pool: int, isolation: str) -> None:
     rows: list[tuple[str, float, float, float]] = []
-    async with LocalSandbox(LocalSandboxConfig(warm_pool_size=0)) as cold:
+    async with LocalSandbox(LocalSandboxConfig(warm_pool_size=0, isolation=isolation)) as cold:  # type: ignore[arg-type]
+        print(f"containment: {cold.containment}")
         first = await _timed(cold, 0)
         cold_runs = [await _timed(cold, i) for i in range(min(calls, 20))]
         await cold.quiesce()
     rows.append(("first call, cold (no pool)", first, first, first))
     rows.append((f"cold calls (no pool), n={len(cold_runs)}", statistics.median(cold_runs), _pct(cold_runs, 0.95), max(cold_runs)))
-    async with LocalSandbox(LocalSandboxConfig(warm_pool_size=pool)) as warm:
+    async with LocalSandbox(LocalSandboxConfig(warm_pool_size=pool, isolation=isolation)) as warm:  # type: ignore[arg-type]
         samples = []
         for i in range(calls):  # an agent calls tools between model turns: the pool refills in between
             with anyio.fail_after(10):
@@ -68,5 +72,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--calls", type=int, default=100)
     parser.add_argument("--pool", type=int, default=2)
+    parser.add_argument("--isolation", choices=["auto", "namespaces", "process"], default="auto")
     args = parser.parse_args()
-    anyio.run(main, args.calls, args.pool)
+    anyio.run(main, args.calls, args.pool, args.isolation)

@@ -2,7 +2,8 @@
 
 One interface (:class:`Sandbox`: ``async with``, ``await run(SandboxRequest)``),
 two backends: :class:`LocalSandbox` (a fresh, limited process tree per call, with
-warm pre-spawned interpreters) and :class:`E2BSandbox` (``e2b-code-interpreter``).
+warm pre-spawned interpreters, contained in bubblewrap namespaces as an unprivileged
+uid when available: see ``_confine``) and :class:`E2BSandbox` (``e2b-code-interpreter``).
 Tool failures come back as ``SandboxResult(status="error")``; only infrastructure
 failures raise :class:`SandboxError`.
 """

@@ -24,6 +24,39 @@ import anyio
 logger = logging.getLogger(__name__)
 
 
+def _children_by_scan(pid: int) -> list[int]:
+    """Without CONFIG_PROC_CHILDREN: every process whose parent is ``pid``."""
+    out = []
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                with open(f"/proc/{entry.name}/stat", "rb") as f:
+                    stat = f.read()
+            except OSError:
+                continue
+            fields = stat[stat.rfind(b")") + 2 :].split()
+            if len(fields) > 1 and int(fields[1]) == pid:
+                out.append(int(entry.name))
+    return out
+
+
+def _children(pid: int) -> list[int]:
+    if not os.path.exists(f"/proc/{pid}/task/{pid}/children"):
+        return _children_by_scan(pid)
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return []
+    out: list[int] = []
+    for tid in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/children") as f:
+                out.extend(int(x) for x in f.read().split())
+        except (OSError, ValueError):
+            continue
+    return out
+
+
 class PidsCgroups:
     def __init__(self, parent: Path) -> None:
         self.parent = parent
@@ -53,12 +86,24 @@ class PidsCgroups:
         return cls(parent)
 
     def enter(self, pid: int, max_pids: int) -> Path | None:
+        """Move ``pid`` and every descendant it already has (bwrap's reaper and runner) into a new group.
+
+        Each process is moved before its children are listed, so a child forked meanwhile is
+        either listed or born inside the group.
+        """
         group = self.parent / str(pid)
         try:
             group.mkdir()
             if max_pids > 0:
                 (group / "pids.max").write_text(str(max_pids))
-            (group / "cgroup.procs").write_text(str(pid))
+            todo = [pid]
+            while todo:
+                current = todo.pop()
+                try:
+                    (group / "cgroup.procs").write_text(str(current))
+                except ProcessLookupError:
+                    continue
+                todo.extend(_children(current))
         except OSError as exc:
             logger.warning("could not confine pid %s in %s: %s", pid, group, exc)
             return None

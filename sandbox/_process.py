@@ -1,6 +1,8 @@
-"""One runner process: spawn it (limits, own session, cgroup), hand it one job, collect, kill the tree.
+"""One runner process: spawn it (jail, limits, own session, cgroup), hand it one job, collect, kill the tree.
 
-Each process serves exactly one call, so no state leaks between calls.
+Each process serves exactly one call, so no state leaks between calls.  With namespaces the process
+started is ``bwrap`` (see ``_confine``), whose PID-namespace reaper and the runner are its descendants:
+killing bwrap's process group kills the reaper, and the reaper's death kills the whole namespace.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from anyio.abc import ByteReceiveStream, Process, SocketStream
 from anyio.abc import UNIXSocketStream
 
 from ._cgroup import PidsCgroups
+from ._confine import RUNNER_IN_SANDBOX, WORK_DIR_IN_SANDBOX, Jail
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +43,11 @@ class RunnerProcess:
     home: Path
     cgroup: Path | None
     python: Path
+    namespaced: bool = False
+    # with namespaces the runner's stdout/stderr are sockets only it holds (bwrap's own stdio stays on
+    # process.stdout/stderr): their EOF comes when the tool's processes die, not the namespace's
+    out: SocketStream | None = None
+    err: SocketStream | None = None
     spawned_at: float = field(default_factory=time.monotonic)
 
     @property
@@ -54,6 +62,7 @@ class SpawnSpec:
     cwd: Path | None
     limits: dict[str, int]
     max_pids: int
+    jail: Jail
 
 
 @dataclass
@@ -71,15 +80,31 @@ async def spawn_runner(spec: SpawnSpec, cgroups: PidsCgroups | None, *, warm: bo
     ``-I`` (isolated) ignores PYTHON* variables, the user site and the script's
     directory, but keeps ``site`` so a venv's site-packages work (``-S`` would not).
     """
+    jail, drop_to = spec.jail, spec.jail.containment.drop_to
     home = Path(tempfile.mkdtemp(prefix="agenthost-tool-"))
-    parent_sock, child_sock = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    pairs = [socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM) for _ in range(3 if jail.namespaces else 1)]
+    parent_sock, child_sock = pairs[0]
     env = dict(spec.env)
-    env["HOME"] = env["TMPDIR"] = str(home)
-    cmd = [
-        str(spec.python), "-I", str(RUNNER_PATH),
-        "--result-fd", str(child_sock.fileno()),
-        "--limits", json.dumps(spec.limits),
-    ]
+    runner_args = ["--result-fd", str(child_sock.fileno()), "--limits", json.dumps(spec.limits)]
+    if jail.namespaces:
+        runner_args += ["--stdio-fds", f"{pairs[1][1].fileno()},{pairs[2][1].fileno()}"]
+    user: dict[str, Any] = {}
+    if drop_to is not None:
+        os.chown(home, *drop_to)
+        if jail.namespaces:  # bwrap, root without CAP_DAC_OVERRIDE by then, must enter it
+            os.chmod(home, 0o711)
+    if jail.namespaces:
+        env["HOME"] = env["TMPDIR"] = WORK_DIR_IN_SANDBOX
+        if drop_to is not None:
+            runner_args += ["--drop-to", f"{drop_to[0]}:{drop_to[1]}"]
+        cmd = [*jail.bwrap_argv(home, RUNNER_PATH), str(spec.python), "-I", RUNNER_IN_SANDBOX, *runner_args]
+        cwd = "/"
+    else:
+        env["HOME"] = env["TMPDIR"] = str(home)
+        cmd = [str(spec.python), "-I", str(RUNNER_PATH), *runner_args]
+        cwd = str(spec.cwd or home)
+        if drop_to is not None:
+            user = {"user": drop_to[0], "group": drop_to[1], "extra_groups": []}
     if warm:
         cmd.append("--warm")
     try:
@@ -88,22 +113,28 @@ async def spawn_runner(spec: SpawnSpec, cgroups: PidsCgroups | None, *, warm: bo
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
-            cwd=str(spec.cwd or home),
+            cwd=cwd,
             env=env,
             start_new_session=True,
-            pass_fds=(child_sock.fileno(),),
+            pass_fds=tuple(child.fileno() for _, child in pairs),
+            **user,
         )
     except BaseException:
-        parent_sock.close()
+        for parent, _ in pairs:
+            parent.close()
         shutil.rmtree(home, ignore_errors=True)
         raise
     finally:
-        child_sock.close()
+        for _, child in pairs:
+            child.close()
     with anyio.CancelScope(shield=True):  # the process exists now: never lose track of it
         # the first cgroup v1 migration can take ~15 ms in the kernel: keep it off the event loop
         group = await anyio.to_thread.run_sync(cgroups.enter, process.pid, spec.max_pids) if cgroups else None
         stream = await UNIXSocketStream.from_socket(parent_sock)
-    runner = RunnerProcess(process=process, result=stream, home=home, cgroup=group, python=spec.python)
+        stdio = [await UNIXSocketStream.from_socket(parent) for parent, _ in pairs[1:]]
+    runner = RunnerProcess(process=process, result=stream, home=home, cgroup=group, python=spec.python,
+                           namespaced=jail.namespaces, out=stdio[0] if stdio else None,
+                           err=stdio[1] if stdio else None)
     if warm:  # wait until it has booted and preloaded, so "ready" means ready
         try:
             with anyio.fail_after(_WARM_BOOT_TIMEOUT_S):
@@ -211,6 +242,9 @@ async def dispose(runner: RunnerProcess, cgroups: PidsCgroups | None) -> None:
         else:
             await _wait_group_dead(runner.process.pid)
         await runner.result.aclose()
+        for sock in (runner.out, runner.err):
+            if sock is not None:
+                await sock.aclose()
         for s in (runner.process.stdin, runner.process.stdout, runner.process.stderr):
             if s is not None:
                 await s.aclose()
@@ -228,8 +262,11 @@ async def execute(
     timed_out = False
     try:
         async with anyio.create_task_group() as tg:
-            tg.start_soon(out.drain, proc.stdout)
-            tg.start_soon(err.drain, proc.stderr)
+            tg.start_soon(out.drain, runner.out or proc.stdout)
+            tg.start_soon(err.drain, runner.err or proc.stderr)
+            diag = _Capture(4096)  # bwrap's own messages (namespace mode): read only when there is no answer
+            if runner.err is not None:
+                tg.start_soon(diag.drain, proc.stderr)
             tg.start_soon(res.drain, runner.result)
             exited = anyio.Event()
             tg.start_soon(_set_after, proc.wait, exited)
@@ -242,14 +279,20 @@ async def execute(
                 # The result channel closes when the runner has answered (stdout and stderr
                 # were flushed before) or died; its exit covers a fork that kept the channel.
                 await _first_of(res.done, exited)
+                if runner.namespaced and not res.data and not exited.is_set():
+                    # the runner died without answering: let bwrap exit with its status (128 + signal)
+                    with anyio.move_on_after(_DRAIN_GRACE_S):
+                        await exited.wait()
             timed_out = scope.cancelled_caught and not res.done.is_set()
             kill_tree_now(runner, cgroups)  # also ends anything the tool left running
             # Pipes reach EOF once every holder is dead; bounded in case one escaped.
             with anyio.move_on_after(_DRAIN_GRACE_S):
                 for capture in (out, err, res):
                     await capture.done.wait()
-                if not res.data:  # no answer: its exit status explains why
+                if not res.data:  # no answer: its exit status (and bwrap's messages) explain why
                     await exited.wait()
+                    if runner.err is not None:
+                        await diag.done.wait()
             tg.cancel_scope.cancel()
     except BaseException:
         with anyio.CancelScope(shield=True):
@@ -263,4 +306,8 @@ async def execute(
             result = json.loads(bytes(res.data))
         except ValueError:
             logger.warning("runner %s wrote an unreadable result (%d bytes)", proc.pid, len(res.data))
-    return Outcome(result=result, stdout=out.text(), stderr=err.text(), timed_out=timed_out, returncode=proc.returncode)
+    returncode = proc.returncode
+    if runner.namespaced and returncode is not None and returncode > 128:  # bwrap: 128 + the runner's signal
+        returncode = 128 - returncode
+    stderr = err.text() + (diag.text() if not res.data else "")
+    return Outcome(result=result, stdout=out.text(), stderr=stderr, timed_out=timed_out, returncode=returncode)

@@ -1,13 +1,15 @@
 """The child side of a sandbox run: one job in, one result out, then exit.
 
 This file is executed as a script by an interpreter that is not the server's
-(``python -I _runner.py --result-fd N --limits JSON``) and, for E2B, its source
+(``python -I _runner.py --result-fd N --limits JSON [--drop-to UID:GID] [--warm]``,
+inside bubblewrap when namespaces work) and, for E2B, its source
 is sent as code into the remote kernel.  It must therefore import nothing but
 the standard library and must never import the ``sandbox`` package.
 
 Protocol (local backend):
 
-1. At start-up the runner applies resource limits (``resource.setrlimit``) and
+1. At start-up the runner applies resource limits (``resource.setrlimit``),
+   switches to the unprivileged uid/gid when asked (``--drop-to``) and
    blocks reading stdin.  A warm-pool process sits here, having imported
    nothing of any tool.
 2. The parent writes ONE JSON job to stdin and closes it::
@@ -218,6 +220,21 @@ def _apply_limits(limits: dict[str, int]) -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
+def _drop_privileges(spec: str) -> None:
+    """Become ``uid:gid`` for good (the server is root; bubblewrap left only CAP_SETUID/SETGID)."""
+    uid, gid = (int(x) for x in spec.split(":"))
+    os.setgroups([])
+    os.setresgid(gid, gid, gid)
+    os.setresuid(uid, uid, uid)
+    if os.getuid() != uid or os.geteuid() != uid or os.getgid() != gid:
+        raise SystemExit(f"could not switch to uid {uid}, gid {gid}")
+    try:
+        os.setuid(0)
+    except PermissionError:
+        return
+    raise SystemExit("still able to become root after dropping privileges")
+
+
 def _write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
@@ -226,9 +243,15 @@ def _write_all(fd: int, data: bytes) -> None:
 
 
 def main(argv: list[str]) -> int:
+    if "--stdio-fds" in argv:  # namespace mode: stdout/stderr on channels only this process tree holds
+        for target, fd in zip((1, 2), (int(x) for x in argv[argv.index("--stdio-fds") + 1].split(","))):
+            os.dup2(fd, target)
+            os.close(fd)
     result_fd = int(argv[argv.index("--result-fd") + 1])
     limits = json.loads(argv[argv.index("--limits") + 1])
     _apply_limits(limits)
+    if "--drop-to" in argv:  # before anything of the tool is even read
+        _drop_privileges(argv[argv.index("--drop-to") + 1])
     if "--warm" in argv:  # a warm runner has time to spare before its job arrives
         import asyncio  # noqa: F401
         import threading  # noqa: F401

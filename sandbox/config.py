@@ -6,6 +6,7 @@ import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 DEFAULT_ENV_ALLOWLIST: tuple[str, ...] = (
     "PATH",
@@ -46,6 +47,14 @@ class LocalSandboxConfig:
     via setrlimit in the child, ``max_processes`` via a pids cgroup when one is
     writable (always when running as root, where RLIMIT_NPROC is not enforced),
     else via RLIMIT_NPROC (per user, not per call).  0 disables a limit.
+
+    Containment (see ``_confine``): ``isolation`` "auto" runs every call in its own
+    bubblewrap namespaces when ``bwrap`` works here, else falls back to "process";
+    "namespaces" requires them (the sandbox does not start without); "process" uses
+    none.  In every mode a server running as root runs tool code as
+    ``sandbox_uid``/``sandbox_gid`` (default nobody/nogroup).  ``network`` False gives
+    namespaced calls a network namespace of their own (loopback only, nothing
+    listening); it needs namespaces.  ``extra_ro_paths`` are shown read-only.
     """
 
     exec_dir: Path | None = None
@@ -64,6 +73,12 @@ class LocalSandboxConfig:
     base_env: dict[str, str] = field(default_factory=dict)
     pip_timeout_s: float = 600.0
     cgroup_root: Path | None = Path("/sys/fs/cgroup/pids")
+    isolation: Literal["auto", "namespaces", "process"] = "auto"
+    network: bool = True
+    sandbox_uid: int = 65534
+    sandbox_gid: int = 65534
+    bwrap_path: Path | None = None
+    extra_ro_paths: tuple[Path, ...] = ()
 
     @property
     def venv_dir(self) -> Path | None:

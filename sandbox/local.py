@@ -14,10 +14,11 @@ import anyio
 from anyio.abc import TaskGroup
 
 from ._cgroup import PidsCgroups
+from ._confine import Containment, Jail, decide, jail_for
 from ._env import build_base_env
-from ._exceptions import SandboxClosedError, VenvCreationError
+from ._exceptions import SandboxClosedError, SandboxStartError, VenvCreationError
 from ._pool import WarmPool
-from ._process import Outcome, RunnerProcess, SpawnSpec, dispose, execute, spawn_runner
+from ._process import RUNNER_PATH, Outcome, RunnerProcess, SpawnSpec, dispose, execute, spawn_runner
 from ._types import AgentStateSnapshot, SandboxRequest, SandboxResult
 from .config import LocalSandboxConfig
 from .venv import RequirementVenvs, ensure_exec_venv
@@ -30,7 +31,8 @@ _MB = 1024 * 1024
 class LocalSandbox:
     """``async with LocalSandbox(config) as sb: await sb.run(request)``.
 
-    Entering creates the configured venv if needed (logging progress), sets up the
+    Entering creates the configured venv if needed (logging progress), decides the
+    containment (bubblewrap namespaces when they work, see ``_confine``), sets up the
     pids cgroup when available and starts the warm pool; leaving kills every
     process it started.
     """
@@ -44,6 +46,8 @@ class LocalSandbox:
         self._venvs: RequirementVenvs | None = None
         self._base_env: dict[str, str] = {}
         self._tg: TaskGroup | None = None
+        self._containment: Containment | None = None
+        self._jails: dict[Path, Jail] = {}
         self._pending = 0
         self._idle = anyio.Event()
 
@@ -51,6 +55,10 @@ class LocalSandbox:
         cfg = self.config
         async with AsyncExitStack() as stack:
             self._python = await ensure_exec_venv(cfg)
+            self._containment = await anyio.to_thread.run_sync(decide, cfg)
+            jail = await self._jail(self._python)
+            if not self._containment.namespaces and self._containment.drop_to is not None:
+                await _check_usable(self._python, cfg, self._containment.drop_to)
             if cfg.max_processes > 0:
                 self._cgroups = await anyio.to_thread.run_sync(PidsCgroups.open, cfg.cgroup_root)
                 if self._cgroups is not None:
@@ -58,14 +66,14 @@ class LocalSandbox:
             self._base_env = build_base_env(cfg.env_allowlist, cfg.base_env, home=Path("/nonexistent"), venv_dir=cfg.venv_dir)
             self._venvs = RequirementVenvs(cfg.venv_cache_dir, self._python, cfg.pip_timeout_s)
             if cfg.warm_pool_size > 0:
-                self._pool = WarmPool(cfg.warm_pool_size, self._spec(self._python), self._cgroups)
+                self._pool = WarmPool(cfg.warm_pool_size, self._spec(self._python, jail), self._cgroups)
                 stack.push_async_callback(self._pool.aclose)  # after the refiller has stopped
             self._tg = tg = await stack.enter_async_context(anyio.create_task_group())
             stack.callback(tg.cancel_scope.cancel)  # stops the refiller; cleanups are shielded
             stack.push_async_callback(self.quiesce)
             if self._pool is not None:
                 await tg.start(self._pool.run)
-            logger.info("local sandbox ready: python=%s %s", self._python, self.enforcement)
+            logger.info("local sandbox ready: python=%s %s %s", self._python, self.containment, self.enforcement)
             self._stack = stack.pop_all()
         return self
 
@@ -75,16 +83,37 @@ class LocalSandbox:
             await stack.aclose()
         self._pool = self._tg = None
 
+    async def _jail(self, python: Path) -> Jail:
+        jail = self._jails.get(python)
+        if jail is None:
+            assert self._containment is not None
+            jail = self._jails[python] = await jail_for(self._containment, python, self.config)
+        return jail
+
+    @property
+    def containment(self) -> dict[str, object]:
+        """The containment in force (namespaces, user, network, filesystem), as the REST API reports it."""
+        if self._containment is None:
+            return {"namespaces": None, "state": "not started"}
+        return self._containment.report()
+
+    def _nproc_uid(self) -> int | None:
+        """The uid RLIMIT_NPROC would count (None: root, where it does not apply)."""
+        drop_to = self._containment.drop_to if self._containment is not None else None
+        uid = drop_to[0] if drop_to is not None else os.geteuid()
+        return uid or None
+
     @property
     def enforcement(self) -> dict[str, str]:
         """What is actually enforced on this machine (logged at start-up)."""
         cfg = self.config
+        nproc_uid = self._nproc_uid()
         if cfg.max_processes <= 0:
             procs = "not limited (max_processes=0)"
         elif self._cgroups is not None:
             procs = f"pids cgroup, pids.max={cfg.max_processes} per call"
-        elif os.geteuid() != 0:
-            procs = f"RLIMIT_NPROC={cfg.max_processes} (counts all processes of uid {os.geteuid()})"
+        elif nproc_uid is not None:
+            procs = f"RLIMIT_NPROC={cfg.max_processes} (counts all processes of uid {nproc_uid})"
         else:
             procs = "NOT enforced (root without a writable pids cgroup); the timeout still kills the tree"
         return {
@@ -95,21 +124,23 @@ class LocalSandbox:
             "timeout": f"{cfg.timeout_s} s wall clock, process group and cgroup killed",
         }
 
-    def _spec(self, python: Path) -> SpawnSpec:
+    def _spec(self, python: Path, jail: Jail) -> SpawnSpec:
         cfg = self.config
         limits = {
             "cpu_seconds": cfg.cpu_seconds,
             "memory_bytes": cfg.memory_limit_mb * _MB,
             "file_size_bytes": cfg.max_file_size_mb * _MB,
         }
-        if self._cgroups is None and os.geteuid() != 0:
+        if self._cgroups is None and self._nproc_uid() is not None:
             limits["max_processes"] = cfg.max_processes
         env = dict(self._base_env)
         if python != self._python:  # a pip_requirements venv
             venv_dir = python.parent.parent
             env["VIRTUAL_ENV"] = str(venv_dir)
             env["PATH"] = f"{venv_dir / 'bin'}{os.pathsep}{env.get('PATH', os.defpath)}"
-        return SpawnSpec(python=python, env=env, cwd=cfg.exec_dir, limits=limits, max_pids=cfg.max_processes)
+        # bwrap and its PID-namespace reaper count in the call's pids cgroup too
+        max_pids = cfg.max_processes + 2 if jail.namespaces and cfg.max_processes > 0 else cfg.max_processes
+        return SpawnSpec(python=python, env=env, cwd=cfg.exec_dir, limits=limits, max_pids=max_pids, jail=jail)
 
     async def run(self, request: SandboxRequest) -> SandboxResult:
         if self._stack is None or self._venvs is None:
@@ -129,7 +160,11 @@ class LocalSandbox:
                 self._dispose_later(runner)
                 runner = None
         if runner is None:
-            runner = await spawn_runner(self._spec(python), self._cgroups)
+            try:
+                jail = await self._jail(python)
+            except SandboxStartError as exc:
+                return _error(f"Could not prepare the tool's interpreter: {exc}", started)
+            runner = await spawn_runner(self._spec(python, jail), self._cgroups)
         job: dict[str, Any] = {
             "source_code": request.source_code,
             "function_name": request.function_name,
@@ -169,6 +204,25 @@ class LocalSandbox:
         """Wait until every finished call's processes are reaped and its cgroup and home removed."""
         if self._pending:
             await self._idle.wait()
+
+
+async def _check_usable(python: Path, cfg: LocalSandboxConfig, drop_to: tuple[int, int]) -> None:
+    """Without namespaces, tool code runs as ``drop_to``: its interpreter and runner must be readable."""
+    code = f"import json, ssl; open({str(RUNNER_PATH)!r}).close()"
+    cwd = str(cfg.exec_dir) if cfg.exec_dir is not None else "/"
+    try:
+        with anyio.fail_after(30):
+            proc = await anyio.run_process([str(python), "-I", "-c", code], check=False, cwd=cwd, env={"PATH": os.defpath},
+                                           user=drop_to[0], group=drop_to[1], extra_groups=[])
+    except (OSError, TimeoutError) as exc:
+        raise SandboxStartError(f"the tool interpreter {python} is not usable by uid {drop_to[0]} (tools never run "
+                                f"as root): {exc}. Install bubblewrap, or make it readable (chmod o+rX)") from exc
+    if proc.returncode != 0:
+        tail = proc.stderr.decode(errors="replace").strip()[-500:]
+        raise SandboxStartError(
+            f"the tool interpreter {python}, the runner {RUNNER_PATH} or the directory {cwd} is not usable by "
+            f"uid {drop_to[0]} (tools never run as root): {tail}. Install bubblewrap, or make them readable "
+            "(chmod o+rX), or set sandbox_uid/sandbox_gid")
 
 
 def _error(message: str, started: float, stdout: str = "", stderr: str = "") -> SandboxResult:

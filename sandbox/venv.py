@@ -10,7 +10,9 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import shutil
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -69,8 +71,26 @@ async def _create(base_python: Path, venv_dir: Path, requirements: list[str], ti
         ]
         await _run_logged(cmd, venv_dir, f"install {len(requirements)} requirement(s)", timeout_s)
     await anyio.Path(venv_dir / _READY_MARKER).write_text(json.dumps(requirements))
+    await anyio.to_thread.run_sync(make_readable, venv_dir)
     logger.info("venv %s: ready", venv_dir)
     return venv_python(venv_dir)
+
+
+def make_readable(venv_dir: Path) -> None:
+    """a+rX on the venv: tool code runs as another uid (nobody) when the server is root, whatever the umask."""
+    for root, dirs, files in os.walk(venv_dir):
+        for name in [*dirs, *files]:
+            path = os.path.join(root, name)
+            try:
+                st = os.lstat(path)
+                if stat.S_ISLNK(st.st_mode):
+                    continue
+                extra = 0o555 if stat.S_ISDIR(st.st_mode) or st.st_mode & 0o100 else 0o444
+                if st.st_mode & extra != extra:
+                    os.chmod(path, st.st_mode | extra)
+            except OSError as exc:
+                logger.warning("venv %s: could not make %s readable: %s", venv_dir, path, exc)
+    os.chmod(venv_dir, os.stat(venv_dir).st_mode | 0o555)
 
 
 def _read_requirements_file(path: Path) -> list[str]:

@@ -62,6 +62,12 @@ async def list_sandbox_configs(svc: Svc, limit: int = 1000, after: str | None = 
     return await _configs(svc).list(sandbox_type=sandbox_type, after=after, limit=limit)
 
 
+@router.get(f"{_PREFIX}/containment", operation_id="get_sandbox_containment")
+async def get_sandbox_containment(svc: Svc) -> dict[str, Any]:
+    """agenthost extension: the containment custom tools actually run under (namespaces, user, network...)."""
+    return _configs(svc).containment()
+
+
 @router.post(f"{_PREFIX}/", response_model=SandboxConfig, operation_id="create_sandbox_config")
 async def create_sandbox_config(body: SandboxConfigCreate, svc: Svc) -> SandboxConfig:
     return await _configs(svc).upsert(body.config)

@@ -48,6 +48,7 @@ class LocalConfigBody(BaseModel):
     venv_name: str = "venv"
     pip_requirements: list[PipRequirement] = Field(default_factory=list)
     timeout_s: float | None = Field(default=None, gt=0)
+    network: bool | None = None  # agenthost extension: False = tool code gets no network (needs namespaces)
 
 
 class E2BConfigBody(BaseModel):
@@ -59,7 +60,7 @@ class E2BConfigBody(BaseModel):
     pip_requirements: list[str] | None = None
 
 
-_LOCAL_ONLY = {"sandbox_dir", "use_venv", "venv_name", "timeout_s"}
+_LOCAL_ONLY = {"sandbox_dir", "use_venv", "venv_name", "timeout_s", "network"}
 _E2B_ONLY = {"timeout", "template"}
 
 
@@ -76,6 +77,7 @@ class SandboxConfig(Audited):
     type: SandboxType
     organization_id: str | None = DEFAULT_ORG_ID
     config: dict[str, Any] = Field(default_factory=dict)
+    containment: dict[str, Any] | None = None  # agenthost extension: what is actually enforced (see docs/sandbox.md)
 
 
 class EnvVarCreate(RequestModel):
@@ -168,6 +170,8 @@ def plan_for(settings: Settings, local: dict[str, Any] | None, local_env: dict[s
         timeout_s = body.timeout_s
         if timeout_s is not None:
             local_cfg = replace(local_cfg, timeout_s=timeout_s)
+        if body.network is not None:
+            local_cfg = replace(local_cfg, network=body.network)
     e2b_cfg = None
     if e2b is not None and settings.e2b_api_key:
         body_e2b = E2BConfigBody.model_validate(e2b)
@@ -203,6 +207,20 @@ class SandboxConfigService:
         self.settings = settings
         self.router = router
 
+    def containment(self) -> dict[str, Any]:
+        """The containment in force for custom tools (``GET /v1/sandbox-config/containment``)."""
+        local = self.router.local if self.router is not None else None
+        report = getattr(local, "containment", None) or {"namespaces": None, "state": "no local sandbox running"}
+        backend = self.router.kind if self.router is not None else "local"
+        if backend == "e2b":
+            return {"backend": "e2b", "mechanism": "E2B cloud sandbox (remote)", "local": report}
+        return {"backend": "local", **report}
+
+    def _out(self, row: SandboxConfigRow) -> SandboxConfig:
+        out = _config_out(row)
+        out.containment = self.containment() if row.type == "local" else {"mechanism": "E2B cloud sandbox (remote)"}
+        return out
+
     async def apply(self) -> None:
         """Make the running sandboxes match the stored configs (after every change)."""
         if self.router is None:
@@ -221,7 +239,7 @@ class SandboxConfigService:
             if sandbox_type:
                 stmt = stmt.where(SandboxConfigRow.type == sandbox_type)
             rows = await paginate(s, stmt, SandboxConfigRow, before=None, after=after, limit=limit, ascending=True)
-            return [_config_out(r) for r in rows]
+            return [self._out(r) for r in rows]
 
     async def _get(self, s: Any, config_id: str) -> SandboxConfigRow:
         row = await s.get(SandboxConfigRow, config_id)
@@ -246,13 +264,13 @@ class SandboxConfigService:
                 row.config = data
         logger.info("saved the %s sandbox config %s", kind, row.id)
         await self.apply()
-        return _config_out(row)
+        return self._out(row)
 
     async def get_or_create_default(self, kind: SandboxType) -> SandboxConfig:
         async with self.db.session() as s:
             row = await self._by_type(s, kind)
         if row is not None:
-            return _config_out(row)
+            return self._out(row)
         data = default_e2b_config(self.settings) if kind == "e2b" else default_local_config(self.settings)
         return await self.upsert(data, kind)
 
@@ -262,7 +280,7 @@ class SandboxConfigService:
             if body.config is not None:
                 row.config = _validated(row.type, {**(row.config or {}), **body.config})  # type: ignore[arg-type]
         await self.apply()
-        return _config_out(row)
+        return self._out(row)
 
     async def delete(self, config_id: str) -> None:
         async with self.db.transaction() as s:

@@ -1,6 +1,8 @@
 """Resource limits of the local backend, exercised for real (the machine must stay healthy)."""
 
 import dataclasses
+import os
+import uuid
 
 import anyio
 import pytest
@@ -16,6 +18,23 @@ def group_exists(pgid: int) -> bool:
     return bool(live_group_members(pgid))
 
 
+def marked_processes(marker: str) -> list[int]:
+    """Live host pids whose command line holds ``marker`` (a tool in a PID namespace cannot tell its host pid)."""
+    found = []
+    for pid in live_pids():
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                if marker.encode() in f.read():
+                    found.append(pid)
+        except OSError:
+            continue
+    return found
+
+
+def live_pids() -> list[int]:
+    return [int(p) for p in os.listdir("/proc") if p.isdigit() and process_alive(int(p))]
+
+
 def process_alive(pid: int) -> bool:
     try:
         with open(f"/proc/{pid}/stat", "rb") as f:
@@ -29,10 +48,11 @@ def process_alive(pid: int) -> bool:
 async def test_an_infinite_loop_is_killed_at_the_timeout_with_its_whole_tree(local_config, cgroup):
     if not cgroup:
         local_config = dataclasses.replace(local_config, cgroup_root=None)
+    marker = f"spin-{uuid.uuid4().hex}"
     src = (
         "import os, subprocess, sys\n"
         "def spin():\n"
-        "    subprocess.Popen([sys.executable, '-c', 'while True: pass'])\n"  # a grandchild in the same group
+        f"    subprocess.Popen([sys.executable, '-c', 'while True: pass', '{marker}'])\n"  # a grandchild in the same group
         "    print(os.getpgrp(), flush=True)\n"
         "    while True:\n"
         "        pass\n"
@@ -45,13 +65,15 @@ async def test_an_infinite_loop_is_killed_at_the_timeout_with_its_whole_tree(loc
     assert result.error == "Tool timed out after 1.0 s; the process tree was killed"
     pgid = int(result.stdout[0].split()[0])
     assert not group_exists(pgid)
+    assert not marked_processes(marker)  # the pgid is the namespace's own when namespaces are in force
 
 
 async def test_a_tool_that_escapes_its_process_group_is_still_killed_when_cgroups_work(local_config):
+    marker = f"escape-{uuid.uuid4().hex}"
     src = (
         "import subprocess, sys\n"
         "def escape():\n"
-        "    p = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'], start_new_session=True)\n"
+        f"    p = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)', '{marker}'], start_new_session=True)\n"
         "    return p.pid\n"
     )
     async with LocalSandbox(local_config) as sb:
@@ -61,7 +83,7 @@ async def test_a_tool_that_escapes_its_process_group_is_still_killed_when_cgroup
         with anyio.fail_after(10):
             await sb.quiesce()
     assert result.status == "success"
-    assert not process_alive(result.func_return)
+    assert not marked_processes(marker)
 
 
 async def test_a_4_gb_allocation_fails_cleanly(local_config):
