@@ -35,6 +35,7 @@ from host.providers import ProviderRegistry
 from host.services import Services, build_core
 from host.settings import Settings
 from host.tooling import open_tool_layer
+from host.ui import mount as mount_ui
 from host.version import __version__
 
 logger = logging.getLogger(__name__)
@@ -86,6 +87,7 @@ def create_app(settings: Settings) -> FastAPI:
     import mcp_server
 
     mcp_server.mount(app, settings)
+    mount_ui(app)
     app.add_middleware(TrailingSlashMiddleware, routers=[module.router for module in ROUTERS])
     app.add_middleware(NulGuardMiddleware)
     if settings.secure and settings.server_password:
