@@ -3,7 +3,7 @@ import {h, clear, field, errorArea, busy, empty, fmtDate, debounce, toast, downl
 import {get, post, del, api, qs} from './api.js';
 import {navigate} from './main.js';
 
-const PAGE = 50;
+const PAGE = 50;  // newest first; the next page is `before` the last one shown (cursors are chronological)
 
 export async function mountAgents(root) {
   const state = {query: '', cursors: [null], page: 0};
@@ -30,13 +30,16 @@ export async function mountAgents(root) {
         h('div', {class: 'pager'}, prev, pageLabel, next)),
       createForm())));
 
+  let seq = 0;
   async function load() {
     errors.hide();
+    const mine = ++seq;  // a slower, older answer never overwrites a newer one
     try {
       const [agents, total] = await Promise.all([
-        get(`/v1/agents/${qs({limit: PAGE + 1, after: state.cursors[state.page], query_text: state.query})}`),
+        get(`/v1/agents/${qs({limit: PAGE + 1, before: state.cursors[state.page], query_text: state.query})}`),
         get('/v1/agents/count'),
       ]);
+      if (mine !== seq) return;
       const more = agents.length > PAGE;
       const shown = agents.slice(0, PAGE);
       state.cursors[state.page + 1] = more ? shown[shown.length - 1].id : undefined;
@@ -44,6 +47,8 @@ export async function mountAgents(root) {
       pageLabel.textContent = `Page ${state.page + 1}`;
       prev.disabled = state.page === 0;
       next.disabled = !more;
+      list.dataset.query = state.query;
+      list.dataset.page = String(state.page + 1);
       clear(list, shown.length ? h('ul', {class: 'rows'}, shown.map(row)) :
         empty(state.query ? `No agent's name contains “${state.query}”.` : 'No agents yet: create one with the form.'));
     } catch (err) {
