@@ -12,9 +12,10 @@ from typing import Any, Iterator
 
 import pytest
 
-from tests.ui.ui_support import CHROMIUM, Ui, open_ui
+from tests.ui.ui_support import CHROMIUM, TIMEOUT_MS, Ui, open_ui
 
 playwright_sync = pytest.importorskip("playwright.sync_api", reason="pip install playwright==1.65.3 (the [test] extra)")
+playwright_sync.expect.set_options(timeout=TIMEOUT_MS)
 
 
 @pytest.fixture(scope="module")

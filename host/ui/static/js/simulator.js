@@ -16,7 +16,7 @@ export async function render(root, ctx) {
     'aria-label': 'Message', name: 'message'});
   const role = h('select', {'aria-label': 'Send as', name: 'role'}, h('option', {value: 'user'}, 'as user'),
     h('option', {value: 'system'}, 'as system'));
-  const send = h('button', {type: 'submit', class: 'primary'}, 'Send');
+  const send = h('button', {type: 'submit', class: 'primary', disabled: true}, 'Send');  // enabled once history shows
   const stopBtn = h('button', {type: 'button', class: 'danger', hidden: true, onclick: () => stop()}, 'Stop');
   const status = h('span', {class: 'muted small', 'aria-live': 'polite'});
   const errors = errorArea();
@@ -186,7 +186,7 @@ export async function render(root, ctx) {
   form.addEventListener('submit', (e) => {
     e.preventDefault();
     const text = input.value.trim();
-    if (!text || running) return;
+    if (!text || running || send.disabled) return;
     input.value = '';
     turn([{role: role.value, content: text}], true);
   });
@@ -195,5 +195,7 @@ export async function render(root, ctx) {
   });
 
   try { await loadHistory(); } catch (err) { errors.show(err); }
+  send.disabled = false;
+  log.dataset.ready = 'true';
   return () => controller?.abort();
 }
