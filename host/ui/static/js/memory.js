@@ -37,12 +37,13 @@ export async function render(root, ctx) {
     }
     area.addEventListener('input', update);
     revert.addEventListener('click', () => { area.value = b.value || ''; update(); });
-    save.addEventListener('click', () => busy(save, async () => {
+    save.addEventListener('click', async () => { await saveBlock(); update(); });
+    const saveBlock = () => busy(save, async () => {
       const updated = await patch(`/v1/agents/${ctx.id}/core-memory/blocks/${encodeURIComponent(b.label)}`, {value: area.value});
       b.value = updated.value; area.value = updated.value; update();
       toast(`Saved ${b.label}`);
       ctx.emit('memory');
-    }, errs));
+    }, errs);
     area.addEventListener('keydown', (e) => {
       if (e.key === 's' && (e.ctrlKey || e.metaKey)) { e.preventDefault(); if (!save.disabled) save.click(); }
     });

@@ -60,8 +60,12 @@ export async function render(root, ctx) {
   function approvalCard(m) {
     const call = m.tool_call || {};
     const reason = h('input', {type: 'text', placeholder: 'Reason (optional)', 'aria-label': 'Reason for the decision'});
-    const decide = (approve) => turn([{type: 'approval', approve, approval_request_id: m.id, reason: reason.value || undefined}],
-      `${approve ? 'Approved' : 'Denied'} ${call.name}`);
+    const decide = (approve) => {
+      card.querySelectorAll('button, input').forEach((el) => { el.disabled = true; });
+      card.dataset.decision = approve ? 'approved' : 'denied';
+      return turn([{type: 'approval', approve, approval_request_id: m.id, reason: reason.value || undefined}],
+        `${approve ? 'Approved' : 'Denied'} ${call.name}${reason.value ? `: ${reason.value}` : ''}`);
+    };
     const card = h('div', {class: 'msg approval', role: 'group', 'aria-label': `Approval for ${call.name}`},
       h('div', {class: 'who'}, 'Approval required'),
       h('div', null, 'The agent wants to call ', h('code', null, call.name), ' with'),
