@@ -15,7 +15,7 @@ TEXT = "\n\n".join(f"Paragraph {i}: the lighthouse keeper logs ship number {i} p
 
 def test_upload_a_file_and_watch_the_job_finish(ui: Any, http: httpx.Client) -> None:
     agent = make_agent(http)
-    page = open_agent(ui, agent)
+    open_agent(ui, agent)
     panel = ui.tab("sources")
     name = f"logbook-{agent['id'][-6:]}"
     panel.get_by_label("Name", exact=True).fill(name)

@@ -57,7 +57,7 @@ def test_edit_a_block_and_see_it_in_the_context_window(ui: Any, http: httpx.Clie
 
 def test_archival_memory_insert_search_delete(ui: Any, http: httpx.Client) -> None:
     agent = make_agent(http)
-    page = open_agent(ui, agent)
+    open_agent(ui, agent)
     panel = ui.tab("archival")
     expect(panel).to_contain_text("No passages yet.")
     for text in ("Otters hold hands while sleeping.", "The lighthouse lamp is green."):

@@ -29,7 +29,7 @@ SHOUT = '''def shout(text: str, times: int = 2) -> str:
 
 def test_write_a_custom_tool_and_run_it(ui: Any, http: httpx.Client) -> None:
     agent = make_agent(http)
-    page = open_agent(ui, agent)
+    open_agent(ui, agent)
     panel = ui.tab("tools")
     panel.get_by_role("button", name="New custom tool").click()
     editor = panel.get_by_role("region", name="Custom tool editor")
