@@ -3,7 +3,7 @@ import {h, clear, field, errorArea, busy, empty, fmtDate, debounce, toast, downl
 import {get, post, del, api, qs} from './api.js';
 import {navigate} from './main.js';
 
-const PAGE = 50;  // newest first; the next page is `before` the last one shown (cursors are chronological)
+const PAGE = 25;  // ~9 KB per agent on the wire (tools included): 25 keep the first load light. Newest first; the next page is `before` the last one shown (cursors are chronological)
 
 export async function mountAgents(root) {
   const state = {query: '', cursors: [null], page: 0};

@@ -23,6 +23,7 @@ async function route() {
       const {mountAgents} = await import('./agents.js');
       current = await mountAgents(main);
     }
+    performance.mark('agenthost:ready');  // the page's data is on screen (bench/bench_ui.py reads it)
   } catch (err) {
     if (err instanceof ApiError && err.status === 401) return; // the login dialog takes over
     clear(main, h('div', {class: 'pad'}, h('h1', null, 'Something went wrong'),
