@@ -80,3 +80,42 @@ def test_secure_server_asks_for_the_password(make_server: Any, open_browser: Any
     page.locator("[data-block=persona] textarea").wait_for()
     page.get_by_role("button", name="Sign out").click()
     page.get_by_role("heading", name="Sign in").wait_for()
+
+
+def test_layout_stacks_on_a_narrow_window_and_tabs_move_with_arrows(browser: Any, server: Any, http: httpx.Client,
+                                                                     request: Any) -> None:
+    from tests.ui.conftest import checked
+    from tests.ui.ui_support import open_ui
+
+    agent = make_agent(http)
+    for width, stacked in ((1440, False), (720, True)):
+        ui, context = open_ui(browser, server.base_url, f"{request.node.name}-{width}",
+                              viewport={"width": width, "height": 900})
+        try:
+            page = ui.goto(f"/agents/{agent['id']}")
+            page.locator(".log[data-ready=true]").wait_for()
+            config = page.get_by_role("complementary", name="Configuration").bounding_box()
+            sim = page.get_by_role("region", name="Agent simulator").bounding_box()
+            state = page.get_by_role("complementary", name="State").bounding_box()
+            assert config and sim and state
+            if stacked:
+                assert config["y"] + config["height"] <= sim["y"] <= state["y"]
+            else:
+                assert config["x"] + config["width"] <= sim["x"] < sim["x"] + sim["width"] <= state["x"]
+                assert abs(config["y"] - sim["y"]) < 2 and abs(sim["y"] - state["y"]) < 2
+            ui.shot()
+        finally:
+            checked(ui, context)
+    # Keyboard: the tabs take focus and move with the arrow keys.
+    ui, context = open_ui(browser, server.base_url, request.node.name + "-keys")
+    try:
+        page = ui.goto(f"/agents/{agent['id']}")
+        page.locator(".log[data-ready=true]").wait_for()
+        page.get_by_role("tab", name="Settings").focus()
+        page.keyboard.press("ArrowRight")
+        tab = page.get_by_role("tab", name="Tools", exact=True)
+        assert tab.get_attribute("aria-selected") == "true"
+        assert page.evaluate("() => document.activeElement.textContent") == "Tools"
+        page.get_by_role("tabpanel", name="Tools").get_by_role("button", name="New custom tool").wait_for()
+    finally:
+        checked(ui, context)
