@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import re
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
 
+from tests.support.server import fresh_pg_database
 from tests.ui.ui_support import make_agent
 
 
@@ -61,7 +64,12 @@ def test_unknown_agent_shows_the_api_detail(ui: Any) -> None:
 
 
 def test_secure_server_asks_for_the_password(make_server: Any, open_browser: Any) -> None:
-    srv = make_server({"SECURE": "true", "LETTA_SERVER_PASSWORD": "s3cret-pw"})
+    # A fresh Postgres database is made with asyncio.run, which cannot run on this thread while Playwright's
+    # sync API holds its loop: make it on a worker thread ("" = SQLite).
+    admin = os.environ.get("AGENTHOST_TEST_PG_URI")
+    with ThreadPoolExecutor(1) as pool:
+        uri = pool.submit(fresh_pg_database, admin).result() if admin else ""
+    srv = make_server({"SECURE": "true", "LETTA_SERVER_PASSWORD": "s3cret-pw"}, pg_uri=uri)
     make_agent(httpx.Client(base_url=srv.base_url, headers={"Authorization": "Bearer s3cret-pw"}), name="guarded")
     ui = open_browser(srv.base_url)
     page = ui.goto("/")
