@@ -37,7 +37,8 @@ export async function render(root, ctx) {
     async function showPassages() {
       try {
         const rows = await get(`/v1/sources/${s.id}/passages${qs({limit: 20})}`);
-        clear(passages, rows.length ? h('ul', {class: 'rows small'}, rows.map((p) => h('li', {class: 'row'}, p.text))) : empty('No passages.'));
+        clear(passages, rows.length ? h('ul', {class: 'rows small'}, rows.map((p) => h('li', {class: 'row', title: p.text},
+          p.text.length > 280 ? `${p.text.slice(0, 280)}…` : p.text))) : empty('No passages.'));
       } catch (err) { errs.show(err); }
     }
     async function upload() {
