@@ -38,6 +38,7 @@ from host.llm.providers import ProviderRegistry
 from host.services import Services, build_core
 from host.settings import Settings
 from host.wiring import open_tool_layer
+from host.ui import mount as mount_ui
 from host.version import __version__
 
 logger = logging.getLogger(__name__)
@@ -109,6 +110,7 @@ def create_app(settings: Settings) -> FastAPI:
     import mcp_server
 
     mcp_server.mount(app, settings)
+    mount_ui(app)
     return app
 
 

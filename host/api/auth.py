@@ -7,7 +7,9 @@ import json
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-OPEN_PATHS = {"/v1/health", "/v1/health/"}
+OPEN_PATHS = {"/v1/health", "/v1/health/", "/", "/agents", "/agents/"}
+# The web UI's shell and static assets (no data: the UI asks for the password and sends it to /v1).
+OPEN_PREFIXES = ("/ui/", "/agents/")
 
 
 def _presented(headers: dict[bytes, bytes]) -> str | None:
@@ -30,7 +32,9 @@ class PasswordMiddleware:
         self.password = password
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in OPEN_PATHS or scope.get("method") == "OPTIONS":
+        path = scope.get("path", "")
+        if (scope["type"] != "http" or path in OPEN_PATHS or path.startswith(OPEN_PREFIXES)
+                or scope.get("method") == "OPTIONS"):
             await self.app(scope, receive, send)
             return
         headers = dict(scope.get("headers") or [])

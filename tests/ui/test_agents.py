@@ -1,0 +1,104 @@
+"""The agents list: create through the UI, search, pagination, export and import, delete."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+import httpx
+from playwright.sync_api import expect
+
+from tests.ui.ui_support import make_agent
+
+
+def test_create_an_agent_through_the_ui(ui: Any, http: httpx.Client) -> None:
+    name = f"made-in-ui-{uuid.uuid4().hex[:6]}"
+    page = ui.goto("/")
+    page.get_by_label("Name", exact=True).fill(name)
+    page.get_by_label("Model", exact=True).select_option("openai-proxy/gpt-4o-mini")
+    page.get_by_label("Persona block").fill("I am the UI-made persona.")
+    page.get_by_label("Human block").fill("The human is Ada.")
+    ui.shot("form")
+    page.get_by_role("button", name="Create agent").click()
+    page.get_by_role("heading", name=name).wait_for()
+    agent_id = page.url.rsplit("/", 1)[1]
+    assert agent_id.startswith("agent-")
+    agent = http.get(f"/v1/agents/{agent_id}").json()
+    assert agent["name"] == name
+    assert agent["llm_config"]["handle"] == "openai-proxy/gpt-4o-mini"
+    assert {b["label"]: b["value"] for b in agent["memory"]["blocks"]} == {
+        "persona": "I am the UI-made persona.", "human": "The human is Ada."}
+    page.locator("[data-block=persona] textarea").wait_for()
+    assert page.locator("[data-block=persona] textarea").input_value() == "I am the UI-made persona."
+    ui.shot()
+
+
+def test_create_error_shows_the_api_detail(ui: Any, http: httpx.Client) -> None:
+    page = ui.goto("/")
+    page.locator("select[name=model] option[value='openai-proxy/gpt-4o-mini']").wait_for(state="attached")
+    page.get_by_label("Name", exact=True).fill("bad name with spaces and / slashes" * 20)
+    page.get_by_role("button", name="Create agent").click()
+    alert = page.locator("form .error[role=alert]")
+    alert.wait_for()
+    assert alert.inner_text().startswith("422: ")
+    assert "name" in alert.inner_text()
+    ui.shot()
+
+
+def test_search_and_pagination(ui: Any, http: httpx.Client) -> None:
+    tag = uuid.uuid4().hex[:6]
+    for i in range(55):
+        make_agent(http, name=f"page-{tag}-{i:02d}")
+    page = ui.goto("/")
+    page.get_by_label("Search agents by name").fill(f"page-{tag}")
+    page.locator(f".agent-list[data-query='page-{tag}'][data-page='1']").wait_for()
+    rows = page.locator(".agent-list li.row")
+    expect(rows).to_have_count(25)
+    seen = [set(rows.locator("a").all_inner_texts())]
+    for number, size in ((2, 25), (3, 5)):
+        page.get_by_role("button", name="Next →").click()
+        page.locator(f".agent-list[data-query='page-{tag}'][data-page='{number}']").wait_for()
+        expect(rows).to_have_count(size)
+        seen.append(set(rows.locator("a").all_inner_texts()))
+    assert sum(len(s) for s in seen) == 55
+    assert set().union(*seen) == {f"page-{tag}-{i:02d}" for i in range(55)}
+    assert "page-" + tag + "-54" in seen[0], "newest first"
+    assert page.get_by_role("button", name="Next →").is_disabled()
+    page.get_by_role("button", name="← Previous").click()
+    page.locator(f".agent-list[data-query='page-{tag}'][data-page='2']").wait_for()
+    expect(rows).to_have_count(25)
+    page.get_by_label("Search agents by name").fill(f"page-{tag}-07")
+    page.locator(f".agent-list[data-query='page-{tag}-07']").wait_for()
+    expect(rows).to_have_count(1)
+    page.get_by_label("Search agents by name").fill(f"nothing-{tag}")
+    page.get_by_text("No agent's name contains").wait_for()
+    ui.shot()
+
+
+def test_export_import_and_delete(ui: Any, http: httpx.Client, tmp_path: Any) -> None:
+    agent = make_agent(http, name=f"porter-{uuid.uuid4().hex[:6]}")
+    page = ui.goto("/")
+    page.get_by_label("Search agents by name").fill(agent["name"])
+    page.get_by_role("button", name=f"Export {agent['name']}", exact=True).wait_for()
+    with page.expect_download() as download:
+        page.get_by_role("button", name=f"Export {agent['name']}", exact=True).click()
+    path = tmp_path / "agent.af"
+    download.value.save_as(path)
+    assert download.value.suggested_filename == f"{agent['name']}.af"
+    exported = json.loads(path.read_text())
+    assert exported["name"] == agent["name"]
+    assert {b["label"] for b in exported["core_memory"]} == {"persona", "human"}
+    page.locator("#import-file").set_input_files(str(path))
+    page.get_by_role("heading", name=f"{agent['name']}_copy").wait_for()
+    imported_id = page.url.rsplit("/", 1)[1]
+    assert imported_id != agent["id"]
+    assert http.get(f"/v1/agents/{imported_id}").json()["name"] == f"{agent['name']}_copy"
+    page.get_by_role("link", name="← Agents").click()
+    page.get_by_label("Search agents by name").fill(agent["name"])
+    page.get_by_role("button", name=f"Delete {agent['name']}", exact=True).wait_for()
+    page.once("dialog", lambda d: d.accept())
+    page.get_by_role("button", name=f"Delete {agent['name']}", exact=True).click()
+    page.get_by_text(f"Deleted {agent['name']}").wait_for()
+    assert http.get(f"/v1/agents/{agent['id']}").status_code == 404
+    ui.shot()
