@@ -34,7 +34,7 @@ from host.api.host_guard import HostPolicy, guard_middleware
 from host.api.nul_guard import NulGuardMiddleware
 from host.api.routing import TrailingSlashMiddleware
 from host.persistence.db import open_database
-from host.llm.providers import ProviderRegistry
+from host.llm.registry import ProviderRegistry
 from host.services import Services, build_core
 from host.settings import Settings
 from host.wiring import open_tool_layer

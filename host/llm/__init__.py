@@ -4,7 +4,8 @@
     async for delta in stream(request, settings): ...      # Content/Reasoning/ToolCall deltas, StreamEnd
     vectors = await embed(embedding_config, texts, settings)
 
-    providers.py   credentials (ProviderSettings), Letta's LLMConfig/EmbeddingConfig, handle resolution
+    providers.py   credentials (ProviderSettings), Letta's LLMConfig/EmbeddingConfig, handle rules
+    registry.py    ProviderRegistry: the configured providers' models, handles resolved into configs
     types.py       carriers: ChatMessage, ToolSpec, LlmRequest, LlmResponse, the stream deltas
     errors.py      the LlmError tree
     arguments.py   litellm's arguments per provider (model string, credentials, reasoning knobs)

@@ -6,7 +6,7 @@ from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any
 
 from host.persistence.db import Database
-from host.llm.providers import ProviderRegistry
+from host.llm.registry import ProviderRegistry
 from host.services.agentfile import AgentFileService
 from host.services.agents import AgentService
 from host.services.archival import ArchivalService

@@ -24,7 +24,8 @@ from host.persistence.models import (
     ToolRow,
 )
 from host.persistence.paging import paginate
-from host.llm.providers import EmbeddingConfig, LLMConfig, ProviderError, ProviderRegistry
+from host.llm.providers import EmbeddingConfig, LLMConfig, ProviderError
+from host.llm.registry import ProviderRegistry
 from host.schemas.agents import MASKED, AgentState, CreateAgentRequest, UpdateAgent
 from host.schemas.blocks import CreateBlock
 from host.services.agent_view import hydrate

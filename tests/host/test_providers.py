@@ -9,10 +9,10 @@ from host.llm.providers import (
     ContextWindowError,
     EmbeddingConfig,
     LLMConfig,
-    ProviderRegistry,
     ProviderSettings,
     UnknownHandleError,
 )
+from host.llm.registry import ProviderRegistry
 from tests.support import ScriptedLLM
 
 pytestmark = pytest.mark.anyio

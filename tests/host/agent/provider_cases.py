@@ -13,7 +13,8 @@ from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from typing import Any
 
-from host.llm.providers import LLMConfig, ProviderRegistry, ProviderSettings
+from host.llm.providers import LLMConfig, ProviderSettings
+from host.llm.registry import ProviderRegistry
 from tests.support.fake_anthropic import FakeAnthropic
 from tests.support.fake_azure import FakeAzure
 from tests.support.fake_bedrock import FakeBedrock

@@ -21,7 +21,8 @@ from host.agent.store import load_turn
 from host.agent.turn import InputMessage, TurnRequest
 from host.domain.events import LettaMessageEvent, StopReasonEvent, TurnEvent, UsageEvent
 from host.errors import NotFoundError
-from host.llm.providers import ProviderRegistry, ProviderSettings
+from host.llm.providers import ProviderSettings
+from host.llm.registry import ProviderRegistry
 from host.persistence.db import Database
 from host.schemas.agents import CreateAgentRequest
 from host.schemas.blocks import CreateBlock

@@ -27,7 +27,8 @@ from host.llm import (
     embed,
     stream,
 )
-from host.llm.providers import ProviderRegistry, ProviderSettings
+from host.llm.providers import ProviderSettings
+from host.llm.registry import ProviderRegistry
 from tests.host.agent.provider_cases import (
     FORCED,
     OPENAI_REQUIRED,
