@@ -1,9 +1,10 @@
 """The host's exception tree. Mapped to HTTP in exactly one place (``host.api.errors``).
 
     HostError
-    ├── NotFoundError          404  an id or name that does not exist
+    ├── NotFoundError          404  an id or name in the path that does not exist
     ├── ConflictError          409  a unique name already taken
-    ├── InvalidRequestError    422  a body that parses but makes no sense (over-limit block, bad rule...)
+    ├── InvalidRequestError    422  a body that parses but makes no sense (over-limit block, bad rule,
+    │                               an id it names that does not exist...)
     ├── BadRequestError        400  a request we cannot act on (bad file, unsupported option)
     ├── AuthError              401  a missing or wrong password
     ├── BusyError              409  the agent is already running a turn that cannot be joined
@@ -35,6 +36,12 @@ class ConflictError(HostError):
 
 class InvalidRequestError(HostError):
     status_code = 422
+
+    @classmethod
+    def unknown_id(cls, kind: str, ident: str) -> "InvalidRequestError":
+        """An id the request body names that does not exist: the body is wrong (an unknown id in the
+        path is a ``NotFoundError``)."""
+        return cls(f"{kind} with ID {ident} not found (named in the request body)")
 
 
 class BadRequestError(HostError):

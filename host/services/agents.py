@@ -217,20 +217,20 @@ class AgentService:
                 pos += 1
             for block_id in req.block_ids or []:
                 if await s.get(BlockRow, block_id) is None:
-                    raise NotFoundError.for_id("Block", block_id)
+                    raise InvalidRequestError.unknown_id("Block", block_id)
                 s.add(AgentBlockRow(agent_id=agent.id, block_id=block_id, position=pos))
                 pos += 1
             for tag in dict.fromkeys(req.tags or []):
                 s.add(AgentTagRow(agent_id=agent.id, tag=tag))
             for identity_id in dict.fromkeys(req.identity_ids or []):
                 if await s.get(IdentityRow, identity_id) is None:
-                    raise NotFoundError.for_id("Identity", identity_id)
+                    raise InvalidRequestError.unknown_id("Identity", identity_id)
                 s.add(IdentityAgentRow(identity_id=identity_id, agent_id=agent.id))
             for source_id in dict.fromkeys(req.source_ids or []):
                 from host.persistence.models import SourceRow
 
                 if await s.get(SourceRow, source_id) is None:
-                    raise NotFoundError.for_id("Source", source_id)
+                    raise InvalidRequestError.unknown_id("Source", source_id)
                 s.add(AgentSourceRow(agent_id=agent.id, source_id=source_id))
             await s.flush()
             seq = [m.model_dump() for m in req.initial_message_sequence] if req.initial_message_sequence else None
@@ -251,14 +251,14 @@ class AgentService:
             by_name = {r.name: r for r in rows}
         missing = [n for n in dict.fromkeys(wanted) if n not in by_name]
         if missing:
-            raise NotFoundError(f"Tool(s) not found by name: {', '.join(missing)}; create them first or check "
+            raise InvalidRequestError(f"Tool(s) not found by name: {', '.join(missing)}; create them first or check "
                                 "GET /v1/tools")
         out = [by_name[n] for n in dict.fromkeys(wanted)]
         seen = {t.id for t in out}
         for tool_id in req.tool_ids or []:
             row = await s.get(ToolRow, tool_id)
             if row is None:
-                raise NotFoundError.for_id("Tool", tool_id)
+                raise InvalidRequestError.unknown_id("Tool", tool_id)
             if row.id not in seen:
                 out.append(row)
                 seen.add(row.id)
@@ -357,13 +357,13 @@ class AgentService:
                 await s.execute(delete(AgentToolRow).where(AgentToolRow.agent_id == agent_id))
                 for pos, tool_id in enumerate(dict.fromkeys(data["tool_ids"])):
                     if await s.get(ToolRow, tool_id) is None:
-                        raise NotFoundError.for_id("Tool", tool_id)
+                        raise InvalidRequestError.unknown_id("Tool", tool_id)
                     s.add(AgentToolRow(agent_id=agent_id, tool_id=tool_id, position=pos))
             if data.get("block_ids") is not None:
                 await s.execute(delete(AgentBlockRow).where(AgentBlockRow.agent_id == agent_id))
                 for pos, block_id in enumerate(dict.fromkeys(data["block_ids"])):
                     if await s.get(BlockRow, block_id) is None:
-                        raise NotFoundError.for_id("Block", block_id)
+                        raise InvalidRequestError.unknown_id("Block", block_id)
                     s.add(AgentBlockRow(agent_id=agent_id, block_id=block_id, position=pos))
             if data.get("tags") is not None:
                 await s.execute(delete(AgentTagRow).where(AgentTagRow.agent_id == agent_id))
@@ -373,11 +373,15 @@ class AgentService:
                 await s.execute(delete(IdentityAgentRow).where(IdentityAgentRow.agent_id == agent_id))
                 for identity_id in dict.fromkeys(data["identity_ids"]):
                     if await s.get(IdentityRow, identity_id) is None:
-                        raise NotFoundError.for_id("Identity", identity_id)
+                        raise InvalidRequestError.unknown_id("Identity", identity_id)
                     s.add(IdentityAgentRow(identity_id=identity_id, agent_id=agent_id))
             if data.get("source_ids") is not None:
                 await s.execute(delete(AgentSourceRow).where(AgentSourceRow.agent_id == agent_id))
+                from host.persistence.models import SourceRow
+
                 for source_id in dict.fromkeys(data["source_ids"]):
+                    if await s.get(SourceRow, source_id) is None:
+                        raise InvalidRequestError.unknown_id("Source", source_id)
                     s.add(AgentSourceRow(agent_id=agent_id, source_id=source_id))
             if data.get("message_ids") is not None:
                 agent.message_ids = list(data["message_ids"])
