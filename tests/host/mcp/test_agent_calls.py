@@ -12,6 +12,7 @@ from letta_client import StreamableHttpServerConfig
 
 from tests.host.mcp.mcp_gateway import Gateway
 from tests.support.scripted_llm import ScriptedLLM
+from tests.support.waiting import wait_until
 
 DEADLINE_S = 20.0
 
@@ -26,17 +27,6 @@ def _returns(response: Any) -> list[Any]:
 
 def _send(gw: Gateway, agent_id: str, text: str = "go") -> Any:
     return gw.client.agents.messages.create(agent_id=agent_id, messages=[{"role": "user", "content": text}])
-
-
-def _until(predicate: Any, what: str, timeout: float = DEADLINE_S) -> Any:
-    """Poll another process's state (the server under test) until `predicate()` is truthy, bounded."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.02)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 def test_an_agent_calls_an_mcp_tool_and_gets_its_result(gw: Gateway, make_agent, scripted_llm: ScriptedLLM) -> None:
@@ -113,18 +103,19 @@ def test_killing_the_stdio_server_mid_call_gives_a_clear_error_then_the_next_cal
     queue.push_tool_call(sleep.name, {"seconds": 60})
     events = gw.proc.home / "twin-events.log"
     seen = events.read_text().count("started") if events.exists() else 0
-    old_pid = _until(lambda: gw.status("twin")["pid"], "twin to be running")
+    old_pid = wait_until(lambda: gw.status("twin")["pid"], what="twin to be running")
 
     with ThreadPoolExecutor(1) as pool:
         turn = pool.submit(_send, gw, agent.id)
-        _until(lambda: events.exists() and events.read_text().count("started") > seen, "the sleep call to start")
+        wait_until(lambda: events.exists() and events.read_text().count("started") > seen,
+                   what="the sleep call to start")
         os.kill(old_pid, signal.SIGKILL)
         returns = _returns(turn.result(timeout=DEADLINE_S))
 
     assert returns[0].status == "error"
     assert "twin" in returns[0].tool_return and "lost" in returns[0].tool_return, returns[0].tool_return
-    new_pid = _until(lambda: (s := gw.status("twin"))["state"] == "ready" and s["pid"] != old_pid and s["pid"],
-                     "twin to be restarted")
+    new_pid = wait_until(lambda: (s := gw.status("twin"))["state"] == "ready" and s["pid"] != old_pid and s["pid"],
+                         what="twin to be restarted")
     assert new_pid != old_pid
 
     queue.push_tool_call(echo.name, {"text": "back again"})
