@@ -55,7 +55,8 @@ def test_an_agent_calls_a_streamable_http_server_added_through_the_api(gw: Gatew
 
 def test_two_servers_exposing_the_same_tool_are_both_usable(gw: Gateway, make_agent, scripted_llm) -> None:
     mine, theirs = _register(gw, "peer", "pid"), _register(gw, "twin", "pid")
-    assert (mine.name, theirs.name) == ("peer__pid", "twin__pid")
+    assert (mine.name, theirs.name) == ("pid", "twin__pid"), "the first keeps the plain name, as in Letta"
+    assert (_register(gw, "peer", "pid").name, _register(gw, "twin", "pid").name) == (mine.name, theirs.name)
     agent, model = make_agent([mine.id, theirs.id])
     queue = scripted_llm.for_model(model)
     queue.push_tool_call(mine.name, {"request_heartbeat": True})
@@ -70,11 +71,13 @@ def test_attaching_a_whole_server_registers_and_attaches_every_tool(gw: Gateway,
     agent, model = make_agent()
     resp = gw.http.post(f"/v1/tools/mcp/servers/twin/attach/{agent.id}")
     assert resp.status_code == 200, resp.text
-    names = {t["name"] for t in resp.json()}
-    assert {"twin__echo", "twin__add", "twin__sleep"} <= names
+    by_tool = {t["metadata_"]["mcp_tool"]: t["name"] for t in resp.json()}
+    assert {"echo", "add", "sleep"} <= set(by_tool)
+    assert all(name in (tool, f"twin__{tool}") for tool, name in by_tool.items()), by_tool
+    names = set(by_tool.values())
     attached = {t.name for t in gw.client.agents.tools.list(agent_id=agent.id)}
     assert names <= attached
-    scripted_llm.for_model(model).push_tool_call("twin__echo", {"text": "whole server"})
+    scripted_llm.for_model(model).push_tool_call(by_tool["echo"], {"text": "whole server"})
     assert [r.tool_return for r in _returns(_send(gw, agent.id))] == ["whole server"]
 
     detached = gw.http.post(f"/v1/tools/mcp/servers/twin/detach/{agent.id}")
