@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from host.api import (
     agents,
     blocks,
+    compat,
     composio,
     identities,
     mcp_servers,
@@ -40,7 +41,7 @@ from host.version import __version__
 logger = logging.getLogger(__name__)
 
 ROUTERS = (models, agents, memory, messages_send, blocks, tool_rules, mcp_servers, composio, sandbox_configs, tools,
-           identities, sources)
+           identities, sources, compat)
 
 
 @asynccontextmanager

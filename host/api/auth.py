@@ -7,7 +7,7 @@ import json
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-OPEN_PATHS = {"/v1/health", "/v1/health/"}
+OPEN_PATHS = {"/v1/health", "/v1/health/", "/v1/auth", "/v1/auth/"}  # /v1/auth checks the password itself
 
 
 def _presented(headers: dict[bytes, bytes]) -> str | None:

@@ -97,7 +97,7 @@ async def delete_run(run_id: str, svc: Svc) -> dict[str, Any]:
 @router.get("/v1/runs/{run_id}/messages", operation_id="list_run_messages")
 async def run_messages(run_id: str, svc: Svc, before: str | None = None, after: str | None = None,
                        limit: int | None = 100, order: str = "asc", role: str | None = None) -> list[dict[str, Any]]:
-    return await svc.runs.messages(run_id, limit=limit, order=order, role=role)
+    return await svc.runs.messages(run_id, limit=limit, order=order, role=role, before=before, after=after)
 
 
 @router.get("/v1/runs/{run_id}/usage", operation_id="retrieve_run_usage")
