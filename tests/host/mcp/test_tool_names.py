@@ -8,8 +8,9 @@ from typing import Any
 from tests.host.mcp.mcp_gateway import PEER_SERVER, Gateway, stdio_entry
 
 
-def _add_server(gw: Gateway, name: str) -> None:
-    body = {"server_name": name, "command": stdio_entry()["command"], "args": [str(PEER_SERVER), "--extra-tools", "1"]}
+def _add_server(gw: Gateway, name: str, extra: int = 1) -> None:
+    body = {"server_name": name, "command": stdio_entry()["command"],
+            "args": [str(PEER_SERVER), "--extra-tools", str(extra)]}
     resp = gw.http.put("/v1/tools/mcp/servers", json=body)
     assert resp.status_code == 200, resp.text
 
@@ -49,13 +50,17 @@ def test_names_are_plain_first_qualified_on_a_live_clash_and_never_change(gw: Ga
                 gw.http.delete(f"/v1/tools/{tool['id']}")
 
 
-def test_a_custom_tool_holding_the_plain_name_makes_the_mcp_tool_qualified(gw: Gateway) -> None:
-    source = 'def grow() -> str:\n    """A custom tool that happens to share an MCP tool\'s name."""\n    return "x"\n'
+def test_a_custom_tool_holding_the_plain_name_makes_the_mcp_tool_qualified(gw: Gateway, unique) -> None:
+    server = unique("names_custom")
+    source = 'def extra_001() -> str:\n    """A custom tool that shares an MCP tool\'s name."""\n    return "x"\n'
     custom = gw.http.post("/v1/tools/", json={"source_code": source})
     assert custom.status_code == 200, custom.text
+    _add_server(gw, server, extra=2)
     try:
-        tool = _register(gw, "twin", "grow")
-        assert tool["name"] == "twin__grow"
+        tool = _register(gw, server, "extra_001")
+        assert tool["name"] == f"{server}__extra_001"
+        assert gw.http.get(f"/v1/tools/{custom.json()['id']}").json()["tool_type"] == "custom", "left alone"
         gw.http.delete(f"/v1/tools/{tool['id']}")
     finally:
+        gw.http.delete(f"/v1/tools/mcp/servers/{server}")
         gw.http.delete(f"/v1/tools/{custom.json()['id']}")
