@@ -2,10 +2,12 @@
 
 Public surface: the carriers (ToolOutput, BuiltinTool, ToolContext, ServicesConfig,
 CoreMemory, MemoryBlock, hits), the ports (ArchivalPort, RecallPort, AgentMessengerPort),
-the registry (get_builtin, all_builtins, name sets), heartbeat helpers, the Composio
+the registry (get_builtin, all_builtins, name sets), heartbeat helpers, the
+arguments checker (check_arguments), the Composio
 gateway and the exception tree. This package never imports ``host``.
 """
 
+from builtin_tools.arguments import check_arguments
 from builtin_tools.composio_tools import (
     ComposioAction,
     ComposioApp,
@@ -65,6 +67,7 @@ __all__ = [
     "ToolOutput",
     "UnknownAgentError",
     "all_builtins",
+    "check_arguments",
     "composio_tool",
     "get_builtin",
     "letta_schema",

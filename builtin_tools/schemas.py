@@ -2,7 +2,8 @@
 
 A ``BuiltinTool`` carries Letta's catalogue fields (name, tool_type, tags, description,
 json_schema) and an async implementation. ``BuiltinTool.run`` checks the model's
-arguments against the json schema first, so implementations receive well-typed values
+arguments against the json schema first (``builtin_tools.arguments``, jsonschema; arguments
+the schema does not name are refused), so implementations receive well-typed values
 and a malformed call comes back as ``ToolOutput(status="error")`` naming the fix.
 """
 
@@ -11,6 +12,8 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Awaitable, Callable, Literal
+
+from builtin_tools.arguments import check_arguments
 
 if TYPE_CHECKING:
     from builtin_tools.ports import ToolContext
@@ -102,7 +105,7 @@ class BuiltinTool:
     async def run(self, args: dict[str, Any], ctx: ToolContext) -> ToolOutput:
         """Validate ``args`` (request_heartbeat removed) and run the tool."""
         args, _ = strip_heartbeat(args)
-        problem = check_args(self.json_schema, args)
+        problem = check_arguments(self.json_schema.get("parameters"), args, closed=True)
         if problem is not None:
             return ToolOutput.error(f"Invalid arguments for {self.name}: {problem}")
         return await self.impl(args, ctx)
@@ -143,66 +146,3 @@ def strip_heartbeat(args: dict[str, Any]) -> tuple[dict[str, Any], bool]:
     raw = args.get(HEARTBEAT_PARAM, False)
     requested = raw is True or (isinstance(raw, str) and raw.strip().lower() == "true")
     return rest, requested
-
-
-_JSON_TYPES: dict[str, tuple[type, ...]] = {
-    "string": (str,),
-    "integer": (int,),
-    "number": (int, float),
-    "boolean": (bool,),
-    "array": (list,),
-    "object": (dict,),
-}
-
-
-def _type_ok(value: Any, expected: str | list[str] | None) -> bool:
-    if expected is None:
-        return True
-    names = expected if isinstance(expected, list) else [expected]
-    for name in names:
-        if name == "null" and value is None:
-            return True
-        py = _JSON_TYPES.get(name)
-        if py is None:
-            return True
-        if isinstance(value, bool) and name in ("integer", "number"):
-            continue
-        if isinstance(value, py):
-            return True
-    return False
-
-
-def check_args(json_schema: dict[str, Any], args: dict[str, Any]) -> str | None:
-    """None when ``args`` fit the schema's top level, else a message naming the fix."""
-    params = json_schema.get("parameters") or {}
-    properties: dict[str, dict[str, Any]] = params.get("properties") or {}
-    required: list[str] = params.get("required") or []
-    missing = [name for name in required if name not in args]
-    if missing:
-        return f"missing required argument(s) {', '.join(missing)}; expected {_signature(properties, required)}."
-    unknown = [name for name in args if name not in properties]
-    if unknown:
-        return f"unexpected argument(s) {', '.join(unknown)}; expected {_signature(properties, required)}."
-    for name, value in args.items():
-        spec = properties[name]
-        if value is None and name not in required:
-            continue
-        if not _type_ok(value, spec.get("type")):
-            return f"argument {name!r} must be of type {spec.get('type')}, got {type(value).__name__} ({value!r:.60})."
-        enum = spec.get("enum")
-        if enum is not None and value not in enum:
-            return f"argument {name!r} must be one of {enum}, got {value!r}."
-        items = spec.get("items") or {}
-        if isinstance(value, list) and "type" in items:
-            bad = [v for v in value if not _type_ok(v, items["type"])]
-            if bad:
-                return f"every item of {name!r} must be of type {items['type']}, got {bad[0]!r:.60}."
-    return None
-
-
-def _signature(properties: dict[str, dict[str, Any]], required: list[str]) -> str:
-    parts = [
-        f"{name}: {spec.get('type', 'any')}{'' if name in required else ' (optional)'}"
-        for name, spec in properties.items()
-    ]
-    return "(" + ", ".join(parts) + ")"

@@ -16,6 +16,7 @@ from starlette.middleware import Middleware
 from host.api import (
     agents,
     blocks,
+    compat,
     composio,
     identities,
     mcp_servers,
@@ -44,7 +45,7 @@ from host.version import __version__
 logger = logging.getLogger(__name__)
 
 ROUTERS = (models, agents, memory, messages_send, blocks, tool_rules, mcp_servers, composio, sandbox_configs, tools,
-           identities, sources,
+           identities, sources, compat,
            # Letta's 1.x generation: new paths over the same services (host/api/v1gen)
            misc_v1, mcp_servers_v1, archives_v1, folders_v1)
 

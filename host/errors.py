@@ -1,7 +1,8 @@
 """The host's exception tree. Mapped to HTTP in exactly one place (``host.api.errors``).
 
     HostError
-    ├── NotFoundError          404  an id or name that does not exist
+    ├── NotFoundError          404  an id or name that does not exist, in the path or named in the body
+    │                               (as Letta answers, on create and on modify alike)
     ├── ConflictError          409  a unique name already taken
     ├── InvalidRequestError    422  a body that parses but makes no sense (over-limit block, bad rule...)
     ├── BadRequestError        400  a request we cannot act on (bad file, unsupported option)
@@ -27,6 +28,11 @@ class NotFoundError(HostError):
     @classmethod
     def for_id(cls, kind: str, ident: str) -> "NotFoundError":
         return cls(f"{kind} with ID {ident} not found")
+
+    @classmethod
+    def unknown_id(cls, kind: str, ident: str) -> "NotFoundError":
+        """An id the request body names that does not exist."""
+        return cls(f"{kind} with ID {ident} not found (named in the request body)")
 
 
 class ConflictError(HostError):

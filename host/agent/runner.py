@@ -111,7 +111,8 @@ class Runner:
 
     @staticmethod
     async def _warm_up() -> None:
-        """Import litellm (seconds of CPU) in the background soon after start-up, not on the first turn.
+        """Import litellm and do the first call's one-time work (seconds of CPU) in the background soon after
+        start-up, not inside the first turn's model deadline (see ``llm.warm_up``).
 
         It waits a moment first: the import holds the GIL for seconds, and start-up (and the first health
         check) should not compete with it."""

@@ -7,7 +7,8 @@ import json
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-OPEN_PATHS = {"/v1/health", "/v1/health/", "/", "/agents", "/agents/"}
+OPEN_PATHS = {"/v1/health", "/v1/health/", "/", "/agents", "/agents/",
+              "/v1/auth", "/v1/auth/"}  # /v1/auth checks the password itself
 # The web UI's shell and static assets (no data: the UI asks for the password and sends it to /v1).
 OPEN_PREFIXES = ("/ui/", "/agents/")
 

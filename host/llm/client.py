@@ -57,8 +57,18 @@ def _litellm() -> Any:
 
 
 def warm_up() -> None:
-    """Import and configure litellm now (seconds of CPU; blocking: run it in a worker thread)."""
-    _litellm()
+    """Do the one-time work of the first model call ahead of it (blocking: run it in a worker thread).
+
+    Importing litellm is only part of it: the OpenAI SDK imports all of its resource modules on a client's
+    first ``.chat`` (seconds of CPU on a busy machine), and litellm's request and response paths import
+    more on first use. Done inside a turn, that work counted against the turn's model deadline: with a
+    short ``LETTA_LLM_TIMEOUT_SECONDS`` the first call after start-up could time out before it was sent.
+    A mocked completion walks litellm's path without the network."""
+    litellm = _litellm()
+    import openai.resources  # noqa: F401  (what the SDK's first `.chat` imports)
+
+    litellm.completion(model="openai/warm-up", api_key="warm-up", mock_response="ok",
+                       messages=[{"role": "user", "content": "warm up"}], num_retries=0, max_retries=0)
 
 
 def _causes(exc: BaseException) -> list[BaseException]:

@@ -220,20 +220,20 @@ class AgentService:
                 pos += 1
             for block_id in req.block_ids or []:
                 if await s.get(BlockRow, block_id) is None:
-                    raise NotFoundError.for_id("Block", block_id)
+                    raise NotFoundError.unknown_id("Block", block_id)
                 s.add(AgentBlockRow(agent_id=agent.id, block_id=block_id, position=pos))
                 pos += 1
             for tag in dict.fromkeys(req.tags or []):
                 s.add(AgentTagRow(agent_id=agent.id, tag=tag))
             for identity_id in dict.fromkeys(req.identity_ids or []):
                 if await s.get(IdentityRow, identity_id) is None:
-                    raise NotFoundError.for_id("Identity", identity_id)
+                    raise NotFoundError.unknown_id("Identity", identity_id)
                 s.add(IdentityAgentRow(identity_id=identity_id, agent_id=agent.id))
             for source_id in dict.fromkeys(req.source_ids or []):
                 from host.persistence.models import SourceRow
 
                 if await s.get(SourceRow, source_id) is None:
-                    raise NotFoundError.for_id("Source", source_id)
+                    raise NotFoundError.unknown_id("Source", source_id)
                 s.add(AgentSourceRow(agent_id=agent.id, source_id=source_id))
             await s.flush()
             seq = [m.model_dump() for m in req.initial_message_sequence] if req.initial_message_sequence else None
@@ -261,7 +261,7 @@ class AgentService:
         for tool_id in req.tool_ids or []:
             row = await s.get(ToolRow, tool_id)
             if row is None:
-                raise NotFoundError.for_id("Tool", tool_id)
+                raise NotFoundError.unknown_id("Tool", tool_id)
             if row.id not in seen:
                 out.append(row)
                 seen.add(row.id)
@@ -360,13 +360,13 @@ class AgentService:
                 await s.execute(delete(AgentToolRow).where(AgentToolRow.agent_id == agent_id))
                 for pos, tool_id in enumerate(dict.fromkeys(data["tool_ids"])):
                     if await s.get(ToolRow, tool_id) is None:
-                        raise NotFoundError.for_id("Tool", tool_id)
+                        raise NotFoundError.unknown_id("Tool", tool_id)
                     s.add(AgentToolRow(agent_id=agent_id, tool_id=tool_id, position=pos))
             if data.get("block_ids") is not None:
                 await s.execute(delete(AgentBlockRow).where(AgentBlockRow.agent_id == agent_id))
                 for pos, block_id in enumerate(dict.fromkeys(data["block_ids"])):
                     if await s.get(BlockRow, block_id) is None:
-                        raise NotFoundError.for_id("Block", block_id)
+                        raise NotFoundError.unknown_id("Block", block_id)
                     s.add(AgentBlockRow(agent_id=agent_id, block_id=block_id, position=pos))
             if data.get("tags") is not None:
                 await s.execute(delete(AgentTagRow).where(AgentTagRow.agent_id == agent_id))
@@ -376,11 +376,15 @@ class AgentService:
                 await s.execute(delete(IdentityAgentRow).where(IdentityAgentRow.agent_id == agent_id))
                 for identity_id in dict.fromkeys(data["identity_ids"]):
                     if await s.get(IdentityRow, identity_id) is None:
-                        raise NotFoundError.for_id("Identity", identity_id)
+                        raise NotFoundError.unknown_id("Identity", identity_id)
                     s.add(IdentityAgentRow(identity_id=identity_id, agent_id=agent_id))
             if data.get("source_ids") is not None:
                 await s.execute(delete(AgentSourceRow).where(AgentSourceRow.agent_id == agent_id))
+                from host.persistence.models import SourceRow
+
                 for source_id in dict.fromkeys(data["source_ids"]):
+                    if await s.get(SourceRow, source_id) is None:
+                        raise NotFoundError.unknown_id("Source", source_id)
                     s.add(AgentSourceRow(agent_id=agent_id, source_id=source_id))
             if data.get("message_ids") is not None:
                 agent.message_ids = list(data["message_ids"])

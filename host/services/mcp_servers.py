@@ -44,6 +44,7 @@ from host.ids import new_id
 from host.persistence.models import McpServerRow
 from host.schemas.tools import Tool
 from host.tools.dispatcher import MCP_TOOL_TYPE
+from host.services.mcp_tool_names import registration_name
 
 logger = logging.getLogger(__name__)
 
@@ -304,17 +305,11 @@ class McpServersService:
         return await self._register(tool)
 
     async def _register(self, tool: McpTool) -> Tool:
-        existing = await self.tools.get_by_name(tool.agent_name)
-        if existing is not None and existing.tool_type == MCP_TOOL_TYPE:
-            meta = existing.metadata_ or {}
-            if (meta.get("mcp_server"), meta.get("mcp_tool")) != (tool.server, tool.name):
-                raise ConflictError(
-                    f"tool name {tool.agent_name!r} is already registered for MCP tool {meta.get('mcp_tool')!r} "
-                    f"of server {meta.get('mcp_server')!r}; delete that tool first (DELETE /v1/tools/{existing.id})")
+        name = await registration_name(self.tools, tool, lambda server: self.catalog.source(server) is not None)
         metadata = {"mcp_server": tool.server, "mcp_tool": tool.name, "mcp": {"server_name": tool.server}}
-        return await self.tools.register(name=tool.agent_name, tool_type=MCP_TOOL_TYPE, description=tool.description,
-                                         json_schema=tool_json_schema(tool), tags=[f"mcp:{tool.server}"],
-                                         metadata=metadata)
+        return await self.tools.register(name=name, tool_type=MCP_TOOL_TYPE, description=tool.description,
+                                         json_schema={**tool_json_schema(tool), "name": name},
+                                         tags=[f"mcp:{tool.server}"], metadata=metadata)
 
     async def attach_server(self, server: str, agent_id: str) -> list[Tool]:
         """Register every tool of `server` and attach them all to the agent."""

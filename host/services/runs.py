@@ -12,6 +12,7 @@ from host.ids import DEFAULT_ORG_ID, DEFAULT_USER_ID, new_id, utcnow
 from host.persistence.convert import message_out
 from host.persistence.db import Database
 from host.persistence.models import AgentRow, JobRow, MessageRow, StepRow
+from host.persistence.paging import paginate
 from host.domain.messages import to_letta_messages
 
 ACTIVE = ("created", "running")
@@ -131,15 +132,16 @@ class RunService:
             await s.delete(await s.get(JobRow, row.id))
         return run_out(row)
 
-    async def messages(self, run_id: str, *, limit: int | None = 100, order: str = "asc",
-                       role: str | None = None) -> list[dict[str, Any]]:
+    async def messages(self, run_id: str, *, limit: int | None = 100, order: str = "asc", role: str | None = None,
+                       before: str | None = None, after: str | None = None) -> list[dict[str, Any]]:
+        """The run's messages; ``before``/``after`` are message ids (cursors), in the order's direction."""
         await self._row(run_id)
         async with self.db.session() as s:
             stmt = select(MessageRow).where(MessageRow.run_id == run_id)
             if role:
                 stmt = stmt.where(MessageRow.role == role)
-            stmt = stmt.order_by(MessageRow.seq.asc() if order == "asc" else MessageRow.seq.desc())
-            rows = (await s.execute(stmt.limit(limit) if limit else stmt)).scalars()
+            rows = await paginate(s, stmt, MessageRow, before=before, after=after, limit=limit or None,
+                                  ascending=order == "asc", order_col="seq")
             out: list[dict[str, Any]] = []
             for r in rows:
                 out.extend(to_letta_messages(message_out(r)))

@@ -8,6 +8,7 @@
 A failing tool is data (``status="error"``) that goes back to the model; only bugs raise. Its error text
 is redacted of the values of the keys it was given (the agent's tool variables, the server's keys for
 built-in tools); MCP and sandbox results arrive already redacted of their own configuration.
+Arguments are checked against the tool's JSON schema before any source runs (``arg_validation``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any, Protocol
 from builtin_tools import CoreMemory, MemoryBlock, ToolContext, get_builtin
 from mcp_client import Redactor, env_secrets
 
+from host.tools.arg_validation import argument_problem
 from host.tools.sources.custom import SandboxRouter
 
 logger = logging.getLogger(__name__)
@@ -116,8 +118,11 @@ class ToolDispatcher:
                      agent_env: dict[str, str]) -> ToolResult:
         builtin = get_builtin(tool.name) if tool.tool_type.startswith("letta") else None
         if builtin is not None:
-            out = await builtin.run(args, ctx)
+            out = await builtin.run(args, ctx)  # checks its arguments against the built-in's schema
             return ToolResult(out.status, out.text)
+        problem = argument_problem(tool.name, tool.json_schema, args)
+        if problem is not None:
+            return ToolResult("error", problem)
         if tool.tool_type == MCP_TOOL_TYPE:
             return await self._mcp(tool, args)
         if tool.tool_type == COMPOSIO_TOOL_TYPE:

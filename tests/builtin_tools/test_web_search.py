@@ -103,7 +103,9 @@ async def test_unreachable_service_is_an_error_output() -> None:
     ("args", "fragment"),
     [
         ({"tasks": []}, "tasks is empty"),
-        ({"tasks": [{"question": "q"}]}, "needs a non-empty string 'query'"),
+        # refused by the schema check (jsonschema, nested objects included) before the tool runs
+        ({"tasks": [{"question": "q"}]}, "argument 'tasks[0]' is missing required field(s) query"),
+        ({"tasks": [{"query": " ", "question": "q"}]}, "needs a non-empty string 'query'"),
         ({"tasks": [{"query": "a", "question": "q"}], "limit": 0}, "limit must be greater than 0"),
     ],
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -70,8 +70,3 @@ async def remote_peer(transport: str, port: int | None = None) -> AsyncIterator[
             await process.aclose()
 
 
-async def wait_until(predicate: Callable[[], bool], timeout: float = 10.0, poll: float = 0.02) -> None:
-    """Wait for a condition under fail_after (used for process and file state the pool does not signal)."""
-    with anyio.fail_after(timeout):
-        while not predicate():
-            await anyio.sleep(poll)

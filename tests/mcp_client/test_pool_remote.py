@@ -6,7 +6,8 @@ import pytest
 
 from mcp_client import McpPool, McpServerConfig, test_server
 
-from tests.mcp_client.mcp_peers import FAST, free_port, remote_peer, wait_until
+from tests.mcp_client.mcp_peers import FAST, free_port, remote_peer
+from tests.support.waiting import wait_until_async
 
 pytestmark = pytest.mark.anyio
 
@@ -23,7 +24,7 @@ async def test_remote_server_calls_and_list_changed(transport: str) -> None:
             timed_out = await pool.call_tool("remote", "sleep", {"seconds": 30}, timeout_s=0.3)
             assert timed_out.status == "error" and "timed out" in timed_out.text
             assert (await pool.call_tool("remote", "grow", {})).text == "grown"
-            await wait_until(lambda: "grown" in {t.name for t in pool.list_tools("remote")})
+            await wait_until_async(lambda: "grown" in {t.name for t in pool.list_tools("remote")})
 
 
 @pytest.mark.parametrize("transport", ["sse", "http"])
@@ -35,7 +36,7 @@ async def test_remote_server_that_goes_away_and_comes_back_is_reconnected(transp
             assert (await pool.wait_ready("flaky", 15)).state == "ready"
             process.kill()
             await process.wait()
-            await wait_until(lambda: pool.status("flaky").state != "ready")
+            await wait_until_async(lambda: pool.status("flaky").state != "ready")
             down = await pool.call_tool("flaky", "echo", {"text": "x"}, timeout_s=1)
             assert down.status == "error" and "'flaky'" in down.text
             async with remote_peer(transport, port):

@@ -11,7 +11,8 @@ import pytest
 
 from mcp_client import McpConfigEntry, McpPool, McpServerConfig, ServerStatus, parse_config
 
-from tests.mcp_client.mcp_peers import FAST, PEER_SERVER, stdio_peer, wait_until
+from tests.mcp_client.mcp_peers import FAST, PEER_SERVER, stdio_peer
+from tests.support.waiting import wait_until_async
 
 pytestmark = pytest.mark.anyio
 
@@ -64,13 +65,13 @@ async def test_hung_tool_times_out_and_is_cancelled_on_the_server(tmp_path) -> N
         result = await pool.call_tool("slow", "sleep", {"seconds": 60}, timeout_s=0.5)
         assert result.status == "error"
         assert "timed out after 0.5s" in result.text and "'sleep'" in result.text and "'slow'" in result.text
-        await wait_until(lambda: log.exists() and "cancelled" in log.read_text())
+        await wait_until_async(lambda: log.exists() and "cancelled" in log.read_text())
 
         # A caller cancelling its own call also cancels the request on the server.
         log.unlink()
         with anyio.move_on_after(0.5):
             await pool.call_tool("slow", "sleep", {"seconds": 60})
-        await wait_until(lambda: log.exists() and "cancelled" in log.read_text())
+        await wait_until_async(lambda: log.exists() and "cancelled" in log.read_text())
         assert (await pool.call_tool("slow", "echo", {"text": "still fine"})).text == "still fine"
 
 
@@ -88,12 +89,12 @@ async def test_killed_stdio_server_gives_clear_error_then_restarts(tmp_path) -> 
                 in_flight.append(await pool.call_tool("victim", "sleep", {"seconds": 60}))
 
             tg.start_soon(hang)
-            await wait_until(lambda: log.exists() and "started" in log.read_text())
+            await wait_until_async(lambda: log.exists() and "started" in log.read_text())
             psutil.Process(old_pid).kill()
         assert in_flight[0].status == "error"
         assert "connection to the server was lost" in in_flight[0].text
 
-        await wait_until(lambda: pool.status("victim").attempts >= 2)
+        await wait_until_async(lambda: pool.status("victim").attempts >= 2)
         status = await pool.wait_ready("victim", 15)
         assert status.state == "ready" and status.pid != old_pid
         assert "went away" in (status.last_error or "") or "lost" in (status.last_error or "")
@@ -106,7 +107,7 @@ async def test_crash_tool_call_is_an_error_and_the_next_call_succeeds() -> None:
         crashed = await pool.call_tool("crashy", "crash", {})
         assert crashed.status == "error" and "'crash'" in crashed.text
         # The next call waits out the restart (state "connecting") within its own timeout.
-        await wait_until(lambda: pool.status("crashy").state != "ready")
+        await wait_until_async(lambda: pool.status("crashy").state != "ready")
         again = await pool.call_tool("crashy", "echo", {"text": "ok"}, timeout_s=15)
         assert (again.status, again.text) == ("success", "ok")
 
@@ -116,7 +117,7 @@ async def test_bad_command_is_in_error_state_and_retried_with_backoff() -> None:
     bad = McpServerConfig(name="ghost", transport="stdio", command="/nonexistent/mcp-server")
     async with McpPool([bad, stdio_peer("good")], settings=FAST, on_status=seen.append) as pool:
         assert (await pool.wait_ready("good", 15)).state == "ready"
-        await wait_until(lambda: pool.status("ghost").attempts >= 4)
+        await wait_until_async(lambda: pool.status("ghost").attempts >= 4)
         status = pool.status("ghost")
         assert status.state in ("error", "connecting")
         assert "command not found" in (status.last_error or "") and "/nonexistent/mcp-server" in status.last_error
@@ -131,7 +132,7 @@ async def test_server_that_exits_at_start_reports_its_stderr() -> None:
     script = "import sys; sys.stderr.write('missing API key\\n'); sys.exit(2)"
     config = McpServerConfig(name="dies", transport="stdio", command=sys.executable, args=["-c", script])
     async with McpPool([config], settings=FAST) as pool:
-        await wait_until(lambda: pool.status("dies").state == "error")
+        await wait_until_async(lambda: pool.status("dies").state == "error")
         error = pool.status("dies").last_error or ""
         assert "missing API key" in error and "code 2" in error
 
@@ -178,7 +179,7 @@ async def test_list_changed_refreshes_the_catalogue() -> None:
         assert (await pool.wait_ready("growing", 15)).state == "ready"
         assert "grown" not in {t.name for t in pool.list_tools("growing")}
         assert (await pool.call_tool("growing", "grow", {})).text == "grown"
-        await wait_until(lambda: "grown" in {t.name for t in pool.list_tools("growing")})
+        await wait_until_async(lambda: "grown" in {t.name for t in pool.list_tools("growing")})
         assert (await pool.call_tool("growing", "grown", {})).text == "grown"
 
 

@@ -11,7 +11,8 @@ import pytest
 from mcp_client import McpConfig, McpPool
 from mcp_client.config_file import ConfigWatcher
 
-from tests.mcp_client.mcp_peers import FAST, PEER_SERVER, wait_until
+from tests.mcp_client.mcp_peers import FAST, PEER_SERVER
+from tests.support.waiting import wait_until_async
 
 pytestmark = pytest.mark.anyio
 
@@ -30,13 +31,13 @@ async def test_config_file_edit_is_picked_up_by_the_watcher(tmp_path) -> None:
         assert (await pool.wait_ready("one", 15)).state == "ready"
 
         path.write_text(_document("one", "two", two={"disabledTools": ["crash"]}))
-        await wait_until(lambda: "two" in {s.name for s in pool.states()})
+        await wait_until_async(lambda: "two" in {s.name for s in pool.states()})
         assert (await pool.wait_ready("two", 15)).state == "ready"
         assert "crash" not in {t.name for t in pool.list_tools("two")}
 
         path.write_text("{ half written")  # a broken file leaves the running servers alone
         path.write_text(_document("two", two={"disabledTools": ["crash"]}))
-        await wait_until(lambda: {s.name for s in pool.states()} == {"two"})
+        await wait_until_async(lambda: {s.name for s in pool.states()} == {"two"})
 
 
 async def test_watcher_reports_file_errors_to_the_callback(tmp_path) -> None:

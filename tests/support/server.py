@@ -7,12 +7,13 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+
+from tests.support.waiting import WaitTimeout, wait_until
 
 
 def free_port() -> int:
@@ -63,18 +64,21 @@ class ServerProcess:
             env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
             cwd=str(Path(__file__).resolve().parents[2]),
         )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"agenthost exited with {self.proc.returncode}:\n{self.log()}")
-            try:
-                if httpx.get(self.base_url + "/v1/health/", timeout=1.0).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.05)
-        self.stop()
-        raise RuntimeError(f"agenthost did not become healthy in {timeout}s:\n{self.log()}")
+        try:
+            wait_until(self._healthy, timeout=timeout, what="agenthost to become healthy", poll=0.05)
+        except WaitTimeout:
+            self.stop()
+            raise RuntimeError(f"agenthost did not become healthy in {timeout}s:\n{self.log()}") from None
+        return self
+
+    def _healthy(self) -> bool:
+        assert self.proc is not None
+        if self.proc.poll() is not None:
+            raise RuntimeError(f"agenthost exited with {self.proc.returncode}:\n{self.log()}")
+        try:
+            return httpx.get(self.base_url + "/v1/health/", timeout=1.0).status_code == 200
+        except httpx.HTTPError:
+            return False
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")[-5000:] if self.log_path and self.log_path.exists() else ""

@@ -7,7 +7,6 @@ requests never mix with another test's on the shared session server.
 from __future__ import annotations
 
 import json
-import time
 import uuid
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator
@@ -104,12 +103,3 @@ def sse_events(text: str) -> list[tuple[str | None, Any]]:
         payload = "\n".join(data)
         events.append((event, payload if payload == "[DONE]" else json.loads(payload)))
     return events
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = 20.0, what: str = "condition") -> None:
-    """Poll a server-side condition (run status...) until it holds; fail after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} did not hold within {timeout}s")
-        time.sleep(0.02)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from tests.host.agent.conftest import history, wait_until
+from tests.host.agent.conftest import history
+from tests.support.waiting import wait_until
 
 
 def _finished(http, run_id: str) -> bool:

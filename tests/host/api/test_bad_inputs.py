@@ -136,20 +136,24 @@ def test_bad_model_handle_is_422_naming_valid_handles(client, http, llm_handle):
     assert client.agents.count() == start
 
 
-@pytest.mark.parametrize(("extra", "named"), [
-    ({"tool_ids": ["tool-00000000-0000-0000-0000-000000000000"]}, "tool-00000000-0000-0000-0000-000000000000"),
-    ({"tools": ["no_such_tool_anywhere"]}, "no_such_tool_anywhere"),
-    ({"block_ids": ["block-00000000-0000-0000-0000-000000000000"]}, "block-00000000-0000-0000-0000-000000000000"),
-    ({"identity_ids": ["identity-00000000-0000-0000-0000-000000000000"]}, "identity-00000000"),
-    ({"tool_rules": [{"type": "exit_loop", "tool_name": "not_attached"}]}, "not_attached"),
-    ({"tool_rules": [{"type": "no_such_rule", "tool_name": "send_message"}]}, "no_such_rule"),
+# An unknown id is a 404, whether in the path or named in the body (as Letta answers); a body that names
+# no id but makes no sense is a 422.
+@pytest.mark.parametrize(("extra", "named", "status"), [
+    ({"tool_ids": ["tool-00000000-0000-0000-0000-000000000000"]}, "tool-00000000-0000-0000-0000-000000000000", 404),
+    ({"tools": ["no_such_tool_anywhere"]}, "no_such_tool_anywhere", 404),
+    ({"block_ids": ["block-00000000-0000-0000-0000-000000000000"]}, "block-00000000-0000-0000-0000-000000000000",
+     404),
+    ({"identity_ids": ["identity-00000000-0000-0000-0000-000000000000"]}, "identity-00000000", 404),
+    ({"source_ids": ["source-00000000-0000-0000-0000-000000000000"]}, "source-00000000", 404),
+    ({"tool_rules": [{"type": "exit_loop", "tool_name": "not_attached"}]}, "not_attached", 422),
+    ({"tool_rules": [{"type": "no_such_rule", "tool_name": "send_message"}]}, "no_such_rule", 422),
 ])
-def test_a_failed_agent_create_leaves_nothing_behind(client, http, llm_handle, extra, named):
+def test_a_failed_agent_create_leaves_nothing_behind(client, http, llm_handle, extra, named, status):
     agents, blocks = client.agents.count(), client.blocks.count()
 
-    resp = http.post("/v1/agents/", json={"model": llm_handle, **extra,
-                                          "memory_blocks": [{"label": "human", "value": "half-written?"}]})
-    assert resp.status_code in (404, 422), resp.text
+    resp = http.post("/v1/agents/", json={"model": llm_handle,
+                                          "memory_blocks": [{"label": "human", "value": "half-written?"}], **extra})
+    assert resp.status_code == status, resp.text
     assert named in resp.json()["detail"]
     assert (client.agents.count(), client.blocks.count()) == (agents, blocks)
 
@@ -159,7 +163,8 @@ def test_a_failed_modify_leaves_the_agent_unchanged(client, http, make_agent):
 
     resp = http.patch(f"/v1/agents/{agent.id}", json={"tags": ["changed"], "name": "renamed",
                                                       "tool_ids": ["tool-00000000-0000-0000-0000-000000000000"]})
-    assert resp.status_code == 404
+    assert resp.status_code == 404, resp.text  # the body names a tool that does not exist
+    assert "tool-00000000-0000-0000-0000-000000000000" in resp.json()["detail"]
     after = client.agents.retrieve(agent_id=agent.id)
     assert (after.tags, after.name, [t.id for t in after.tools]) == (["keep"], agent.name,
                                                                        [t.id for t in agent.tools])

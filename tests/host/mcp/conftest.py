@@ -19,6 +19,7 @@ from tests.conftest import test_database_uri
 from tests.host.mcp.mcp_gateway import EMBEDDING, PEER_SERVER, SECRET, Gateway, start_gateway, stdio_entry
 from tests.support.scripted_llm import ScriptedLLM
 from tests.support.server import free_port
+from tests.support.waiting import wait_until
 
 
 @pytest.fixture(scope="package")
@@ -55,6 +56,10 @@ def gw(scripted_llm: ScriptedLLM, tmp_path_factory: pytest.TempPathFactory) -> I
     }}
     gateway = start_gateway(scripted_llm, home, config, pg_uri=test_database_uri())
     try:
+        # The stdio peers are Python processes: on a busy machine they take a while to start. Tests begin
+        # once both answer, so the API's own bounded wait for a connecting server is not what they measure.
+        for name in ("peer", "twin"):
+            wait_until(lambda: gateway.status(name)["state"] == "ready", timeout=90, what=f"{name} to be ready")
         yield gateway
     finally:
         gateway.close()

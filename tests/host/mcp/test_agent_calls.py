@@ -12,6 +12,7 @@ from letta_client import StreamableHttpServerConfig
 
 from tests.host.mcp.mcp_gateway import Gateway
 from tests.support.scripted_llm import ScriptedLLM
+from tests.support.waiting import wait_until
 
 DEADLINE_S = 20.0
 
@@ -26,17 +27,6 @@ def _returns(response: Any) -> list[Any]:
 
 def _send(gw: Gateway, agent_id: str, text: str = "go") -> Any:
     return gw.client.agents.messages.create(agent_id=agent_id, messages=[{"role": "user", "content": text}])
-
-
-def _until(predicate: Any, what: str, timeout: float = DEADLINE_S) -> Any:
-    """Poll another process's state (the server under test) until `predicate()` is truthy, bounded."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.02)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 def test_an_agent_calls_an_mcp_tool_and_gets_its_result(gw: Gateway, make_agent, scripted_llm: ScriptedLLM) -> None:
@@ -65,7 +55,8 @@ def test_an_agent_calls_a_streamable_http_server_added_through_the_api(gw: Gatew
 
 def test_two_servers_exposing_the_same_tool_are_both_usable(gw: Gateway, make_agent, scripted_llm) -> None:
     mine, theirs = _register(gw, "peer", "pid"), _register(gw, "twin", "pid")
-    assert (mine.name, theirs.name) == ("peer__pid", "twin__pid")
+    assert (mine.name, theirs.name) == ("pid", "twin__pid"), "the first keeps the plain name, as in Letta"
+    assert (_register(gw, "peer", "pid").name, _register(gw, "twin", "pid").name) == (mine.name, theirs.name)
     agent, model = make_agent([mine.id, theirs.id])
     queue = scripted_llm.for_model(model)
     queue.push_tool_call(mine.name, {"request_heartbeat": True})
@@ -80,11 +71,13 @@ def test_attaching_a_whole_server_registers_and_attaches_every_tool(gw: Gateway,
     agent, model = make_agent()
     resp = gw.http.post(f"/v1/tools/mcp/servers/twin/attach/{agent.id}")
     assert resp.status_code == 200, resp.text
-    names = {t["name"] for t in resp.json()}
-    assert {"twin__echo", "twin__add", "twin__sleep"} <= names
+    by_tool = {t["metadata_"]["mcp_tool"]: t["name"] for t in resp.json()}
+    assert {"echo", "add", "sleep"} <= set(by_tool)
+    assert all(name in (tool, f"twin__{tool}") for tool, name in by_tool.items()), by_tool
+    names = set(by_tool.values())
     attached = {t.name for t in gw.client.agents.tools.list(agent_id=agent.id)}
     assert names <= attached
-    scripted_llm.for_model(model).push_tool_call("twin__echo", {"text": "whole server"})
+    scripted_llm.for_model(model).push_tool_call(by_tool["echo"], {"text": "whole server"})
     assert [r.tool_return for r in _returns(_send(gw, agent.id))] == ["whole server"]
 
     detached = gw.http.post(f"/v1/tools/mcp/servers/twin/detach/{agent.id}")
@@ -113,18 +106,19 @@ def test_killing_the_stdio_server_mid_call_gives_a_clear_error_then_the_next_cal
     queue.push_tool_call(sleep.name, {"seconds": 60})
     events = gw.proc.home / "twin-events.log"
     seen = events.read_text().count("started") if events.exists() else 0
-    old_pid = _until(lambda: gw.status("twin")["pid"], "twin to be running")
+    old_pid = wait_until(lambda: gw.status("twin")["pid"], what="twin to be running")
 
     with ThreadPoolExecutor(1) as pool:
         turn = pool.submit(_send, gw, agent.id)
-        _until(lambda: events.exists() and events.read_text().count("started") > seen, "the sleep call to start")
+        wait_until(lambda: events.exists() and events.read_text().count("started") > seen,
+                   what="the sleep call to start")
         os.kill(old_pid, signal.SIGKILL)
         returns = _returns(turn.result(timeout=DEADLINE_S))
 
     assert returns[0].status == "error"
     assert "twin" in returns[0].tool_return and "lost" in returns[0].tool_return, returns[0].tool_return
-    new_pid = _until(lambda: (s := gw.status("twin"))["state"] == "ready" and s["pid"] != old_pid and s["pid"],
-                     "twin to be restarted")
+    new_pid = wait_until(lambda: (s := gw.status("twin"))["state"] == "ready" and s["pid"] != old_pid and s["pid"],
+                         what="twin to be restarted")
     assert new_pid != old_pid
 
     queue.push_tool_call(echo.name, {"text": "back again"})

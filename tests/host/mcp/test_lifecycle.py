@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import time
 from pathlib import Path
 from typing import Any
 
@@ -13,19 +12,10 @@ import pytest
 from tests.conftest import test_database_uri as fresh_database_uri
 from tests.host.mcp.mcp_gateway import Gateway, start_gateway, stdio_entry, write_json
 from tests.support.scripted_llm import ScriptedLLM
+from tests.support.waiting import wait_until
 
 PEERS = Path(__file__).resolve().parents[2] / "peers"
 EVERYTHING_JS = PEERS / "node_modules" / "@modelcontextprotocol" / "server-everything" / "dist" / "index.js"
-
-
-def _until(predicate: Any, what: str, timeout: float = 20.0) -> Any:
-    """Poll the server under test (another process) until `predicate()` is truthy, bounded."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := predicate():
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 def _listing(gw: Gateway) -> dict[str, Any]:
@@ -61,18 +51,18 @@ def test_config_file_edits_apply_while_running(gw: Gateway) -> None:
     edited = {"mcpServers": {**original["mcpServers"], "edited": stdio_entry()}}
     try:
         write_json(gw.config_path, edited)
-        _until(lambda: _listing(gw).get("edited", {}).get("state") == "ready", "the new entry to be ready")
+        wait_until(lambda: _listing(gw).get("edited", {}).get("state") == "ready", what="the new entry to be ready")
         assert "echo" in {t.name for t in gw.client.tools.list_mcp_tools_by_server(mcp_server_name="edited")}
 
         gw.config_path.write_text("{ not json")
-        reason = _until(lambda: gw.status("edited")["config_file_error"], "the watcher to report the bad file")
+        reason = wait_until(lambda: gw.status("edited")["config_file_error"], what="the watcher to report the bad file")
         assert "invalid JSON at line 1" in reason
         assert _listing(gw)["edited"]["state"] == "ready", "a malformed file leaves the running servers alone"
         refused = gw.http.patch("/v1/tools/mcp/servers/twin", json={"timeout": 9})
         assert refused.status_code == 409 and "cannot be parsed" in refused.json()["detail"]
     finally:
         write_json(gw.config_path, original)
-    _until(lambda: "edited" not in _listing(gw), "the removed entry to go away")
+    wait_until(lambda: "edited" not in _listing(gw), what="the removed entry to go away")
     assert gw.status("twin")["state"] in ("ready", "connecting")
 
 

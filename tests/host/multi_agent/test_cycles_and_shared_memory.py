@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import time
 
-from tests.host.multi_agent.helpers import history, send, tool_returns, wait_until
+from tests.host.multi_agent.helpers import history, send, tool_returns
+from tests.support.waiting import wait_until
 
 WAIT = "send_message_to_agent_and_wait_for_reply"
 ASYNC = "send_message_to_agent_async"

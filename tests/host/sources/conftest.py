@@ -7,7 +7,6 @@ import base64
 import json
 import struct
 import threading
-import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, Iterator
@@ -18,6 +17,7 @@ from letta_client import Letta
 
 from tests.support.scripted_llm import embed_text
 from tests.support.server import ServerProcess
+from tests.support.waiting import wait_until
 
 EMBEDDING = "openai/text-embedding-3-small"
 TERMINAL = ("completed", "failed", "cancelled")
@@ -73,14 +73,14 @@ def make_source(client: Letta, http: httpx.Client, unique: Callable[[str], str])
 
 def wait_for_job(client: Letta, job_id: str, timeout: float = 30.0, until: tuple[str, ...] = TERMINAL) -> Any:
     """Poll GET /v1/jobs/{id} until the job reaches one of ``until``; fail after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        job = client.jobs.retrieve(job_id)
-        if job.status in until:
-            return job
-        if time.monotonic() > deadline:
-            raise AssertionError(f"job {job_id} still {job.status} after {timeout}s: {job.metadata}")
-        time.sleep(0.02)
+    seen: list[Any] = []
+
+    def reached() -> Any:
+        seen[:] = [client.jobs.retrieve(job_id)]
+        return seen[0] if seen[0].status in until else None
+
+    return wait_until(reached, timeout=timeout,
+                      what=lambda: f"job {job_id} to reach {until} (still {seen[0].status}: {seen[0].metadata})")
 
 
 class EmbeddingGate:

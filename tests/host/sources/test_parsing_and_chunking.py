@@ -68,4 +68,18 @@ def test_consecutive_chunks_overlap_a_little():
     text = " ".join(f"Sentence number {i} ends here." for i in range(200))
     chunks = chunk_text(text, 50)
     assert len(chunks) > 5
-    assert all(a.split()[-1] in b for a, b in zip(chunks, chunks[1:]))
+    for a, b in zip(chunks, chunks[1:]):
+        shared = _overlap(a, b)  # the next chunk starts with the tail of the previous one
+        assert 10 <= shared <= len(a) // 2, (shared, a, b)
+        assert b.startswith(a[-shared:]) and b[shared] == " "  # cut at a word boundary
+
+
+def test_without_overlap_consecutive_chunks_share_nothing():
+    text = " ".join(f"Sentence number {i} ends here." for i in range(200))
+    chunks = chunk_text(text, 50, overlap_ratio=0.0)
+    assert all(_overlap(a, b) == 0 for a, b in zip(chunks, chunks[1:]))
+
+
+def _overlap(a: str, b: str) -> int:
+    """The length of the longest tail of ``a`` that ``b`` starts with."""
+    return max((n for n in range(1, min(len(a), len(b)) + 1) if b.startswith(a[-n:])), default=0)
