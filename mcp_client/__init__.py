@@ -10,6 +10,7 @@ Public surface (import only these names):
     Redactor(values), redactor_for(config)            known secret values out of text ("****")
     env_secrets(mapping) -> set[str]                  which values of an environment count as secret
     scrub_urls(text), install_log_scrubbing()         URLs without userinfo and query values (log lines)
+    unmask(new, old) -> McpServerConfig               masked values sent back ("****") keep the old ones
     McpPool(servers, settings=, on_status=)           async context manager
     PoolSettings                                      timeouts, ping interval, backoff
     test_server(config, timeout_s) -> (ok, tools | error)
@@ -19,7 +20,15 @@ Public surface (import only these names):
 """
 
 from mcp_client.carriers import McpTool, McpToolResult, ServerState, ServerStatus
-from mcp_client.config import McpConfig, McpConfigEntry, McpServerConfig, load_config, parse_config, redacted
+from mcp_client.config import (
+    McpConfig,
+    McpConfigEntry,
+    McpServerConfig,
+    load_config,
+    parse_config,
+    redacted,
+    unmask,
+)
 from mcp_client.config_file import ConfigWatcher, write_config
 from mcp_client.errors import McpClientError, McpConfigError, PoolNotRunningError, UnknownServerError
 from mcp_client.naming import assign_agent_names
@@ -54,5 +63,6 @@ __all__ = [
     "redactor_for",
     "scrub_urls",
     "test_server",
+    "unmask",
     "write_config",
 ]

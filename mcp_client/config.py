@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from mcp_client.redaction import REDACTED, SECRET_WORD, redact_url, redact_urls
+from mcp_client.redaction import REDACTED, SECRET_WORD, redact_url, redact_urls, unmask_args, unmask_url
 
 Transport = Literal["stdio", "sse", "streamable_http"]
 DEFAULT_TIMEOUT_S = 60.0
@@ -242,3 +242,18 @@ def redacted(config: McpServerConfig) -> dict[str, Any]:
     if config.url is not None:
         view["url"] = redact_url(config.url)
     return view
+
+
+def unmask(new: McpServerConfig, old: McpServerConfig | None) -> McpServerConfig:
+    """`new` where each value that is the mask answers showed for `old` keeps `old`'s value: arguments,
+    the URL's password and query values, and header and env values (``"****"``)."""
+    if old is None:
+        return new
+    changes: dict[str, Any] = {
+        "args": unmask_args(new.args, old.args, _redact_args(old.args)),
+        "env": {k: old.env[k] if v == REDACTED and k in old.env else v for k, v in new.env.items()},
+        "headers": {k: old.headers[k] if v == REDACTED and k in old.headers else v for k, v in new.headers.items()},
+    }
+    if new.url is not None:
+        changes["url"] = unmask_url(new.url, old.url)
+    return new.model_copy(update=changes)

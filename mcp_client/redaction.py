@@ -243,3 +243,36 @@ def install_log_scrubbing() -> None:
 
     factory.scrubs_urls = True  # type: ignore[attr-defined]
     logging.setLogRecordFactory(factory)
+
+
+# ---- masked values sent back ----------------------------------------------------------------------
+def unmask_url(new: str, old: str | None) -> str:
+    """`new` with every ``****`` that stands where `old` had its password or a query value put back."""
+    if old is None or REDACTED not in new:
+        return new
+    try:
+        n, o = urlsplit(new), urlsplit(old)
+    except ValueError:
+        return new
+    netloc = n.netloc
+    if "@" in n.netloc and "@" in o.netloc:
+        (n_user, _, n_pw), n_host = n.netloc.rsplit("@", 1)[0].partition(":"), n.netloc.rsplit("@", 1)[1]
+        o_userinfo = o.netloc.rsplit("@", 1)[0]
+        if n_pw == REDACTED and o_userinfo.partition(":")[0] == n_user:
+            netloc = f"{o_userinfo}@{n_host}"
+    old_values: dict[str, list[str]] = {}
+    for key, value in parse_qsl(o.query, keep_blank_values=True):
+        old_values.setdefault(key, []).append(value)
+    pairs = []
+    for key, value in parse_qsl(n.query, keep_blank_values=True):
+        if value == REDACTED and old_values.get(key):
+            value = old_values[key].pop(0)
+        pairs.append((key, value))
+    query = urlencode(pairs) if n.query else ""
+    return urlunsplit((n.scheme, netloc, n.path, query, n.fragment))
+
+
+def unmask_args(new: list[str], old: list[str], masked_old: list[str]) -> list[str]:
+    """`new` with each argument equal to the masked view of `old` at its position put back to the old value
+    (`masked_old` is what answers showed for `old`)."""
+    return [old[i] if i < len(old) and arg == masked_old[i] and arg != old[i] else arg for i, arg in enumerate(new)]

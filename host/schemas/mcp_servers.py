@@ -8,14 +8,15 @@ by which fields are present. agenthost extensions: ``timeout`` (seconds per tool
 
 Responses never carry a secret: header values, env values, URL credentials and secret-looking
 arguments come back as ``"****"`` (``mcp_client.redacted``). Sending ``"****"`` back in a PATCH
-keeps the stored value.
+keeps the stored value: env and header values, ``auth_token``, arguments, the URL's password and query
+values (``mcp_client.unmask``). ``last_error`` arrives redacted from ``mcp_client`` (docs/security.md).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from mcp_client import McpServerConfig, McpTool, ServerStatus, redacted
+from mcp_client import McpServerConfig, McpTool, ServerStatus, redacted, unmask
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from host.errors import InvalidRequestError
@@ -102,16 +103,22 @@ class ServerUpdateIn(BaseModel):
             if fields.get("transport") == "stdio" or "transport" not in fields:
                 fields.pop("transport", None)  # inferred from the URL
             fields.update(url=self.server_url, command=None, args=[], env={})
-        if self.custom_headers is not None or self.token or self.auth_token:
+        token = self.auth_token or self.token
+        if self.custom_headers is not None or token:
             headers = _keep_secrets(self.custom_headers, old_headers) if self.custom_headers is not None \
                 else dict(old_headers)
-            fields["headers"] = {**headers, **_headers(None, self.auth_header, self.auth_token or self.token)}
+            if token == REDACTED:  # the masked token sent back: keep the stored one
+                name = (self.auth_header or AUTH).lower()
+                headers.update({k: v for k, v in old_headers.items() if k.lower() == name})
+            else:
+                headers.update(_headers(None, self.auth_header, token))
+            fields["headers"] = headers
         for key in ("disabled", "allowed_tools", "disabled_tools"):
             if getattr(self, key) is not None:
                 fields[key] = getattr(self, key)
         if self.timeout is not None:
             fields["timeout_s"] = self.timeout
-        return validate_config(fields)
+        return unmask(validate_config(fields), current)  # masked args and URL parts sent back keep theirs
 
 
 def validate_config(fields: dict[str, Any]) -> McpServerConfig:

@@ -7,7 +7,16 @@ import logging
 
 import pytest
 
-from mcp_client import McpServerConfig, Redactor, env_secrets, install_log_scrubbing, redacted, redactor_for, scrub_urls
+from mcp_client import (
+    McpServerConfig,
+    Redactor,
+    env_secrets,
+    install_log_scrubbing,
+    redacted,
+    redactor_for,
+    scrub_urls,
+    unmask,
+)
 
 
 def stdio(args: list[str], env: dict[str, str] | None = None) -> McpServerConfig:
@@ -101,3 +110,14 @@ def test_log_records_of_any_logger_are_scrubbed_with_their_tracebacks() -> None:
     assert "http://h/mcp?api_key=****" in out and "ValueError: refused http://h/?key=****" in out
     for secret in ("pw-1", "pw-2", "pw-3", "key-1", "key-2", "key-3"):
         assert secret not in out
+
+
+def test_the_masked_view_sent_back_keeps_every_stored_secret() -> None:
+    old = McpServerConfig(name="r", url="http://bob:pw1@h/mcp?api_key=K1&page=2", headers={"X-Key": "hk1"})
+    view = redacted(old)
+    new = McpServerConfig(name="r", url=view["url"], headers={**view["headers"], "X-New": "v"}, timeout_s=5)
+    assert unmask(new, old) == old.model_copy(update={"headers": {"X-Key": "hk1", "X-New": "v"}, "timeout_s": 5})
+    args = ["a.py", "--api-key", "S1", "--token=S2", "http://u:p@h?k=v"]
+    kept = unmask(stdio(redacted(stdio(args))["args"] + ["--more"]), stdio(args))
+    assert kept.args == [*args, "--more"]
+    assert unmask(stdio(["--api-key", "new-one"]), stdio(args)).args == ["--api-key", "new-one"]

@@ -26,7 +26,7 @@ def scenario(scripted_llm: ScriptedLLM, tmp_path_factory: pytest.TempPathFactory
             with httpx.Client(base_url=proc.base_url, timeout=60) as http:
                 sc = Scenario(proc, http, f"secrets-model-{tag}", "", {
                     "failing": f"failing_{tag}", "leaky": f"leaky_{tag}", "remote": f"remote_{tag}"}, {}, {}, "",
-                    endpoint)
+                    endpoint, argv_log=home / "failing-argv.log")
                 plant(sc, scripted_llm, tag)
                 yield sc
         finally:

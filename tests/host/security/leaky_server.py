@@ -3,7 +3,7 @@
     python leaky_server.py [--name NAME]      serve; any other argument fails as argparse does, echoing
                                               it on stderr ("unrecognized arguments: --api-key <value>")
 
-At start it writes its argv and the value of LEAKY_TOKEN to stderr. Tools:
+With LEAKY_ARGV_LOG set, it first appends its arguments to that file. At start it writes its argv and the value of LEAKY_TOKEN to stderr. Tools:
     leak    an error result (isError) whose text holds argv and LEAKY_TOKEN
     crash   writes argv and LEAKY_TOKEN to stderr, then exits with code 3
     echo    echoes `text` back (a tool that works)
@@ -59,6 +59,9 @@ async def _serve() -> None:
 
 
 def main() -> None:
+    if os.environ.get("LEAKY_ARGV_LOG"):  # lets a test see the arguments it was really given
+        with open(os.environ["LEAKY_ARGV_LOG"], "a", encoding="utf-8") as log:
+            log.write(" ".join(sys.argv[1:]) + "\n")
     parser = argparse.ArgumentParser(prog="leaky_server")
     parser.add_argument("--name", default="leaky")
     parser.parse_args()  # exits with code 2 naming every unknown argument and its value (before the slow imports)

@@ -113,6 +113,8 @@ class Scenario:
     tool_names: dict[str, str]
     sandbox_config_id: str
     endpoint: RefusingEndpoint
+    argv_log: Path = Path("/nonexistent")  # the failing server appends the arguments it really got
+    remote_seen_after_patch: list[str] = field(default_factory=list)
     answers: list[tuple[str, httpx.Response]] = field(default_factory=list)  # PUT/POST/PATCH answers
 
     def keep(self, what: str, response: httpx.Response) -> dict[str, Any] | list[Any]:
@@ -148,7 +150,7 @@ def plant(sc: Scenario, scripted_llm: ScriptedLLM, tag: str) -> None:
     sc.keep("PUT failing", sc.http.put(put, json={
         "server_name": failing, "command": sys.executable,
         "args": [LEAKY, "--api-key", ARG_SECRET, f"--token={FLAG_SECRET}", PLAIN_ARG],
-        "env": {"LEAKY_TOKEN": ENV_SECRET}}))
+        "env": {"LEAKY_TOKEN": ENV_SECRET, "LEAKY_ARGV_LOG": str(sc.argv_log)}}))
     sc.keep("PUT leaky", sc.http.put(put, json={
         "server_name": leaky, "command": sys.executable, "args": [LEAKY, "--name", NAME_ARG],
         "env": {"LEAKY_TOKEN": ENV_SECRET2}}))
@@ -161,6 +163,19 @@ def plant(sc: Scenario, scripted_llm: ScriptedLLM, tag: str) -> None:
     for role in ("failing", "remote"):
         sc.keep(f"status {role}", wait_for_state(sc, sc.servers[role], "error"))
     sc.keep("list servers", sc.http.get(put))
+
+    # The masked views sent back (plus a change, so that the servers restart) keep the stored secrets.
+    failing_view = sc.http.get(f"{put}/{failing}").json()
+    sc.keep("PATCH failing masked", sc.http.patch(f"{put}/{failing}", json={"args": failing_view["args"],
+                                                                             "timeout": 7}))
+    sc.keep("status failing again", wait_for_state(sc, failing, "error"))
+    remote_view = sc.http.get(f"{put}/{remote}").json()
+    before = len(sc.endpoint.seen)
+    sc.keep("PATCH remote masked", sc.http.patch(f"{put}/{remote}", json={
+        "server_url": remote_view["server_url"], "auth_header": remote_view["auth_header"],
+        "auth_token": remote_view["auth_token"], "custom_headers": remote_view["custom_headers"], "timeout": 7}))
+    sc.keep("status remote again", wait_for_state(sc, remote, "error"))
+    sc.remote_seen_after_patch = sc.endpoint.seen[before:]
     for tool in ("leak", "crash", "echo"):
         registered = sc.keep(f"register {tool}", sc.http.post(f"{put}/{leaky}/tools/{tool}"))
         assert isinstance(registered, dict)

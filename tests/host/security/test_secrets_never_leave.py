@@ -3,6 +3,7 @@ what the model is sent, not in the server's debug log - while the real values st
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import itertools
 import json
@@ -11,6 +12,10 @@ from typing import Any
 
 from tests.host.security.planted import (
     AGENT_EXTRA,
+    ARG_SECRET,
+    FLAG_SECRET,
+    PLAIN_ARG,
+    URL_PASSWORD,
     ARG_VALUES,
     AGENT_SECRET,
     BEARER_SECRET,
@@ -79,7 +84,7 @@ def test_put_post_and_patch_answers_hold_no_secret(scenario: Scenario) -> None:
     assert "'x-api-key': '****'" in remote["last_error"] and "Basic ****" in remote["last_error"], remote
     listing = next(r for what, r in scenario.answers if what == "list servers").json()
     view = listing[scenario.servers["failing"]]
-    assert view["env"] == {"LEAKY_TOKEN": "****"} and view["args"][1:4] == ["--api-key", "****", "--token=****"]
+    assert view["env"] == {"LEAKY_TOKEN": "****", "LEAKY_ARGV_LOG": "****"} and view["args"][1:4] == ["--api-key", "****", "--token=****"]
     assert "unrecognized arguments" in view["last_error"]
 
 
@@ -143,6 +148,17 @@ def test_the_servers_still_receive_the_real_secrets(scenario: Scenario) -> None:
     received = "\n".join(scenario.endpoint.seen)
     assert URL_QUERY in received and HEADER_SECRET in received
     assert BEARER_SECRET in received or "basic " in received.lower()
+
+
+def test_masked_values_sent_back_in_a_patch_keep_the_stored_secrets(scenario: Scenario) -> None:
+    runs = scenario.argv_log.read_text().splitlines()
+    assert len(runs) >= 2 and runs[0] == runs[-1], runs  # the restart after the PATCH got the same arguments
+    assert f"--api-key {ARG_SECRET} --token={FLAG_SECRET} {PLAIN_ARG}" in runs[-1] and "****" not in runs[-1]
+    received = "\n".join(scenario.remote_seen_after_patch)
+    assert received and "****" not in received, received
+    assert URL_QUERY in received and HEADER_SECRET in received
+    basic = base64.b64encode(f"operator:{URL_PASSWORD}".encode()).decode()
+    assert basic in received or BEARER_SECRET in received
 
 
 def test_the_debug_log_holds_no_secret(scenario: Scenario) -> None:
