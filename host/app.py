@@ -59,9 +59,9 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
                             mcp=layer.mcp)
         # Areas with resources of their own (config watcher, ingestion workers, the MCP endpoint).
         import mcp_server
-        from host.services import mcp_servers_lifespan, sources_lifespan
+        from host.services import mcp_servers_lifespan, recovery, sources_lifespan
 
-        for area in (mcp_servers_lifespan.lifespan, sources_lifespan.lifespan, mcp_server.lifespan):
+        for area in (recovery.lifespan, mcp_servers_lifespan.lifespan, sources_lifespan.lifespan, mcp_server.lifespan):
             await stack.enter_async_context(area(services))
         logger.info("agenthost %s ready on %s", __version__, "postgres" if db.is_postgres else "sqlite")
         yield services

@@ -30,6 +30,43 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         raise ValueError(f"{name} must be an integer, got {raw!r}") from exc
 
 
+def _positive(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be a number, got {raw!r}") from exc
+    if value <= 0:
+        raise ValueError(f"{name} must be positive, got {raw!r}")
+    return value
+
+
+MIB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Size limits on requests and turns, and the run leases (docs/limits.md)."""
+
+    max_body_bytes: int = 10 * MIB  # AGENTHOST_MAX_BODY_BYTES: any request body but an upload
+    max_upload_bytes: int = 100 * MIB  # AGENTHOST_MAX_UPLOAD_BYTES: a multipart upload (file to a source)
+    max_message_chars: int = 1_000_000  # AGENTHOST_MAX_MESSAGE_CHARS: the text of one input message
+    run_lease_s: float = 30.0  # AGENTHOST_RUN_LEASE_SECONDS: a run whose owner stopped renewing is orphaned
+    run_renew_s: float = 10.0  # AGENTHOST_RUN_RENEW_SECONDS: how often a server renews its runs' leases
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> "Limits":
+        return cls(
+            max_body_bytes=int(_positive(env, "AGENTHOST_MAX_BODY_BYTES", cls.max_body_bytes)),
+            max_upload_bytes=int(_positive(env, "AGENTHOST_MAX_UPLOAD_BYTES", cls.max_upload_bytes)),
+            max_message_chars=int(_positive(env, "AGENTHOST_MAX_MESSAGE_CHARS", cls.max_message_chars)),
+            run_lease_s=_positive(env, "AGENTHOST_RUN_LEASE_SECONDS", cls.run_lease_s),
+            run_renew_s=_positive(env, "AGENTHOST_RUN_RENEW_SECONDS", cls.run_renew_s),
+        )
+
+
 @dataclass(frozen=True)
 class Settings:
     home: Path
@@ -55,6 +92,7 @@ class Settings:
     providers: ProviderSettings = field(default_factory=ProviderSettings)
     debug: bool = False
     llm_timeout_s: float = 120.0
+    limits: Limits = field(default_factory=lambda: Limits())
 
     @property
     def sqlite_path(self) -> Path:
@@ -110,6 +148,7 @@ class Settings:
             providers=ProviderSettings.from_env(env),
             debug=_flag(env, "LETTA_DEBUG"),
             llm_timeout_s=float(env.get("LETTA_LLM_TIMEOUT_SECONDS") or 120.0),
+            limits=Limits.from_env(env),
         )
 
     def with_generated_password(self) -> tuple["Settings", bool]:

@@ -345,5 +345,13 @@ CREATE INDEX IF NOT EXISTS ix_passages_embedding_hnsw_1536 ON passages USING hns
 
 UPDATE alembic_version SET version_num='0002' WHERE alembic_version.version_num = '0001';
 
+-- Running upgrade 0002 -> 0003
+
+ALTER TABLE jobs ADD COLUMN owner VARCHAR(64);
+
+ALTER TABLE jobs ADD COLUMN lease_expires_at TIMESTAMP WITHOUT TIME ZONE;
+
+UPDATE alembic_version SET version_num='0003' WHERE alembic_version.version_num = '0002';
+
 COMMIT;
 

@@ -427,3 +427,11 @@ CREATE TRIGGER passages_vec_3072_au_out AFTER UPDATE OF embedding, embedding_dim
 
 UPDATE alembic_version SET version_num='0002' WHERE alembic_version.version_num = '0001';
 
+-- Running upgrade 0002 -> 0003
+
+ALTER TABLE jobs ADD COLUMN owner VARCHAR(64);
+
+ALTER TABLE jobs ADD COLUMN lease_expires_at DATETIME;
+
+UPDATE alembic_version SET version_num='0003' WHERE alembic_version.version_num = '0002';
+
