@@ -10,7 +10,7 @@ import logging
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any, AsyncIterator
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from host.api import (
     agents,
@@ -27,7 +27,9 @@ from host.api import (
     tools,
 )
 from host.api.auth import PasswordMiddleware
-from host.api.errors import install_error_handlers
+from host.api.body_limit import BodyLimitMiddleware
+from host.api.bounds import bounded_query_ints
+from host.api.errors import LastResortMiddleware, install_error_handlers
 from host.api.nul_guard import NulGuardMiddleware
 from host.api.routing import TrailingSlashMiddleware
 from host.persistence.db import open_database
@@ -79,6 +81,7 @@ def create_app(settings: Settings) -> FastAPI:
         description="A self-hosted, MCP-native host for stateful LLM agents, speaking Letta's REST API.",
         lifespan=lifespan,
         redirect_slashes=False,
+        dependencies=[Depends(bounded_query_ints)],
     )
     install_error_handlers(app)
     for module in ROUTERS:
@@ -90,6 +93,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(NulGuardMiddleware)
     if settings.secure and settings.server_password:
         app.add_middleware(PasswordMiddleware, password=settings.server_password)
+    app.add_middleware(BodyLimitMiddleware, limits=settings.limits)
+    app.add_middleware(LastResortMiddleware)  # outermost: the last added
     return app
 
 

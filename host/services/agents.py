@@ -377,7 +377,11 @@ class AgentService:
                     s.add(IdentityAgentRow(identity_id=identity_id, agent_id=agent_id))
             if data.get("source_ids") is not None:
                 await s.execute(delete(AgentSourceRow).where(AgentSourceRow.agent_id == agent_id))
+                from host.persistence.models import SourceRow
+
                 for source_id in dict.fromkeys(data["source_ids"]):
+                    if await s.get(SourceRow, source_id) is None:
+                        raise NotFoundError.for_id("Source", source_id)
                     s.add(AgentSourceRow(agent_id=agent_id, source_id=source_id))
             if data.get("message_ids") is not None:
                 agent.message_ids = list(data["message_ids"])
