@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any, Sequence
+from typing import Any, NamedTuple, Sequence
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -50,19 +50,38 @@ def rules_out(raw: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return list(raw)
 
 
-def blocks_of(session: Session, agent_ids: Sequence[str]) -> dict[str, list[BlockRow]]:
-    """The blocks of each agent, in order (synchronous: async callers use ``session.run_sync``)."""
-    out: dict[str, list[BlockRow]] = defaultdict(list)
+class BlockView(NamedTuple):
+    """A block as read for a view or a prompt: plain columns, no ORM instance (building thousands of those
+    was most of the cost of attaching a block to an agent that has many)."""
+
+    id: str
+    value: str
+    limit: int
+    name: str | None
+    is_template: bool
+    preserve_on_migration: bool
+    label: str
+    read_only: bool
+    description: str | None
+    metadata_: dict[str, Any] | None
+
+
+_BLOCK_COLUMNS = tuple(getattr(BlockRow, f) for f in BlockView._fields)
+
+
+def blocks_of(session: Session, agent_ids: Sequence[str]) -> dict[str, list[BlockView]]:
+    """The blocks of each agent, in order (synchronous: async callers use ``session.run_sync``). Read-only."""
+    out: dict[str, list[BlockView]] = defaultdict(list)
     if not agent_ids:
         return out
     rows = session.execute(
-        select(AgentBlockRow.agent_id, BlockRow)
+        select(AgentBlockRow.agent_id, *_BLOCK_COLUMNS)
         .join(BlockRow, BlockRow.id == AgentBlockRow.block_id)
         .where(AgentBlockRow.agent_id.in_(agent_ids))
         .order_by(AgentBlockRow.position, BlockRow.created_at)
     )
-    for agent_id, block in rows.all():
-        out[agent_id].append(block)
+    for row in rows.all():
+        out[row[0]].append(BlockView._make(row[1:]))
     return out
 
 

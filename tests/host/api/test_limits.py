@@ -134,7 +134,7 @@ def test_a_message_over_the_size_limit_is_413_naming_it(limited, scripted_llm, r
     assert resp.status_code == 413, resp.text
     assert "100001 characters" in resp.json()["detail"] and "AGENTHOST_MAX_MESSAGE_CHARS" in resp.json()["detail"]
     assert scripted_llm.requests_for(model) == []
-    assert httpx.get(f"{limited.base_url}/v1/runs/active", params={"agent_ids": agent}).json() == []
+    assert httpx.get(f"{limited.base_url}/v1/runs/active", params={"agent_ids": agent}, timeout=60).json() == []
 
 
 def test_a_turn_that_cannot_fit_the_context_window_is_refused_before_any_model_call(limited, scripted_llm):
