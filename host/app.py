@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from contextlib import AsyncExitStack, asynccontextmanager
+from functools import partial
 from typing import Any, AsyncIterator
 
 from fastapi import Depends, FastAPI
@@ -46,8 +47,11 @@ ROUTERS = (models, agents, memory, messages_send, blocks, tool_rules, mcp_server
 
 
 @asynccontextmanager
-async def open_services(settings: Settings) -> AsyncIterator[Services]:
-    """Every resource the server needs, opened and closed in one place (also used by ``agenthost mcp``)."""
+async def open_services(settings: Settings, *, serving: bool = False) -> AsyncIterator[Services]:
+    """Every resource the server needs, opened and closed in one place (also used by ``agenthost mcp``).
+
+    ``serving``: this is ``agenthost serve``, the one server of a SQLite data directory, which closes every
+    run left unfinished there at start-up (host.services.recovery)."""
     async with AsyncExitStack() as stack:
         db = await stack.enter_async_context(open_database(
             settings.database_url, pool_size=settings.pg_pool_size, max_overflow=settings.pg_max_overflow,
@@ -63,7 +67,8 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
         import mcp_server
         from host.services import mcp_servers_lifespan, recovery, sources_lifespan
 
-        for area in (recovery.lifespan, mcp_servers_lifespan.lifespan, sources_lifespan.lifespan, mcp_server.lifespan):
+        for area in (partial(recovery.lifespan, exclusive=serving), mcp_servers_lifespan.lifespan,
+                     sources_lifespan.lifespan, mcp_server.lifespan):
             await stack.enter_async_context(area(services))
         logger.info("agenthost %s ready on %s", __version__, "postgres" if db.is_postgres else "sqlite")
         yield services
@@ -72,7 +77,7 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
 def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[dict[str, Any]]:
-        async with open_services(settings) as services:
+        async with open_services(settings, serving=True) as services:
             yield {"services": services}
 
     app = FastAPI(

@@ -5,6 +5,7 @@ expiry (``jobs.owner``, ``jobs.lease_expires_at``); the owner renews the leases 
 UPDATE every ``Limits.run_renew_s`` (lease ``Limits.run_lease_s``).
 
     start-up, SQLite     one server per data directory: every run still created/running is orphaned
+                         (``agenthost mcp`` on the same file, beside a server, applies the lease rule only)
     start-up, Postgres   several servers may share the database: runs whose lease expired (or that have no
                          owner, written before leases existed) are orphaned
     periodically         the same lease sweep, on both databases
@@ -87,12 +88,17 @@ async def _keep_leases(db: Database, runs: RunService, lease_s: float, every_s: 
 
 
 @asynccontextmanager
-async def lifespan(services: Any) -> AsyncIterator[None]:
-    """The start-up step (after the data-directory lock and the port bind) and the lease keeper."""
+async def lifespan(services: Any, *, exclusive: bool = False) -> AsyncIterator[None]:
+    """The start-up step (after the data-directory lock and the port bind) and the lease keeper.
+
+    ``exclusive``: the process is ``agenthost serve``, alone on its SQLite data directory, so every run left
+    active there is orphaned. Otherwise (Postgres, or ``agenthost mcp`` beside a server on the same SQLite
+    file) only runs whose lease expired are."""
     db: Database = services.db
     runs: RunService = services.runs
     limits = services.settings.limits
-    closed = await close_orphans(db, owner=runs.instance_id, expired_before=utcnow() if db.is_postgres else None)
+    everything = exclusive and not db.is_postgres
+    closed = await close_orphans(db, owner=runs.instance_id, expired_before=None if everything else utcnow())
     if closed:
         logger.warning("closed %d run(s) left unfinished by a stopped server", len(closed))
     every_s = min(limits.run_renew_s, limits.run_lease_s / 3)
