@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import logging
 from contextlib import AsyncExitStack, asynccontextmanager
+from functools import partial
 from typing import AsyncIterator, TypedDict
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from starlette.middleware import Middleware
 
 from host.api import (
@@ -30,7 +31,9 @@ from host.api import (
 )
 from host.api.auth import PasswordMiddleware
 from host.api.v1gen import archives as archives_v1, folders as folders_v1, mcp_servers as mcp_servers_v1, misc as misc_v1
-from host.api.errors import install_error_handlers
+from host.api.body_limit import BodyLimitMiddleware
+from host.api.bounds import bounded_query_ints
+from host.api.errors import LastResortMiddleware, install_error_handlers
 from host.api.host_guard import HostPolicy, guard_middleware
 from host.api.nul_guard import NulGuardMiddleware
 from host.api.routing import TrailingSlashMiddleware
@@ -52,7 +55,11 @@ ROUTERS = (models, agents, memory, messages_send, blocks, tool_rules, mcp_server
 
 @asynccontextmanager
 async def open_services(settings: Settings) -> AsyncIterator[Services]:
-    """Every resource the server needs, opened and closed in one place (also used by ``agenthost mcp``)."""
+    """Every resource the server needs, opened and closed in one place (also used by ``agenthost mcp``).
+
+    ``settings.recover_interrupted``: this is ``agenthost serve``, the one server of a SQLite data directory,
+    which closes every run left unfinished there at start-up (host.services.recovery); ``agenthost mcp``
+    beside it closes only runs whose lease expired."""
     async with AsyncExitStack() as stack:
         db = await stack.enter_async_context(open_database(
             settings.database_url, pool_size=settings.pg_pool_size, max_overflow=settings.pg_max_overflow,
@@ -65,9 +72,10 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
         services = Services.of(core, layer)
         # Areas with resources of their own (config watcher, ingestion workers, the MCP endpoint).
         import mcp_server
-        from host.services import mcp_servers_lifespan, sources_lifespan
+        from host.services import mcp_servers_lifespan, recovery, sources_lifespan
 
-        for area in (mcp_servers_lifespan.lifespan, sources_lifespan.lifespan, mcp_server.lifespan):
+        for area in (partial(recovery.lifespan, exclusive=settings.recover_interrupted), mcp_servers_lifespan.lifespan,
+                     sources_lifespan.lifespan, mcp_server.lifespan):
             await stack.enter_async_context(area(services))
         logger.info("agenthost %s ready on %s", __version__, "postgres" if db.is_postgres else "sqlite")
         yield services
@@ -82,10 +90,13 @@ class AppState(TypedDict):
 def middleware(settings: Settings) -> list[Middleware]:
     """The app's middleware, outermost first (add new layers here)."""
     # Outermost: refuse a foreign Host/Origin before anything else runs; then CORS for the allowed origins.
-    stack = guard_middleware(HostPolicy.for_bind(settings.bind_host, settings.allowed_hosts,
-                                                 settings.acceptable_origins))
+    # LastResort is outermost of all: a 500 is answered without costing the client its connection.
+    stack = [Middleware(LastResortMiddleware)]
+    stack += guard_middleware(HostPolicy.for_bind(settings.bind_host, settings.allowed_hosts,
+                                                  settings.acceptable_origins))
     if settings.secure and settings.server_password:
         stack.append(Middleware(PasswordMiddleware, password=settings.server_password))
+    stack.append(Middleware(BodyLimitMiddleware, limits=settings.limits))
     stack.append(Middleware(NulGuardMiddleware))
     stack.append(Middleware(TrailingSlashMiddleware, routers=[module.router for module in ROUTERS]))
     return stack
@@ -104,6 +115,7 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=lifespan,
         redirect_slashes=False,
         middleware=middleware(settings),
+        dependencies=[Depends(bounded_query_ints)],
     )
     install_error_handlers(app)
     for module in ROUTERS:

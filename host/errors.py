@@ -8,6 +8,7 @@
     ├── BadRequestError        400  a request we cannot act on (bad file, unsupported option)
     ├── AuthError              401  a missing or wrong password
     ├── BusyError              409  the agent is already running a turn that cannot be joined
+    ├── TooLargeError          413  a message or turn over a configured size limit (names the limit)
     └── UpstreamError          502  a provider (LLM, embedding, E2B...) failed; carries its message
 """
 
@@ -53,6 +54,10 @@ class AuthError(HostError):
 
 class BusyError(HostError):
     status_code = 409
+
+
+class TooLargeError(HostError):
+    status_code = 413
 
 
 class UpstreamError(HostError):

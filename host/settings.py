@@ -32,6 +32,41 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
 
 def _list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
     return tuple(item.strip() for item in (env.get(name) or "").split(",") if item.strip())
+def _positive(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be a number, got {raw!r}") from exc
+    if value <= 0:
+        raise ValueError(f"{name} must be positive, got {raw!r}")
+    return value
+
+
+MIB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Size limits on requests and turns, and the run leases (docs/limits.md)."""
+
+    max_body_bytes: int = 10 * MIB  # AGENTHOST_MAX_BODY_BYTES: any request body but an upload
+    max_upload_bytes: int = 100 * MIB  # AGENTHOST_MAX_UPLOAD_BYTES: a multipart upload (file to a source)
+    max_message_chars: int = 1_000_000  # AGENTHOST_MAX_MESSAGE_CHARS: the text of one input message
+    run_lease_s: float = 30.0  # AGENTHOST_RUN_LEASE_SECONDS: a run whose owner stopped renewing is orphaned
+    run_renew_s: float = 10.0  # AGENTHOST_RUN_RENEW_SECONDS: how often a server renews its runs' leases
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> "Limits":
+        return cls(
+            max_body_bytes=int(_positive(env, "AGENTHOST_MAX_BODY_BYTES", cls.max_body_bytes)),
+            max_upload_bytes=int(_positive(env, "AGENTHOST_MAX_UPLOAD_BYTES", cls.max_upload_bytes)),
+            max_message_chars=int(_positive(env, "AGENTHOST_MAX_MESSAGE_CHARS", cls.max_message_chars)),
+            run_lease_s=_positive(env, "AGENTHOST_RUN_LEASE_SECONDS", cls.run_lease_s),
+            run_renew_s=_positive(env, "AGENTHOST_RUN_RENEW_SECONDS", cls.run_renew_s),
+        )
 
 
 @dataclass(frozen=True)
@@ -65,6 +100,7 @@ class Settings:
     # False in a process that shares the data with a running server (`agenthost mcp` beside `serve`): it
     # must not re-queue or fail work that process still owns (interrupted ingestion jobs, runs).
     recover_interrupted: bool = True
+    limits: Limits = field(default_factory=lambda: Limits())
 
     @property
     def sqlite_path(self) -> Path:
@@ -123,6 +159,7 @@ class Settings:
             bind_host=env.get("AGENTHOST_BIND_HOST") or "127.0.0.1",
             allowed_hosts=_list(env, "AGENTHOST_ALLOWED_HOSTS"),
             acceptable_origins=_list(env, "ACCEPTABLE_ORIGINS"),
+            limits=Limits.from_env(env),
         )
 
     def with_generated_password(self) -> tuple["Settings", bool]:

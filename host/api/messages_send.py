@@ -13,6 +13,7 @@ from host.api.sse import sse_response
 from host.api.v1gen.generation import page_ordered
 from host.schemas.messages import LettaAsyncRequest, LettaRequest, LettaStreamingRequest
 from host.services import Services
+from host.services.turn_limits import check_turn
 
 router = SlashRouter(tags=["agents"])
 Svc = Annotated[Services, Depends(services)]
@@ -21,6 +22,7 @@ Svc = Annotated[Services, Depends(services)]
 @router.post("/v1/agents/{agent_id}/messages", operation_id="send_message")
 async def send_message(agent_id: str, body: LettaRequest, svc: Svc, response: Response) -> dict[str, Any]:
     started, cpu = time.perf_counter(), time.process_time()
+    await check_turn(svc, agent_id, body)
     result = await svc.runner.send(agent_id, body)
     total, cpu, t = time.perf_counter() - started, time.process_time() - cpu, result.timings
     # W3C Server-Timing: where the turn's time went (the host's own work is total - model). The cpu
@@ -34,11 +36,13 @@ async def send_message(agent_id: str, body: LettaRequest, svc: Svc, response: Re
 @router.post("/v1/agents/{agent_id}/messages/stream", operation_id="create_agent_message_stream",
              response_class=StreamingResponse)
 async def stream_message(agent_id: str, body: LettaStreamingRequest, svc: Svc) -> Response:
+    await check_turn(svc, agent_id, body)
     return sse_response(await svc.runner.stream(agent_id, body))
 
 
 @router.post("/v1/agents/{agent_id}/messages/async", operation_id="create_agent_message_async")
 async def send_async(agent_id: str, body: LettaAsyncRequest, svc: Svc) -> dict[str, Any]:
+    await check_turn(svc, agent_id, body)
     return await svc.runner.start_async(agent_id, body)
 
 

@@ -272,6 +272,8 @@ class JobRow(_Timestamps, Base):
     usage: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     progress: Mapped[float | None] = mapped_column(Float)
     source_id: Mapped[str | None] = mapped_column(String(64), index=True)  # 0002: ingestion jobs
+    owner: Mapped[str | None] = mapped_column(String(64))  # 0003: the server process running the run
+    lease_expires_at: Mapped[datetime | None] = mapped_column(DateTime)  # 0003: orphaned after this
 
 
 class StepRow(Base):

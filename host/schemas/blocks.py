@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from host.schemas.common import INT32_MAX, Name, RequestModel, ResponseModel
 
@@ -50,6 +50,13 @@ class CreateBlock(RequestModel):
 class BlockUpdate(RequestModel):
     value: str | None = None
     limit: int | None = Field(default=None, ge=1, le=INT32_MAX)
+
+    @field_validator("limit")
+    @classmethod
+    def _limit_not_null(cls, v: int | None) -> int | None:
+        if v is None:  # only when sent: leaving it out keeps the block's limit
+            raise ValueError("limit cannot be null: give a positive integer, or leave it out to keep the limit")
+        return v
     name: Name | None = None
     is_template: bool | None = None
     preserve_on_migration: bool | None = None

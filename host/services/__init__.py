@@ -87,6 +87,6 @@ def build_core(settings: Settings, db: Database, registry: ProviderRegistry) -> 
         messages=messages,
         archival=ArchivalService(db, settings.providers),
         agentfiles=AgentFileService(db, messages),
-        runs=RunService(db),
+        runs=RunService(db, lease_s=settings.limits.run_lease_s),
         job_signal=JobSignal(),
     )

@@ -3,22 +3,24 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any, Sequence
+from typing import Any, NamedTuple, Sequence
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from host.persistence.convert import block_out, tool_out
 from host.persistence.models import (
+    AgentBlockRow,
     AgentRow,
     AgentSourceRow,
     AgentTagRow,
     AgentToolRow,
+    BlockRow,
     IdentityAgentRow,
     SourceRow,
     ToolRow,
 )
-from host.memory import blocks_of
 from host.schemas.agents import MASKED, AgentEnvironmentVariable, AgentState
 from host.schemas.blocks import Memory
 from host.tools.rule_models import parse_tool_rules, with_letta_templates, dump_tool_rules
@@ -50,11 +52,46 @@ def rules_out(raw: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return list(raw)
 
 
+class BlockView(NamedTuple):
+    """A block as read for a view or a prompt: plain columns, no ORM instance (building thousands of those
+    was most of the cost of attaching a block to an agent that has many)."""
+
+    id: str
+    value: str
+    limit: int
+    name: str | None
+    is_template: bool
+    preserve_on_migration: bool
+    label: str
+    read_only: bool
+    description: str | None
+    metadata_: dict[str, Any] | None
+
+
+_BLOCK_COLUMNS = tuple(getattr(BlockRow, f) for f in BlockView._fields)
+
+
+def block_views_of(session: Session, agent_ids: Sequence[str]) -> dict[str, list[BlockView]]:
+    """The blocks of each agent, in order (synchronous: async callers use ``session.run_sync``). Read-only."""
+    out: dict[str, list[BlockView]] = defaultdict(list)
+    if not agent_ids:
+        return out
+    rows = session.execute(
+        select(AgentBlockRow.agent_id, *_BLOCK_COLUMNS)
+        .join(BlockRow, BlockRow.id == AgentBlockRow.block_id)
+        .where(AgentBlockRow.agent_id.in_(agent_ids))
+        .order_by(AgentBlockRow.position, BlockRow.created_at)
+    )
+    for row in rows.all():
+        out[row[0]].append(BlockView._make(row[1:]))
+    return out
+
+
 async def hydrate(session: AsyncSession, agents: Sequence[AgentRow]) -> list[AgentState]:
     ids = [a.id for a in agents]
     if not ids:
         return []
-    blocks = await session.run_sync(blocks_of, ids)
+    blocks = await session.run_sync(block_views_of, ids)
     tools: dict[str, list[ToolRow]] = defaultdict(list)
     for agent_id, tool in (await session.execute(
         select(AgentToolRow.agent_id, ToolRow).join(ToolRow, ToolRow.id == AgentToolRow.tool_id)

@@ -450,9 +450,10 @@ class AgentService:
             if block is None:
                 raise NotFoundError.for_id("Block", block_id)
             if await s.get(AgentBlockRow, (agent_id, block_id)) is None:
-                labels = await s.execute(select(BlockRow.label).join(AgentBlockRow, AgentBlockRow.block_id == BlockRow.id)
-                                         .where(AgentBlockRow.agent_id == agent_id))
-                if block.label in {lab for (lab,) in labels.all()}:
+                taken = await s.execute(select(AgentBlockRow.block_id).join(BlockRow, AgentBlockRow.block_id == BlockRow.id)
+                                        .where(AgentBlockRow.agent_id == agent_id, BlockRow.label == block.label)
+                                        .limit(1))
+                if taken.first() is not None:
                     raise InvalidRequestError(f"Agent {agent_id} already has a block labelled {block.label!r}; "
                                               "detach it first")
                 count = (await s.execute(select(func.count()).select_from(AgentBlockRow)

@@ -1,7 +1,7 @@
 """Lifespan of the MCP client gateway: load API-added servers from the database, then watch the config file.
 
 Runs after every core resource is open (``host.app.open_services``). The pool itself (``McpServerPool``)
-is opened by ``host.tooling``; this hook fills it: database servers first, then the config file
+is opened by ``host.wiring``; this hook fills it: database servers first, then the config file
 (``settings.resolved_mcp_config_path``), re-read whenever it changes, until shutdown.
 """
 

@@ -1,4 +1,4 @@
-"""Tool schemas the model-call tests offer (as ``host.agent.llm.ToolSpec``)."""
+"""Tool schemas the model-call tests offer (as ``host.llm.ToolSpec``)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""host.agent.llm driven through litellm over HTTP against the scripted OpenAI-compatible server."""
+"""host.llm driven through litellm over HTTP against the scripted OpenAI-compatible server."""
 
 import json
 import math

@@ -1,4 +1,4 @@
-"""host.agent.llm through litellm over real HTTP to loopback fakes of each provider's own API.
+"""host.llm through litellm over real HTTP to loopback fakes of each provider's own API.
 
 Anthropic (Messages API), Gemini (generateContent), Ollama (/api/chat), Azure OpenAI (deployment URLs),
 Bedrock (Converse, SigV4, event-stream), and the OpenAI-compatible Groq, Together and vLLM pointed at the

@@ -386,5 +386,13 @@ CREATE TABLE files_agents (
 
 UPDATE alembic_version SET version_num='0003' WHERE alembic_version.version_num = '0002';
 
+-- Running upgrade 0003 -> 0004
+
+ALTER TABLE jobs ADD COLUMN owner VARCHAR(64);
+
+ALTER TABLE jobs ADD COLUMN lease_expires_at TIMESTAMP WITHOUT TIME ZONE;
+
+UPDATE alembic_version SET version_num='0004' WHERE alembic_version.version_num = '0003';
+
 COMMIT;
 

@@ -1,0 +1,113 @@
+"""Nothing stuck after a crash: a server killed (SIGKILL) during turns leaves no run `running` once a server
+is back on the data, and every agent takes a new turn. On SQLite the restarted server closes them at
+start-up; on Postgres (several servers may share it) they are closed once their lease expires."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import uuid
+
+import httpx
+
+from tests import conftest as shared
+from tests.conftest import PG_ADMIN_URI
+from tests.host.agent.conftest import EMBEDDING
+from tests.support.waiting import wait_until
+
+LEASE = {"AGENTHOST_RUN_LEASE_SECONDS": "2", "AGENTHOST_RUN_RENEW_SECONDS": "0.5"}
+
+
+def _stream_in_background(base_url: str, agent_id: str, seen: list[bytes]) -> threading.Thread:
+    def run() -> None:
+        try:
+            with httpx.stream("POST", f"{base_url}/v1/agents/{agent_id}/messages/stream", timeout=120,
+                              json={"messages": [{"role": "user", "content": "go"}]}) as resp:
+                for chunk in resp.iter_bytes():
+                    seen.append(chunk)
+        except httpx.HTTPError:
+            pass  # the server was killed under it
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_runs_interrupted_by_a_killed_server_are_closed_and_agents_take_new_turns(make_server, scripted_llm,
+                                                                                    tmp_path):
+    uri = shared.test_database_uri()
+    home = tmp_path / "home"
+    srv = make_server(LEASE, home=home, pg_uri=uri)
+    names = [f"crash-{uuid.uuid4().hex[:8]}" for _ in range(3)]
+    agents = [httpx.post(f"{srv.base_url}/v1/agents/", timeout=60,
+                         json={"model": f"openai-proxy/{n}", "embedding": EMBEDDING}).json()["id"] for n in names]
+    queues = [scripted_llm.for_model(n) for n in names]
+    # agent 0: streamed, the model never answers; agent 1: streamed, one step written and streamed, then the
+    # model hangs; agent 2: an async run whose model hangs.
+    queues[0].push_delay(600).push_text("never")
+    queues[1].push_tool_call("conversation_search", {"query": "x", "request_heartbeat": True})
+    queues[1].push_delay(600).push_text("never")
+    queues[2].push_delay(600).push_text("never")
+    seen: list[list[bytes]] = [[], []]
+    threads = [_stream_in_background(srv.base_url, agents[i], seen[i]) for i in range(2)]
+    queued = httpx.post(f"{srv.base_url}/v1/agents/{agents[2]}/messages/async", timeout=60,
+                        json={"messages": [{"role": "user", "content": "go"}]})
+    assert queued.status_code == 200, queued.text
+    wait_until(lambda: [len(scripted_llm.requests_for(n)) for n in names] == [1, 2, 1], what="turns in flight")
+    wait_until(lambda: bool(seen[1]), what="agent 1's first chunk streamed")
+    active = httpx.get(f"{srv.base_url}/v1/runs/active", timeout=30).json()
+    assert sorted(r["agent_id"] for r in active) == sorted(agents)
+
+    os.killpg(srv.proc.pid, signal.SIGKILL)
+    srv.proc.wait(timeout=10)
+    for thread in threads:
+        thread.join(timeout=30)
+        assert not thread.is_alive(), "a stream of the killed server did not end"
+
+    back = make_server(LEASE, home=home, pg_uri=uri)
+    if PG_ADMIN_URI is None:  # SQLite: closed before the restarted server answers its first request
+        assert httpx.get(f"{back.base_url}/v1/runs/active", timeout=30).json() == []
+    else:
+        wait_until(lambda: httpx.get(f"{back.base_url}/v1/runs/active", timeout=30).json() == [],
+                   timeout=30, what="orphaned runs closed after their lease expired")
+    for run in active:
+        got = httpx.get(f"{back.base_url}/v1/runs/{run['id']}", timeout=30).json()
+        assert (got["status"], got["stop_reason"]) == ("failed", "error"), got
+        assert "server stopped" in got["metadata"]["error"]
+        assert got["completed_at"] is not None
+
+    for name, queue, agent_id in zip(names, queues, agents):
+        queue.push_tool_call("send_message", {"message": f"back for {name}"})
+        resp = httpx.post(f"{back.base_url}/v1/agents/{agent_id}/messages", timeout=60,
+                          json={"messages": [{"role": "user", "content": "again"}]})
+        assert resp.status_code == 200, resp.text
+        assert any(m.get("content") == f"back for {name}" for m in resp.json()["messages"])
+    assert httpx.get(f"{back.base_url}/v1/runs/active", timeout=30).json() == []
+
+
+def test_a_live_server_keeps_its_runs_leased_while_another_sweeps(make_server, scripted_llm, tmp_path):
+    """Two servers on one database: the sweeper of one never closes a live run of the other."""
+    uri = shared.test_database_uri()
+    if PG_ADMIN_URI is None:
+        a = make_server(LEASE, home=tmp_path / "shared")
+        b = None
+    else:
+        a = make_server(LEASE, home=tmp_path / "a", pg_uri=uri)
+        b = make_server(LEASE, home=tmp_path / "b", pg_uri=uri)
+    name = f"lease-{uuid.uuid4().hex[:8]}"
+    agent = httpx.post(f"{a.base_url}/v1/agents/", timeout=60,
+                       json={"model": f"openai-proxy/{name}", "embedding": EMBEDDING}).json()["id"]
+    queue = scripted_llm.for_model(name)
+    queue.push_delay(4).push_tool_call("send_message", {"message": "done late"})  # two lease lengths
+    result: list[httpx.Response] = []
+    thread = threading.Thread(target=lambda: result.append(httpx.post(
+        f"{a.base_url}/v1/agents/{agent}/messages", timeout=60,
+        json={"messages": [{"role": "user", "content": "go"}]})), daemon=True)
+    thread.start()
+    thread.join(timeout=60)
+    assert result and result[0].status_code == 200, result
+    run_id = result[0].json()["messages"][0]["run_id"] if result[0].json()["messages"][0].get("run_id") else None
+    runs = httpx.get(f"{(b or a).base_url}/v1/runs/", params={"agent_ids": agent}, timeout=30).json()
+    mine = [r for r in runs if r["agent_id"] == agent and (run_id is None or r["id"] == run_id)]
+    assert mine and all(r["status"] == "completed" for r in mine), mine
