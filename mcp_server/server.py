@@ -23,6 +23,8 @@ from mcp.server.subscriptions import ListenHandler
 from mcp_server.agent_tools import AGENT_TOOLS, BY_NAME, ToolAnswer, ToolCall
 from mcp_server.backend import Backend, ToolRunOutcome, progress_note
 from mcp_server.errors import McpServerError
+from mcp_server.log_levels import SessionLogLevels
+from mcp_server.prompts import complete, get_prompt, list_prompts
 from mcp_server.resources import Subscriptions, list_resources, read_resource, templates
 from mcp_server.local import host_errors
 from mcp_server.uris import block_uri
@@ -77,13 +79,16 @@ class AgentHostMcp:
         self.catalogue = catalogue
         self.default_agent = default_agent
         self.subscriptions = Subscriptions()
+        self.log_levels = SessionLogLevels()
         self.server: Server[Any] = Server(
             name, version=version, title="agenthost", instructions=INSTRUCTIONS,
             on_list_tools=self._list_tools, on_call_tool=self._call_tool,
             on_list_resources=self._list_resources, on_list_resource_templates=self._list_templates,
             on_read_resource=self._read_resource, on_subscribe_resource=self._subscribe,
             on_unsubscribe_resource=self._unsubscribe,
-            on_subscriptions_listen=ListenHandler(self.subscriptions.bus))
+            on_subscriptions_listen=ListenHandler(self.subscriptions.bus),
+            on_list_prompts=self._list_prompts, on_get_prompt=self._get_prompt, on_completion=self._complete,
+            on_set_logging_level=self._set_level)
 
     # ---- tools -------------------------------------------------------------------------------
     async def _list_tools(self, ctx: ServerRequestContext[Any, Any],
@@ -137,7 +142,10 @@ class AgentHostMcp:
         return _ok(outcome.render()) if outcome.status == "success" else _error(outcome.render())
 
     def _progress(self, ctx: ServerRequestContext[Any, Any]) -> Any:
+        """Progress notifications for a turn's steps, and the same steps as log notifications (``info``; a
+        failed tool call ``warning``) at or above the session's ``logging/setLevel``."""
         count = 0
+        session_key = connection_scope(ctx, None).session_key
 
         async def report(event: dict[str, Any]) -> None:
             nonlocal count
@@ -145,8 +153,28 @@ class AgentHostMcp:
             if note is not None:
                 count += 1
                 await ctx.session.report_progress(count, None, note)
+                level = "warning" if event.get("status") == "error" else "info"
+                await self.log_levels.send(ctx.session, session_key, level, note, "agenthost.agent")
 
         return report
+
+    # ---- logging, prompts, completion --------------------------------------------------------
+    async def _set_level(self, ctx: ServerRequestContext[Any, Any],
+                         params: types.SetLevelRequestParams) -> types.EmptyResult:
+        self.log_levels.set(connection_scope(ctx, None).session_key, str(params.level))
+        return types.EmptyResult()
+
+    async def _list_prompts(self, ctx: ServerRequestContext[Any, Any],
+                            params: types.PaginatedRequestParams | None) -> types.ListPromptsResult:
+        return list_prompts()
+
+    async def _get_prompt(self, ctx: ServerRequestContext[Any, Any],
+                          params: types.GetPromptRequestParams) -> types.GetPromptResult:
+        return await get_prompt(self.backend, params.name, params.arguments)
+
+    async def _complete(self, ctx: ServerRequestContext[Any, Any],
+                        params: types.CompleteRequestParams) -> types.CompleteResult:
+        return await complete(self.backend, params)
 
     # ---- resources ---------------------------------------------------------------------------
     async def _list_resources(self, ctx: ServerRequestContext[Any, Any],
