@@ -8,7 +8,8 @@ Which backend runs custom tools (see docs/sandbox.md): E2B when an ``e2b`` sandb
 an E2B API key is configured (``E2B_API_KEY``); otherwise the local sandbox. An API key alone never
 selects E2B. Every change is persisted first, then applied to the running ``SandboxRouter``.
 
-Env var values are returned as Letta returns them (in clear) but are never logged: logs name keys only.
+Env var values are write-only, as every secret here: answers carry ``"****"`` (Letta returns them in clear),
+logs name keys only, and a ``"****"`` sent back in a PATCH keeps the stored value.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from host.persistence.db import Database
 from host.persistence.models import SandboxConfigRow, SandboxEnvVarRow
 from host.persistence.paging import paginate
 from host.schemas.common import Audited, Name, RequestModel
+from host.schemas.agents import MASKED
 from host.schemas.tools import PipRequirement
 from host.settings import Settings
 from host.tools.sources.custom import SandboxPlan, SandboxRouter, requirement_specs
@@ -107,7 +109,7 @@ def _config_out(row: SandboxConfigRow) -> SandboxConfig:
 
 
 def _env_out(row: SandboxEnvVarRow) -> SandboxEnvironmentVariable:
-    return SandboxEnvironmentVariable(id=row.id, key=row.key, value=row.value, description=row.description,
+    return SandboxEnvironmentVariable(id=row.id, key=row.key, value=MASKED, description=row.description,
                                       sandbox_config_id=row.sandbox_config_id, created_at=row.created_at,
                                       updated_at=row.updated_at)
 
@@ -337,6 +339,8 @@ class SandboxConfigService:
                 if row is None:
                     raise NotFoundError.for_id("Sandbox environment variable", env_var_id)
                 for name, value in body.model_dump(exclude_unset=True, exclude_none=True).items():
+                    if name == "value" and value == MASKED:
+                        continue  # the masked view sent back: keep the stored secret
                     setattr(row, name, value)
         except IntegrityError:
             raise ConflictError(f"Sandbox config already has an environment variable {body.key!r}") from None

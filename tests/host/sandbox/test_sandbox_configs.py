@@ -26,18 +26,24 @@ def test_config_env_vars_reach_tools_and_follow_changes(http: httpx.Client, run:
     created = http.post(base, json={"key": "CFG_VAR", "value": "one", "description": "test"})
     assert created.status_code == 200, created.text
     env = created.json()
-    assert env["id"].startswith("sandbox-env-") and env["value"] == "one"
+    assert env["id"].startswith("sandbox-env-") and env["value"] == "****"  # write-only: never answered in clear
     assert env["sandbox_config_id"] == local_config["id"]
     assert run(READ_VAR)["tool_return"] == "one"
     # The request's env_vars win over the config's.
     assert run(READ_VAR, env_vars={"CFG_VAR": "mine"})["tool_return"] == "mine"
 
     modified = http.patch(f"/v1/sandbox-config/environment-variable/{env['id']}", json={"value": "two"})
-    assert modified.status_code == 200 and modified.json()["value"] == "two"
+    assert modified.status_code == 200 and modified.json()["value"] == "****"
+    assert run(READ_VAR)["tool_return"] == "two"
+    # The masked view sent back keeps the stored value.
+    kept = http.patch(f"/v1/sandbox-config/environment-variable/{env['id']}",
+                      json={"value": "****", "description": "kept"})
+    assert kept.status_code == 200 and kept.json()["description"] == "kept"
     assert run(READ_VAR)["tool_return"] == "two"
     # Creating the same key again updates it (Letta's behaviour).
     assert http.post(base, json={"key": "CFG_VAR", "value": "three"}).json()["id"] == env["id"]
-    assert [e["value"] for e in http.get(base).json()] == ["three"]
+    assert [e["value"] for e in http.get(base).json()] == ["****"]
+    assert run(READ_VAR)["tool_return"] == "three"
 
     assert http.delete(f"/v1/sandbox-config/environment-variable/{env['id']}").status_code == 204
     assert run(READ_VAR)["tool_return"] == "None"

@@ -27,7 +27,6 @@ from tests.host.security.planted import (
 )
 from tests.support.scripted_llm import ScriptedLLM
 
-SANDBOX_VARIABLES_ROUTE = "/v1/sandbox-config/{sandbox_config_id}/environment-variable"
 _ID = re.compile(r"^([a-z][a-z_-]*?)-[0-9a-f]{8}")
 
 
@@ -40,10 +39,10 @@ def _without_args(value: Any) -> Any:
     return value
 
 
-def _leaks(text: str, *, sandbox_allowed: bool = False, args_shown: bool = False) -> list[str]:
+def _leaks(text: str, *, args_shown: bool = False) -> list[str]:
     """The planted values in `text`; `args_shown`: `text` is an answer that may show server `args`."""
     found = [secret for secret in SECRETS if secret in text]
-    if not sandbox_allowed and SANDBOX_SECRET in text:
+    if SANDBOX_SECRET in text:
         found.append(SANDBOX_SECRET)
     if args_shown:
         try:
@@ -106,7 +105,7 @@ def test_no_get_route_answers_with_a_secret(scenario: Scenario) -> None:
             resp = scenario.http.get(url, params=query)
             called += 1
             assert resp.status_code != 500, f"GET {url}: {resp.text[:300]}"  # 502: a server is not ready
-            if found := _leaks(resp.text, sandbox_allowed=path == SANDBOX_VARIABLES_ROUTE, args_shown=True):
+            if found := _leaks(resp.text, args_shown=True):
                 leaks.append((url, found))
             masked += resp.text.count("****")
             if resp.headers.get("content-type", "").startswith("application/json"):
