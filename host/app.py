@@ -17,6 +17,7 @@ from host.api import (
     agents,
     blocks,
     composio,
+    groups,
     identities,
     mcp_servers,
     memory,
@@ -43,7 +44,7 @@ from host.version import __version__
 logger = logging.getLogger(__name__)
 
 ROUTERS = (models, agents, memory, messages_send, blocks, tool_rules, mcp_servers, composio, sandbox_configs, tools,
-           identities, sources,
+           identities, sources, groups,
            # Letta's 1.x generation: new paths over the same services (host/api/v1gen)
            misc_v1, mcp_servers_v1, archives_v1, folders_v1)
 
@@ -61,6 +62,7 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
         await core.tools.sync_builtins(all_builtins())
         layer = await stack.enter_async_context(open_tool_layer(settings, core))
         services = Services.of(core, layer)
+        await services.groups.sleeptime.load()  # which agents have sleep-time agents
         # Areas with resources of their own (config watcher, ingestion workers, the MCP endpoint).
         import mcp_server
         from host.services import mcp_servers_lifespan, sources_lifespan
