@@ -27,6 +27,7 @@ from host.api import (
     sources,
     tool_rules,
     tools,
+    voice,
 )
 from host.api.auth import PasswordMiddleware
 from host.api.v1gen import archives as archives_v1, folders as folders_v1, mcp_servers as mcp_servers_v1, misc as misc_v1
@@ -44,7 +45,7 @@ from host.version import __version__
 logger = logging.getLogger(__name__)
 
 ROUTERS = (models, agents, memory, messages_send, blocks, tool_rules, mcp_servers, composio, sandbox_configs, tools,
-           identities, sources, groups,
+           identities, sources, groups, voice,
            # Letta's 1.x generation: new paths over the same services (host/api/v1gen)
            misc_v1, mcp_servers_v1, archives_v1, folders_v1)
 

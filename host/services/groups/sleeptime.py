@@ -34,6 +34,7 @@ MAIN_AGENT_TOOLS = ["send_message", "conversation_search", "archival_memory_sear
 SLEEPTIME_PERSONA = ("I am a sleep-time memory agent. I read the conversations of the agent I support and keep "
                      "its memory blocks accurate and well organised, then call memory_finish_edits.")
 TRANSCRIPT_LIMIT = 200  # messages per background run
+VOICE_MAX_BUFFER, VOICE_MIN_BUFFER = 30, 15  # voice_sleeptime defaults (Letta's)
 
 
 def transcript(main_name: str, messages: list[dict[str, Any]]) -> str:
@@ -83,10 +84,12 @@ class SleeptimeWatch:
                 if group is None or group.manager_agent_id is None:
                     return []
                 group.turns_counter = (group.turns_counter or 0) + 1
-                freq = group.sleeptime_agent_frequency or 1
-                if group.turns_counter % freq != 0:
-                    return []
                 main = await s.get(AgentRow, group.manager_agent_id)
+                if group.manager_type == "voice_sleeptime":
+                    if main is None or len(main.message_ids) <= (group.max_message_buffer_length or VOICE_MAX_BUFFER):
+                        return []
+                elif group.turns_counter % (group.sleeptime_agent_frequency or 1) != 0:
+                    return []
                 stmt = select(MessageRow).where(MessageRow.agent_id == group.manager_agent_id)
                 if group.last_processed_message_id:
                     seq = (await s.execute(select(MessageRow.seq).where(
@@ -101,10 +104,29 @@ class SleeptimeWatch:
                     GroupAgentRow.group_id == group_id).order_by(GroupAgentRow.position))).scalars())
                 letta = [lm for r in rows for lm in to_letta_messages(message_out(r))]
                 text = transcript(main.name if main else "the main agent", letta)
+            if group.manager_type == "voice_sleeptime":
+                await self._trim(group.manager_agent_id, group.min_message_buffer_length or VOICE_MIN_BUFFER)
             run_ids = []
             for agent_id in members:
                 run_ids.append(await self._start(group_id, agent_id, text))
             return run_ids
+
+    async def _trim(self, agent_id: str, keep: int) -> None:
+        """voice_sleeptime: the voice agent keeps its system message and the last ``keep`` messages in
+        context; what leaves it was just handed to the sleep-time agent. Under the agent's turn lock."""
+        from host.ids import utcnow
+
+        async with self.runner.loop.d.locks.hold(agent_id):
+            async with self.db.transaction() as s:
+                agent = await s.get(AgentRow, agent_id)
+                if agent is not None and len(agent.message_ids) > keep + 1:
+                    kept = agent.message_ids[-keep:]
+                    roles = dict((await s.execute(select(MessageRow.id, MessageRow.role).where(
+                        MessageRow.id.in_(kept)))).all())
+                    while kept and roles.get(kept[0]) == "tool":  # never a tool result without its call
+                        kept = kept[1:]
+                    agent.message_ids = agent.message_ids[:1] + kept
+                    agent.updated_at = utcnow()  # cached histories are read afresh
 
     async def _start(self, group_id: str, agent_id: str, text: str) -> str:
         """An ordinary background run of the sleep-time agent (the runs table is its record)."""
