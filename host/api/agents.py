@@ -106,6 +106,8 @@ async def retrieve_agent(agent_id: str, svc: Svc, v1: V1,
 @router.patch("/{agent_id}", response_model=AgentState, operation_id="modify_agent")
 async def modify_agent(agent_id: str, body: UpdateAgent, svc: Svc, v1: V1) -> Response:
     state, warnings = await svc.agents.modify(agent_id, body)
+    for block_id in body.block_ids or []:  # blocks given to a main agent reach its sleep-time agents
+        await svc.groups.block_attached(agent_id, block_id)
     if body.enable_sleeptime:
         await svc.groups.enable_sleeptime(state)
     state = await _with_group(svc, await svc.agents.get(agent_id)) if body.enable_sleeptime else state

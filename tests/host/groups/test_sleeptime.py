@@ -69,8 +69,9 @@ def test_every_fifth_turn_runs_the_helper_and_its_edit_reaches_the_next_prompt(c
         client.agents.messages.create(agent_id=main.id, messages=[MessageCreate(role="user", content=f"msg {n}")])
     assert _runs(http, helper.id) == [], "no sleep-time run before the fifth turn"
     main.script.push_tool_call("send_message", {"message": "reply 4"})
-    client.agents.messages.create(agent_id=main.id,
-                                  messages=[MessageCreate(role="user", content="I like green tea")])
+    via_group = client.groups.messages.create(group_id=group.id,  # the group routes to the main agent
+                                              messages=[MessageCreate(role="user", content="I like green tea")])
+    assert [m.content for m in via_group.messages if m.message_type == "assistant_message"] == ["reply 4"]
 
     [run] = wait_until(lambda: _finished(http, helper.id, 1), what="the sleep-time run")
     assert run["status"] == "completed" and run["request_config"]["sleeptime"] is True
