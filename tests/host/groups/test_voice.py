@@ -3,7 +3,6 @@ voice_sleeptime group whose sleep-time agent takes over the messages that leave 
 
 from __future__ import annotations
 
-import httpx
 import openai
 from letta_client import VoiceSleeptimeManager
 
