@@ -175,6 +175,18 @@ async def _to_tagged(ctx: ToolContext, message: str, match_all: list[str], match
     return await _fan_out(ctx, messenger, targets, message)
 
 
+async def _send_to_group(args: dict[str, Any], ctx: ToolContext) -> ToolOutput:
+    messenger, refusal = _preflight(ctx)
+    if refusal is not None:
+        return refusal
+    assert messenger is not None
+    members = getattr(messenger, "group_members", None)
+    targets = [a for a in (await members(ctx.agent_id) if members else []) if a != ctx.agent_id]
+    if not targets:
+        return ToolOutput.error("You manage no group with members: there is no one to message.")
+    return await _fan_out(ctx, messenger, targets, args["message"])
+
+
 _MESSAGE_ONE = {"type": "string", "description": "The content of the message to be sent to the target agent."}
 _TARGET = {"type": "string", "description": "The unique identifier of the target Letta agent."}
 _MESSAGE_MANY = {"type": "string", "description": "The content of the message to be sent to each matching agent."}
@@ -232,5 +244,12 @@ MULTI_AGENT_TOOLS: tuple[BuiltinTool, ...] = (
         },
         ["message", "tags"],
         _send_matching_all_tags,
+    ),
+    _multi(
+        "send_message_to_all_agents_in_group",
+        "Send a message to every agent in the group you supervise, and return their replies.",
+        {"message": _MESSAGE_MANY},
+        ["message"],
+        _send_to_group,
     ),
 )

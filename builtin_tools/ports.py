@@ -98,6 +98,10 @@ class AgentMessengerPort(Protocol):
         """Ids of agents having all (``match_all``) or any of ``tags``."""
         ...
 
+    async def group_members(self, manager_agent_id: str) -> list[str]:
+        """Ids of the members of the supervisor group(s) this agent manages (empty if none)."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class ServicesConfig:

@@ -19,6 +19,7 @@ from host.api import (
     blocks,
     compat,
     composio,
+    groups,
     identities,
     mcp_servers,
     memory,
@@ -28,6 +29,7 @@ from host.api import (
     sources,
     tool_rules,
     tools,
+    voice,
 )
 from host.api.auth import PasswordMiddleware
 from host.api.v1gen import archives as archives_v1, folders as folders_v1, mcp_servers as mcp_servers_v1, misc as misc_v1
@@ -48,7 +50,7 @@ from host.version import __version__
 logger = logging.getLogger(__name__)
 
 ROUTERS = (models, agents, memory, messages_send, blocks, tool_rules, mcp_servers, composio, sandbox_configs, tools,
-           identities, sources, compat,
+           identities, sources, compat, groups, voice,
            # Letta's 1.x generation: new paths over the same services (host/api/v1gen)
            misc_v1, mcp_servers_v1, archives_v1, folders_v1)
 
@@ -70,6 +72,7 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
         await core.tools.sync_builtins(all_builtins())
         layer = await stack.enter_async_context(open_tool_layer(settings, core))
         services = Services.of(core, layer)
+        await services.groups.sleeptime.load()  # which agents have sleep-time agents
         # Areas with resources of their own (config watcher, ingestion workers, the MCP endpoint).
         import mcp_server
         from host.services import mcp_servers_lifespan, recovery, sources_lifespan

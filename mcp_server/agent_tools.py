@@ -105,6 +105,19 @@ async def _send_message(args: dict[str, Any], call: ToolCall) -> ToolAnswer:
     return ToolAnswer(reply.render(), changed + [history_uri(agent_id)])
 
 
+async def _list_groups(args: dict[str, Any], call: ToolCall) -> ToolAnswer:
+    groups = await call.backend.list_groups()
+    if not groups:
+        return ToolAnswer("No groups found. Create one with POST /v1/groups.")
+    return ToolAnswer(_dump([{k: g.get(k) for k in ("id", "description", "manager_type", "agent_ids",
+                                                     "manager_agent_id")} for g in groups]))
+
+
+async def _send_group_message(args: dict[str, Any], call: ToolCall) -> ToolAnswer:
+    reply = await call.backend.send_group_message(_str(args, "group_id"), _str(args, "message"))
+    return ToolAnswer(reply.render())
+
+
 async def _read_blocks(args: dict[str, Any], call: ToolCall) -> ToolAnswer:
     agent_id = _str(args, "agent_id", call)
     label = args.get("label")
@@ -203,6 +216,15 @@ AGENT_TOOLS: tuple[AgentTool, ...] = (
               "the tool calls it made. Progress is reported while it works.",
               {"agent_id": AGENT_ID, "message": {"type": "string", "description": "The message, as the user."}},
               ("agent_id", "message"), _send_message),
+    AgentTool("list_groups", "List the multi-agent groups on this server (id, description, manager type, member "
+              "agent ids). Use it to find a group_id.", {}, (), _list_groups, True),
+    AgentTool("send_message_to_group", "Send a user message to a multi-agent group and wait until the group has "
+              "answered: its members speak as the group's manager decides (round robin, supervisor, dynamic, "
+              "sleep-time). Returns the members' replies in order.",
+              {"group_id": {"type": "string", "description": "The group's id, like 'group-1234abcd-...' (see "
+                                                            "list_groups)."},
+               "message": {"type": "string", "description": "The message, as the user."}},
+              ("group_id", "message"), _send_group_message),
     AgentTool("read_memory_blocks", "Read an agent's core memory blocks (always in its context window): each "
               "block's label, value, size and limit. Give `label` to read a single block.",
               {"agent_id": AGENT_ID, "label": LABEL}, ("agent_id",), _read_blocks, True),

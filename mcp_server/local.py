@@ -9,7 +9,7 @@ from typing import Any, AsyncIterator
 from host.errors import HostError
 from host.schemas.agents import CreateAgentRequest
 from host.schemas.blocks import BlockUpdate, CreateBlock
-from host.schemas.messages import LettaStreamingRequest, MessageCreate
+from host.schemas.messages import LettaRequest, LettaStreamingRequest, MessageCreate
 from host.services import Services
 from mcp_server.backend import AgentInfo, BlockInfo, ProgressFn, ToolRunOutcome, TurnReply, history_entry
 from mcp_server.errors import ToolFailure
@@ -68,6 +68,20 @@ class LocalBackend:
                     await progress(event.payload)
         if reply.error:
             raise ToolFailure(f"The agent's turn failed: {reply.error}")
+        return reply
+
+    async def list_groups(self) -> list[dict[str, Any]]:
+        async with host_errors():
+            return [g.model_dump(mode="json") for g in await self.svc.groups.store.list()]
+
+    async def send_group_message(self, group_id: str, text: str) -> TurnReply:
+        reply = TurnReply()
+        async with host_errors():
+            done = await self.svc.groups.turns.send(group_id, LettaRequest(messages=[MessageCreate(role="user",
+                                                                                                    content=text)]))
+        for message in done.as_letta()["messages"]:
+            reply.add(message)
+        reply.stop_reason = done.stop_reason
         return reply
 
     async def blocks(self, agent_id: str) -> list[BlockInfo]:

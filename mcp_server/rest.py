@@ -106,6 +106,25 @@ class RestBackend:
             raise ToolFailure(f"The agent's turn failed: {reply.error}")
         return reply
 
+    async def list_groups(self) -> list[dict[str, Any]]:
+        return list(await self._call("GET", "/v1/groups/"))
+
+    async def send_group_message(self, group_id: str, text: str) -> TurnReply:
+        reply = TurnReply()
+        body = {"messages": [{"role": "user", "content": text}]}
+        try:
+            with anyio.fail_after(TURN_TIMEOUT_S):
+                resp = await self.http.post(f"/v1/groups/{group_id}/messages", json=body,
+                                            timeout=httpx.Timeout(REQUEST_TIMEOUT_S, read=TURN_TIMEOUT_S))
+        except (httpx.HTTPError, TimeoutError) as exc:
+            raise BridgeError(f"The message to group {group_id} via {self.http.base_url} failed "
+                              f"({type(exc).__name__}: {exc})") from None
+        done = self._check(resp)
+        for message in done.get("messages", []):
+            reply.add(message)
+        reply.stop_reason = (done.get("stop_reason") or {}).get("stop_reason")
+        return reply
+
     async def blocks(self, agent_id: str) -> list[BlockInfo]:
         return [BlockInfo.of(b) for b in await self._call("GET", f"/v1/agents/{agent_id}/core-memory/blocks")]
 

@@ -26,7 +26,7 @@ from sqlalchemy import func, select
 
 from host.errors import NotFoundError
 from host.persistence.db import Database
-from host.persistence.models import AgentTagRow
+from host.persistence.models import AgentTagRow, GroupAgentRow, GroupRow
 from host.schemas.messages import LettaRequest, MessageCreate
 
 if TYPE_CHECKING:
@@ -153,3 +153,11 @@ class AgentMessenger:
             else:
                 stmt = stmt.distinct()
             return sorted(a for (a,) in (await s.execute(stmt)).all())
+
+    async def group_members(self, manager_agent_id: str) -> list[str]:
+        """Members of the supervisor groups the agent manages, in group order."""
+        async with self.db.session() as s:
+            stmt = (select(GroupAgentRow.agent_id).join(GroupRow, GroupRow.id == GroupAgentRow.group_id)
+                    .where(GroupRow.manager_agent_id == manager_agent_id, GroupRow.manager_type == "supervisor")
+                    .order_by(GroupRow.created_at, GroupAgentRow.position))
+            return list(dict.fromkeys((await s.execute(stmt)).scalars()))

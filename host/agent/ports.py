@@ -3,6 +3,7 @@ time (``host.wiring``). The services implement them; tests may pass in-memory im
 
     RunLedger      the runs table: create, finish, look up, cancel
     AgentExists    a 404 (``NotFoundError``) for an unknown agent id
+    TurnObserver   told (synchronously, must not block) of each finished turn: agent id and result
 
 The tool-context factory the loop needs is ``host.tools.calls.ToolContextFactory``.
 """
@@ -26,5 +27,6 @@ class RunLedger(Protocol):
 
 
 AgentExists = Callable[[str], Awaitable[Any]]
+TurnObserver = Callable[[str, Any], None]
 
-__all__ = ["AgentExists", "RunLedger"]
+__all__ = ["AgentExists", "RunLedger", "TurnObserver"]

@@ -26,7 +26,7 @@ from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStre
 from host import llm
 from host.agent.loop import AgentLoop
 from host.agent.messenger import AgentMessenger
-from host.agent.ports import AgentExists, RunLedger
+from host.agent.ports import AgentExists, RunLedger, TurnObserver
 from host.agent.turn import ApprovalInput, InputMessage, Timings, TurnRequest, TurnResult, Usage
 from host.domain.events import ErrorEvent, LettaMessageEvent, StopReasonEvent, TurnEvent, UsageEvent
 from host.errors import HostError, InvalidRequestError
@@ -85,6 +85,7 @@ class Runner:
         self.exists = agents_exist
         self._tg: TaskGroup | None = None
         self._scopes: dict[str, anyio.CancelScope] = {}
+        self.observers: list[TurnObserver] = []  # told of every finished turn (sleep-time groups); must not block
         self.messenger = AgentMessenger(db, self)  # agent-to-agent delivery: runs turns through this runner
 
     @property
@@ -144,6 +145,8 @@ class Runner:
             status = "cancelled" if result.stop_reason == "cancelled" else "completed"
             with result.timings.measure("db"):
                 await self.runs.finish(req.run_id, status, result.stop_reason, result.usage.as_letta())
+        for observe in self.observers:
+            observe(req.agent_id, result)
         return result
 
     async def send(self, agent_id: str, body: LettaRequest, *, call_depth: int = 0) -> TurnResult:

@@ -28,7 +28,20 @@ def _with_warnings(state: AgentState, warnings: list[str], v1: bool = False) -> 
 @router.post("/", response_model=AgentState, operation_id="create_agent")
 async def create_agent(body: CreateAgentRequest, svc: Svc, v1: V1) -> Response:
     state, warnings = await svc.agents.create(body)
+    if body.enable_sleeptime:
+        try:
+            await svc.groups.enable_sleeptime(state)
+        except BaseException:
+            await svc.agents.delete(state.id)  # nothing half-created
+            raise
+        state = await _with_group(svc, await svc.agents.get(state.id))
     return _with_warnings(state, warnings, v1)
+
+
+async def _with_group(svc: Services, state: AgentState) -> AgentState:
+    """``multi_agent_group``: the group the agent manages or belongs to (a sleeptime group, most often)."""
+    group = await svc.groups.multi_agent_group(state.id)
+    return state.model_copy(update={"multi_agent_group": group}) if group else state
 
 
 @router.get("/", response_model=list[AgentState], operation_id="list_agents")
@@ -86,18 +99,25 @@ async def import_agent(
 @router.get("/{agent_id}", response_model=AgentState, operation_id="retrieve_agent")
 async def retrieve_agent(agent_id: str, svc: Svc, v1: V1,
                          include: Annotated[list[str] | None, Query()] = None) -> Any:
-    state = await svc.agents.get(agent_id)
+    state = await _with_group(svc, await svc.agents.get(agent_id))
     return JSONResponse(v1_agent(state, include)) if v1 else state
 
 
 @router.patch("/{agent_id}", response_model=AgentState, operation_id="modify_agent")
 async def modify_agent(agent_id: str, body: UpdateAgent, svc: Svc, v1: V1) -> Response:
     state, warnings = await svc.agents.modify(agent_id, body)
+    for block_id in body.block_ids or []:  # blocks given to a main agent reach its sleep-time agents
+        await svc.groups.block_attached(agent_id, block_id)
+    if body.enable_sleeptime:
+        await svc.groups.enable_sleeptime(state)
+    state = await _with_group(svc, await svc.agents.get(agent_id)) if body.enable_sleeptime else state
     return _with_warnings(state, warnings, v1)
 
 
 @router.delete("/{agent_id}", operation_id="delete_agent")
 async def delete_agent(agent_id: str, svc: Svc) -> dict[str, Any]:
+    await svc.agents.exists(agent_id)
+    await svc.groups.agent_deleting(agent_id)  # its sleep-time agents and group go with it
     await svc.agents.delete(agent_id)
     return {"message": f"Agent id={agent_id} successfully deleted"}
 

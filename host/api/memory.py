@@ -43,7 +43,9 @@ async def modify_block(agent_id: str, block_label: str, body: BlockUpdate, svc: 
 
 @router.patch("/core-memory/blocks/attach/{block_id}", response_model=AgentState, operation_id="attach_core_memory_block")
 async def attach_block(agent_id: str, block_id: str, svc: Svc) -> AgentState:  # 1.x too: the AgentState
-    return await svc.agents.attach_block(agent_id, block_id)
+    state = await svc.agents.attach_block(agent_id, block_id)
+    await svc.groups.block_attached(agent_id, block_id)  # and to its sleep-time agents
+    return state
 
 
 @router.patch("/core-memory/blocks/detach/{block_id}", response_model=AgentState, operation_id="detach_core_memory_block")

@@ -325,3 +325,37 @@ class McpServerRow(_Timestamps, Base):
     server_name: Mapped[str] = mapped_column(String(256), nullable=False, unique=True)
     server_type: Mapped[str] = mapped_column(String(32), nullable=False)
     config: Mapped[dict[str, Any]] = mapped_column(JSONType, nullable=False)
+
+
+class GroupRow(_Timestamps, Base):  # 0004_groups: a multi-agent group (issue 16)
+    __tablename__ = "groups"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    manager_type: Mapped[str] = mapped_column(String(32), nullable=False)
+    description: Mapped[str] = mapped_column(Text, nullable=False)
+    manager_agent_id: Mapped[str | None] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"), index=True)
+    termination_token: Mapped[str | None] = mapped_column(String(256))
+    max_turns: Mapped[int | None] = mapped_column(Integer)
+    sleeptime_agent_frequency: Mapped[int | None] = mapped_column(Integer)
+    turns_counter: Mapped[int | None] = mapped_column(Integer)
+    last_processed_message_id: Mapped[str | None] = mapped_column(String(64))
+    max_message_buffer_length: Mapped[int | None] = mapped_column(Integer)
+    min_message_buffer_length: Mapped[int | None] = mapped_column(Integer)
+    metadata_: Mapped[dict[str, Any] | None] = mapped_column("metadata", JSONType)
+
+    __table_args__ = (Index("ix_groups_created", "created_at", "id"),)
+
+
+class GroupAgentRow(Base):  # 0004_groups: members in speaking order
+    __tablename__ = "groups_agents"
+
+    group_id: Mapped[str] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True)
+    agent_id: Mapped[str] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"), primary_key=True, index=True)
+    position: Mapped[int] = mapped_column(Integer, nullable=False)
+
+
+class GroupBlockRow(Base):  # 0004_groups
+    __tablename__ = "groups_blocks"
+
+    group_id: Mapped[str] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True)
+    block_id: Mapped[str] = mapped_column(ForeignKey("blocks.id", ondelete="CASCADE"), primary_key=True)

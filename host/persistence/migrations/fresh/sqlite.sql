@@ -476,3 +476,49 @@ ALTER TABLE jobs ADD COLUMN lease_expires_at DATETIME;
 
 UPDATE alembic_version SET version_num='0004' WHERE alembic_version.version_num = '0003';
 
+-- Running upgrade 0004 -> 0005
+
+CREATE TABLE groups (
+    id VARCHAR(64) NOT NULL, 
+    manager_type VARCHAR(32) NOT NULL, 
+    description TEXT NOT NULL, 
+    manager_agent_id VARCHAR(64), 
+    termination_token VARCHAR(256), 
+    max_turns INTEGER, 
+    sleeptime_agent_frequency INTEGER, 
+    turns_counter INTEGER, 
+    last_processed_message_id VARCHAR(64), 
+    max_message_buffer_length INTEGER, 
+    min_message_buffer_length INTEGER, 
+    metadata JSON, 
+    created_at DATETIME NOT NULL, 
+    updated_at DATETIME NOT NULL, 
+    PRIMARY KEY (id), 
+    FOREIGN KEY(manager_agent_id) REFERENCES agents (id) ON DELETE CASCADE
+);
+
+CREATE INDEX ix_groups_created ON groups (created_at, id);
+
+CREATE INDEX ix_groups_manager_agent_id ON groups (manager_agent_id);
+
+CREATE TABLE groups_agents (
+    group_id VARCHAR(64) NOT NULL, 
+    agent_id VARCHAR(64) NOT NULL, 
+    position INTEGER NOT NULL, 
+    PRIMARY KEY (group_id, agent_id), 
+    FOREIGN KEY(group_id) REFERENCES groups (id) ON DELETE CASCADE, 
+    FOREIGN KEY(agent_id) REFERENCES agents (id) ON DELETE CASCADE
+);
+
+CREATE INDEX ix_groups_agents_agent_id ON groups_agents (agent_id);
+
+CREATE TABLE groups_blocks (
+    group_id VARCHAR(64) NOT NULL, 
+    block_id VARCHAR(64) NOT NULL, 
+    PRIMARY KEY (group_id, block_id), 
+    FOREIGN KEY(group_id) REFERENCES groups (id) ON DELETE CASCADE, 
+    FOREIGN KEY(block_id) REFERENCES blocks (id) ON DELETE CASCADE
+);
+
+UPDATE alembic_version SET version_num='0005' WHERE alembic_version.version_num = '0004';
+

@@ -1,0 +1,140 @@
+"""The groups service: what REST and MCP call. Creating, changing and deleting groups (and the sleep-time
+agents of ``enable_sleeptime``) keeps the supervisor's tool and the sleep-time watch in step."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from host.agent.runner import Runner
+from host.errors import NotFoundError
+from host.persistence.models import AgentBlockRow, AgentRow, AgentToolRow, GroupAgentRow, GroupRow, ToolRow
+from host.schemas.agents import AgentState, CreateAgentRequest
+from host.schemas.blocks import CreateBlock
+from host.schemas.groups import Group, GroupCreate, GroupUpdate, SleeptimeManager
+from host.services.agents import AgentService
+from host.services.groups.sleeptime import MAIN_AGENT_TOOLS, SLEEPTIME_PERSONA, SLEEPTIME_TOOLS, SleeptimeWatch
+from host.services.groups.store import DEFAULT_FREQUENCY, GroupStore, share_blocks
+from host.services.groups.turns import GroupTurns
+
+SUPERVISOR_TOOL = "send_message_to_all_agents_in_group"
+
+
+class GroupService:
+    def __init__(self, db: Any, runner: Runner, agents: AgentService) -> None:
+        self.db = db
+        self.agents = agents
+        self.store = GroupStore(db)
+        self.turns = GroupTurns(self.store, runner)
+        self.sleeptime = SleeptimeWatch(db, runner)
+        runner.observers.append(self.sleeptime.observe)
+
+    async def _attach_tools(self, agent_id: str, names: list[str]) -> None:
+        async with self.db.transaction() as s:
+            tools = (await s.execute(select(ToolRow).where(ToolRow.name.in_(names)))).scalars().all()
+            have = set((await s.execute(select(AgentToolRow.tool_id).where(AgentToolRow.agent_id == agent_id))).scalars())
+            pos = len(have)
+            for tool in tools:
+                if tool.id not in have:
+                    s.add(AgentToolRow(agent_id=agent_id, tool_id=tool.id, position=pos))
+                    pos += 1
+            agent = await s.get(AgentRow, agent_id)
+            if agent is not None:
+                from host.ids import utcnow
+
+                agent.updated_at = utcnow()
+
+    def _track(self, group: Group) -> None:
+        if group.manager_type in ("sleeptime", "voice_sleeptime") and group.manager_agent_id:
+            self.sleeptime.main[group.manager_agent_id] = group.id
+
+    async def create(self, req: GroupCreate) -> Group:
+        group = await self.store.create(req)
+        if group.manager_type == "supervisor" and group.manager_agent_id:
+            await self._attach_tools(group.manager_agent_id, [SUPERVISOR_TOOL])
+        self._track(group)
+        return group
+
+    async def modify(self, group_id: str, req: GroupUpdate) -> Group:
+        before = await self.store.get(group_id)
+        group = await self.store.modify(group_id, req)
+        if before.manager_agent_id != group.manager_agent_id:
+            self.sleeptime.main.pop(before.manager_agent_id or "", None)
+            if group.manager_type == "supervisor" and group.manager_agent_id:
+                await self._attach_tools(group.manager_agent_id, [SUPERVISOR_TOOL])
+        self._track(group)
+        return group
+
+    async def delete(self, group_id: str) -> None:
+        group = await self.store.get(group_id)
+        await self.store.delete(group_id)
+        if self.sleeptime.main.get(group.manager_agent_id or "") == group_id:
+            del self.sleeptime.main[group.manager_agent_id or ""]
+
+    # ---- enable_sleeptime --------------------------------------------------------------------------
+    async def enable_sleeptime(self, main: AgentState) -> Group:
+        """``<name>-sleeptime`` sharing the main agent's blocks (plus its own persona), with the sleep-time
+        tools, and a sleeptime group at frequency 5. Idempotent: an existing group is returned."""
+        existing = await self.store.list(agent_id=main.id, manager_type="sleeptime")
+        if existing:
+            return existing[0]
+        async with self.db.session() as s:
+            block_ids = list((await s.execute(select(AgentBlockRow.block_id).where(
+                AgentBlockRow.agent_id == main.id).order_by(AgentBlockRow.position))).scalars())
+        llm = main.llm_config.model_dump() if hasattr(main.llm_config, "model_dump") else main.llm_config
+        emb = main.embedding_config.model_dump() if hasattr(main.embedding_config, "model_dump") else main.embedding_config
+        helper, _ = await self.agents.create(CreateAgentRequest(
+            name=f"{main.name}-sleeptime"[:256], agent_type="sleeptime_agent", include_base_tools=False,
+            tools=SLEEPTIME_TOOLS, llm_config=llm, embedding_config=emb,
+            tool_rules=[{"type": "exit_loop", "tool_name": "memory_finish_edits"}],
+            memory_blocks=[CreateBlock(label="persona", value=SLEEPTIME_PERSONA)],
+            block_ids=[b for b in block_ids if b not in _persona_ids(main)]))
+        try:
+            await self._attach_tools(main.id, MAIN_AGENT_TOOLS)
+            group = await self.create(GroupCreate(agent_ids=[helper.id], description=f"Sleep-time group of {main.name}",
+                                                  manager_config=SleeptimeManager(
+                                                      manager_agent_id=main.id,
+                                                      sleeptime_agent_frequency=DEFAULT_FREQUENCY)))
+        except BaseException:
+            await self.agents.delete(helper.id)
+            raise
+        return group
+
+    async def block_attached(self, agent_id: str, block_id: str) -> None:
+        """A block attached to a main agent is attached to its sleep-time agents too."""
+        group_id = self.sleeptime.main.get(agent_id)
+        if group_id is None:
+            return
+        _, members = await self.store.members(group_id)
+        async with self.db.transaction() as s:
+            await share_blocks(s, members, [block_id])
+
+    async def agent_deleting(self, agent_id: str) -> None:
+        """Deleting a main agent deletes its sleep-time agents and the group."""
+        async with self.db.session() as s:
+            groups = list((await s.execute(select(GroupRow.id).where(
+                GroupRow.manager_agent_id == agent_id,
+                GroupRow.manager_type.in_(("sleeptime", "voice_sleeptime"))))).scalars())
+            helpers = list((await s.execute(select(GroupAgentRow.agent_id).where(
+                GroupAgentRow.group_id.in_(groups)))).scalars()) if groups else []
+        for group_id in groups:
+            await self.delete(group_id)
+        for helper in helpers:
+            try:
+                await self.agents.delete(helper)
+            except NotFoundError:
+                pass
+
+    async def multi_agent_group(self, agent_id: str) -> dict[str, Any] | None:
+        groups = await self.store.list(agent_id=agent_id)
+        return groups[0].model_dump(mode="json") if groups else None
+
+
+def _persona_ids(main: AgentState) -> set[str]:
+    blocks = getattr(main, "memory", None)
+    found = set()
+    for b in getattr(blocks, "blocks", None) or []:
+        if getattr(b, "label", None) == "persona" and getattr(b, "id", None):
+            found.add(b.id)
+    return found
