@@ -15,6 +15,7 @@ from fastapi import Depends, FastAPI
 from starlette.middleware import Middleware
 
 from host.api import (
+    agent_ops,
     agents,
     batches as batches_api,
     blocks,
@@ -49,7 +50,7 @@ from host.version import __version__
 logger = logging.getLogger(__name__)
 
 ROUTERS = (models, agents, memory, messages_send, blocks, tool_rules, mcp_servers, composio, sandbox_configs, tools,
-           identities, sources, compat, batches_api,
+           identities, sources, compat, batches_api, agent_ops,
            # Letta's 1.x generation: new paths over the same services (host/api/v1gen)
            misc_v1, mcp_servers_v1, archives_v1, folders_v1)
 
