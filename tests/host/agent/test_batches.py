@@ -114,3 +114,23 @@ def test_batch_errors_are_clear_4xx(server, http):
     resp = http.patch("/v1/messages/batches/job-00000000-0000-0000-0000-000000000000/cancel")
     assert resp.status_code == 404
     assert isinstance(client.batches.list(), list)
+
+
+def test_cancelling_a_batch_stops_its_running_run(server, scripted_llm):
+    tag = f"bcancel-{uuid.uuid4().hex[:8]}"
+    [agent] = _agents(server.base_url, 1, tag)
+    queue = scripted_llm.for_model(f"{tag}-0")
+    queue.push_delay(600).push_text("never")
+    client = Letta(base_url=server.base_url, timeout=60)
+    batch = client.batches.create(requests=[_request(agent, "hang")])
+    wait_until(lambda: scripted_llm.requests_for(f"{tag}-0"), timeout=60, what="the item's model call")
+    client.batches.cancel(batch.id)
+    done = wait_until(lambda: (lambda b: b if b.metadata["items"] == {"cancelled": 1} else None)(
+        client.batches.retrieve(batch.id)), timeout=60, what="the running item to end cancelled")
+    assert done.status == "cancelled"
+    runs = httpx.get(f"{server.base_url}/v1/runs/", params={"agent_ids": agent}, timeout=30).json()
+    assert [r["status"] for r in runs] == ["cancelled"]
+    queue.push_tool_call("send_message", {"message": "back"})
+    resp = httpx.post(f"{server.base_url}/v1/agents/{agent}/messages", timeout=60,
+                      json={"messages": [{"role": "user", "content": "again"}]})
+    assert resp.status_code == 200, resp.text
