@@ -15,7 +15,9 @@ from fastapi import Depends, FastAPI
 from starlette.middleware import Middleware
 
 from host.api import (
+    agent_ops,
     agents,
+    batches as batches_api,
     blocks,
     compat,
     composio,
@@ -50,7 +52,7 @@ from host.version import __version__
 logger = logging.getLogger(__name__)
 
 ROUTERS = (models, agents, memory, messages_send, blocks, tool_rules, mcp_servers, composio, sandbox_configs, tools,
-           identities, sources, compat, groups, voice,
+           identities, sources, compat, groups, voice, batches_api, agent_ops,
            # Letta's 1.x generation: new paths over the same services (host/api/v1gen)
            misc_v1, mcp_servers_v1, archives_v1, folders_v1)
 
@@ -75,9 +77,10 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
         await services.groups.sleeptime.load()  # which agents have sleep-time agents
         # Areas with resources of their own (config watcher, ingestion workers, the MCP endpoint).
         import mcp_server
-        from host.services import mcp_servers_lifespan, recovery, sources_lifespan
+        from host.services import batches, mcp_servers_lifespan, recovery, sources_lifespan
 
-        for area in (partial(recovery.lifespan, exclusive=settings.recover_interrupted), mcp_servers_lifespan.lifespan,
+        for area in (partial(recovery.lifespan, exclusive=settings.recover_interrupted),
+                     partial(batches.lifespan, exclusive=settings.recover_interrupted), mcp_servers_lifespan.lifespan,
                      sources_lifespan.lifespan, mcp_server.lifespan):
             await stack.enter_async_context(area(services))
         logger.info("agenthost %s ready on %s", __version__, "postgres" if db.is_postgres else "sqlite")

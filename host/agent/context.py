@@ -154,10 +154,21 @@ def split_for_eviction(history: Sequence[StoredMessage], model: str, window: int
         if total > budget:
             break
         keep_from = i
+    return _cut(history, keep_from, keep_last_user=True)
+
+
+def split_keeping(history: Sequence[StoredMessage], keep: int) -> tuple[list[StoredMessage], list[StoredMessage]]:
+    """(evicted, kept) keeping at most the ``keep`` newest messages (an explicit summarize), cut at a user
+    message as eviction cuts."""
+    return _cut(history, max(0, len(history) - keep), keep_last_user=False)
+
+
+def _cut(history: Sequence[StoredMessage], keep_from: int, *, keep_last_user: bool
+         ) -> tuple[list[StoredMessage], list[StoredMessage]]:
     # move the cut forward to a user message boundary
     while keep_from < len(history) and history[keep_from].role != "user":
         keep_from += 1
-    if keep_from >= len(history):
+    if keep_from >= len(history) and keep_last_user:
         last_user = max((i for i, m in enumerate(history) if m.role == "user"), default=len(history) - 1)
         keep_from = last_user
     return list(history[:keep_from]), list(history[keep_from:])
@@ -194,6 +205,21 @@ def summary_message_text(summary: str, evicted_count: int, total_hidden: int) ->
     }, indent=2)
 
 
+async def summary_note(snap: AgentSnapshot, evicted: Sequence[StoredMessage], providers: ProviderSettings,
+                       timeout_s: float) -> StoredMessage:
+    """The message that takes the place of ``evicted``: a model-written summary (an extract if the model
+    fails)."""
+    try:
+        resp = await llm.complete(llm.LlmRequest(config=snap.llm, messages=summary_prompt(evicted),
+                                                 timeout_s=timeout_s), providers)
+        summary = (resp.content or "").strip() or fallback_summary(evicted)
+    except llm.LlmError as exc:
+        logger.warning("summary for agent %s failed (%s); using an extract", snap.id, exc)
+        summary = fallback_summary(evicted)
+    return StoredMessage(id=new_id("message"), agent_id=snap.id, role="user",
+                         text=summary_message_text(summary, len(evicted), len(evicted)), created_at=utcnow())
+
+
 async def fit_window(snap: AgentSnapshot, context: list[StoredMessage], sys_text: str, specs: list[ToolSpec],
                      providers: ProviderSettings, timeout_s: float) -> StoredMessage | None:
     """Evict the oldest messages from ``context`` (in place) when the prompt built from it passes the
@@ -213,15 +239,7 @@ async def fit_window(snap: AgentSnapshot, context: list[StoredMessage], sys_text
     evicted, kept = split_for_eviction(context, model, window, fixed)
     if not evicted:
         return None
-    try:
-        resp = await llm.complete(llm.LlmRequest(config=snap.llm, messages=summary_prompt(evicted),
-                                                 timeout_s=timeout_s), providers)
-        summary = (resp.content or "").strip() or fallback_summary(evicted)
-    except llm.LlmError as exc:
-        logger.warning("summary for agent %s failed (%s); using an extract", snap.id, exc)
-        summary = fallback_summary(evicted)
-    note = StoredMessage(id=new_id("message"), agent_id=snap.id, role="user",
-                         text=summary_message_text(summary, len(evicted), len(evicted)), created_at=utcnow())
+    note = await summary_note(snap, evicted, providers, timeout_s)
     context[:] = [note] + kept
     logger.info("agent %s: %d messages left the context window (%d tokens > %d)", snap.id, len(evicted), tokens,
                 window)

@@ -105,6 +105,36 @@ class Turn:
         return self.system.id if self.system is not None else None
 
 
+def new_turn(req: TurnRequest, loaded: Loaded, emit: Emit | None, timings: Timings,
+             messenger: AgentMessengerPort | None) -> Turn:
+    snap, history = loaded.snap, loaded.history
+    terminal = {r.tool_name for r in snap.rules if r.type == "exit_loop"}
+    return Turn(req=req, snap=snap, memory=CoreMemory.of(snap.blocks), state=RunState(timings=timings), emit=emit,
+                solver=ToolRulesSolver(rules=tuple(snap.rules), available_tools=frozenset(x.name for x in snap.tools)),
+                system=history[0] if history and history[0].role == "system" else None,
+                context=[m for m in history if m.role != "system"], terminal=terminal,
+                specs=tool_specs(snap, frozenset(x.name for x in snap.tools), terminal),
+                version=snap.version, recall=loaded.recall, archival=loaded.archival, messenger=messenger)
+
+
+def offered(t: Turn) -> tuple[list[llm.ToolSpec], Any]:
+    """The tools this step offers and the tool choice (the rules' forced tool, else any tool)."""
+    allowed = t.solver.allowed_tools(t.state.solver)
+    specs = [spec for spec in t.specs if spec.name in allowed]
+    forced = t.solver.forced_tool(t.state.solver)
+    tool_choice: Any = None
+    if specs:
+        tool_choice = {"name": forced} if forced and forced in {s.name for s in specs} else "required"
+    return specs, tool_choice
+
+
+def step_request(t: Turn, sys_text: str, specs: list[llm.ToolSpec], tool_choice: Any, timeout_s: float
+                 ) -> llm.LlmRequest:
+    """The model request of a step, from the context as it stands (after eviction)."""
+    return llm.LlmRequest(config=t.snap.llm, messages=to_chat(t.context, sys_text), tools=specs,
+                          tool_choice=tool_choice, timeout_s=timeout_s)
+
+
 def _package(status: str, text: str) -> str:
     """Letta's packaged tool return, as the model sees it."""
     return json.dumps({"status": "OK" if status == "success" else "Failed", "message": text,
@@ -131,21 +161,15 @@ class AgentLoop:
     # ---- one turn ------------------------------------------------------------------------------
     async def _turn(self, req: TurnRequest, loaded: Loaded, emit: Emit | None, timings: Timings,
                     messenger: AgentMessengerPort | None) -> TurnResult:
-        snap, history = loaded.snap, loaded.history
-        terminal = {r.tool_name for r in snap.rules if r.type == "exit_loop"}
-        t = Turn(req=req, snap=snap, memory=CoreMemory.of(snap.blocks), state=RunState(timings=timings), emit=emit,
-                 solver=ToolRulesSolver(rules=tuple(snap.rules), available_tools=frozenset(x.name for x in snap.tools)),
-                 system=history[0] if history and history[0].role == "system" else None,
-                 context=[m for m in history if m.role != "system"], terminal=terminal,
-                 specs=tool_specs(snap, frozenset(x.name for x in snap.tools), terminal),
-                 version=snap.version, recall=loaded.recall, archival=loaded.archival, messenger=messenger)
+        snap = loaded.snap
+        t = new_turn(req, loaded, emit, timings, messenger)
         paused = pending_approval(t.context)
         if req.approval is None and paused is not None:
             msg, call = paused
             raise ConflictError(
                 f"Agent {snap.id} is waiting for approval of tool call {call.id} ({call.name}). Send "
                 f'{{"type": "approval", "approve": true|false, "approval_request_id": "{msg.id}"}} first.')
-        pending = [self._input(req, i) for i in req.messages]
+        pending = [self.input_message(req, i) for i in req.messages]
         started = time.perf_counter()
         heartbeat = not loaded.cancelled
         if loaded.cancelled:
@@ -176,7 +200,7 @@ class AgentLoop:
                           run_id=req.run_id, run_closed=t.closed, timings=t.state.timings)
 
     @staticmethod
-    def _input(req: TurnRequest, i: Any) -> StoredMessage:
+    def input_message(req: TurnRequest, i: Any) -> StoredMessage:
         msg = StoredMessage(id=new_id("message"), agent_id=req.agent_id, role="user", text=i.text, name=i.name,
                             sender_id=i.sender_id, otid=i.otid, run_id=req.run_id, created_at=utcnow())
         if i.role == "system":  # a system message from the client reaches the model as a user-side note
@@ -189,17 +213,9 @@ class AgentLoop:
         step_id = new_id("step")
         recall, archival = t.recall + len(pending), t.archival
         sys_text = system_text(replace(snap, blocks=t.memory.blocks), recall, archival)
-        allowed = t.solver.allowed_tools(state.solver)
-        specs = [spec for spec in t.specs if spec.name in allowed]
-        forced = t.solver.forced_tool(state.solver)
-        tool_choice: Any = None
-        if specs:
-            tool_choice = {"name": forced} if forced and forced in {s.name for s in specs} else "required"
-
+        specs, tool_choice = offered(t)
         summary_msg = await fit_window(snap, t.context, sys_text, specs, self.d.providers, self.d.llm_timeout_s)
-        chat = to_chat(t.context, sys_text)
-        request = llm.LlmRequest(config=snap.llm, messages=chat, tools=specs,
-                                 tool_choice=tool_choice, timeout_s=self.d.llm_timeout_s)
+        request = step_request(t, sys_text, specs, tool_choice, self.d.llm_timeout_s)
         assistant_id = new_id("message")
         try:
             with state.timings.measure("model"):

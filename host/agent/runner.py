@@ -236,6 +236,17 @@ class Runner:
         self._tg.start_soon(background)
         return await self.runs.get(run_id)
 
+    async def preview(self, agent_id: str, body: LettaRequest) -> dict[str, Any]:
+        """The provider request the turn's first step would send (host.agent.operations)."""
+        from host.agent import operations
+
+        return await operations.preview(self.loop, turn_request(agent_id, body, None))
+
+    async def summarize(self, agent_id: str, keep: int) -> int:
+        from host.agent import operations
+
+        return await operations.summarize(self.loop, agent_id, keep)
+
     async def cancel(self, agent_id: str, run_ids: list[str] | None) -> dict[str, str]:
         await self.exists(agent_id)
         active = await self.runs.active_ids(agent_id)

@@ -142,3 +142,18 @@ def _unsigned_tool_call_turn(messages: Sequence[ChatMessage]) -> bool:
         if m.role == "assistant":
             return bool(m.tool_calls) and not m.thinking_blocks
     return False
+
+
+# How litellm reaches the provider, not what the provider is sent (credentials never leave the server).
+_TRANSPORT = frozenset({"timeout", "num_retries", "max_retries", "api_key", "api_base", "api_version",
+                        "aws_access_key_id", "aws_secret_access_key", "aws_region_name",
+                        "aws_bedrock_runtime_endpoint"})
+
+
+def provider_payload(req: LlmRequest, s: ProviderSettings) -> dict[str, Any]:
+    """The chat-completion request the provider would get for ``req`` (built by the same
+    ``_completion_kwargs`` as every call), without credentials and transport options; ``model`` is the
+    provider's own model name."""
+    body = {k: v for k, v in _completion_kwargs(req, s).items() if k not in _TRANSPORT}
+    body["model"] = req.config.model
+    return body

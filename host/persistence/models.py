@@ -276,6 +276,21 @@ class JobRow(_Timestamps, Base):
     lease_expires_at: Mapped[datetime | None] = mapped_column(DateTime)  # 0003: orphaned after this
 
 
+class BatchItemRow(_Timestamps, Base):
+    """One request of a message batch (0005); the batch itself is a ``jobs`` row of type ``batch``."""
+
+    __tablename__ = "batch_items"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    batch_id: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
+    position: Mapped[int] = mapped_column(Integer, nullable=False)
+    agent_id: Mapped[str] = mapped_column(String(64), nullable=False)
+    request: Mapped[dict[str, Any]] = mapped_column(JSONType, nullable=False)
+    run_id: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(32), nullable=False)  # pending | running | completed | failed | cancelled
+    error: Mapped[str | None] = mapped_column(Text)
+
+
 class StepRow(Base):
     __tablename__ = "steps"
 

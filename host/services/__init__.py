@@ -22,6 +22,7 @@ from host.settings import Settings
 if TYPE_CHECKING:
     from host.agent.runner import Runner
     from host.services.groups.service import GroupService
+    from host.services.batches import BatchService
     from host.services.mcp_servers import McpServerPool
     from host.services.tool_catalogue import ToolCatalogue
     from host.tools.calls import ToolCaller
@@ -62,15 +63,18 @@ class Services(CoreServices):
     tool_calls: ToolCaller  # the one rule-checked tool call (the loop's, and the catalogue's)
     catalogue: ToolCatalogue  # the tool catalogue for outside callers (the MCP server)
     groups: GroupService  # multi-agent groups and sleep-time agents, above the runner
+    batches: BatchService  # message batches, run through the runner (host.services.batches)
 
     @classmethod
     def of(cls, core: CoreServices, layer: ToolLayer) -> Services:
+        from host.services.batches import BatchService
         from host.services.groups.service import GroupService
 
         shared = {f.name: getattr(core, f.name) for f in fields(CoreServices)}
         return cls(**shared, runner=layer.runner, dispatcher=layer.dispatcher, sandboxes=layer.sandboxes,
                    mcp=layer.mcp, tool_calls=layer.tool_calls, catalogue=layer.catalogue,
-                   groups=GroupService(core.db, layer.runner, core.agents))
+                   groups=GroupService(core.db, layer.runner, core.agents),
+                   batches=BatchService(core.db, core.runs, layer.runner))
 
     async def context_view(self, agent_id: str) -> dict[str, Any]:
         from host.services.context_view import context_overview

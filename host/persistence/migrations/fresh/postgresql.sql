@@ -440,5 +440,25 @@ CREATE TABLE groups_blocks (
 
 UPDATE alembic_version SET version_num='0005' WHERE alembic_version.version_num = '0004';
 
+-- Running upgrade 0005 -> 0006
+
+CREATE TABLE batch_items (
+    id VARCHAR(64) NOT NULL, 
+    batch_id VARCHAR(64) NOT NULL, 
+    position INTEGER NOT NULL, 
+    agent_id VARCHAR(64) NOT NULL, 
+    request JSONB NOT NULL, 
+    run_id VARCHAR(64), 
+    status VARCHAR(32) NOT NULL, 
+    error TEXT, 
+    created_at TIMESTAMP WITHOUT TIME ZONE NOT NULL, 
+    updated_at TIMESTAMP WITHOUT TIME ZONE NOT NULL, 
+    PRIMARY KEY (id)
+);
+
+CREATE INDEX ix_batch_items_batch_id ON batch_items (batch_id);
+
+UPDATE alembic_version SET version_num='0006' WHERE alembic_version.version_num = '0005';
+
 COMMIT;
 

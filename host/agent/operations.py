@@ -1,0 +1,58 @@
+"""Operations on an agent beside its turns, over the loop's own code paths:
+
+    preview   the model request the agent's next step would send for a message (``step_request``, as a
+              step builds it), without sending it
+    summarize compact the in-context history to a model-written summary and the newest messages (the
+              summary of context eviction: ``host.agent.context.summary_note``)
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from typing import Any
+
+from host import llm
+from host.agent.context import split_keeping, summary_note
+from host.agent.loop import AgentLoop, new_turn, offered, step_request
+from host.agent.step_write import StepWrite, write_step
+from host.agent.store import load_turn, system_text
+from host.agent.turn import Timings, TurnRequest
+
+logger = logging.getLogger(__name__)
+
+
+async def preview(loop: AgentLoop, req: TurnRequest) -> dict[str, Any]:
+    """The provider request of the first step of ``req``: the agent as stored, the new messages appended.
+
+    When that prompt would pass the context window, the real step first evicts old messages into a
+    model-written summary; the preview shows the request before that eviction (it calls no model)."""
+    loaded = await load_turn(loop.d.db, req.agent_id)
+    t = new_turn(req, loaded, None, Timings(), None)
+    pending = [loop.input_message(req, i) for i in req.messages]
+    t.context.extend(pending)
+    sys_text = system_text(replace(t.snap, blocks=t.memory.blocks), t.recall + len(pending), t.archival)
+    specs, tool_choice = offered(t)
+    return llm.provider_payload(step_request(t, sys_text, specs, tool_choice, loop.d.llm_timeout_s),
+                                loop.d.providers)
+
+
+async def summarize(loop: AgentLoop, agent_id: str, keep: int) -> int:
+    """Replace all but the newest ``keep`` in-context messages (cut at a user message, so a tool call never
+    loses its return) with one summary message, under the agent's lock. Returns how many left the context
+    (0: nothing to compact, no model call)."""
+    async with loop.d.locks.hold(agent_id):
+        loaded = await load_turn(loop.d.db, agent_id)
+        history = loaded.history
+        system = history[0] if history and history[0].role == "system" else None
+        context = [m for m in history if m.role != "system"]
+        evicted, kept = split_keeping(context, keep)
+        if not evicted:
+            return 0
+        note = await summary_note(loaded.snap, evicted, loop.d.providers, loop.d.llm_timeout_s)
+        ids = ([system.id] if system else []) + [note.id] + [m.id for m in kept]
+        await write_step(loop.d.db, StepWrite(agent_id=agent_id, step=None, messages=[note], in_context_ids=ids,
+                                              changed_blocks=[], system_message_id=None, system_text=None))
+        loop.d.history.drop(agent_id)
+        logger.info("agent %s: summarized %d messages, kept %d", agent_id, len(evicted), len(kept))
+        return len(evicted)
