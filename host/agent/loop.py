@@ -49,6 +49,8 @@ from host.ids import new_id, utcnow
 from host.storable import storable
 from host.persistence.db import Database
 from host.llm.providers import ProviderSettings
+from host.persistence.byok import ByokMissingError, settings_for_llm
+from host.persistence.secret_box import SecretBox, SecretBoxError
 from host.tools.calls import ToolCaller, ToolScope
 from host.tools.rules import ToolRulesSolver
 
@@ -66,6 +68,7 @@ class LoopDeps:
     locks: AgentLocks
     llm_timeout_s: float = 120.0
     history: HistoryCache = field(default_factory=HistoryCache)
+    secrets: SecretBox | None = None  # decrypts an organization's own provider key (host.persistence.byok)
 
 
 @dataclass
@@ -196,7 +199,11 @@ class AgentLoop:
         if specs:
             tool_choice = {"name": forced} if forced and forced in {s.name for s in specs} else "required"
 
-        summary_msg = await fit_window(snap, t.context, sys_text, specs, self.d.providers, self.d.llm_timeout_s)
+        try:
+            providers = await settings_for_llm(self.d.db, self.d.secrets, snap.llm, self.d.providers)
+        except (ByokMissingError, SecretBoxError) as exc:
+            raise UpstreamError(f"The model call failed ({snap.llm.handle or snap.llm.model}): {exc}") from None
+        summary_msg = await fit_window(snap, t.context, sys_text, specs, providers, self.d.llm_timeout_s)
         chat = to_chat(t.context, sys_text)
         request = llm.LlmRequest(config=snap.llm, messages=chat, tools=specs,
                                  tool_choice=tool_choice, timeout_s=self.d.llm_timeout_s)
@@ -204,9 +211,9 @@ class AgentLoop:
         try:
             with state.timings.measure("model"):
                 if req.stream_tokens and t.emit is not None:
-                    response = await TokenStreamer(req, assistant_id, step_id, t.emit).run(request, self.d.providers)
+                    response = await TokenStreamer(req, assistant_id, step_id, t.emit).run(request, providers)
                 else:
-                    response = await llm.complete(request, self.d.providers)
+                    response = await llm.complete(request, providers)
         except llm.LlmError as exc:  # nothing of this step is written; the stored history is unchanged
             raise UpstreamError(f"The model call failed ({snap.llm.handle or snap.llm.model}): {exc}") from None
 

@@ -6,16 +6,19 @@ from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any
 
 from host.persistence.db import Database
+from host.persistence.secret_box import SecretBox
 from host.llm.registry import ProviderRegistry
 from host.services.agentfile import AgentFileService
 from host.services.agents import AgentService
 from host.services.archival import ArchivalService
 from host.services.blocks import BlockService
+from host.services.byok import ByokService
 from host.services.identities import IdentityService
 from host.services.memory import MemoryService
 from host.services.messages import MessageService
 from host.services.jobs import JobSignal
 from host.services.runs import RunService
+from host.services.tenants import TenantService
 from host.services.tools import ToolService
 from host.settings import Settings
 
@@ -48,6 +51,8 @@ class CoreServices:
     agentfiles: AgentFileService
     runs: RunService
     job_signal: JobSignal
+    tenants: TenantService  # organizations, users, per-user API keys
+    byok: ByokService  # organizations' own providers (keys encrypted at rest)
 
 
 @dataclass(frozen=True)
@@ -75,11 +80,12 @@ class Services(CoreServices):
 
 def build_core(settings: Settings, db: Database, registry: ProviderRegistry) -> CoreServices:
     messages = MessageService(db)
+    byok = ByokService(db, SecretBox.open(settings.home))
     return CoreServices(
         settings=settings,
         db=db,
         registry=registry,
-        agents=AgentService(db, registry),
+        agents=AgentService(db, registry, byok),
         blocks=BlockService(db),
         tools=ToolService(db),
         identities=IdentityService(db),
@@ -89,4 +95,6 @@ def build_core(settings: Settings, db: Database, registry: ProviderRegistry) -> 
         agentfiles=AgentFileService(db, messages),
         runs=RunService(db, lease_s=settings.limits.run_lease_s),
         job_signal=JobSignal(),
+        tenants=TenantService(db),
+        byok=byok,
     )
