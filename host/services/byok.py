@@ -100,11 +100,14 @@ class ByokService:
                           provider_type=body.provider_type, base_url=_base_url(body.provider_type, body.base_url),
                           api_key_enc=self.box.encrypt(body.api_key), access_key_enc=self.box.encrypt(body.access_key),
                           region=body.region)
+        taken = ConflictError(f"a provider named {body.name!r} already exists in your organization")
+        if await self._rows(actor, name=body.name):
+            raise taken
         try:
             async with self.db.transaction() as s:
                 s.add(row)
-        except IntegrityError:
-            raise ConflictError(f"a provider named {body.name!r} already exists in your organization") from None
+        except IntegrityError:  # a concurrent create of the same name
+            raise taken from None
         return self._out(row)
 
     async def _row(self, s: Any, actor: Actor, provider_id: str) -> ProviderRow:
