@@ -91,7 +91,7 @@ def build_core(settings: Settings, db: Database, registry: ProviderRegistry) -> 
         identities=IdentityService(db),
         memory=MemoryService(db),
         messages=messages,
-        archival=ArchivalService(db, settings.providers),
+        archival=ArchivalService(db, settings.providers, byok.box),
         agentfiles=AgentFileService(db, messages),
         runs=RunService(db, lease_s=settings.limits.run_lease_s),
         job_signal=JobSignal(),

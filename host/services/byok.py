@@ -37,6 +37,10 @@ OPENAI_COMPATIBLE = {"openai": "https://api.openai.com/v1", "deepseek": "https:/
 ANTHROPIC_BASE = "https://api.anthropic.com/v1"
 ANTHROPIC_MODELS = ("claude-3-5-haiku-20241022", "claude-3-7-sonnet-20250219", "claude-sonnet-4-20250514")
 SUPPORTED = sorted([*OPENAI_COMPATIBLE, "anthropic"])
+# The environment providers' handle prefixes: an organization's provider may not take one (its models
+# would shadow, or be shadowed by, the server's own).
+RESERVED_NAMES = {"openai", "openai-proxy", "anthropic", "google_ai", "gemini", "google", "google_vertex", "ollama",
+                  "groq", "together", "together_ai", "azure", "vllm", "bedrock", "letta"}
 
 
 def _base_url(provider_type: str, base_url: str | None) -> str:
@@ -100,6 +104,9 @@ class ByokService:
                           provider_type=body.provider_type, base_url=_base_url(body.provider_type, body.base_url),
                           api_key_enc=self.box.encrypt(body.api_key), access_key_enc=self.box.encrypt(body.access_key),
                           region=body.region)
+        if body.name.lower() in RESERVED_NAMES:
+            raise BadRequestError(f"provider name {body.name!r} is reserved for the server's own providers; "
+                                  "choose another name (it prefixes your models' handles)")
         taken = ConflictError(f"a provider named {body.name!r} already exists in your organization")
         if await self._rows(actor, name=body.name):
             raise taken

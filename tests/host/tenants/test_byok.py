@@ -80,6 +80,13 @@ def test_byok_end_to_end(secure, byok_llm):
         assert said and said[0]["content"] == "hello byok"
         assert byok_llm.requests_for("acme-chat"), "the call went to the organization's provider"
 
+        # Its embedding model embeds with its key too.
+        embedded = http.post("/v1/agents/", headers=alice, json={"model": "acme/acme-chat", "embedding": "acme/acme-embed"})
+        assert embedded.status_code == 200, embedded.text
+        passage = http.post(f"/v1/agents/{embedded.json()['id']}/archival-memory", headers=alice, json={"text": "a fact"})
+        assert passage.status_code == 200, passage.text
+        assert byok_llm.embedding_requests, "the embedding went to the organization's provider"
+
         # Another organization can neither use, see, change nor delete it.
         refused = http.post("/v1/agents/", headers=bob, json={
             "model": "acme/acme-chat", "embedding": "openai/text-embedding-3-small"})
@@ -110,4 +117,6 @@ def test_bad_provider_input(secure):
         assert no_base.status_code == 400 and "base_url" in no_base.json()["detail"]
         slash = http.post("/v1/providers/", headers=ADMIN, json={"name": "a/b", "provider_type": "openai", "api_key": "k"})
         assert slash.status_code == 422
+        reserved = http.post("/v1/providers/", headers=ADMIN, json={"name": "openai", "provider_type": "openai", "api_key": "k"})
+        assert reserved.status_code == 400 and "reserved" in reserved.json()["detail"]
         assert http.delete("/v1/providers/provider-nope", headers=ADMIN).status_code == 404
