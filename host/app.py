@@ -16,6 +16,7 @@ from starlette.middleware import Middleware
 
 from host.api import (
     agent_ops,
+    admin,
     agents,
     batches as batches_api,
     blocks,
@@ -27,6 +28,7 @@ from host.api import (
     memory,
     messages_send,
     models,
+    providers,
     sandbox_configs,
     sources,
     tool_rules,
@@ -52,7 +54,7 @@ from host.version import __version__
 logger = logging.getLogger(__name__)
 
 ROUTERS = (models, agents, memory, messages_send, blocks, tool_rules, mcp_servers, composio, sandbox_configs, tools,
-           identities, sources, compat, groups, voice, batches_api, agent_ops,
+           identities, sources, compat, groups, voice, batches_api, agent_ops, admin, providers,
            # Letta's 1.x generation: new paths over the same services (host/api/v1gen)
            misc_v1, mcp_servers_v1, archives_v1, folders_v1)
 
@@ -100,8 +102,10 @@ def middleware(settings: Settings) -> list[Middleware]:
     stack = [Middleware(LastResortMiddleware)]
     stack += guard_middleware(HostPolicy.for_bind(settings.bind_host, settings.allowed_hosts,
                                                   settings.acceptable_origins))
-    if settings.secure and settings.server_password:
-        stack.append(Middleware(PasswordMiddleware, password=settings.server_password))
+    # Always on: resolves the request's actor (password, user key, user_id header); checks the password
+    # only when the server has one.
+    password = settings.server_password if settings.secure and settings.server_password else None
+    stack.append(Middleware(PasswordMiddleware, password=password))
     stack.append(Middleware(BodyLimitMiddleware, limits=settings.limits))
     stack.append(Middleware(NulGuardMiddleware))
     stack.append(Middleware(TrailingSlashMiddleware, routers=[module.router for module in ROUTERS]))

@@ -7,6 +7,7 @@
     ├── InvalidRequestError    422  a body that parses but makes no sense (over-limit block, bad rule...)
     ├── BadRequestError        400  a request we cannot act on (bad file, unsupported option)
     ├── AuthError              401  a missing or wrong password
+    ├── ForbiddenError         403  a user key asking to act as someone else, or for an admin route
     ├── BusyError              409  the agent is already running a turn that cannot be joined
     ├── TooLargeError          413  a message or turn over a configured size limit (names the limit)
     └── UpstreamError          502  a provider (LLM, embedding, E2B...) failed; carries its message
@@ -50,6 +51,10 @@ class BadRequestError(HostError):
 
 class AuthError(HostError):
     status_code = 401
+
+
+class ForbiddenError(HostError):
+    status_code = 403
 
 
 class BusyError(HostError):

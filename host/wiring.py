@@ -88,7 +88,7 @@ async def open_tool_layer(settings: Settings, core: CoreServices) -> AsyncIterat
                                 services_config=services_config(settings), server_env=server_tool_env(settings))
         caller = ToolCaller(dispatcher, contexts)
         deps = LoopDeps(db=core.db, providers=settings.providers, tools=caller, locks=AgentLocks(core.db),
-                        llm_timeout_s=settings.llm_timeout_s)
+                        llm_timeout_s=settings.llm_timeout_s, secrets=core.byok.box)
         runner = Runner(AgentLoop(deps), core.runs, core.agents.exists, core.db)
         await stack.enter_async_context(runner.running())
         catalogue = ToolCatalogue(core.db, core.tools, core.memory, caller, pool, sandboxes)

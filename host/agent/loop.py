@@ -49,6 +49,8 @@ from host.ids import new_id, utcnow
 from host.storable import storable
 from host.persistence.db import Database
 from host.llm.providers import ProviderSettings
+from host.persistence.byok import ByokMissingError, settings_for_llm
+from host.persistence.secret_box import SecretBox, SecretBoxError
 from host.tools.calls import ToolCaller, ToolScope
 from host.tools.rules import ToolRulesSolver
 
@@ -66,6 +68,7 @@ class LoopDeps:
     locks: AgentLocks
     llm_timeout_s: float = 120.0
     history: HistoryCache = field(default_factory=HistoryCache)
+    secrets: SecretBox | None = None  # decrypts an organization's own provider key (host.persistence.byok)
 
 
 @dataclass
@@ -214,15 +217,19 @@ class AgentLoop:
         recall, archival = t.recall + len(pending), t.archival
         sys_text = system_text(replace(snap, blocks=t.memory.blocks), recall, archival)
         specs, tool_choice = offered(t)
-        summary_msg = await fit_window(snap, t.context, sys_text, specs, self.d.providers, self.d.llm_timeout_s)
+        try:
+            providers = await settings_for_llm(self.d.db, self.d.secrets, snap.llm, self.d.providers)
+        except (ByokMissingError, SecretBoxError) as exc:
+            raise UpstreamError(f"The model call failed ({snap.llm.handle or snap.llm.model}): {exc}") from None
+        summary_msg = await fit_window(snap, t.context, sys_text, specs, providers, self.d.llm_timeout_s)
         request = step_request(t, sys_text, specs, tool_choice, self.d.llm_timeout_s)
         assistant_id = new_id("message")
         try:
             with state.timings.measure("model"):
                 if req.stream_tokens and t.emit is not None:
-                    response = await TokenStreamer(req, assistant_id, step_id, t.emit).run(request, self.d.providers)
+                    response = await TokenStreamer(req, assistant_id, step_id, t.emit).run(request, providers)
                 else:
-                    response = await llm.complete(request, self.d.providers)
+                    response = await llm.complete(request, providers)
         except llm.LlmError as exc:  # nothing of this step is written; the stored history is unchanged
             raise UpstreamError(f"The model call failed ({snap.llm.handle or snap.llm.model}): {exc}") from None
 

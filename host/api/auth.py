@@ -1,4 +1,14 @@
-"""Password protection (``SECURE=true``): every route but health needs the server password."""
+"""Who is calling: the server password (``SECURE=true``), a per-user API key, or (open server) anyone.
+
+Every route but health needs a credential when the server has a password. The credential becomes the
+request's actor (``host.domain.actor``: ``scope["state"]["actor"]`` and ``current_actor()``):
+
+- the server password (or any request to an open server) acts as the admin, as the default user or as the
+  user a ``user_id`` header names (Letta's behaviour); a malformed ``user_id`` is a 400, an unknown one a 404;
+- a user key (``ahk-...``, host.services.tenants) acts as its user; a ``user_id`` header naming anyone else
+  is a 403; an unknown or revoked key is a 401 (keys are looked up on every request, so revocation is
+  immediate).
+"""
 
 from __future__ import annotations
 
@@ -7,10 +17,15 @@ import json
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from host.domain.actor import DEFAULT_ACTOR, Actor, reset_actor, set_actor
+from host.errors import AuthError, ForbiddenError, HostError
+
 OPEN_PATHS = {"/v1/health", "/v1/health/", "/", "/agents", "/agents/",
               "/v1/auth", "/v1/auth/"}  # /v1/auth checks the password itself
 # The web UI's shell and static assets (no data: the UI asks for the password and sends it to /v1).
 OPEN_PREFIXES = ("/ui/", "/agents/")
+_UNAUTHORIZED = ("Unauthorized: send 'Authorization: Bearer <password or API key>' "
+                 "(or 'X-BARE-PASSWORD: password <password>')")
 
 
 def _presented(headers: dict[bytes, bytes]) -> str | None:
@@ -27,10 +42,40 @@ def password_ok(presented: str | None, password: str) -> bool:
     return presented is not None and hmac.compare_digest(presented.encode(), password.encode())
 
 
+async def _send_error(send: Send, status: int, detail: str) -> None:
+    headers = [(b"content-type", b"application/json")]
+    if status == 401:
+        headers.append((b"www-authenticate", b"Bearer"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": json.dumps({"detail": detail}).encode()})
+
+
 class PasswordMiddleware:
-    def __init__(self, app: ASGIApp, password: str) -> None:
+    """Resolves the actor of every HTTP request (``password`` None: an open server, everyone is admin)."""
+
+    def __init__(self, app: ASGIApp, password: str | None) -> None:
         self.app = app
-        self.password = password
+        self.password = password or None
+
+    async def _actor(self, scope: Scope, headers: dict[bytes, bytes]) -> Actor:
+        from host.services.tenants import is_user_key
+
+        presented = _presented(headers)
+        raw_user = headers.get(b"user_id", headers.get(b"user-id"))
+        user_id = raw_user.decode("latin-1").strip() if raw_user is not None else None
+        services = (scope.get("state") or {}).get("services")
+        if presented and is_user_key(presented) and services is not None:
+            actor = await services.tenants.actor_for_key(presented)
+            if actor is None:
+                raise AuthError("Unauthorized: unknown or revoked API key")
+            if user_id and user_id != actor.user_id:
+                raise ForbiddenError("a user key acts only as its own user: the user_id header names another user")
+            return actor
+        if self.password is not None and not password_ok(presented, self.password):
+            raise AuthError(_UNAUTHORIZED)
+        if user_id and services is not None:
+            return await services.tenants.admin_as(user_id)
+        return DEFAULT_ACTOR
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
@@ -38,12 +83,14 @@ class PasswordMiddleware:
                 or scope.get("method") == "OPTIONS"):
             await self.app(scope, receive, send)
             return
-        headers = dict(scope.get("headers") or [])
-        if password_ok(_presented(headers), self.password):
-            await self.app(scope, receive, send)
+        try:
+            actor = await self._actor(scope, dict(scope.get("headers") or []))
+        except HostError as exc:
+            await _send_error(send, exc.status_code, exc.detail)
             return
-        body = json.dumps({"detail": "Unauthorized: send 'Authorization: Bearer <password>' "
-                                     "(or 'X-BARE-PASSWORD: password <password>')"}).encode()
-        await send({"type": "http.response.start", "status": 401,
-                    "headers": [(b"content-type", b"application/json"), (b"www-authenticate", b"Bearer")]})
-        await send({"type": "http.response.body", "body": body})
+        scope.setdefault("state", {})["actor"] = actor
+        token = set_actor(actor)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            reset_actor(token)

@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from host.domain.actor import DEFAULT_ACTOR, Actor
 from host.services import Services
 
 
@@ -45,3 +46,8 @@ class TrailingSlashMiddleware:
 async def services(request: Request) -> Services:
     # async: FastAPI runs a plain-function dependency in a worker thread, a thread hop per request
     return request.state.services  # type: ignore[no-any-return]
+
+
+async def actor(request: Request) -> Actor:
+    """The request's actor, resolved by host.api.auth (the default admin when no credential was needed)."""
+    return getattr(request.state, "actor", DEFAULT_ACTOR)  # type: ignore[no-any-return]

@@ -374,3 +374,53 @@ class GroupBlockRow(Base):  # 0004_groups
 
     group_id: Mapped[str] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True)
     block_id: Mapped[str] = mapped_column(ForeignKey("blocks.id", ondelete="CASCADE"), primary_key=True)
+
+
+# ---- 0005: organizations, users, per-user API keys, bring-your-own providers ------------------------
+class OrganizationRow(_Timestamps, Base):
+    __tablename__ = "organizations"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(256), nullable=False)
+    privileged_tools: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+
+
+class UserRow(_Timestamps, Base):
+    __tablename__ = "users"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(256), nullable=False)
+    organization_id: Mapped[str] = mapped_column(String(64), ForeignKey("organizations.id"), nullable=False,
+                                                 index=True)
+
+
+class ApiKeyRow(Base):
+    """A user's API key: only its SHA-256 (the token is 256 random bits) and a short prefix are kept."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(64), ForeignKey("users.id", ondelete="CASCADE"), nullable=False,
+                                         index=True)
+    name: Mapped[str | None] = mapped_column(String(256))
+    prefix: Mapped[str] = mapped_column(String(32), nullable=False)
+    key_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class ProviderRow(_Timestamps, Base):
+    """An organization's own provider; ``api_key_enc`` is Fernet ciphertext (host.persistence.secret_box)."""
+
+    __tablename__ = "providers"
+    __table_args__ = (UniqueConstraint("organization_id", "name", name="uq_providers_org_name"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    organization_id: Mapped[str] = mapped_column(String(64), ForeignKey("organizations.id"), nullable=False,
+                                                 index=True)
+    name: Mapped[str] = mapped_column(String(256), nullable=False)
+    provider_type: Mapped[str] = mapped_column(String(64), nullable=False)
+    base_url: Mapped[str | None] = mapped_column(Text)
+    api_key_enc: Mapped[str | None] = mapped_column(Text)
+    access_key_enc: Mapped[str | None] = mapped_column(Text)
+    region: Mapped[str | None] = mapped_column(String(128))

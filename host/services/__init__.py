@@ -6,16 +6,19 @@ from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any
 
 from host.persistence.db import Database
+from host.persistence.secret_box import SecretBox
 from host.llm.registry import ProviderRegistry
 from host.services.agentfile import AgentFileService
 from host.services.agents import AgentService
 from host.services.archival import ArchivalService
 from host.services.blocks import BlockService
+from host.services.byok import ByokService
 from host.services.identities import IdentityService
 from host.services.memory import MemoryService
 from host.services.messages import MessageService
 from host.services.jobs import JobSignal
 from host.services.runs import RunService
+from host.services.tenants import TenantService
 from host.services.tools import ToolService
 from host.settings import Settings
 
@@ -50,6 +53,8 @@ class CoreServices:
     agentfiles: AgentFileService
     runs: RunService
     job_signal: JobSignal
+    tenants: TenantService  # organizations, users, per-user API keys
+    byok: ByokService  # organizations' own providers (keys encrypted at rest)
 
 
 @dataclass(frozen=True)
@@ -84,18 +89,21 @@ class Services(CoreServices):
 
 def build_core(settings: Settings, db: Database, registry: ProviderRegistry) -> CoreServices:
     messages = MessageService(db)
+    byok = ByokService(db, SecretBox.open(settings.home))
     return CoreServices(
         settings=settings,
         db=db,
         registry=registry,
-        agents=AgentService(db, registry),
+        agents=AgentService(db, registry, byok),
         blocks=BlockService(db),
         tools=ToolService(db),
         identities=IdentityService(db),
         memory=MemoryService(db),
         messages=messages,
-        archival=ArchivalService(db, settings.providers),
+        archival=ArchivalService(db, settings.providers, byok.box),
         agentfiles=AgentFileService(db, messages),
         runs=RunService(db, lease_s=settings.limits.run_lease_s),
         job_signal=JobSignal(),
+        tenants=TenantService(db),
+        byok=byok,
     )

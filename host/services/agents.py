@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import delete, func, select
@@ -26,6 +26,7 @@ from host.persistence.models import (
 from host.persistence.paging import paginate
 from host.llm.providers import EmbeddingConfig, LLMConfig, ProviderError
 from host.llm.registry import ProviderRegistry
+from host.domain.actor import current_actor
 from host.schemas.agents import MASKED, AgentState, CreateAgentRequest, UpdateAgent
 from host.schemas.blocks import CreateBlock
 from host.services.agent_view import hydrate
@@ -33,6 +34,9 @@ from host.services.blocks import new_block_row
 from host.services.memory import append_messages, initial_messages, recompile_system
 from host.tools.rule_graph import validate_rules
 from host.tools.rule_models import default_rules_for, dump_tool_rules, parse_tool_rules
+
+if TYPE_CHECKING:
+    from host.services.byok import ByokService
 
 logger = logging.getLogger(__name__)
 
@@ -112,9 +116,10 @@ def _native_reasoning(config: dict[str, Any]) -> None:
 
 
 class AgentService:
-    def __init__(self, db: Database, registry: ProviderRegistry) -> None:
+    def __init__(self, db: Database, registry: ProviderRegistry, byok: ByokService | None = None) -> None:
         self.db = db
         self.registry = registry
+        self.byok = byok  # the acting organization's own providers (host.services.byok)
 
     # ---- configuration resolution -------------------------------------------------------
     async def _llm_config(self, model: str | None, llm_config: dict[str, Any] | None,
@@ -126,7 +131,12 @@ class AgentService:
             try:
                 config = self.registry.resolve_llm(model, context_window_limit=context_window_limit)
             except ProviderError as exc:
-                raise InvalidRequestError(str(exc)) from None
+                own = await self.byok.resolve_llm(current_actor(), model) if self.byok else None
+                if own is None:
+                    raise InvalidRequestError(str(exc)) from None
+                config = own
+                if context_window_limit is not None:
+                    config.context_window = min(context_window_limit, config.context_window)
             out = config.model_dump(mode="json")
         elif llm_config:
             out = {**llm_config, **_validated(LLMConfig, llm_config, "llm_config")}
@@ -152,7 +162,10 @@ class AgentService:
             try:
                 out = self.registry.resolve_embedding(embedding).model_dump(mode="json")
             except ProviderError as exc:
-                raise InvalidRequestError(str(exc)) from None
+                own = await self.byok.resolve_embedding(current_actor(), embedding) if self.byok else None
+                if own is None:
+                    raise InvalidRequestError(str(exc)) from None
+                out = own.model_dump(mode="json")
         elif embedding_config:
             out = {**embedding_config, **_validated(EmbeddingConfig, embedding_config, "embedding_config")}
         else:

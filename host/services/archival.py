@@ -15,6 +15,8 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from host.persistence.byok import settings_for_embedding
+from host.persistence.secret_box import SecretBox, SecretBoxError
 from host.errors import NotFoundError, UpstreamError
 from host.ids import new_id, utcnow
 from host.persistence.convert import passage_out
@@ -41,17 +43,22 @@ def embedding_enabled(config: dict[str, Any]) -> bool:
 
 
 class ArchivalService:
-    def __init__(self, db: Database, providers: ProviderSettings) -> None:
+    def __init__(self, db: Database, providers: ProviderSettings, secrets: SecretBox | None = None) -> None:
         self.db = db
         self.providers = providers
+        self.secrets = secrets  # an organization's own embedding provider's key (host.persistence.byok)
 
     async def embed(self, config: dict[str, Any], texts: list[str]) -> list[list[float]] | None:
         if not embedding_enabled(config):
             return None
         from host import llm
 
+        embedding = EmbeddingConfig.model_validate(config)
         try:
-            return await llm.embed(EmbeddingConfig.model_validate(config), texts, self.providers)
+            providers = await settings_for_embedding(self.db, self.secrets, embedding, self.providers)
+            return await llm.embed(embedding, texts, providers)
+        except SecretBoxError as exc:
+            raise UpstreamError(f"Embedding with {config.get('handle')} failed: {exc}") from None
         except llm.LlmError as exc:
             raise UpstreamError(f"Embedding with {config.get('handle')} failed: {exc}") from None
 

@@ -151,8 +151,10 @@ class ScriptedLLM(ScriptFront, LoopbackServer):
         embedding_dim: int = 1536,
         default: DefaultMode = "echo",
         stream_chunk_chars: int = 4,
+        required_key: str | None = None,
     ) -> None:
         super().__init__()
+        self.required_key = required_key  # when set, every route answers 401 to any other bearer key
         self._port = port
         self._backlog = 128
         self._models = list(models or ["gpt-4o-mini", "fake-gpt", "text-embedding-3-small"])
@@ -245,7 +247,15 @@ class ScriptedLLM(ScriptFront, LoopbackServer):
         except asyncio.TimeoutError:
             pass
 
+    def _refused(self, request: Request) -> Response | None:
+        if self.required_key is None or request.headers.get("authorization") == f"Bearer {self.required_key}":
+            return None
+        error = {"message": "Incorrect API key provided", "type": "invalid_request_error", "code": "invalid_api_key"}
+        return JSONResponse({"error": error}, status_code=401)
+
     async def _list_models(self, request: Request) -> Response:
+        if (refused := self._refused(request)) is not None:
+            return refused
         with self._lock:
             self.model_list_calls += 1
             names = list(self._models)
@@ -260,6 +270,8 @@ class ScriptedLLM(ScriptFront, LoopbackServer):
         return JSONResponse({"models": [{"name": n, "model": n, "size": 0, "details": {}} for n in names]})
 
     async def _chat(self, request: Request) -> Response:
+        if (refused := self._refused(request)) is not None:
+            return refused
         body = await request.json()
         with self._lock:
             self._requests.append(body)
@@ -297,6 +309,8 @@ class ScriptedLLM(ScriptFront, LoopbackServer):
         return Reply("text", text=text)
 
     async def _embeddings(self, request: Request) -> Response:
+        if (refused := self._refused(request)) is not None:
+            return refused
         body = await request.json()
         with self._lock:
             self._embedding_requests.append(body)

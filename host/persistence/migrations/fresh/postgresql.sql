@@ -460,5 +460,67 @@ CREATE INDEX ix_batch_items_batch_id ON batch_items (batch_id);
 
 UPDATE alembic_version SET version_num='0006' WHERE alembic_version.version_num = '0005';
 
+-- Running upgrade 0006 -> 0007
+
+CREATE TABLE organizations (
+    id VARCHAR(64) NOT NULL, 
+    name VARCHAR(256) NOT NULL, 
+    privileged_tools BOOLEAN NOT NULL, 
+    created_at TIMESTAMP WITHOUT TIME ZONE NOT NULL, 
+    updated_at TIMESTAMP WITHOUT TIME ZONE NOT NULL, 
+    PRIMARY KEY (id)
+);
+
+CREATE TABLE users (
+    id VARCHAR(64) NOT NULL, 
+    name VARCHAR(256) NOT NULL, 
+    organization_id VARCHAR(64) NOT NULL, 
+    created_at TIMESTAMP WITHOUT TIME ZONE NOT NULL, 
+    updated_at TIMESTAMP WITHOUT TIME ZONE NOT NULL, 
+    PRIMARY KEY (id), 
+    FOREIGN KEY(organization_id) REFERENCES organizations (id)
+);
+
+CREATE INDEX ix_users_organization_id ON users (organization_id);
+
+CREATE TABLE api_keys (
+    id VARCHAR(64) NOT NULL, 
+    user_id VARCHAR(64) NOT NULL, 
+    name VARCHAR(256), 
+    prefix VARCHAR(32) NOT NULL, 
+    key_hash VARCHAR(64) NOT NULL, 
+    created_at TIMESTAMP WITHOUT TIME ZONE NOT NULL, 
+    revoked_at TIMESTAMP WITHOUT TIME ZONE, 
+    PRIMARY KEY (id), 
+    FOREIGN KEY(user_id) REFERENCES users (id) ON DELETE CASCADE, 
+    UNIQUE (key_hash)
+);
+
+CREATE INDEX ix_api_keys_user_id ON api_keys (user_id);
+
+CREATE TABLE providers (
+    id VARCHAR(64) NOT NULL, 
+    organization_id VARCHAR(64) NOT NULL, 
+    name VARCHAR(256) NOT NULL, 
+    provider_type VARCHAR(64) NOT NULL, 
+    base_url TEXT, 
+    api_key_enc TEXT, 
+    access_key_enc TEXT, 
+    region VARCHAR(128), 
+    created_at TIMESTAMP WITHOUT TIME ZONE NOT NULL, 
+    updated_at TIMESTAMP WITHOUT TIME ZONE NOT NULL, 
+    PRIMARY KEY (id), 
+    CONSTRAINT uq_providers_org_name UNIQUE (organization_id, name), 
+    FOREIGN KEY(organization_id) REFERENCES organizations (id)
+);
+
+CREATE INDEX ix_providers_organization_id ON providers (organization_id);
+
+INSERT INTO organizations (id, name, privileged_tools, created_at, updated_at) VALUES ('org-00000000-0000-4000-8000-000000000000', 'default_org', false, '2025-01-01 00:00:00', '2025-01-01 00:00:00');
+
+INSERT INTO users (id, name, organization_id, created_at, updated_at) VALUES ('user-00000000-0000-4000-8000-000000000000', 'default_user', 'org-00000000-0000-4000-8000-000000000000', '2025-01-01 00:00:00', '2025-01-01 00:00:00');
+
+UPDATE alembic_version SET version_num='0007' WHERE alembic_version.version_num = '0006';
+
 COMMIT;
 
