@@ -28,7 +28,7 @@ from host.agent.loop import AgentLoop
 from host.agent.messenger import AgentMessenger
 from host.agent.ports import AgentExists, RunLedger
 from host.agent.turn import ApprovalInput, InputMessage, Timings, TurnRequest, TurnResult, Usage
-from host.domain.events import ErrorEvent, LettaMessageEvent, StopReasonEvent, TurnEvent, UsageEvent
+from host.domain.events import ErrorEvent, LettaMessageEvent, RunEvents, StopReasonEvent, TurnEvent, UsageEvent
 from host.errors import HostError, InvalidRequestError
 from host.persistence.db import Database
 from host.schemas.messages import ApprovalCreate, LettaAsyncRequest, LettaRequest, LettaStreamingRequest
@@ -151,7 +151,7 @@ class Runner:
             run_id = await self.runs.create(agent_id, {"use_assistant_message": body.use_assistant_message})
         return await self.execute(turn_request(agent_id, body, run_id, call_depth=call_depth), timings=timings)
 
-    async def stream(self, agent_id: str, body: LettaStreamingRequest) -> AsyncIterator[TurnEvent]:
+    async def stream(self, agent_id: str, body: LettaStreamingRequest) -> RunEvents:
         """Start the turn and wait for its first event: a failure before it raises (a JSON error response)."""
         req = turn_request(agent_id, body, None, stream_tokens=body.stream_tokens)
         run_id = await self.runs.create(agent_id, {"stream_tokens": body.stream_tokens})
@@ -169,7 +169,7 @@ class Runner:
         if isinstance(first, _Failed):
             receive.close()
             raise first.error
-        return self._drain(run_id, first, receive)
+        return RunEvents(run_id, self._drain(run_id, first, receive))
 
     async def _produce(self, req: TurnRequest, send: MemoryObjectSendStream[TurnEvent | _Failed]) -> None:
         async def emit(event: LettaMessageEvent) -> None:

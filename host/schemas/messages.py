@@ -57,7 +57,9 @@ class LettaRequest(RequestModel):
 
 class LettaStreamingRequest(LettaRequest):
     stream_tokens: bool = False
-    include_pings: bool | None = None
+    include_pings: bool | None = None  # None: pings for 1.x clients (Letta 0.16's default), none for 0.8's
+    streaming: bool = False  # 1.x: POST /messages answers SSE instead of JSON (1.x clients only)
+    background: bool = False  # 1.x: the run outlives the client; its events are kept for /v1/runs/{id}/stream
 
 
 class LettaAsyncRequest(LettaRequest):
