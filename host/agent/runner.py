@@ -154,7 +154,8 @@ class Runner:
     async def stream(self, agent_id: str, body: LettaStreamingRequest) -> RunEvents:
         """Start the turn and wait for its first event: a failure before it raises (a JSON error response)."""
         req = turn_request(agent_id, body, None, stream_tokens=body.stream_tokens)
-        run_id = await self.runs.create(agent_id, {"stream_tokens": body.stream_tokens})
+        config = {"stream_tokens": body.stream_tokens, **({"background": True} if body.background else {})}
+        run_id = await self.runs.create(agent_id, config)
         req = replace(req, run_id=run_id)
         if self._tg is None:
             raise HostError("the server is shutting down")

@@ -11,6 +11,7 @@ from fastapi.responses import StreamingResponse
 from host.api.routing import SlashRouter, services
 from host.api.sse import sse_response, v1_sse_response
 from host.api.v1gen.generation import V1, page_ordered
+from host.api.v1gen.run_stream import start_background
 from host.api.v1gen.wire import v1_response
 from host.errors import InvalidRequestError
 from host.schemas.messages import LettaAsyncRequest, LettaStreamingRequest
@@ -49,7 +50,10 @@ async def _stream(agent_id: str, body: LettaStreamingRequest, svc: Svc, v1: bool
     run = await svc.runner.stream(agent_id, body)
     if not v1:
         return sse_response(run)
-    return v1_sse_response(run, pings=body.include_pings is not False)
+    pings = body.include_pings is not False
+    if body.background:  # the run outlives this response; its events are stored and numbered
+        return start_background(svc, run, pings)
+    return v1_sse_response(run, pings=pings)
 
 
 @router.post("/v1/agents/{agent_id}/messages/async", operation_id="create_agent_message_async")

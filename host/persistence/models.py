@@ -274,6 +274,15 @@ class JobRow(_Timestamps, Base):
     source_id: Mapped[str | None] = mapped_column(String(64), index=True)  # 0002: ingestion jobs
 
 
+class RunEventRow(Base):  # 0004: a background run's encoded stream events, numbered from 1
+    __tablename__ = "run_events"
+
+    run_id: Mapped[str] = mapped_column(String(64), ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True)
+    seq_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONType, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+
+
 class StepRow(Base):
     __tablename__ = "steps"
 

@@ -15,6 +15,7 @@ from host.services.identities import IdentityService
 from host.services.memory import MemoryService
 from host.services.messages import MessageService
 from host.services.jobs import JobSignal
+from host.services.run_events import RunEventLog
 from host.services.runs import RunService
 from host.services.tools import ToolService
 from host.settings import Settings
@@ -48,6 +49,7 @@ class CoreServices:
     agentfiles: AgentFileService
     runs: RunService
     job_signal: JobSignal
+    run_events: RunEventLog  # background streams' events (POST /v1/runs/{id}/stream)
 
 
 @dataclass(frozen=True)
@@ -89,4 +91,5 @@ def build_core(settings: Settings, db: Database, registry: ProviderRegistry) -> 
         agentfiles=AgentFileService(db, messages),
         runs=RunService(db),
         job_signal=JobSignal(),
+        run_events=RunEventLog(db),
     )

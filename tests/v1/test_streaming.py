@@ -100,3 +100,32 @@ def test_a_1x_json_answer_has_run_ids_and_call_lists(http, scripted_llm):
     assert out["logprobs"] is None and "context_tokens" in out["usage"]
     old = http.post(f"/v1/agents/{agent}/messages", json={"messages": [{"role": "user", "content": "x"}]}).json()
     assert "seq_id" not in old["messages"][0] and "logprobs" not in old
+
+
+def test_a_background_stream_numbers_its_events_and_outlives_a_client_that_hangs_up(http, scripted_llm):
+    model = f"v1bg-{uuid.uuid4().hex[:6]}"
+    scripted_llm.for_model(model).push_delay(1.0).push_tool_call(SEND_TEXT, {"message": "still here"})
+    agent = agent_for(http, model)
+    body = {"messages": [{"role": "user", "content": "in the background"}], "streaming": True, "background": True}
+    with http.stream("POST", f"/v1/agents/{agent}/messages", headers=V1, json=body) as response:
+        assert response.status_code == 200
+        first = next(line for line in response.iter_lines() if line.startswith("data: "))
+    opened = json.loads(first[6:])  # the client hangs up after the ping, while the model is still thinking
+    assert opened["message_type"] == "ping" and opened["seq_id"] == 1
+    run_id = opened["run_id"]
+    resumed = events(http.post(f"/v1/runs/{run_id}/stream", headers=V1, json={"starting_after": 1}).text)
+    kinds = [e if isinstance(e, str) else e["message_type"] for e in resumed]
+    assert kinds == ["assistant_message", "stop_reason", "usage_statistics", "[DONE]"]
+    assert resumed[0]["seq_id"] == 2 and resumed[0]["content"] == "still here"
+    assert resumed[1]["stop_reason"] == "end_turn"
+    assert http.get(f"/v1/runs/{run_id}").json()["status"] == "completed"
+    again = events(http.post(f"/v1/runs/{run_id}/stream", headers=V1, json={"starting_after": 2}).text)
+    assert [e if isinstance(e, str) else e["message_type"] for e in again] == \
+        ["stop_reason", "usage_statistics", "[DONE]"]
+
+
+def test_resuming_an_unknown_run_is_a_404_and_a_bad_cursor_a_422(http):
+    missing = http.post("/v1/runs/run-00000000-0000-4000-8000-000000000000/stream", headers=V1, json={})
+    assert missing.status_code == 404 and "run-00000000" in missing.text
+    bad = http.post("/v1/runs/run-00000000-0000-4000-8000-000000000000/stream", json={"starting_after": "x"})
+    assert bad.status_code == 422 and "starting_after" in bad.text

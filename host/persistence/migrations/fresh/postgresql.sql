@@ -386,5 +386,18 @@ CREATE TABLE files_agents (
 
 UPDATE alembic_version SET version_num='0003' WHERE alembic_version.version_num = '0002';
 
+-- Running upgrade 0003 -> 0004
+
+CREATE TABLE run_events (
+    run_id VARCHAR(64) NOT NULL, 
+    seq_id INTEGER NOT NULL, 
+    payload JSONB NOT NULL, 
+    created_at TIMESTAMP WITHOUT TIME ZONE NOT NULL, 
+    PRIMARY KEY (run_id, seq_id), 
+    FOREIGN KEY(run_id) REFERENCES jobs (id) ON DELETE CASCADE
+);
+
+UPDATE alembic_version SET version_num='0004' WHERE alembic_version.version_num = '0003';
+
 COMMIT;
 

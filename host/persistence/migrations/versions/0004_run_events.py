@@ -1,0 +1,37 @@
+"""run_events: a background run's encoded stream events, numbered (1.x API generation)
+
+Revision ID: 0004
+Revises: 0003
+
+Written by hand.
+
+* ``run_events``: one row per event of a ``background`` stream, ``seq_id`` counting from 1 within the run,
+  the event's wire payload as JSON. ``POST /v1/runs/{id}/stream`` replays the rows after a cursor and
+  follows new ones, from any process sharing the database. Deleting the run deletes its events.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+from host.persistence.types import JSONType
+
+revision = "0004"
+down_revision = "0003"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "run_events",
+        sa.Column("run_id", sa.String(64), sa.ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True),
+        sa.Column("seq_id", sa.Integer(), primary_key=True, autoincrement=False),
+        sa.Column("payload", JSONType(), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("run_events")
