@@ -7,8 +7,16 @@
     continue | finish (terminal tool, nothing asks to continue, no tool allowed, approval, max_steps,
                        cancelled)
 
+``letta_v1_agent`` is a mode of this same loop (``AgentSnapshot.v1_loop``): tools are offered with
+``tool_choice: auto`` and without ``request_heartbeat``/inner thoughts, every tool call continues the
+turn, and the model's plain text (its answer without a tool call) is the assistant_message and ends it.
+
 Run state lives in ``RunState``; services are injected into ``AgentLoop``. Tool failures and rule
 violations are tool returns with status "error" that the model sees; the turn goes on.
+
+Client-side tools (1.x ``client_tools``) pause the same way: the call comes back as an
+``approval_request_message``, and the client's answer carries the tool's result, which becomes the
+call's return before the turn goes on.
 
 Approval (``requires_approval`` rule): the step that calls such a tool is written with the call and
 no return, an ``approval_request_message`` is emitted and the turn stops with ``requires_approval``.
@@ -99,6 +107,10 @@ class Turn:
     archival: int = 0
     closed: bool = False  # the last step is written: the run closed with it (and autoclear applied)
     messenger: AgentMessengerPort | None = None  # agent-to-agent delivery for the multi-agent tools
+    client: list[llm.ToolSpec] = field(default_factory=list)  # 1.x client_tools: the client runs them
+
+    def is_client_tool(self, name: str) -> bool:
+        return self.snap.tool(name) is None and any(c.name == name for c in self.client)
 
     @property
     def system_id(self) -> str | None:
@@ -138,7 +150,9 @@ class AgentLoop:
                  system=history[0] if history and history[0].role == "system" else None,
                  context=[m for m in history if m.role != "system"], terminal=terminal,
                  specs=tool_specs(snap, frozenset(x.name for x in snap.tools), terminal),
-                 version=snap.version, recall=loaded.recall, archival=loaded.archival, messenger=messenger)
+                 version=snap.version, recall=loaded.recall, archival=loaded.archival, messenger=messenger,
+                 client=[llm.ToolSpec(name=c.name, description=c.description, parameters=c.parameters)
+                         for c in req.client_tools if snap.tool(c.name) is None])
         paused = pending_approval(t.context)
         if req.approval is None and paused is not None:
             msg, call = paused
@@ -190,11 +204,12 @@ class AgentLoop:
         recall, archival = t.recall + len(pending), t.archival
         sys_text = system_text(replace(snap, blocks=t.memory.blocks), recall, archival)
         allowed = t.solver.allowed_tools(state.solver)
-        specs = [spec for spec in t.specs if spec.name in allowed]
+        specs = [spec for spec in t.specs if spec.name in allowed] + t.client
         forced = t.solver.forced_tool(state.solver)
         tool_choice: Any = None
-        if specs:
-            tool_choice = {"name": forced} if forced and forced in {s.name for s in specs} else "required"
+        if specs:  # letta_v1_agent: the model may answer in text (that ends the turn)
+            tool_choice = {"name": forced} if forced and forced in {s.name for s in specs} else (
+                "auto" if snap.v1_loop else "required")
 
         summary_msg = await fit_window(snap, t.context, sys_text, specs, self.d.providers, self.d.llm_timeout_s)
         chat = to_chat(t.context, sys_text)
@@ -354,6 +369,8 @@ class AgentLoop:
         if error is not None or args is None:
             return ToolOutcome(text=error or "invalid arguments")
         tool = t.snap.tool(name)
+        if tool is None and t.is_client_tool(name):  # the client runs it: the turn pauses for its result
+            return ToolOutcome(awaiting_approval=True, keep_going=False)
         if tool is None:
             allowed = ", ".join(sorted(solver.allowed_tools(state.solver))) or "none"
             return ToolOutcome(text=f"Tool {name!r} does not exist for this agent. Tools you may call: {allowed}")
@@ -375,8 +392,9 @@ class AgentLoop:
                 "You must call these tools before ending your response: " + ", ".join(decision.missing_required)
                 if decision.missing_required else "")
             out.text += f"\n\n{note}" if note else ""
-        else:  # the model decides: go on when it asked for a heartbeat, or when the tool failed (to recover)
-            out.keep_going = call.wants_heartbeat or result.status == "error"
+        else:  # the model decides: go on when it asked for a heartbeat, or when the tool failed (to recover);
+            # letta_v1_agent always goes on: the turn ends when the model answers without a tool call
+            out.keep_going = t.snap.v1_loop or call.wants_heartbeat or result.status == "error"
             if not out.keep_going:
                 state.stop_reason = "end_turn"
         return out
@@ -393,7 +411,10 @@ class AgentLoop:
                                       f"request {msg.id!r} (tool call {call.id}, {call.name}).")
         if t.req.messages:
             raise InvalidRequestError("Send the approval alone: other messages can follow once the turn is over.")
-        if approval.approve:
+        if approval.tool_return is not None:  # a client-side tool's result, as the client ran it
+            out = ToolOutcome(status="success" if approval.status == "success" else "error",
+                              text=approval.tool_return, keep_going=True)
+        elif approval.approve:
             try:
                 args = json.loads(call.arguments or "{}")
             except json.JSONDecodeError:

@@ -27,7 +27,7 @@ from host import llm
 from host.agent.loop import AgentLoop
 from host.agent.messenger import AgentMessenger
 from host.agent.ports import AgentExists, RunLedger
-from host.agent.turn import ApprovalInput, InputMessage, Timings, TurnRequest, TurnResult, Usage
+from host.agent.turn import ApprovalInput, ClientToolSpec, InputMessage, Timings, TurnRequest, TurnResult, Usage
 from host.domain.events import ErrorEvent, LettaMessageEvent, RunEvents, StopReasonEvent, TurnEvent, UsageEvent
 from host.errors import HostError, InvalidRequestError
 from host.persistence.db import Database
@@ -41,8 +41,7 @@ def turn_request(agent_id: str, body: LettaRequest, run_id: str | None, *, strea
     approvals = [m for m in body.messages if isinstance(m, ApprovalCreate)]
     if len(approvals) > 1:
         raise InvalidRequestError("Send one approval per request.")
-    approval = ApprovalInput(approve=approvals[0].approve, request_id=approvals[0].approval_request_id,
-                             reason=approvals[0].reason) if approvals else None
+    approval = _approval(approvals[0]) if approvals else None
     return TurnRequest(
         agent_id=agent_id,
         messages=[InputMessage(role=m.role if m.role in ("user", "system") else "user", text=m.text(), name=m.name,
@@ -57,7 +56,21 @@ def turn_request(agent_id: str, body: LettaRequest, run_id: str | None, *, strea
         run_id=run_id,
         call_depth=call_depth,
         approval=approval,
+        client_tools=tuple(ClientToolSpec(name=t.name, description=t.description or "",
+                                          parameters=t.parameters or {"type": "object", "properties": {}})
+                           for t in body.client_tools or ()),
     )
+
+
+def _approval(answer: ApprovalCreate) -> ApprovalInput:
+    if answer.approvals:
+        item = answer.approvals[0]
+        if item.type == "tool":  # the client ran its own tool: this is the call's return
+            return ApprovalInput(approve=True, request_id=item.tool_call_id, tool_return=item.return_text(),
+                                 status=item.status or "success")
+        return ApprovalInput(approve=bool(item.approve), request_id=item.tool_call_id, reason=item.reason)
+    assert answer.approve is not None and answer.approval_request_id is not None  # the schema checked
+    return ApprovalInput(approve=answer.approve, request_id=answer.approval_request_id, reason=answer.reason)
 
 
 @dataclass(frozen=True)
