@@ -28,7 +28,7 @@ from host.api import (
     tools,
 )
 from host.api.auth import PasswordMiddleware
-from host.api.v1gen import archives as archives_v1, folders as folders_v1, mcp_servers as mcp_servers_v1, misc as misc_v1, run_stream as run_stream_v1
+from host.api.v1gen import archives as archives_v1, folders as folders_v1, mcp_servers as mcp_servers_v1, misc as misc_v1, run_stream as run_stream_v1, conversations as conversations_v1
 from host.api.errors import install_error_handlers
 from host.api.host_guard import HostPolicy, guard_middleware
 from host.api.nul_guard import NulGuardMiddleware
@@ -45,7 +45,7 @@ logger = logging.getLogger(__name__)
 ROUTERS = (models, agents, memory, messages_send, blocks, tool_rules, mcp_servers, composio, sandbox_configs, tools,
            identities, sources,
            # Letta's 1.x generation: new paths over the same services (host/api/v1gen)
-           misc_v1, mcp_servers_v1, archives_v1, folders_v1, run_stream_v1)
+           misc_v1, mcp_servers_v1, archives_v1, folders_v1, run_stream_v1, conversations_v1)
 
 
 @asynccontextmanager

@@ -283,6 +283,16 @@ class RunEventRow(Base):  # 0004: a background run's encoded stream events, numb
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
 
 
+class ConversationRow(_Timestamps, Base):  # 0004: an agent's named thread (1.x /v1/conversations)
+    __tablename__ = "conversations"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    agent_id: Mapped[str] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"), nullable=False, index=True)
+    summary: Mapped[str | None] = mapped_column(Text)
+    settings: Mapped[dict[str, Any] | None] = mapped_column(JSONType)  # model, model_settings, isolated labels
+    last_message_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
 class StepRow(Base):
     __tablename__ = "steps"
 

@@ -103,6 +103,9 @@ class LettaRequest(RequestModel):
     include_return_message_types: list[str] | None = None
     enable_thinking: str | None = None
     client_tools: list[ClientTool] | None = None  # 1.x: tools the client runs (their calls come back as approvals)
+    # 1.x fields Letta Code sends; accepted, not acted on (no skills catalogue; compaction is not streamed)
+    client_skills: list[dict[str, Any]] | None = None
+    include_compaction_messages: bool = False
 
 
 class LettaStreamingRequest(LettaRequest):

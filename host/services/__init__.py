@@ -15,6 +15,7 @@ from host.services.identities import IdentityService
 from host.services.memory import MemoryService
 from host.services.messages import MessageService
 from host.services.jobs import JobSignal
+from host.services.conversations import ConversationService
 from host.services.run_events import RunEventLog
 from host.services.runs import RunService
 from host.services.tools import ToolService
@@ -50,6 +51,7 @@ class CoreServices:
     runs: RunService
     job_signal: JobSignal
     run_events: RunEventLog  # background streams' events (POST /v1/runs/{id}/stream)
+    conversations: ConversationService
 
 
 @dataclass(frozen=True)
@@ -92,4 +94,5 @@ def build_core(settings: Settings, db: Database, registry: ProviderRegistry) -> 
         runs=RunService(db),
         job_signal=JobSignal(),
         run_events=RunEventLog(db),
+        conversations=ConversationService(db),
     )

@@ -397,6 +397,20 @@ CREATE TABLE run_events (
     FOREIGN KEY(run_id) REFERENCES jobs (id) ON DELETE CASCADE
 );
 
+CREATE TABLE conversations (
+    id VARCHAR(64) NOT NULL, 
+    agent_id VARCHAR(64) NOT NULL, 
+    summary TEXT, 
+    settings JSONB, 
+    created_at TIMESTAMP WITHOUT TIME ZONE NOT NULL, 
+    updated_at TIMESTAMP WITHOUT TIME ZONE NOT NULL, 
+    last_message_at TIMESTAMP WITHOUT TIME ZONE, 
+    PRIMARY KEY (id), 
+    FOREIGN KEY(agent_id) REFERENCES agents (id) ON DELETE CASCADE
+);
+
+CREATE INDEX ix_conversations_agent_id ON conversations (agent_id);
+
 UPDATE alembic_version SET version_num='0004' WHERE alembic_version.version_num = '0003';
 
 COMMIT;

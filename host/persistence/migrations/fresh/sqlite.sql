@@ -479,5 +479,19 @@ CREATE TABLE run_events (
     FOREIGN KEY(run_id) REFERENCES jobs (id) ON DELETE CASCADE
 );
 
+CREATE TABLE conversations (
+    id VARCHAR(64) NOT NULL, 
+    agent_id VARCHAR(64) NOT NULL, 
+    summary TEXT, 
+    settings JSON, 
+    created_at DATETIME NOT NULL, 
+    updated_at DATETIME NOT NULL, 
+    last_message_at DATETIME, 
+    PRIMARY KEY (id), 
+    FOREIGN KEY(agent_id) REFERENCES agents (id) ON DELETE CASCADE
+);
+
+CREATE INDEX ix_conversations_agent_id ON conversations (agent_id);
+
 UPDATE alembic_version SET version_num='0004' WHERE alembic_version.version_num = '0003';
 

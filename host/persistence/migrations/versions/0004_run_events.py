@@ -8,6 +8,7 @@ Written by hand.
 * ``run_events``: one row per event of a ``background`` stream, ``seq_id`` counting from 1 within the run,
   the event's wire payload as JSON. ``POST /v1/runs/{id}/stream`` replays the rows after a cursor and
   follows new ones, from any process sharing the database. Deleting the run deletes its events.
+* ``conversations``: a named thread of an agent (1.x ``/v1/conversations``); its turns run on the agent.
 """
 
 from __future__ import annotations
@@ -33,5 +34,20 @@ def upgrade() -> None:
     )
 
 
+    op.create_table(
+        "conversations",
+        sa.Column("id", sa.String(64), primary_key=True),
+        sa.Column("agent_id", sa.String(64), sa.ForeignKey("agents.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("summary", sa.Text()),
+        sa.Column("settings", JSONType()),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(), nullable=False),
+        sa.Column("last_message_at", sa.DateTime()),
+    )
+    op.create_index("ix_conversations_agent_id", "conversations", ["agent_id"])
+
+
 def downgrade() -> None:
+    op.drop_index("ix_conversations_agent_id", "conversations")
+    op.drop_table("conversations")
     op.drop_table("run_events")
