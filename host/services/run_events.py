@@ -6,8 +6,9 @@ and then follows new ones: a writer in this process wakes its followers at once;
 process sharing the database (Postgres) sees them within ``POLL_S``. Nothing beyond the database: no
 Redis, no broker.
 
-A follower stops at the ``END`` marker; or, for a run that is not a background stream (nothing will be
-written) or whose writer died, once the run is no longer active and ``GRACE_S`` passed without a new row.
+A follower stops at the ``END`` marker; for a run that is not a background stream (nothing is written),
+once the run is no longer active; for a background run whose writer died, once the run is no longer
+active and ``GRACE_S`` passed without a new row.
 """
 
 from __future__ import annotations
@@ -52,10 +53,13 @@ class RunEventLog:
                                    .order_by(RunEventRow.seq_id).limit(BATCH))
             return [(seq, payload) for seq, payload in rows.all()]
 
-    async def _active(self, run_id: str) -> bool:
+    async def _state(self, run_id: str) -> tuple[bool, bool]:
+        """(active, background): whether the run still runs, and whether its events are being stored."""
         async with self.db.session() as s:
-            status = await s.scalar(select(JobRow.status).where(JobRow.id == run_id))
-        return status in _ACTIVE
+            row = (await s.execute(select(JobRow.status, JobRow.request_config).where(JobRow.id == run_id))).first()
+        if row is None:
+            return False, False
+        return row[0] in _ACTIVE, bool((row[1] or {}).get("background"))
 
     async def follow(self, run_id: str, starting_after: int = 0) -> AsyncIterator[dict[str, Any]]:
         """The run's events after ``starting_after``, then new ones as they are written, to the end."""
@@ -71,8 +75,10 @@ class RunEventLog:
             if rows:
                 idle_since = time.monotonic()
                 continue
-            if not await self._active(run_id) and (time.monotonic() - idle_since > GRACE_S
-                                                    or not await self._after(run_id, 0)):
+            active, background = await self._state(run_id)
+            # a background run's writer may lag its run (the run closes before its last events are
+            # stored): wait for END, unless the writer died (GRACE_S without a row after the run ended)
+            if not active and (not background or time.monotonic() - idle_since > GRACE_S):
                 self._wake.pop(run_id, None)
                 return
             with anyio.move_on_after(POLL_S):

@@ -17,7 +17,6 @@ A turn in a conversation is a turn of its agent (``host.services.conversations``
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from typing import Annotated, Any
 
 from fastapi import Depends, Query, Response
@@ -103,10 +102,8 @@ async def list_conversation_messages(
         limit: Annotated[int | None, Query(ge=1, le=10000)] = 100, order: Order = "desc",
         include_return_message_types: Annotated[list[str] | None, Query()] = None) -> list[dict[str, Any]]:
     agent_id, since = await svc.conversations.since(conversation_id)
-    start = since.replace(microsecond=0, tzinfo=timezone.utc)
-    found = [m for m in await svc.messages.list(agent_id, limit=None, order=order)
-             if datetime.fromisoformat(m["date"]) >= start
-             and (not include_return_message_types or m["message_type"] in include_return_message_types)]
+    found = [m for m in await svc.messages.list(agent_id, limit=None, order=order, since=since)
+             if not include_return_message_types or m["message_type"] in include_return_message_types]
     return page_ordered(found, after, before, limit)
 
 
