@@ -336,7 +336,7 @@ class AgentService:
         warnings: list[str] = []
         llm = None
         if data.get("model") or data.get("llm_config"):
-            llm = await self._llm_config(data.get("model"), data.get("llm_config"), None)
+            llm = await self._llm_config(data.get("model"), data.get("llm_config"), data.get("context_window_limit"))
         emb = None
         if data.get("embedding") or data.get("embedding_config"):
             emb = await self._embedding_config(data.get("embedding"), data.get("embedding_config"), None)
