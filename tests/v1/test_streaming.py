@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import uuid
 from typing import Any
+
+import httpx
+import pytest
 
 from tests.v1.test_shared_routes import EMBEDDING, V1
 
@@ -129,3 +133,20 @@ def test_resuming_an_unknown_run_is_a_404_and_a_bad_cursor_a_422(http):
     assert missing.status_code == 404 and "run-00000000" in missing.text
     bad = http.post("/v1/runs/run-00000000-0000-4000-8000-000000000000/stream", json={"starting_after": "x"})
     assert bad.status_code == 422 and "starting_after" in bad.text
+
+
+@pytest.mark.skipif(not os.environ.get("AGENTHOST_TEST_PG_URI"), reason="a fleet shares a Postgres database")
+def test_another_server_on_the_same_postgres_database_follows_a_background_run_live(server, make_server, http,
+                                                                                    scripted_llm):
+    other = make_server(pg_uri=server.env["LETTA_PG_URI"])  # a second process, same database
+    model = f"v1pg-{uuid.uuid4().hex[:6]}"
+    scripted_llm.for_model(model).push_delay(1.0).push_tool_call(SEND_TEXT, {"message": "seen from afar"})
+    agent = agent_for(http, model)
+    body = {"messages": [{"role": "user", "content": "fleet"}], "streaming": True, "background": True}
+    with http.stream("POST", f"/v1/agents/{agent}/messages", headers=V1, json=body) as response:
+        first = json.loads(next(line for line in response.iter_lines() if line.startswith("data: "))[6:])
+    with httpx.Client(base_url=other.base_url, timeout=60) as far:
+        followed = events(far.post(f"/v1/runs/{first['run_id']}/stream", headers=V1, json={"starting_after": 1}).text)
+    assert [e if isinstance(e, str) else e["message_type"] for e in followed] == \
+        ["assistant_message", "stop_reason", "usage_statistics", "[DONE]"]
+    assert followed[0]["content"] == "seen from afar"
