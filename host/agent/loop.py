@@ -30,7 +30,6 @@ import json
 import logging
 import time
 from dataclasses import dataclass, field, replace
-from datetime import datetime
 from typing import Any
 
 import anyio
@@ -51,7 +50,8 @@ from host.agent.step_write import StepWrite, write_step
 from host.agent.store import HistoryCache, Loaded, load_turn, memory_counts, refresh, system_text
 from host.agent.streaming import TokenStreamer
 from host.domain.events import LettaMessageEvent
-from host.agent.turn import AgentSnapshot, Emit, RunState, Timings, TurnRequest, TurnResult
+from host.agent.turn import Emit, RunState, Timings, TurnRequest, TurnResult
+from host.agent.turn_state import ToolOutcome, Turn, denial_text, package_return
 from host.errors import ConflictError, InvalidRequestError, UpstreamError
 from host.ids import new_id, utcnow
 from host.storable import storable
@@ -74,57 +74,6 @@ class LoopDeps:
     locks: AgentLocks
     llm_timeout_s: float = 120.0
     history: HistoryCache = field(default_factory=HistoryCache)
-
-
-@dataclass
-class ToolOutcome:
-    """What became of one tool call in a step. ``awaiting_approval``: not run, the turn pauses."""
-
-    status: str = "error"
-    text: str = ""
-    stdout: list[str] | None = None
-    stderr: list[str] | None = None
-    keep_going: bool = True
-    awaiting_approval: bool = False
-
-
-@dataclass
-class Turn:
-    """One turn's fixed inputs (the agent as loaded, its rules) beside the mutable ``RunState``."""
-
-    req: TurnRequest
-    snap: AgentSnapshot
-    solver: ToolRulesSolver
-    memory: CoreMemory
-    state: RunState
-    context: list[StoredMessage]  # in-context history without the system message
-    system: StoredMessage | None
-    terminal: set[str]
-    specs: list[llm.ToolSpec]  # every tool as the model sees it; each step offers the allowed ones
-    emit: Emit | None
-    version: datetime | None  # the agent row's updated_at as this turn last saw it; None: do not cache
-    recall: int = 0  # messages stored for the agent, as of the last count
-    archival: int = 0
-    closed: bool = False  # the last step is written: the run closed with it (and autoclear applied)
-    messenger: AgentMessengerPort | None = None  # agent-to-agent delivery for the multi-agent tools
-    client: list[llm.ToolSpec] = field(default_factory=list)  # 1.x client_tools: the client runs them
-
-    def is_client_tool(self, name: str) -> bool:
-        return self.snap.tool(name) is None and any(c.name == name for c in self.client)
-
-    @property
-    def system_id(self) -> str | None:
-        return self.system.id if self.system is not None else None
-
-
-def _package(status: str, text: str) -> str:
-    """Letta's packaged tool return, as the model sees it."""
-    return json.dumps({"status": "OK" if status == "success" else "Failed", "message": text,
-                       "time": utcnow().strftime("%Y-%m-%d %I:%M:%S %p UTC+0000")}, ensure_ascii=False)
-
-
-def denial_text(reason: str | None) -> str:
-    return "Error: request to call tool denied. User reason: " + (reason or "(none given)")
 
 
 class AgentLoop:
@@ -298,7 +247,7 @@ class AgentLoop:
 
     def _tool_message(self, t: Turn, record: ToolCallRecord, out: ToolOutcome, step_id: str | None) -> StoredMessage:
         return StoredMessage(
-            id=new_id("message"), agent_id=t.snap.id, role="tool", text=storable(_package(out.status, out.text)),
+            id=new_id("message"), agent_id=t.snap.id, role="tool", text=storable(package_return(out.status, out.text)),
             name=record.name, tool_call_id=record.id,
             tool_return=ToolReturnRecord(status="success" if out.status == "success" else "error",
                                          stdout=storable(out.stdout), stderr=storable(out.stderr),
