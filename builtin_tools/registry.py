@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from builtin_tools.fetch_webpage import FETCH_WEBPAGE_TOOL
 from builtin_tools.memory_tools import MEMORY_TOOLS
 from builtin_tools.multi_agent import MULTI_AGENT_TOOLS
 from builtin_tools.run_code import RUN_CODE_TOOL
@@ -15,6 +16,7 @@ _ALL: tuple[BuiltinTool, ...] = (
     *MULTI_AGENT_TOOLS,
     WEB_SEARCH_TOOL,
     RUN_CODE_TOOL,
+    FETCH_WEBPAGE_TOOL,
 )
 _BY_NAME: dict[str, BuiltinTool] = {tool.name: tool for tool in _ALL}
 

@@ -45,7 +45,7 @@ MULTI_AGENT_TOOL_NAMES: tuple[str, ...] = (
     "send_message_to_agents_matching_tags",
     "send_message_to_agent_async",
 )
-BUILTIN_TOOL_NAMES: tuple[str, ...] = ("web_search", "run_code")
+BUILTIN_TOOL_NAMES: tuple[str, ...] = ("web_search", "run_code", "fetch_webpage")
 # What Letta 0.8.17 attaches to a new agent with include_base_tools=true.
 DEFAULT_AGENT_TOOL_NAMES: tuple[str, ...] = (
     "send_message",

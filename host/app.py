@@ -36,7 +36,7 @@ from host.api import (
     voice,
 )
 from host.api.auth import PasswordMiddleware
-from host.api.v1gen import archives as archives_v1, folders as folders_v1, mcp_servers as mcp_servers_v1, misc as misc_v1
+from host.api.v1gen import archives as archives_v1, folders as folders_v1, mcp_servers as mcp_servers_v1, misc as misc_v1, run_stream as run_stream_v1, conversations as conversations_v1
 from host.api.body_limit import BodyLimitMiddleware
 from host.api.bounds import bounded_query_ints
 from host.api.errors import LastResortMiddleware, install_error_handlers
@@ -56,7 +56,7 @@ logger = logging.getLogger(__name__)
 ROUTERS = (models, agents, memory, messages_send, blocks, tool_rules, mcp_servers, composio, sandbox_configs, tools,
            identities, sources, compat, groups, voice, batches_api, agent_ops, admin, providers,
            # Letta's 1.x generation: new paths over the same services (host/api/v1gen)
-           misc_v1, mcp_servers_v1, archives_v1, folders_v1)
+           misc_v1, mcp_servers_v1, archives_v1, folders_v1, run_stream_v1, conversations_v1)
 
 
 @asynccontextmanager

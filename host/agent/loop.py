@@ -7,8 +7,16 @@
     continue | finish (terminal tool, nothing asks to continue, no tool allowed, approval, max_steps,
                        cancelled)
 
+``letta_v1_agent`` is a mode of this same loop (``AgentSnapshot.v1_loop``): tools are offered with
+``tool_choice: auto`` and without ``request_heartbeat``/inner thoughts, every tool call continues the
+turn, and the model's plain text (its answer without a tool call) is the assistant_message and ends it.
+
 Run state lives in ``RunState``; services are injected into ``AgentLoop``. Tool failures and rule
 violations are tool returns with status "error" that the model sees; the turn goes on.
+
+Client-side tools (1.x ``client_tools``) pause the same way: the call comes back as an
+``approval_request_message``, and the client's answer carries the tool's result, which becomes the
+call's return before the turn goes on.
 
 Approval (``requires_approval`` rule): the step that calls such a tool is written with the call and
 no return, an ``approval_request_message`` is emitted and the turn stops with ``requires_approval``.
@@ -22,14 +30,13 @@ import json
 import logging
 import time
 from dataclasses import dataclass, field, replace
-from datetime import datetime
 from typing import Any
 
 import anyio
-from builtin_tools import AgentMessengerPort, CoreMemory
+from builtin_tools import AgentMessengerPort
 
 from host import llm
-from host.agent.context import INNER_THOUGHTS, fit_window, to_chat, tool_specs
+from host.agent.context import INNER_THOUGHTS, fit_window
 from host.agent.locks import AgentLocks
 from host.domain.messages import (
     StoredMessage,
@@ -43,7 +50,8 @@ from host.agent.step_write import StepWrite, write_step
 from host.agent.store import HistoryCache, Loaded, load_turn, memory_counts, refresh, system_text
 from host.agent.streaming import TokenStreamer
 from host.domain.events import LettaMessageEvent
-from host.agent.turn import AgentSnapshot, Emit, RunState, Timings, TurnRequest, TurnResult
+from host.agent.turn import Emit, Timings, TurnRequest, TurnResult
+from host.agent.turn_state import ToolOutcome, Turn, denial_text, new_turn, offered, package_return, step_request
 from host.errors import ConflictError, InvalidRequestError, UpstreamError
 from host.ids import new_id, utcnow
 from host.storable import storable
@@ -52,7 +60,6 @@ from host.llm.providers import ProviderSettings
 from host.persistence.byok import ByokMissingError, settings_for_llm
 from host.persistence.secret_box import SecretBox, SecretBoxError
 from host.tools.calls import ToolCaller, ToolScope
-from host.tools.rules import ToolRulesSolver
 
 logger = logging.getLogger(__name__)
 
@@ -69,83 +76,6 @@ class LoopDeps:
     llm_timeout_s: float = 120.0
     history: HistoryCache = field(default_factory=HistoryCache)
     secrets: SecretBox | None = None  # decrypts an organization's own provider key (host.persistence.byok)
-
-
-@dataclass
-class ToolOutcome:
-    """What became of one tool call in a step. ``awaiting_approval``: not run, the turn pauses."""
-
-    status: str = "error"
-    text: str = ""
-    stdout: list[str] | None = None
-    stderr: list[str] | None = None
-    keep_going: bool = True
-    awaiting_approval: bool = False
-
-
-@dataclass
-class Turn:
-    """One turn's fixed inputs (the agent as loaded, its rules) beside the mutable ``RunState``."""
-
-    req: TurnRequest
-    snap: AgentSnapshot
-    solver: ToolRulesSolver
-    memory: CoreMemory
-    state: RunState
-    context: list[StoredMessage]  # in-context history without the system message
-    system: StoredMessage | None
-    terminal: set[str]
-    specs: list[llm.ToolSpec]  # every tool as the model sees it; each step offers the allowed ones
-    emit: Emit | None
-    version: datetime | None  # the agent row's updated_at as this turn last saw it; None: do not cache
-    recall: int = 0  # messages stored for the agent, as of the last count
-    archival: int = 0
-    closed: bool = False  # the last step is written: the run closed with it (and autoclear applied)
-    messenger: AgentMessengerPort | None = None  # agent-to-agent delivery for the multi-agent tools
-
-    @property
-    def system_id(self) -> str | None:
-        return self.system.id if self.system is not None else None
-
-
-def new_turn(req: TurnRequest, loaded: Loaded, emit: Emit | None, timings: Timings,
-             messenger: AgentMessengerPort | None) -> Turn:
-    snap, history = loaded.snap, loaded.history
-    terminal = {r.tool_name for r in snap.rules if r.type == "exit_loop"}
-    return Turn(req=req, snap=snap, memory=CoreMemory.of(snap.blocks), state=RunState(timings=timings), emit=emit,
-                solver=ToolRulesSolver(rules=tuple(snap.rules), available_tools=frozenset(x.name for x in snap.tools)),
-                system=history[0] if history and history[0].role == "system" else None,
-                context=[m for m in history if m.role != "system"], terminal=terminal,
-                specs=tool_specs(snap, frozenset(x.name for x in snap.tools), terminal),
-                version=snap.version, recall=loaded.recall, archival=loaded.archival, messenger=messenger)
-
-
-def offered(t: Turn) -> tuple[list[llm.ToolSpec], Any]:
-    """The tools this step offers and the tool choice (the rules' forced tool, else any tool)."""
-    allowed = t.solver.allowed_tools(t.state.solver)
-    specs = [spec for spec in t.specs if spec.name in allowed]
-    forced = t.solver.forced_tool(t.state.solver)
-    tool_choice: Any = None
-    if specs:
-        tool_choice = {"name": forced} if forced and forced in {s.name for s in specs} else "required"
-    return specs, tool_choice
-
-
-def step_request(t: Turn, sys_text: str, specs: list[llm.ToolSpec], tool_choice: Any, timeout_s: float
-                 ) -> llm.LlmRequest:
-    """The model request of a step, from the context as it stands (after eviction)."""
-    return llm.LlmRequest(config=t.snap.llm, messages=to_chat(t.context, sys_text), tools=specs,
-                          tool_choice=tool_choice, timeout_s=timeout_s)
-
-
-def _package(status: str, text: str) -> str:
-    """Letta's packaged tool return, as the model sees it."""
-    return json.dumps({"status": "OK" if status == "success" else "Failed", "message": text,
-                       "time": utcnow().strftime("%Y-%m-%d %I:%M:%S %p UTC+0000")}, ensure_ascii=False)
-
-
-def denial_text(reason: str | None) -> str:
-    return "Error: request to call tool denied. User reason: " + (reason or "(none given)")
 
 
 class AgentLoop:
@@ -306,7 +236,7 @@ class AgentLoop:
 
     def _tool_message(self, t: Turn, record: ToolCallRecord, out: ToolOutcome, step_id: str | None) -> StoredMessage:
         return StoredMessage(
-            id=new_id("message"), agent_id=t.snap.id, role="tool", text=storable(_package(out.status, out.text)),
+            id=new_id("message"), agent_id=t.snap.id, role="tool", text=storable(package_return(out.status, out.text)),
             name=record.name, tool_call_id=record.id,
             tool_return=ToolReturnRecord(status="success" if out.status == "success" else "error",
                                          stdout=storable(out.stdout), stderr=storable(out.stderr),
@@ -377,6 +307,8 @@ class AgentLoop:
         if error is not None or args is None:
             return ToolOutcome(text=error or "invalid arguments")
         tool = t.snap.tool(name)
+        if tool is None and t.is_client_tool(name):  # the client runs it: the turn pauses for its result
+            return ToolOutcome(awaiting_approval=True, keep_going=False)
         if tool is None:
             allowed = ", ".join(sorted(solver.allowed_tools(state.solver))) or "none"
             return ToolOutcome(text=f"Tool {name!r} does not exist for this agent. Tools you may call: {allowed}")
@@ -398,8 +330,9 @@ class AgentLoop:
                 "You must call these tools before ending your response: " + ", ".join(decision.missing_required)
                 if decision.missing_required else "")
             out.text += f"\n\n{note}" if note else ""
-        else:  # the model decides: go on when it asked for a heartbeat, or when the tool failed (to recover)
-            out.keep_going = call.wants_heartbeat or result.status == "error"
+        else:  # the model decides: go on when it asked for a heartbeat, or when the tool failed (to recover);
+            # letta_v1_agent always goes on: the turn ends when the model answers without a tool call
+            out.keep_going = t.snap.v1_loop or call.wants_heartbeat or result.status == "error"
             if not out.keep_going:
                 state.stop_reason = "end_turn"
         return out
@@ -416,7 +349,10 @@ class AgentLoop:
                                       f"request {msg.id!r} (tool call {call.id}, {call.name}).")
         if t.req.messages:
             raise InvalidRequestError("Send the approval alone: other messages can follow once the turn is over.")
-        if approval.approve:
+        if approval.tool_return is not None:  # a client-side tool's result, as the client ran it
+            out = ToolOutcome(status="success" if approval.status == "success" else "error",
+                              text=approval.tool_return, keep_going=True)
+        elif approval.approve:
             try:
                 args = json.loads(call.arguments or "{}")
             except json.JSONDecodeError:

@@ -27,8 +27,8 @@ from host import llm
 from host.agent.loop import AgentLoop
 from host.agent.messenger import AgentMessenger
 from host.agent.ports import AgentExists, RunLedger, TurnObserver
-from host.agent.turn import ApprovalInput, InputMessage, Timings, TurnRequest, TurnResult, Usage
-from host.domain.events import ErrorEvent, LettaMessageEvent, StopReasonEvent, TurnEvent, UsageEvent
+from host.agent.turn import ApprovalInput, ClientToolSpec, InputMessage, Timings, TurnRequest, TurnResult, Usage
+from host.domain.events import ErrorEvent, LettaMessageEvent, RunEvents, StopReasonEvent, TurnEvent, UsageEvent
 from host.errors import HostError, InvalidRequestError
 from host.persistence.db import Database
 from host.schemas.messages import ApprovalCreate, LettaAsyncRequest, LettaRequest, LettaStreamingRequest
@@ -41,8 +41,7 @@ def turn_request(agent_id: str, body: LettaRequest, run_id: str | None, *, strea
     approvals = [m for m in body.messages if isinstance(m, ApprovalCreate)]
     if len(approvals) > 1:
         raise InvalidRequestError("Send one approval per request.")
-    approval = ApprovalInput(approve=approvals[0].approve, request_id=approvals[0].approval_request_id,
-                             reason=approvals[0].reason) if approvals else None
+    approval = _approval(approvals[0]) if approvals else None
     return TurnRequest(
         agent_id=agent_id,
         messages=[InputMessage(role=m.role if m.role in ("user", "system") else "user", text=m.text(), name=m.name,
@@ -57,7 +56,21 @@ def turn_request(agent_id: str, body: LettaRequest, run_id: str | None, *, strea
         run_id=run_id,
         call_depth=call_depth,
         approval=approval,
+        client_tools=tuple(ClientToolSpec(name=t.name, description=t.description or "",
+                                          parameters=t.parameters or {"type": "object", "properties": {}})
+                           for t in body.client_tools or ()),
     )
+
+
+def _approval(answer: ApprovalCreate) -> ApprovalInput:
+    if answer.approvals:
+        item = answer.approvals[0]
+        if item.type == "tool":  # the client ran its own tool: this is the call's return
+            return ApprovalInput(approve=True, request_id=item.tool_call_id, tool_return=item.return_text(),
+                                 status=item.status or "success")
+        return ApprovalInput(approve=bool(item.approve), request_id=item.tool_call_id, reason=item.reason)
+    assert answer.approve is not None and answer.approval_request_id is not None  # the schema checked
+    return ApprovalInput(approve=answer.approve, request_id=answer.approval_request_id, reason=answer.reason)
 
 
 @dataclass(frozen=True)
@@ -155,10 +168,11 @@ class Runner:
             run_id = await self.runs.create(agent_id, {"use_assistant_message": body.use_assistant_message})
         return await self.execute(turn_request(agent_id, body, run_id, call_depth=call_depth), timings=timings)
 
-    async def stream(self, agent_id: str, body: LettaStreamingRequest) -> AsyncIterator[TurnEvent]:
+    async def stream(self, agent_id: str, body: LettaStreamingRequest) -> RunEvents:
         """Start the turn and wait for its first event: a failure before it raises (a JSON error response)."""
         req = turn_request(agent_id, body, None, stream_tokens=body.stream_tokens)
-        run_id = await self.runs.create(agent_id, {"stream_tokens": body.stream_tokens})
+        config = {"stream_tokens": body.stream_tokens, **({"background": True} if body.background else {})}
+        run_id = await self.runs.create(agent_id, config)
         req = replace(req, run_id=run_id)
         if self._tg is None:
             raise HostError("the server is shutting down")
@@ -173,7 +187,7 @@ class Runner:
         if isinstance(first, _Failed):
             receive.close()
             raise first.error
-        return self._drain(run_id, first, receive)
+        return RunEvents(run_id, self._drain(run_id, first, receive))
 
     async def _produce(self, req: TurnRequest, send: MemoryObjectSendStream[TurnEvent | _Failed]) -> None:
         async def emit(event: LettaMessageEvent) -> None:

@@ -89,6 +89,7 @@ def _snapshot(agent: Any, blocks: Sequence[Any], tools: Sequence[Any], message_i
         id=agent.id,
         name=agent.name,
         system=agent.system,
+        agent_type=agent.agent_type,
         llm=LLMConfig.model_validate(agent.llm_config),
         embedding_config=dict(agent.embedding_config or {}),
         rules=parse_tool_rules(agent.tool_rules or []),
@@ -110,7 +111,7 @@ def _snapshot(agent: Any, blocks: Sequence[Any], tools: Sequence[Any], message_i
 _RUN_STATUS = select(JobRow.status).where(JobRow.id == bindparam("run_id")).scalar_subquery()
 _AGENT_Q = select(AgentRow.id, AgentRow.name, AgentRow.system, AgentRow.llm_config, AgentRow.embedding_config,
                   AgentRow.tool_rules, AgentRow.message_ids, AgentRow.tool_exec_env,
-                  AgentRow.message_buffer_autoclear, AgentRow.updated_at,
+                  AgentRow.message_buffer_autoclear, AgentRow.updated_at, AgentRow.agent_type,
                   RECALL_COUNT.label("recall"), ARCHIVAL_COUNT.label("archival"), _RUN_STATUS.label("run_status")
                   ).where(AgentRow.id == bindparam("agent_id"))
 _BLOCKS_Q = (select(BlockRow.id, BlockRow.label, BlockRow.value, BlockRow.limit, BlockRow.description,

@@ -36,6 +36,17 @@ class ApprovalInput:
     approve: bool
     request_id: str  # the approval request's message id, or its tool_call_id
     reason: str | None = None
+    tool_return: str | None = None  # a client-side tool's result (the client ran it): it is the return
+    status: str = "success"
+
+
+@dataclass(frozen=True)
+class ClientToolSpec:
+    """A tool the client runs (1.x ``client_tools``): offered to the model, never dispatched here."""
+
+    name: str
+    description: str
+    parameters: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -51,6 +62,7 @@ class TurnRequest:
     run_id: str | None = None
     call_depth: int = 0
     approval: ApprovalInput | None = None
+    client_tools: tuple[ClientToolSpec, ...] = ()
 
 
 @dataclass
@@ -69,6 +81,12 @@ class AgentSnapshot:
     env: dict[str, str]
     autoclear: bool
     version: datetime | None = None  # the agent row's updated_at when loaded (see store.HistoryCache)
+    agent_type: str = "memgpt_agent"
+
+    @property
+    def v1_loop(self) -> bool:
+        """``letta_v1_agent``: no send_message, no heartbeats; plain text answers and ends the turn."""
+        return self.agent_type == "letta_v1_agent"
 
     def tool(self, name: str) -> ToolInfo | None:
         return next((t for t in self.tools if t.name == name), None)

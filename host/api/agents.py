@@ -12,6 +12,7 @@ from host.api.routing import SlashRouter, services
 from host.api.v1gen.agent_shape import full_v1, v1_agent
 from host.api.v1gen.generation import V1, Order, legacy_or_v1_order, page_in_memory
 from host.schemas.agents import AgentState, CreateAgentRequest, UpdateAgent
+from host.domain.prompt import V1_AGENT_TYPE
 from host.schemas.common import dump
 from host.schemas.tools import Tool
 from host.services import Services
@@ -27,6 +28,8 @@ def _with_warnings(state: AgentState, warnings: list[str], v1: bool = False) -> 
 
 @router.post("/", response_model=AgentState, operation_id="create_agent")
 async def create_agent(body: CreateAgentRequest, svc: Svc, v1: V1) -> Response:
+    if v1 and "agent_type" not in body.model_fields_set:  # 1.x clients' default, as in Letta 0.16
+        body = body.model_copy(update={"agent_type": V1_AGENT_TYPE})
     state, warnings = await svc.agents.create(body)
     if body.enable_sleeptime:
         try:

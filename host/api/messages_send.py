@@ -9,9 +9,12 @@ from fastapi import Body, Depends, Query, Response
 from fastapi.responses import StreamingResponse
 
 from host.api.routing import SlashRouter, services
-from host.api.sse import sse_response
-from host.api.v1gen.generation import page_ordered
-from host.schemas.messages import LettaAsyncRequest, LettaRequest, LettaStreamingRequest
+from host.api.sse import sse_response, v1_sse_response
+from host.api.v1gen.generation import V1, page_ordered
+from host.api.v1gen.run_stream import start_background
+from host.api.v1gen.wire import v1_response
+from host.errors import InvalidRequestError
+from host.schemas.messages import LettaAsyncRequest, LettaStreamingRequest
 from host.services import Services
 from host.services.turn_limits import check_turn
 
@@ -20,7 +23,12 @@ Svc = Annotated[Services, Depends(services)]
 
 
 @router.post("/v1/agents/{agent_id}/messages", operation_id="send_message")
-async def send_message(agent_id: str, body: LettaRequest, svc: Svc, response: Response) -> dict[str, Any]:
+async def send_message(agent_id: str, body: LettaStreamingRequest, svc: Svc, response: Response,
+                       v1: V1) -> Any:
+    if body.streaming:  # 1.x: the same route streams (Letta refuses it to other clients, and so do we)
+        if not v1:
+            raise InvalidRequestError("streaming=true is only supported for SDK v1.0+ clients.")
+        return await _stream(agent_id, body, svc, v1)
     started, cpu = time.perf_counter(), time.process_time()
     await check_turn(svc, agent_id, body)
     result = await svc.runner.send(agent_id, body)
@@ -30,14 +38,25 @@ async def send_message(agent_id: str, body: LettaRequest, svc: Svc, response: Re
     response.headers["Server-Timing"] = (
         f"model;dur={t.model * 1e3:.2f}, model-cpu;dur={t.model_cpu * 1e3:.2f}, db;dur={t.db * 1e3:.2f}, "
         f"total;dur={total * 1e3:.2f}, cpu;dur={cpu * 1e3:.2f}, steps;desc={result.usage.step_count}")
-    return result.as_letta()
+    return v1_response(result.as_letta(), result.run_id) if v1 else result.as_letta()
 
 
 @router.post("/v1/agents/{agent_id}/messages/stream", operation_id="create_agent_message_stream",
              response_class=StreamingResponse)
-async def stream_message(agent_id: str, body: LettaStreamingRequest, svc: Svc) -> Response:
+async def stream_message(agent_id: str, body: LettaStreamingRequest, svc: Svc, v1: V1) -> Response:
+    return await _stream(agent_id, body, svc, v1)
+
+
+async def _stream(agent_id: str, body: LettaStreamingRequest, svc: Svc, v1: bool) -> Response:
+    """One run's events, encoded for the client's generation (0.8: no pings; 1.x: a ping first)."""
     await check_turn(svc, agent_id, body)
-    return sse_response(await svc.runner.stream(agent_id, body))
+    run = await svc.runner.stream(agent_id, body)
+    if not v1:
+        return sse_response(run)
+    pings = body.include_pings is not False
+    if body.background:  # the run outlives this response; its events are stored and numbered
+        return start_background(svc, run, pings)
+    return v1_sse_response(run, pings=pings)
 
 
 @router.post("/v1/agents/{agent_id}/messages/async", operation_id="create_agent_message_async")

@@ -5,23 +5,33 @@ One ``data: {json}\\n\\n`` per event (``host.domain.events``: LettaMessages, the
 end. letta-client reads the error as one more chunk and keeps going. Encoded with sse-starlette, which
 also stops the stream (and so cancels the run) as soon as the client hangs up, even between events.
 No keep-alive comments: Letta sends none.
+
+The 1.x generation (Letta 0.16.8) is a second encoder over the same events (``v1_events``): shapes from
+``host.api.v1gen.wire``, a ``ping`` first when pings are asked for, the same ``[DONE]`` at the end. A
+background run's stream is its stored payloads (``payload_events``), already in 1.x shape.
 """
 
 from __future__ import annotations
 
 import json
-from typing import AsyncIterator
+from typing import Any, AsyncIterator
 
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
-from host.domain.events import ErrorEvent, TurnEvent
+from host.api.v1gen.wire import ping, v1_payload
+from host.domain.events import RunEvents, TurnEvent
 
 SEP = "\n"  # Letta's line separator (sse-starlette's default is \r\n)
 
 
+def _sse(payload: dict[str, Any]) -> ServerSentEvent:
+    data = json.dumps(payload, ensure_ascii=False, separators=(",", ":"), default=str)
+    return ServerSentEvent(data=data, event="error" if payload.get("message_type") == "error_message" else None,
+                           sep=SEP)
+
+
 def encode(event: TurnEvent) -> ServerSentEvent:
-    data = json.dumps(event.payload, ensure_ascii=False, separators=(",", ":"), default=str)
-    return ServerSentEvent(data=data, event="error" if isinstance(event, ErrorEvent) else None, sep=SEP)
+    return _sse(event.payload)  # an ErrorEvent's payload is an error_message: ``event: error`` before it
 
 
 async def letta_events(events: AsyncIterator[TurnEvent]) -> AsyncIterator[ServerSentEvent]:
@@ -30,8 +40,36 @@ async def letta_events(events: AsyncIterator[TurnEvent]) -> AsyncIterator[Server
     yield ServerSentEvent(data="[DONE]", sep=SEP)
 
 
+async def v1_events(run: RunEvents, pings: bool) -> AsyncIterator[ServerSentEvent]:
+    """The 1.x encoding of a run's events."""
+    if pings:
+        yield _sse(ping(run.run_id))
+    async for event in run:
+        yield _sse(v1_payload(event, run.run_id))
+    yield ServerSentEvent(data="[DONE]", sep=SEP)
+
+
+async def payload_events(payloads: AsyncIterator[dict[str, Any]]) -> AsyncIterator[ServerSentEvent]:
+    """Payloads already encoded (a background run's stored events), then ``[DONE]``."""
+    async for payload in payloads:
+        yield _sse(payload)
+    yield ServerSentEvent(data="[DONE]", sep=SEP)
+
+
+def _response(chunks: AsyncIterator[ServerSentEvent]) -> EventSourceResponse:
+    return EventSourceResponse(chunks, sep=SEP, ping=0, headers={"Cache-Control": "no-cache"})
+
+
 def sse_response(events: AsyncIterator[TurnEvent]) -> EventSourceResponse:
-    return EventSourceResponse(letta_events(events), sep=SEP, ping=0, headers={"Cache-Control": "no-cache"})
+    return _response(letta_events(events))
 
 
-__all__ = ["encode", "letta_events", "sse_response"]
+def v1_sse_response(run: RunEvents, pings: bool) -> EventSourceResponse:
+    return _response(v1_events(run, pings))
+
+
+def payload_sse_response(payloads: AsyncIterator[dict[str, Any]]) -> EventSourceResponse:
+    return _response(payload_events(payloads))
+
+
+__all__ = ["encode", "letta_events", "payload_sse_response", "sse_response", "v1_events", "v1_sse_response"]

@@ -13,7 +13,7 @@ the multi-agent tools. ``payload`` is the Letta JSON shape of each event.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable, Union
+from typing import Any, AsyncIterator, Awaitable, Callable, Union
 
 
 @dataclass(frozen=True)
@@ -53,6 +53,24 @@ class UsageEvent:
 
 
 TurnEvent = Union[LettaMessageEvent, ErrorEvent, StopReasonEvent, UsageEvent]
+
+
+@dataclass
+class RunEvents:
+    """A started run's events: ``async for`` them; ``run_id`` names the run (encoders stamp it on each event)."""
+
+    run_id: str
+    events: AsyncIterator[TurnEvent]
+
+    def __aiter__(self) -> AsyncIterator[TurnEvent]:
+        return self.events
+
+    async def aclose(self) -> None:
+        aclose = getattr(self.events, "aclose", None)
+        if aclose is not None:
+            await aclose()
+
+
 Emit = Callable[[LettaMessageEvent], Awaitable[None]]  # how the loop hands each message out as it goes
 
-__all__ = ["Emit", "ErrorEvent", "LettaMessageEvent", "StopReasonEvent", "TurnEvent", "UsageEvent"]
+__all__ = ["Emit", "ErrorEvent", "LettaMessageEvent", "RunEvents", "StopReasonEvent", "TurnEvent", "UsageEvent"]

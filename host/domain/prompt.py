@@ -25,6 +25,20 @@ After calling a tool that is not send_message, set request_heartbeat to true if 
 (for example to answer the user with what the tool returned)."""
 
 
+V1_AGENT_TYPE = "letta_v1_agent"  # the loop without send_message or heartbeats (1.x clients' default)
+
+DEFAULT_SYSTEM_V1 = """You are a stateful agent with a persistent memory, hosted by agenthost.
+Answer the user in plain text: what you write is what the user reads. Call tools when you need them;
+after each tool call you see its result and may call more tools. Your turn ends when you answer without
+calling a tool.
+
+Your memory has two parts you manage:
+- Core memory: the blocks below, always in your context. Keep them accurate and concise with
+  memory_insert and memory_replace. Each block has a character limit.
+- Recall memory: the whole conversation history, searchable with conversation_search, even after older
+  messages have left your context window."""
+
+
 class BlockLike(Protocol):
     label: str | None
     value: str

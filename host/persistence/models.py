@@ -291,6 +291,25 @@ class BatchItemRow(_Timestamps, Base):
     error: Mapped[str | None] = mapped_column(Text)
 
 
+class RunEventRow(Base):  # 0004: a background run's encoded stream events, numbered from 1
+    __tablename__ = "run_events"
+
+    run_id: Mapped[str] = mapped_column(String(64), ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True)
+    seq_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONType, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+
+
+class ConversationRow(_Timestamps, Base):  # 0004: an agent's named thread (1.x /v1/conversations)
+    __tablename__ = "conversations"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    agent_id: Mapped[str] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"), nullable=False, index=True)
+    summary: Mapped[str | None] = mapped_column(Text)
+    settings: Mapped[dict[str, Any] | None] = mapped_column(JSONType)  # model, model_settings, isolated labels
+    last_message_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
 class StepRow(Base):
     __tablename__ = "steps"
 

@@ -57,6 +57,11 @@ class CreateAgentRequest(RequestModel):
     response_format: dict[str, Any] | None = None
     timezone: Short | None = None
     actor_id: str | None = None
+    # 1.x fields (Letta Code sends them); accepted, not acted on: one tool call is run at a time, and
+    # compaction follows the agent's context window rather than these settings
+    parallel_tool_calls: bool | None = None
+    compaction_settings: dict[str, Any] | None = None
+    model_settings: dict[str, Any] | None = None
 
 
 class UpdateAgent(RequestModel):
@@ -85,6 +90,11 @@ class UpdateAgent(RequestModel):
     last_run_completion: datetime | None = None
     last_run_duration_ms: int | None = None
     timezone: Short | None = None
+    # 1.x fields (Letta Code sends them); accepted, not acted on (see CreateAgentRequest)
+    context_window_limit: int | None = Field(default=None, ge=1)
+    parallel_tool_calls: bool | None = None
+    compaction_settings: dict[str, Any] | None = None
+    model_settings: dict[str, Any] | None = None
 
 
 class AgentEnvironmentVariable(Audited):

@@ -17,6 +17,8 @@ from host.services.identities import IdentityService
 from host.services.memory import MemoryService
 from host.services.messages import MessageService
 from host.services.jobs import JobSignal
+from host.services.conversations import ConversationService
+from host.services.run_events import RunEventLog
 from host.services.runs import RunService
 from host.services.tenants import TenantService
 from host.services.tools import ToolService
@@ -55,6 +57,8 @@ class CoreServices:
     job_signal: JobSignal
     tenants: TenantService  # organizations, users, per-user API keys
     byok: ByokService  # organizations' own providers (keys encrypted at rest)
+    run_events: RunEventLog  # background streams' events (POST /v1/runs/{id}/stream)
+    conversations: ConversationService
 
 
 @dataclass(frozen=True)
@@ -106,4 +110,6 @@ def build_core(settings: Settings, db: Database, registry: ProviderRegistry) -> 
         job_signal=JobSignal(),
         tenants=TenantService(db),
         byok=byok,
+        run_events=RunEventLog(db),
+        conversations=ConversationService(db),
     )

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import delete, func, select
 
 from host.errors import InvalidRequestError, NotFoundError
-from host.domain.prompt import DEFAULT_SYSTEM
+from host.domain.prompt import DEFAULT_SYSTEM, DEFAULT_SYSTEM_V1, V1_AGENT_TYPE
 from host.ids import new_id, utcnow
 from host.persistence.db import Database
 from host.persistence.models import (
@@ -48,6 +48,7 @@ BASE_TOOLS = [
     "core_memory_append",
     "core_memory_replace",
 ]
+BASE_TOOLS_V1 = ["memory_insert", "memory_replace", "conversation_search"]  # letta_v1_agent: no send_message
 BASE_TOOLS_V2 = [
     "send_message",
     "conversation_search",
@@ -192,7 +193,7 @@ class AgentService:
                 id=new_id("agent"),
                 name=req.name or f"agent-{new_id('x')[2:10]}",
                 agent_type=req.agent_type,
-                system=req.system or DEFAULT_SYSTEM,
+                system=req.system or (DEFAULT_SYSTEM_V1 if req.agent_type == V1_AGENT_TYPE else DEFAULT_SYSTEM),
                 description=req.description,
                 metadata_=req.metadata,
                 llm_config=llm,
@@ -257,7 +258,8 @@ class AgentService:
     async def _resolve_tools(self, s: Any, req: CreateAgentRequest) -> list[ToolRow]:
         wanted: list[str] = []
         if req.include_base_tools:
-            wanted += BASE_TOOLS_V2 if req.agent_type == "memgpt_v2_agent" else BASE_TOOLS
+            wanted += (BASE_TOOLS_V2 if req.agent_type == "memgpt_v2_agent" else
+                       BASE_TOOLS_V1 if req.agent_type == V1_AGENT_TYPE else BASE_TOOLS)
         if req.include_multi_agent_tools:
             wanted += MULTI_AGENT_TOOLS
         wanted += list(req.tools or [])
@@ -348,7 +350,7 @@ class AgentService:
         warnings: list[str] = []
         llm = None
         if data.get("model") or data.get("llm_config"):
-            llm = await self._llm_config(data.get("model"), data.get("llm_config"), None)
+            llm = await self._llm_config(data.get("model"), data.get("llm_config"), data.get("context_window_limit"))
         emb = None
         if data.get("embedding") or data.get("embedding_config"):
             emb = await self._embedding_config(data.get("embedding"), data.get("embedding_config"), None)

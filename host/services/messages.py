@@ -66,10 +66,14 @@ class MessageService:
     async def list(self, agent_id: str, *, after: str | None = None, before: str | None = None,
                    limit: int | None = 10, group_id: str | None = None, use_assistant_message: bool = True,
                    assistant_message_tool_name: str = "send_message",
-                   assistant_message_tool_kwarg: str = "message", order: str | None = None) -> list[dict[str, Any]]:
+                   assistant_message_tool_kwarg: str = "message", order: str | None = None,
+                   since: datetime | None = None) -> list[dict[str, Any]]:
+        """The agent's messages as LettaMessages (``since``: only those written at or after it)."""
         out: list[dict[str, Any]] = []
         for msg in await self.stored(agent_id, after=after, before=before, limit=limit, group_id=group_id,
                                      order=order):
+            if since is not None and msg.created_at is not None and msg.created_at < since:
+                continue
             out.extend(to_letta_messages(msg, use_assistant_message=use_assistant_message,
                                          assistant_tool=assistant_message_tool_name,
                                          assistant_kwarg=assistant_message_tool_kwarg))

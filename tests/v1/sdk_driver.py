@@ -182,6 +182,26 @@ def runs(client: Letta, p: dict[str, Any]) -> dict[str, Any]:
 
 
 @flow
+def streams(client: Letta, p: dict[str, Any]) -> dict[str, Any]:
+    """messages.create(streaming=True): the SDK reads the SSE into typed chunks."""
+    agent = client.agents.create(model=p["model"], embedding=p["embedding"],
+                                 memory_blocks=[{"label": "human", "value": "x"}])
+    chunks = list(client.agents.messages.create(agent.id, messages=[{"role": "user", "content": "stream this"}],
+                                                streaming=True))
+    out: dict[str, Any] = {"agent": agent.id, "kinds": [c.message_type for c in chunks],
+                           "content": [getattr(c, "content", None) for c in chunks
+                                       if c.message_type == "assistant_message"]}
+    if p.get("background"):
+        live = list(client.agents.messages.create(agent.id, messages=[{"role": "user", "content": "bg"}],
+                                                  streaming=True, background=True))
+        out["background"] = [(c.message_type, getattr(c, "seq_id", None)) for c in live]
+        run_id = next(c.run_id for c in live if getattr(c, "run_id", None))
+        out["resumed"] = [(c.message_type, getattr(c, "seq_id", None))
+                          for c in client.runs.messages.stream(run_id, starting_after=1)]
+    return out
+
+
+@flow
 def errors(client: Letta, p: dict[str, Any]) -> dict[str, Any]:
     return {
         "missing_agent": raised(lambda: client.agents.retrieve(p["missing_agent"])),

@@ -148,3 +148,13 @@ def test_404_and_422_as_the_sdk_raises_them(server):
     body = out["bad_body"]["body"]
     assert body["trace_id"] == "" and isinstance(body["detail"], str) and "'label'" in body["detail"]
     assert out["missing_archive"]["raised"] == "NotFoundError"
+
+
+def test_messages_stream_through_the_sdk_ping_first_then_messages_then_stop_and_usage(server, scripted_llm):
+    model = unique("v1stream")
+    scripted_llm.for_model(model).push_text("streamed").push_text("behind")  # letta_v1_agent: plain text
+    out = drive(server, "streams", model=f"openai-proxy/{model}", embedding=EMBEDDING, background=True)
+    assert out["kinds"][0] == "ping" and out["kinds"][-2:] == ["stop_reason", "usage_statistics"]
+    assert out["content"] == ["streamed"]
+    assert out["background"][:2] == [["ping", 1], ["assistant_message", 2]]
+    assert out["resumed"] == out["background"][1:]  # runs.messages.stream(run_id, starting_after=1)

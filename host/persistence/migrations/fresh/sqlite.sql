@@ -604,3 +604,30 @@ INSERT INTO users (id, name, organization_id, created_at, updated_at) VALUES ('u
 
 UPDATE alembic_version SET version_num='0007' WHERE alembic_version.version_num = '0006';
 
+-- Running upgrade 0007 -> 0008
+
+CREATE TABLE run_events (
+    run_id VARCHAR(64) NOT NULL, 
+    seq_id INTEGER NOT NULL, 
+    payload JSON NOT NULL, 
+    created_at DATETIME NOT NULL, 
+    PRIMARY KEY (run_id, seq_id), 
+    FOREIGN KEY(run_id) REFERENCES jobs (id) ON DELETE CASCADE
+);
+
+CREATE TABLE conversations (
+    id VARCHAR(64) NOT NULL, 
+    agent_id VARCHAR(64) NOT NULL, 
+    summary TEXT, 
+    settings JSON, 
+    created_at DATETIME NOT NULL, 
+    updated_at DATETIME NOT NULL, 
+    last_message_at DATETIME, 
+    PRIMARY KEY (id), 
+    FOREIGN KEY(agent_id) REFERENCES agents (id) ON DELETE CASCADE
+);
+
+CREATE INDEX ix_conversations_agent_id ON conversations (agent_id);
+
+UPDATE alembic_version SET version_num='0008' WHERE alembic_version.version_num = '0007';
+
