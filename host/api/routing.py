@@ -44,4 +44,4 @@ class TrailingSlashMiddleware:
 
 async def services(request: Request) -> Services:
     # async: FastAPI runs a plain-function dependency in a worker thread, a thread hop per request
-    return request.state.services  # type: ignore[no-any-return]
+    return request.state.services
