@@ -36,7 +36,8 @@ def tool_specs(snap: AgentSnapshot, allowed: frozenset[str], terminal: set[str])
     for tool in snap.tools:
         if tool.name not in allowed:
             continue
-        schema = _model_schema(tool, heartbeat=tool.name not in terminal, inner=snap.llm.put_inner_thoughts_in_kwargs)
+        schema = _model_schema(tool, heartbeat=tool.name not in terminal,
+                               inner=bool(snap.llm.put_inner_thoughts_in_kwargs))
         specs.append(ToolSpec(name=tool.name, description=schema.get("description") or "",
                               parameters=schema.get("parameters") or {"type": "object", "properties": {}}))
     return specs

@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from functools import cached_property
-from typing import TYPE_CHECKING, AsyncIterator, Callable, TypeVar
+from typing import TYPE_CHECKING, AsyncIterator, Callable, TypedDict, TypeVar, Unpack
 
 import anyio
 from sqlalchemy import Connection, event, inspect, text
@@ -22,6 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
 if TYPE_CHECKING:
+    import sqlite3
+
     from host.persistence.units import Units
 
 T = TypeVar("T")
@@ -88,7 +90,8 @@ def sqlite_connect(path: str):
     import sqlean
     import sqlite_vec
 
-    conn = sqlean.connect(path, check_same_thread=False, isolation_level=None)
+    connect: Callable[..., sqlite3.Connection] = getattr(sqlean, "connect")  # C module, no stubs: sqlite3 API
+    conn = connect(path, check_same_thread=False, isolation_level=None)
     conn.enable_load_extension(True)
     sqlite_vec.load(conn)
     conn.enable_load_extension(False)
@@ -228,8 +231,19 @@ async def migrate(engine: AsyncEngine) -> None:
             await conn.run_sync(_run_alembic)
 
 
+class PoolOptions(TypedDict, total=False):
+    """``create_engine``'s pool settings, passed through ``open_database``."""
+
+    pool_size: int
+    max_overflow: int
+    pool_timeout: int
+    pool_recycle: int
+    ping_after_idle_s: float
+
+
 @asynccontextmanager
-async def open_database(url: str, *, run_migrations: bool = True, **pool: float) -> AsyncIterator[Database]:
+async def open_database(url: str, *, run_migrations: bool = True,
+                        **pool: Unpack[PoolOptions]) -> AsyncIterator[Database]:
     engine = create_engine(url, **pool)
     try:
         if run_migrations:
