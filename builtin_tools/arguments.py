@@ -22,7 +22,7 @@ import json
 import logging
 from collections.abc import Mapping
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError, ValidationError
@@ -84,7 +84,8 @@ def _checker(key: str, closed: bool) -> _Checker | None:
         logger.warning("tool parameters are not a JSON object (%.200s); arguments not checked", key)
         return None
     schema.setdefault("type", "object")
-    properties = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
+    declared = schema.get("properties")
+    properties: dict[str, Any] = declared if isinstance(declared, dict) else {}
     required = [r for r in schema.get("required") or [] if isinstance(r, str)]
     if "required" in schema and isinstance(schema["required"], list):
         schema["required"] = [r for r in schema["required"] if r not in TOLERATED_ARGUMENTS]
@@ -112,7 +113,8 @@ def _describe(errors: list[ValidationError], given: Mapping[str, Any], checker: 
     missing: list[str] = []
     for error in errors:
         if not error.absolute_path and error.validator == "required":
-            missing.extend(name for name in error.validator_value if name not in given and name not in missing)
+            names = cast("list[str]", error.validator_value)  # the schema's "required": a list of names
+            missing.extend(name for name in names if name not in given and name not in missing)
             continue
         if not error.absolute_path and error.validator == "additionalProperties":
             unknown = [name for name in given if name not in checker.properties]
@@ -137,7 +139,8 @@ def _one(error: ValidationError) -> str:
     if error.validator == "enum":
         return f"{where} must be one of {_short(error.validator_value, 200)}, got {value}"
     if error.validator == "required":
-        missing = [n for n in error.validator_value if isinstance(error.instance, dict) and n not in error.instance]
+        names = cast("list[str]", error.validator_value)
+        missing = [n for n in names if isinstance(error.instance, dict) and n not in error.instance]
         return f"{where} is missing required field(s) {', '.join(missing)}"
     return f"{where}: {_clip(error.message, 200)}"
 

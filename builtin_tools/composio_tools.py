@@ -90,7 +90,7 @@ class ComposioClient:
 
         return Composio(
             api_key=self._api_key,
-            base_url=self._base_url,
+            base_url=self._base_url or "",  # "" like omitted: the SDK falls back to COMPOSIO_BASE_URL
             allow_tracking=False,
             timeout=int(self._timeout_s),
             max_retries=1,

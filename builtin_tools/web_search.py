@@ -62,8 +62,9 @@ def _search_sync(
     from tavily import TavilyClient
 
     # One client (one requests.Session) per search: sessions are not shared across threads.
+    raw: dict[str, Any] = {"include_raw_content": True} if return_raw else {}  # omitted = the SDK's default
     with TavilyClient(api_key=key, api_base_url=base_url) as client:
-        return client.search(query, max_results=limit, include_raw_content=return_raw or None, timeout=timeout_s)
+        return client.search(query, max_results=limit, timeout=timeout_s, **raw)
 
 
 def _describe_failure(err: Exception) -> str | None:

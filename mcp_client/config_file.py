@@ -107,7 +107,8 @@ def write_config(
         existing = {}
     if not isinstance(existing, dict):
         existing = {}
-    old_servers = existing.get("mcpServers") if isinstance(existing.get("mcpServers"), dict) else {}
+    declared = existing.get("mcpServers")
+    old_servers: dict[str, Any] = declared if isinstance(declared, dict) else {}
     servers: dict[str, Any] = {}
     for item in entries:
         if isinstance(item, McpConfigEntry):

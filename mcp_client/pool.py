@@ -22,7 +22,7 @@ import traceback
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import anyio
 import anyio.abc
@@ -62,7 +62,7 @@ class McpPool:
         self._names: dict[tuple[str, str], str] | None = None
 
     # ---- lifecycle ----------------------------------------------------------------------
-    async def __aenter__(self) -> McpPool:
+    async def __aenter__(self) -> Self:
         self._tg = anyio.create_task_group()
         await self._tg.__aenter__()
         for spec in self._initial:

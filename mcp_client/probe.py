@@ -36,4 +36,4 @@ async def test_server(config: McpServerConfig, timeout_s: float = 30.0) -> tuple
     return False, error or f"server {config.name!r} did not become ready within {timeout_s:g}s"
 
 
-test_server.__test__ = False  # type: ignore[attr-defined]  # not a pytest test
+test_server.__test__ = False  # not a pytest test

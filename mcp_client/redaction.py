@@ -241,7 +241,7 @@ def install_log_scrubbing() -> None:
         scrub_record(record)
         return record
 
-    factory.scrubs_urls = True  # type: ignore[attr-defined]
+    factory.scrubs_urls = True
     logging.setLogRecordFactory(factory)
 
 

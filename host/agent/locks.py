@@ -14,6 +14,7 @@ from typing import AsyncIterator
 
 import anyio
 from sqlalchemy import text
+from sqlalchemy.pool import QueuePool
 
 from host.persistence.db import Database
 from host.persistence.units import pinned
@@ -53,7 +54,7 @@ class AgentLocks:
     def _pg_limiter(self) -> anyio.CapacityLimiter:
         if self._pg_turns is None:
             pool = self.db.engine.pool
-            size = pool.size() if hasattr(pool, "size") else 5
+            size = pool.size() if isinstance(pool, QueuePool) else 5
             total = size + max(0, int(getattr(pool, "_max_overflow", 0)))
             self._pg_turns = anyio.CapacityLimiter(max(1, total // 2))
         return self._pg_turns

@@ -17,7 +17,7 @@ import logging
 import math
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
-from typing import Any, AsyncIterator, Awaitable, Callable
+from typing import Any, AsyncIterator, Callable, Coroutine
 
 import anyio
 from anyio.abc import TaskGroup
@@ -106,7 +106,7 @@ class Runner:
         """Whether the runner is running (between start-up and shutdown)."""
         return self._tg is not None
 
-    def start_soon(self, fn: Callable[[], Awaitable[None]]) -> None:
+    def start_soon(self, fn: Callable[[], Coroutine[Any, Any, None]]) -> None:
         """Run ``fn`` in the runner's task group (the lifespan's): nothing is fire-and-forget."""
         if self._tg is None:
             raise HostError("the server is shutting down")

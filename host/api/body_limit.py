@@ -21,7 +21,7 @@ class _TooLarge(Exception):
 def _header(scope: Scope, name: bytes) -> bytes | None:
     for key, value in scope.get("headers") or []:
         if key == name:
-            return value  # type: ignore[no-any-return]
+            return value
     return None
 
 

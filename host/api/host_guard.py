@@ -175,7 +175,7 @@ class HostGuardMiddleware:
 def guard_middleware(policy: HostPolicy) -> list[Middleware]:
     """The Host/Origin guard, then CORS for the same allowed origins (outermost first)."""
     cors = Middleware(
-        CORSMiddleware,  # type: ignore[arg-type]
+        CORSMiddleware,
         allow_origins=["*"] if policy.any_origin else list(policy.allowed_origins),
         allow_origin_regex=None if policy.any_origin else _LOOPBACK_ORIGIN,
         allow_credentials=not policy.any_origin,
@@ -183,7 +183,7 @@ def guard_middleware(policy: HostPolicy) -> list[Middleware]:
         allow_headers=["*"],
         expose_headers=["Server-Timing", "X-Tool-Rule-Warnings", "Mcp-Session-Id"],
     )
-    return [Middleware(HostGuardMiddleware, policy=policy), cors]  # type: ignore[arg-type]
+    return [Middleware(HostGuardMiddleware, policy=policy), cors]
 
 
 __all__ = ["HostGuardMiddleware", "HostPolicy", "guard_middleware", "is_loopback_name"]

@@ -45,9 +45,9 @@ class TrailingSlashMiddleware:
 
 async def services(request: Request) -> Services:
     # async: FastAPI runs a plain-function dependency in a worker thread, a thread hop per request
-    return request.state.services  # type: ignore[no-any-return]
+    return request.state.services
 
 
 async def actor(request: Request) -> Actor:
     """The request's actor, resolved by host.api.auth (the default admin when no credential was needed)."""
-    return getattr(request.state, "actor", DEFAULT_ACTOR)  # type: ignore[no-any-return]
+    return getattr(request.state, "actor", DEFAULT_ACTOR)

@@ -40,11 +40,16 @@ Your memory has two parts you manage:
 
 
 class BlockLike(Protocol):
-    label: str | None
-    value: str
-    limit: int
-    description: str | None
-    read_only: bool
+    @property
+    def label(self) -> str | None: ...
+    @property
+    def value(self) -> str: ...
+    @property
+    def limit(self) -> int: ...
+    @property
+    def description(self) -> str | None: ...
+    @property
+    def read_only(self) -> bool: ...
 
 
 @dataclass(frozen=True)

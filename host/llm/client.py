@@ -45,8 +45,6 @@ def _litellm() -> Any:
 
     litellm.drop_params = True
     litellm.suppress_debug_info = True
-    litellm.set_verbose = False
-    litellm.telemetry = False
     # Count tokens with the bundled tiktoken encoding: for Llama-family names (Groq, Together, ...) litellm
     # would otherwise fetch a Hugging Face tokenizer, a blocking download inside the event loop (offline:
     # ~20 s of retries per streamed call).

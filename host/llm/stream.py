@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -93,7 +93,7 @@ class _Assembly:
                            tuple(b for b in self.thinking if b["type"] == "redacted_thinking" or b.get("signature")))
 
 
-async def stream(req: LlmRequest, settings: ProviderSettings) -> AsyncIterator[LlmDelta]:
+async def stream(req: LlmRequest, settings: ProviderSettings) -> AsyncGenerator[LlmDelta, None]:
     """Stream a completion: deltas as they arrive, then one StreamEnd with the assembled response.
 
     timeout_s bounds the whole stream; the cancel scope never spans a `yield`.

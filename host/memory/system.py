@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Sequence
+from typing import Sequence, cast
 
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
-from host.domain.prompt import MemoryStats, compile_system_prompt
+from host.domain.prompt import BlockLike, MemoryStats, compile_system_prompt
 from host.persistence.models import AgentBlockRow, AgentRow, BlockRow, MessageRow, PassageRow
 from host.tools.rule_guidance import prompt_guidance
 from host.tools.rule_models import parse_tool_rules
@@ -57,7 +57,8 @@ def compiled_system(s: Session, agent: AgentRow) -> str:
         guidance = prompt_guidance(parse_tool_rules(agent.tool_rules or []))
     except Exception:
         guidance = ""
-    return compile_system_prompt(agent.system, blocks, memory_stats(s, agent), guidance or None)
+    rows = cast("list[BlockLike]", blocks)  # pyright cannot match Mapped to a protocol (pyright#11021)
+    return compile_system_prompt(agent.system, rows, memory_stats(s, agent), guidance or None)
 
 
 def recompile_system(s: Session, agent: AgentRow) -> None:

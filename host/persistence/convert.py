@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from host.domain.messages import StoredMessage, ToolCallRecord, ToolReturnRecord
 from host.persistence.models import BlockRow, MessageRow, PassageRow, ToolRow
@@ -12,7 +12,33 @@ from host.schemas.tools import Tool
 from host.storable import storable
 
 
-def block_out(row: BlockRow) -> Block:
+class BlockColumns(Protocol):
+    """A block's columns, read plainly (host.services.agent_view.BlockView). A BlockRow has them too, but
+    pyright cannot match its ``Mapped`` descriptors to a protocol (pyright#11021): block_out names both."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def value(self) -> str: ...
+    @property
+    def limit(self) -> int: ...
+    @property
+    def name(self) -> str | None: ...
+    @property
+    def is_template(self) -> bool: ...
+    @property
+    def preserve_on_migration(self) -> bool: ...
+    @property
+    def label(self) -> str: ...
+    @property
+    def read_only(self) -> bool: ...
+    @property
+    def description(self) -> str | None: ...
+    @property
+    def metadata_(self) -> dict[str, Any] | None: ...
+
+
+def block_out(row: BlockRow | BlockColumns) -> Block:
     return Block(
         id=row.id,
         value=row.value,

@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from functools import cached_property
-from typing import TYPE_CHECKING, AsyncIterator, Callable, TypeVar
+from typing import TYPE_CHECKING, AsyncIterator, Callable, TypedDict, TypeVar, Unpack
 
 import anyio
 from sqlalchemy import Connection, event, inspect, text
@@ -22,6 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
 if TYPE_CHECKING:
+    import sqlite3
+
     from host.persistence.units import Units
 
 T = TypeVar("T")
@@ -82,23 +84,24 @@ class Database:
             self.units.close()
 
 
-def sqlite_connect(path: str):  # type: ignore[no-untyped-def]
+def sqlite_connect(path: str):
     """A DB-API connection to the SQLite file at ``path`` with sqlite-vec loaded (autocommit mode:
     transactions are begun explicitly)."""
     import sqlean
     import sqlite_vec
 
-    conn = sqlean.connect(path, check_same_thread=False, isolation_level=None)
+    connect: Callable[..., sqlite3.Connection] = getattr(sqlean, "connect")  # C module, no stubs: sqlite3 API
+    conn = connect(path, check_same_thread=False, isolation_level=None)
     conn.enable_load_extension(True)
     sqlite_vec.load(conn)
     conn.enable_load_extension(False)
     return conn
 
 
-def _sqlite_connector(path: str):  # type: ignore[no-untyped-def]
+def _sqlite_connector(path: str):
     import aiosqlite
 
-    async def creator():  # type: ignore[no-untyped-def]
+    async def creator():
         return await aiosqlite.Connection(lambda: sqlite_connect(path), iter_chunk_size=64)
 
     return creator
@@ -120,7 +123,7 @@ def create_engine(url: str, *, pool_size: int = 20, max_overflow: int = 30, pool
         engine = create_async_engine(url, async_creator=_sqlite_connector(path))
 
         @event.listens_for(engine.sync_engine, "connect")
-        def _pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+        def _pragmas(dbapi_conn, _record):
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA journal_mode=WAL")
@@ -129,7 +132,7 @@ def create_engine(url: str, *, pool_size: int = 20, max_overflow: int = 30, pool
             cur.close()
 
         @event.listens_for(engine.sync_engine, "begin")
-        def _begin(conn):  # type: ignore[no-untyped-def]
+        def _begin(conn):
             # pysqlite's implicit transactions are off (isolation_level=None); start them ourselves.
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
@@ -149,11 +152,11 @@ def _ping_when_idle(engine: AsyncEngine, idle_s: float) -> None:
     SQLAlchemy recognises the disconnect on use and invalidates the pool."""
 
     @event.listens_for(engine.sync_engine, "checkin")
-    def _checked_in(_dbapi_conn, record):  # type: ignore[no-untyped-def]
+    def _checked_in(_dbapi_conn, record):
         record.info["agenthost_idle_since"] = time.monotonic()
 
     @event.listens_for(engine.sync_engine, "checkout")
-    def _checked_out(dbapi_conn, record, _proxy):  # type: ignore[no-untyped-def]
+    def _checked_out(dbapi_conn, record, _proxy):
         since = record.info.get("agenthost_idle_since")
         if since is None or time.monotonic() - since <= idle_s:
             return  # new, or used a moment ago
@@ -164,7 +167,7 @@ def _ping_when_idle(engine: AsyncEngine, idle_s: float) -> None:
             raise DisconnectionError(f"pooled connection failed its check: {exc}") from exc
 
 
-def _run_alembic(sync_conn) -> None:  # type: ignore[no-untyped-def]
+def _run_alembic(sync_conn) -> None:
     from alembic import command
     from alembic.config import Config
 
@@ -228,8 +231,19 @@ async def migrate(engine: AsyncEngine) -> None:
             await conn.run_sync(_run_alembic)
 
 
+class PoolOptions(TypedDict, total=False):
+    """``create_engine``'s pool settings, passed through ``open_database``."""
+
+    pool_size: int
+    max_overflow: int
+    pool_timeout: int
+    pool_recycle: int
+    ping_after_idle_s: float
+
+
 @asynccontextmanager
-async def open_database(url: str, *, run_migrations: bool = True, **pool: float) -> AsyncIterator[Database]:
+async def open_database(url: str, *, run_migrations: bool = True,
+                        **pool: Unpack[PoolOptions]) -> AsyncIterator[Database]:
     engine = create_engine(url, **pool)
     try:
         if run_migrations:

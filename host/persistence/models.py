@@ -7,7 +7,7 @@ a revision there.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     BigInteger,
@@ -18,6 +18,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Table,
     Text,
     UniqueConstraint,
 )
@@ -28,7 +29,7 @@ from host.persistence.types import Embedding, JSONType
 
 
 class Base(DeclarativeBase):
-    pass
+    __table__: ClassVar[Table]  # every model here is mapped to a Table (FromClause in general)
 
 
 class _Timestamps:

@@ -24,12 +24,12 @@ class Embedding(TypeDecorator):
     impl = LargeBinary
     cache_ok = True
 
-    def load_dialect_impl(self, dialect):  # type: ignore[no-untyped-def]
+    def load_dialect_impl(self, dialect):
         if dialect.name == "postgresql":
             return dialect.type_descriptor(_PgVector())
         return dialect.type_descriptor(LargeBinary())
 
-    def process_bind_param(self, value, dialect):  # type: ignore[no-untyped-def]
+    def process_bind_param(self, value, dialect):
         if value is None:
             return None
         floats = [float(x) for x in value]
@@ -37,7 +37,7 @@ class Embedding(TypeDecorator):
             return "[" + ",".join(repr(x) for x in floats) + "]"
         return struct.pack(f"{len(floats)}f", *floats)
 
-    def process_result_value(self, value, dialect):  # type: ignore[no-untyped-def]
+    def process_result_value(self, value, dialect):
         if value is None:
             return None
         if dialect.name == "postgresql":
@@ -55,7 +55,7 @@ class JSONType(TypeDecorator):
     impl = JSON
     cache_ok = True
 
-    def load_dialect_impl(self, dialect):  # type: ignore[no-untyped-def]
+    def load_dialect_impl(self, dialect):
         if dialect.name == "postgresql":
             from sqlalchemy.dialects.postgresql import JSONB  # loaded with the dialect: no cost on SQLite
 

@@ -123,7 +123,7 @@ def sync_sqlite_engine(path: str, *, pool_size: int = 8) -> Engine:
                            max_overflow=32)
 
     @event.listens_for(engine, "connect")
-    def _pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+    def _pragmas(dbapi_conn, _record):
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA synchronous=NORMAL")
@@ -131,7 +131,7 @@ def sync_sqlite_engine(path: str, *, pool_size: int = 8) -> Engine:
         cur.close()
 
     @event.listens_for(engine, "begin")
-    def _begin(conn):  # type: ignore[no-untyped-def]
+    def _begin(conn):
         # Autocommit driver (isolation_level=None): transactions are ours. A writer takes the write lock
         # at BEGIN, so it never fails to upgrade a read lock half-way (SQLITE_BUSY without waiting).
         conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("sqlite_write") else "BEGIN")

@@ -14,6 +14,7 @@ values (``mcp_client.unmask``). ``last_error`` arrives redacted from ``mcp_clien
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from mcp_client import McpServerConfig, McpTool, ServerStatus, redacted, unmask
@@ -142,7 +143,7 @@ def _headers(custom: dict[str, str] | None, auth_header: str | None, auth_token:
     return headers
 
 
-def _keep_secrets(new: dict[str, str | None], old: dict[str, str]) -> dict[str, str]:
+def _keep_secrets(new: Mapping[str, str | None], old: dict[str, str]) -> dict[str, str]:
     out: dict[str, str] = {}
     for key, value in new.items():
         if value == REDACTED and key in old:

@@ -12,6 +12,7 @@ from host.schemas.common import Audited, RequestModel, ResponseModel
 
 FileStatus = Literal["pending", "parsing", "embedding", "completed", "error"]
 JobStatus = Literal["created", "running", "completed", "failed", "pending", "cancelled", "expired"]
+JobType = Literal["job", "run", "batch"]
 DuplicateFileHandling = Literal["skip", "error", "suffix"]
 
 
@@ -74,7 +75,7 @@ class Job(Audited):
     status: JobStatus = "created"
     completed_at: datetime | None = None
     metadata: dict[str, Any] | None = None
-    job_type: Literal["job", "run", "batch"] = "job"
+    job_type: JobType = "job"
     callback_url: str | None = None
     callback_sent_at: datetime | None = None
     callback_status_code: int | None = None

@@ -50,7 +50,7 @@ class Scope:
             parts.append(f"{alias}.archive_id IN :scope_archives")
         return parts[0] if len(parts) == 1 else "(" + " OR ".join(parts) + ")"
 
-    def bind(self, stmt):  # type: ignore[no-untyped-def]
+    def bind(self, stmt):
         stmt = stmt.bindparams(scope_agent=self.agent_id)
         if self.source_ids:
             stmt = stmt.bindparams(bindparam("scope_sources", value=list(self.source_ids), expanding=True))

@@ -28,4 +28,4 @@ def unit_bytes(unit: str | None) -> int:
 async def total_embedding_bytes(db: Database) -> int:
     async with db.session() as s:
         dims = (await s.execute(select(func.coalesce(func.sum(PassageRow.embedding_dim), 0)))).scalar_one()
-    return int(dims) * BYTES_PER_DIMENSION
+    return int(dims or 0) * BYTES_PER_DIMENSION

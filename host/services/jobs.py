@@ -13,7 +13,7 @@ embedding batch (the heartbeat).
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import select, update
 
@@ -22,7 +22,7 @@ from host.ids import utcnow
 from host.persistence.db import Database
 from host.persistence.models import FileRow, JobRow
 from host.persistence.paging import paginate
-from host.schemas.sources import Job
+from host.schemas.sources import Job, JobStatus, JobType
 
 ACTIVE = ("created", "pending", "running")
 INGEST = "job"
@@ -30,9 +30,10 @@ INGEST = "job"
 
 def job_out(row: JobRow) -> Job:
     meta = dict(row.metadata_ or {})
-    return Job(id=row.id, status=row.status, job_type=row.job_type, metadata=meta, created_at=row.created_at,
-               updated_at=row.updated_at, completed_at=row.completed_at, progress=row.progress,
-               error=meta.get("error"), callback_url=(row.request_config or {}).get("callback_url"))
+    return Job(id=row.id, status=cast(JobStatus, row.status), job_type=cast(JobType, row.job_type), metadata=meta,
+               created_at=row.created_at, updated_at=row.updated_at, completed_at=row.completed_at,
+               progress=row.progress, error=meta.get("error"),
+               callback_url=(row.request_config or {}).get("callback_url"))
 
 
 class JobService:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from host.domain.messages import StoredMessage
-from host.domain.prompt import MemoryStats, compile_system_prompt
+from host.domain.prompt import BlockLike, MemoryStats, compile_system_prompt
 from host.errors import NotFoundError
 from host.ids import new_id, utcnow
 from host.persistence.convert import block_out, message_row
@@ -67,7 +67,8 @@ async def initial_messages(s: AsyncSession, agent: AgentRow, sequence: list[dict
         guidance = prompt_guidance(parse_tool_rules(agent.tool_rules or []))
     except Exception:
         guidance = ""
-    system.text = compile_system_prompt(agent.system, blocks, MemoryStats(0, 0, agent.updated_at), guidance or None)
+    rows = cast("list[BlockLike]", blocks)  # pyright cannot match Mapped to a protocol (pyright#11021)
+    system.text = compile_system_prompt(agent.system, rows, MemoryStats(0, 0, agent.updated_at), guidance or None)
     return out
 
 

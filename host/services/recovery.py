@@ -22,10 +22,10 @@ from __future__ import annotations
 import logging
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
-from typing import Any, AsyncIterator
+from typing import Any, AsyncIterator, cast
 
 import anyio
-from sqlalchemy import or_, select, update
+from sqlalchemy import CursorResult, or_, select, update
 
 from host.ids import utcnow
 from host.persistence.db import Database
@@ -59,7 +59,7 @@ async def close_orphans(db: Database, *, owner: str, expired_before: datetime | 
             stmt = (update(jobs).where(jobs.c.id == run_id, *active, foreign, *lapsed)
                     .values(status="failed", stop_reason="error", completed_at=now, updated_at=now, metadata=meta)
                     .execution_options(synchronize_session=False))
-            if (await s.execute(stmt)).rowcount:
+            if cast(CursorResult[Any], await s.execute(stmt)).rowcount:
                 closed.append(run_id)
     return closed
 
@@ -70,7 +70,7 @@ async def renew(db: Database, *, owner: str, lease_s: float) -> int:
             .values(lease_expires_at=utcnow() + timedelta(seconds=lease_s))
             .execution_options(synchronize_session=False))
     async with db.transaction() as s:
-        return int((await s.execute(stmt)).rowcount or 0)
+        return int(cast(CursorResult[Any], await s.execute(stmt)).rowcount or 0)
 
 
 async def _keep_leases(db: Database, runs: RunService, lease_s: float, every_s: float) -> None:

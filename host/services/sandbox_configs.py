@@ -247,7 +247,7 @@ class SandboxConfigService:
         row = await s.get(SandboxConfigRow, config_id)
         if row is None:
             raise NotFoundError.for_id("Sandbox config", config_id)
-        return row  # type: ignore[no-any-return]
+        return row
 
     async def _by_type(self, s: Any, kind: str) -> SandboxConfigRow | None:
         stmt = select(SandboxConfigRow).where(SandboxConfigRow.type == kind).order_by(SandboxConfigRow.created_at)

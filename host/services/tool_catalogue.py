@@ -78,7 +78,7 @@ def _unique(base: str, taken: set[str]) -> str:
 
 
 def _parameters(json_schema: dict[str, Any]) -> dict[str, Any]:
-    params = dict(json_schema.get("parameters") or {"type": "object", "properties": {}})
+    params: dict[str, Any] = dict(json_schema.get("parameters") or {"type": "object", "properties": {}})
     props = {k: v for k, v in (params.get("properties") or {}).items() if k != "request_heartbeat"}
     out = {**params, "type": "object", "properties": props}
     if "required" in params:

@@ -290,7 +290,7 @@ def rule_graph(rules: Sequence[ToolRule], tool_names: Iterable[str]) -> RuleGrap
                 edges.append(GraphEdge(r.tool_name, r.default_child, "default", "default"))
     nodes = []
     for n in order:
-        ks = tuple(k for k in _KIND_ORDER if k in kinds[n])
+        ks: tuple[NodeKind, ...] = tuple(k for k in _KIND_ORDER if k in kinds[n])
         nodes.append(GraphNode(n, ks[0] if ks else "normal", ks or ("normal",), limits.get(n), n in tools))
     unique_edges = tuple(dict.fromkeys(edges))
     return RuleGraph(tuple(nodes), unique_edges, _mermaid(nodes, unique_edges))

@@ -36,7 +36,7 @@ SHELL_HEADERS = {"Cache-Control": "no-cache", "Content-Security-Policy": SHELL_C
 class UiAssets(StaticFiles):
     """Static assets revalidated by ETag (``no-cache``): a new release is picked up on the next load."""
 
-    def file_response(self, *args, **kwargs) -> Response:  # type: ignore[no-untyped-def]
+    def file_response(self, *args, **kwargs) -> Response:
         response = super().file_response(*args, **kwargs)
         response.headers.setdefault("Cache-Control", "no-cache")
         response.headers.setdefault("X-Content-Type-Options", "nosniff")

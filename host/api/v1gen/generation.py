@@ -62,7 +62,7 @@ class PageArgs:
         return (self.after, self.before) if self.ascending else (self.before, self.after)
 
 
-def page_args(default_order: Order = "desc", default_limit: int | None = 50):  # type: ignore[no-untyped-def]
+def page_args(default_order: Order = "desc", default_limit: int | None = 50):
     """A dependency reading ``order``/``after``/``before``/``limit`` (1.x names)."""
 
     async def dep(order: Annotated[Order | None, Query()] = None, after: str | None = None,
