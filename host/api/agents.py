@@ -7,12 +7,12 @@ from typing import Annotated, Any
 
 from fastapi import Depends, File, Query, Response, UploadFile
 from fastapi.responses import JSONResponse
+from pydantic import TypeAdapter
 
 from host.api.routing import SlashRouter, services
 from host.api.v1gen.agent_shape import full_v1, v1_agent
 from host.api.v1gen.generation import V1, Order, legacy_or_v1_order, page_in_memory
 from host.schemas.agents import AgentState, CreateAgentRequest, UpdateAgent
-from host.schemas.common import dump
 from host.schemas.tools import Tool
 from host.services import Services
 
@@ -20,9 +20,18 @@ router = SlashRouter(prefix="/v1/agents", tags=["agents"])
 Svc = Annotated[Services, Depends(services)]
 
 
+_AGENTS = TypeAdapter(list[AgentState])
+
+
+def _json(state: AgentState, headers: dict[str, str] | None = None) -> Response:
+    """The agent as JSON, serialized once in pydantic's core: the server built ``state`` itself, so FastAPI's
+    response_model pass (dump, validate again, dump again) is skipped."""
+    return Response(state.model_dump_json(by_alias=True), media_type="application/json", headers=headers)
+
+
 def _with_warnings(state: AgentState, warnings: list[str], v1: bool = False) -> Response:
     headers = {"X-Tool-Rule-Warnings": json.dumps(warnings)} if warnings else None
-    return JSONResponse(full_v1(state) if v1 else dump(state), headers=headers)
+    return JSONResponse(full_v1(state), headers=headers) if v1 else _json(state, headers)
 
 
 @router.post("/", response_model=AgentState, operation_id="create_agent")
@@ -60,7 +69,7 @@ async def list_agents(
                                    template_id=template_id, base_template_id=base_template_id)
     if v1:  # 1.x: relationships only when asked for
         return JSONResponse([v1_agent(a, include) for a in agents])
-    return agents
+    return Response(_AGENTS.dump_json(agents, by_alias=True), media_type="application/json")
 
 
 @router.get("/count", response_model=int, operation_id="count_agents")
@@ -87,7 +96,7 @@ async def import_agent(
 async def retrieve_agent(agent_id: str, svc: Svc, v1: V1,
                          include: Annotated[list[str] | None, Query()] = None) -> Any:
     state = await svc.agents.get(agent_id)
-    return JSONResponse(v1_agent(state, include)) if v1 else state
+    return JSONResponse(v1_agent(state, include)) if v1 else _json(state)
 
 
 @router.patch("/{agent_id}", response_model=AgentState, operation_id="modify_agent")

@@ -88,28 +88,34 @@ def block_views_of(session: Session, agent_ids: Sequence[str]) -> dict[str, list
 
 
 async def hydrate(session: AsyncSession, agents: Sequence[AgentRow]) -> list[AgentState]:
+    return await session.run_sync(hydrate_sync, agents)
+
+
+def hydrate_sync(session: Session, agents: Sequence[AgentRow]) -> list[AgentState]:
+    """The views of ``agents`` in five queries (synchronous: run whole in a unit of reads, ``Database.read``,
+    where on SQLite the queries cost no event-loop/thread hops)."""
     ids = [a.id for a in agents]
     if not ids:
         return []
-    blocks = await session.run_sync(block_views_of, ids)
+    blocks = block_views_of(session, ids)
     tools: dict[str, list[ToolRow]] = defaultdict(list)
-    for agent_id, tool in (await session.execute(
+    for agent_id, tool in (session.execute(
         select(AgentToolRow.agent_id, ToolRow).join(ToolRow, ToolRow.id == AgentToolRow.tool_id)
         .where(AgentToolRow.agent_id.in_(ids)).order_by(AgentToolRow.position)
     )).all():
         tools[agent_id].append(tool)
     tags: dict[str, list[str]] = defaultdict(list)
-    for agent_id, tag in (await session.execute(
+    for agent_id, tag in (session.execute(
         select(AgentTagRow.agent_id, AgentTagRow.tag).where(AgentTagRow.agent_id.in_(ids)).order_by(AgentTagRow.tag)
     )).all():
         tags[agent_id].append(tag)
     identities: dict[str, list[str]] = defaultdict(list)
-    for agent_id, identity_id in (await session.execute(
+    for agent_id, identity_id in (session.execute(
         select(IdentityAgentRow.agent_id, IdentityAgentRow.identity_id).where(IdentityAgentRow.agent_id.in_(ids))
     )).all():
         identities[agent_id].append(identity_id)
     sources: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for agent_id, source in (await session.execute(
+    for agent_id, source in (session.execute(
         select(AgentSourceRow.agent_id, SourceRow).join(SourceRow, SourceRow.id == AgentSourceRow.source_id)
         .where(AgentSourceRow.agent_id.in_(ids))
     )).all():
