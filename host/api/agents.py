@@ -66,7 +66,8 @@ async def list_agents(
     agents = await svc.agents.list(name=name, tags=tags, match_all_tags=match_all_tags, before=before, after=after,
                                    limit=limit, query_text=query_text, identity_id=identity_id,
                                    identifier_keys=identifier_keys, ascending=asc, project_id=project_id,
-                                   template_id=template_id, base_template_id=base_template_id)
+                                   template_id=template_id, base_template_id=base_template_id,
+                                   include_relationships=None if v1 else include_relationships)
     if v1:  # 1.x: relationships only when asked for
         return JSONResponse([v1_agent(a, include) for a in agents])
     return Response(_AGENTS.dump_json(agents, by_alias=True), media_type="application/json")

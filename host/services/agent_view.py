@@ -91,31 +91,39 @@ async def hydrate(session: AsyncSession, agents: Sequence[AgentRow]) -> list[Age
     return await session.run_sync(hydrate_sync, agents)
 
 
-def hydrate_sync(session: Session, agents: Sequence[AgentRow]) -> list[AgentState]:
+# Letta's ``include_relationships`` names (GET /v1/agents): a relation not named is answered empty.
+RELATIONSHIPS = frozenset({"memory", "tools", "sources", "tags", "identity_ids", "tool_exec_environment_variables",
+                           "multi_agent_group"})
+
+
+def hydrate_sync(session: Session, agents: Sequence[AgentRow],
+                 include: frozenset[str] | None = None) -> list[AgentState]:
     """The views of ``agents`` in five queries (synchronous: run whole in a unit of reads, ``Database.read``,
-    where on SQLite the queries cost no event-loop/thread hops)."""
+    where on SQLite the queries cost no event-loop/thread hops). ``include`` (names in ``RELATIONSHIPS``)
+    limits the relations loaded; None loads all."""
     ids = [a.id for a in agents]
     if not ids:
         return []
-    blocks = block_views_of(session, ids)
+    want = RELATIONSHIPS if include is None else include
+    blocks = block_views_of(session, ids) if "memory" in want else defaultdict(list)
     tools: dict[str, list[ToolRow]] = defaultdict(list)
-    for agent_id, tool in (session.execute(
+    for agent_id, tool in () if "tools" not in want else (session.execute(
         select(AgentToolRow.agent_id, ToolRow).join(ToolRow, ToolRow.id == AgentToolRow.tool_id)
         .where(AgentToolRow.agent_id.in_(ids)).order_by(AgentToolRow.position)
     )).all():
         tools[agent_id].append(tool)
     tags: dict[str, list[str]] = defaultdict(list)
-    for agent_id, tag in (session.execute(
+    for agent_id, tag in () if "tags" not in want else (session.execute(
         select(AgentTagRow.agent_id, AgentTagRow.tag).where(AgentTagRow.agent_id.in_(ids)).order_by(AgentTagRow.tag)
     )).all():
         tags[agent_id].append(tag)
     identities: dict[str, list[str]] = defaultdict(list)
-    for agent_id, identity_id in (session.execute(
+    for agent_id, identity_id in () if "identity_ids" not in want else (session.execute(
         select(IdentityAgentRow.agent_id, IdentityAgentRow.identity_id).where(IdentityAgentRow.agent_id.in_(ids))
     )).all():
         identities[agent_id].append(identity_id)
     sources: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for agent_id, source in (session.execute(
+    for agent_id, source in () if "sources" not in want else (session.execute(
         select(AgentSourceRow.agent_id, SourceRow).join(SourceRow, SourceRow.id == AgentSourceRow.source_id)
         .where(AgentSourceRow.agent_id.in_(ids))
     )).all():
@@ -142,7 +150,7 @@ def hydrate_sync(session: Session, agents: Sequence[AgentRow]) -> list[AgentStat
             tools=[tool_out(t) for t in tools[a.id]],
             sources=sources[a.id],
             tags=tags[a.id],
-            tool_exec_environment_variables=env_vars_out(a),
+            tool_exec_environment_variables=env_vars_out(a) if "tool_exec_environment_variables" in want else [],
             project_id=a.project_id,
             template_id=a.template_id,
             base_template_id=a.base_template_id,

@@ -29,7 +29,7 @@ from host.llm.providers import EmbeddingConfig, LLMConfig, ProviderError
 from host.llm.registry import ProviderRegistry
 from host.schemas.agents import MASKED, AgentState, CreateAgentRequest, UpdateAgent
 from host.schemas.blocks import CreateBlock
-from host.services.agent_view import hydrate, hydrate_sync
+from host.services.agent_view import RELATIONSHIPS, hydrate, hydrate_sync
 from host.services.blocks import new_block_row
 from host.services.memory import append_messages, initial_messages, recompile_system
 from host.tools.rule_graph import validate_rules
@@ -323,14 +323,22 @@ class AgentService:
                    query_text: str | None = None, identity_id: str | None = None,
                    identifier_keys: list[str] | None = None, ascending: bool = False,
                    project_id: str | None = None, template_id: str | None = None,
-                   base_template_id: str | None = None) -> list[AgentState]:
+                   base_template_id: str | None = None,
+                   include_relationships: list[str] | None = None) -> list[AgentState]:
+        include = None
+        if include_relationships is not None:
+            unknown = sorted(set(include_relationships) - RELATIONSHIPS)
+            if unknown:
+                raise InvalidRequestError(f"include_relationships: unknown relation(s) {', '.join(unknown)}; "
+                                          f"known: {', '.join(sorted(RELATIONSHIPS))}")
+            include = frozenset(include_relationships)
         stmt = self._filtered(name=name, tags=tags, match_all_tags=match_all_tags, identity_id=identity_id,
                               identifier_keys=identifier_keys, query_text=query_text, project_id=project_id,
                               template_id=template_id, base_template_id=base_template_id)
 
         def load(s: Session) -> list[AgentState]:
             rows = paged(s, stmt, AgentRow, before=before, after=after, limit=limit, ascending=ascending)
-            return hydrate_sync(s, rows)
+            return hydrate_sync(s, rows, include)
 
         return await self.db.read(load)
 
