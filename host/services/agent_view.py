@@ -23,6 +23,7 @@ from host.persistence.models import (
 )
 from host.schemas.agents import MASKED, AgentEnvironmentVariable, AgentState
 from host.schemas.blocks import Memory
+from host.schemas.tools import Tool
 from host.tools.rule_models import parse_tool_rules, with_letta_templates, dump_tool_rules
 
 MEMORY_PROMPT_TEMPLATE = "{% for block in blocks %}<{{ block.label }}>\n{{ block.value }}\n</{{ block.label }}>{% endfor %}"
@@ -106,12 +107,17 @@ def hydrate_sync(session: Session, agents: Sequence[AgentRow],
         return []
     want = RELATIONSHIPS if include is None else include
     blocks = block_views_of(session, ids) if "memory" in want else defaultdict(list)
-    tools: dict[str, list[ToolRow]] = defaultdict(list)
-    for agent_id, tool in () if "tools" not in want else (session.execute(
-        select(AgentToolRow.agent_id, ToolRow).join(ToolRow, ToolRow.id == AgentToolRow.tool_id)
-        .where(AgentToolRow.agent_id.in_(ids)).order_by(AgentToolRow.position)
-    )).all():
-        tools[agent_id].append(tool)
+    tools: dict[str, list[Tool]] = defaultdict(list)
+    if "tools" in want:
+        # Agents share most tools (the base tools): each distinct tool is loaded and converted once.
+        links = session.execute(select(AgentToolRow.agent_id, AgentToolRow.tool_id)
+                                .where(AgentToolRow.agent_id.in_(ids)).order_by(AgentToolRow.position)).all()
+        distinct = {tool_id for _, tool_id in links}
+        views = {row.id: tool_out(row) for row in session.execute(
+            select(ToolRow).where(ToolRow.id.in_(distinct))).scalars()} if distinct else {}
+        for agent_id, tool_id in links:
+            if tool_id in views:
+                tools[agent_id].append(views[tool_id])
     tags: dict[str, list[str]] = defaultdict(list)
     for agent_id, tag in () if "tags" not in want else (session.execute(
         select(AgentTagRow.agent_id, AgentTagRow.tag).where(AgentTagRow.agent_id.in_(ids)).order_by(AgentTagRow.tag)
@@ -147,7 +153,7 @@ def hydrate_sync(session: Session, agents: Sequence[AgentRow],
             description=a.description,
             metadata=a.metadata_,
             memory=Memory(blocks=[block_out(b) for b in blocks[a.id]], prompt_template=MEMORY_PROMPT_TEMPLATE),
-            tools=[tool_out(t) for t in tools[a.id]],
+            tools=list(tools[a.id]),
             sources=sources[a.id],
             tags=tags[a.id],
             tool_exec_environment_variables=env_vars_out(a) if "tool_exec_environment_variables" in want else [],
