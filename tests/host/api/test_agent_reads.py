@@ -91,3 +91,27 @@ def test_include_relationships_answers_only_the_named_relations(http, llm_handle
         assert bad.status_code == 422 and "nonsense" in bad.json()["detail"], bad.text
     finally:
         http.delete(f"/v1/agents/{agent['id']}")
+
+
+def test_two_servers_on_one_postgres_each_see_the_others_edits(make_server, embedding_handle):
+    """Two processes on one database: an agent edited through one is read fresh through the other (runs on
+    Postgres only: on SQLite a data directory belongs to one server)."""
+    from tests.conftest import PG_ADMIN_URI
+    from tests.support.server import fresh_pg_database
+
+    if not PG_ADMIN_URI:
+        import pytest
+
+        pytest.skip("needs AGENTHOST_TEST_PG_URI (two servers share a database on Postgres only)")
+    uri = fresh_pg_database(PG_ADMIN_URI)
+    first, second = make_server(pg_uri=uri), make_server(pg_uri=uri)
+    with httpx.Client(base_url=first.base_url, timeout=60) as one, \
+            httpx.Client(base_url=second.base_url, timeout=60) as two:
+        agent = _create(one, "openai-proxy/gpt-4o-mini", embedding_handle, name=f"pair-{uuid.uuid4().hex[:6]}")
+        assert two.get(f"/v1/agents/{agent['id']}").json()["description"] is None  # read on two first
+        assert one.patch(f"/v1/agents/{agent['id']}", json={"description": "from one"}).status_code == 200
+        assert two.get(f"/v1/agents/{agent['id']}").json()["description"] == "from one"
+        human = next(b for b in agent["memory"]["blocks"] if b["label"] == "human")
+        assert two.patch(f"/v1/blocks/{human['id']}", json={"value": "Name: Two"}).status_code == 200
+        for view in _both(one, agent["id"]):
+            assert {b["label"]: b["value"] for b in view["memory"]["blocks"]}["human"] == "Name: Two"
