@@ -123,7 +123,10 @@ def listen(host: str, port: int) -> socket.socket:
         infos = socket.getaddrinfo(host, port, family, socket.SOCK_STREAM)
     except socket.gaierror as exc:
         raise CliError(f"cannot listen on {host}:{port}: unknown host ({exc.strerror})") from None
-    sock = socket.socket(infos[0][0], socket.SOCK_STREAM)
+    # proto must be IPPROTO_TCP (not 0): asyncio sets TCP_NODELAY only on accepted sockets whose proto says
+    # TCP. Without it a response written as headers then body waited ~40 ms for the client's delayed ACK
+    # (Nagle) on every keep-alive request after the first.
+    sock = socket.socket(infos[0][0], socket.SOCK_STREAM, socket.IPPROTO_TCP)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(infos[0][4])

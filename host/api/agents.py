@@ -7,13 +7,13 @@ from typing import Annotated, Any
 
 from fastapi import Depends, File, Query, Response, UploadFile
 from fastapi.responses import JSONResponse
+from pydantic import TypeAdapter
 
 from host.api.routing import SlashRouter, services
 from host.api.v1gen.agent_shape import full_v1, v1_agent
 from host.api.v1gen.generation import V1, Order, legacy_or_v1_order, page_in_memory
 from host.schemas.agents import AgentState, CreateAgentRequest, UpdateAgent
 from host.domain.prompt import V1_AGENT_TYPE
-from host.schemas.common import dump
 from host.schemas.tools import Tool
 from host.services import Services
 
@@ -21,9 +21,18 @@ router = SlashRouter(prefix="/v1/agents", tags=["agents"])
 Svc = Annotated[Services, Depends(services)]
 
 
+_AGENTS = TypeAdapter(list[AgentState])
+
+
+def _json(state: AgentState, headers: dict[str, str] | None = None) -> Response:
+    """The agent as JSON, serialized once in pydantic's core: the server built ``state`` itself, so FastAPI's
+    response_model pass (dump, validate again, dump again) is skipped."""
+    return Response(state.model_dump_json(by_alias=True), media_type="application/json", headers=headers)
+
+
 def _with_warnings(state: AgentState, warnings: list[str], v1: bool = False) -> Response:
     headers = {"X-Tool-Rule-Warnings": json.dumps(warnings)} if warnings else None
-    return JSONResponse(full_v1(state) if v1 else dump(state), headers=headers)
+    return JSONResponse(full_v1(state), headers=headers) if v1 else _json(state, headers)
 
 
 @router.post("/", response_model=AgentState, operation_id="create_agent")
@@ -73,10 +82,11 @@ async def list_agents(
     agents = await svc.agents.list(name=name, tags=tags, match_all_tags=match_all_tags, before=before, after=after,
                                    limit=limit, query_text=query_text, identity_id=identity_id,
                                    identifier_keys=identifier_keys, ascending=asc, project_id=project_id,
-                                   template_id=template_id, base_template_id=base_template_id)
+                                   template_id=template_id, base_template_id=base_template_id,
+                                   include_relationships=None if v1 else include_relationships)
     if v1:  # 1.x: relationships only when asked for
         return JSONResponse([v1_agent(a, include) for a in agents])
-    return agents
+    return Response(_AGENTS.dump_json(agents, by_alias=True), media_type="application/json")
 
 
 @router.get("/count", response_model=int, operation_id="count_agents")
@@ -103,7 +113,7 @@ async def import_agent(
 async def retrieve_agent(agent_id: str, svc: Svc, v1: V1,
                          include: Annotated[list[str] | None, Query()] = None) -> Any:
     state = await _with_group(svc, await svc.agents.get(agent_id))
-    return JSONResponse(v1_agent(state, include)) if v1 else state
+    return JSONResponse(v1_agent(state, include)) if v1 else _json(state)
 
 
 @router.patch("/{agent_id}", response_model=AgentState, operation_id="modify_agent")

@@ -23,6 +23,7 @@ from host.persistence.models import (
 )
 from host.schemas.agents import MASKED, AgentEnvironmentVariable, AgentState
 from host.schemas.blocks import Memory
+from host.schemas.tools import Tool
 from host.tools.rule_models import parse_tool_rules, with_letta_templates, dump_tool_rules
 
 MEMORY_PROMPT_TEMPLATE = "{% for block in blocks %}<{{ block.label }}>\n{{ block.value }}\n</{{ block.label }}>{% endfor %}"
@@ -88,28 +89,47 @@ def block_views_of(session: Session, agent_ids: Sequence[str]) -> dict[str, list
 
 
 async def hydrate(session: AsyncSession, agents: Sequence[AgentRow]) -> list[AgentState]:
+    return await session.run_sync(hydrate_sync, agents)
+
+
+# Letta's ``include_relationships`` names (GET /v1/agents): a relation not named is answered empty.
+RELATIONSHIPS = frozenset({"memory", "tools", "sources", "tags", "identity_ids", "tool_exec_environment_variables",
+                           "multi_agent_group"})
+
+
+def hydrate_sync(session: Session, agents: Sequence[AgentRow],
+                 include: frozenset[str] | None = None) -> list[AgentState]:
+    """The views of ``agents`` in five queries (synchronous: run whole in a unit of reads, ``Database.read``,
+    where on SQLite the queries cost no event-loop/thread hops). ``include`` (names in ``RELATIONSHIPS``)
+    limits the relations loaded; None loads all."""
     ids = [a.id for a in agents]
     if not ids:
         return []
-    blocks = await session.run_sync(block_views_of, ids)
-    tools: dict[str, list[ToolRow]] = defaultdict(list)
-    for agent_id, tool in (await session.execute(
-        select(AgentToolRow.agent_id, ToolRow).join(ToolRow, ToolRow.id == AgentToolRow.tool_id)
-        .where(AgentToolRow.agent_id.in_(ids)).order_by(AgentToolRow.position)
-    )).all():
-        tools[agent_id].append(tool)
+    want = RELATIONSHIPS if include is None else include
+    blocks = block_views_of(session, ids) if "memory" in want else defaultdict(list)
+    tools: dict[str, list[Tool]] = defaultdict(list)
+    if "tools" in want:
+        # Agents share most tools (the base tools): each distinct tool is loaded and converted once.
+        links = session.execute(select(AgentToolRow.agent_id, AgentToolRow.tool_id)
+                                .where(AgentToolRow.agent_id.in_(ids)).order_by(AgentToolRow.position)).all()
+        distinct = {tool_id for _, tool_id in links}
+        views = {row.id: tool_out(row) for row in session.execute(
+            select(ToolRow).where(ToolRow.id.in_(distinct))).scalars()} if distinct else {}
+        for agent_id, tool_id in links:
+            if tool_id in views:
+                tools[agent_id].append(views[tool_id])
     tags: dict[str, list[str]] = defaultdict(list)
-    for agent_id, tag in (await session.execute(
+    for agent_id, tag in () if "tags" not in want else (session.execute(
         select(AgentTagRow.agent_id, AgentTagRow.tag).where(AgentTagRow.agent_id.in_(ids)).order_by(AgentTagRow.tag)
     )).all():
         tags[agent_id].append(tag)
     identities: dict[str, list[str]] = defaultdict(list)
-    for agent_id, identity_id in (await session.execute(
+    for agent_id, identity_id in () if "identity_ids" not in want else (session.execute(
         select(IdentityAgentRow.agent_id, IdentityAgentRow.identity_id).where(IdentityAgentRow.agent_id.in_(ids))
     )).all():
         identities[agent_id].append(identity_id)
     sources: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for agent_id, source in (await session.execute(
+    for agent_id, source in () if "sources" not in want else (session.execute(
         select(AgentSourceRow.agent_id, SourceRow).join(SourceRow, SourceRow.id == AgentSourceRow.source_id)
         .where(AgentSourceRow.agent_id.in_(ids))
     )).all():
@@ -133,10 +153,10 @@ async def hydrate(session: AsyncSession, agents: Sequence[AgentRow]) -> list[Age
             description=a.description,
             metadata=a.metadata_,
             memory=Memory(blocks=[block_out(b) for b in blocks[a.id]], prompt_template=MEMORY_PROMPT_TEMPLATE),
-            tools=[tool_out(t) for t in tools[a.id]],
+            tools=list(tools[a.id]),
             sources=sources[a.id],
             tags=tags[a.id],
-            tool_exec_environment_variables=env_vars_out(a),
+            tool_exec_environment_variables=env_vars_out(a) if "tool_exec_environment_variables" in want else [],
             project_id=a.project_id,
             template_id=a.template_id,
             base_template_id=a.base_template_id,

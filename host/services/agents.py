@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
 
 from host.errors import InvalidRequestError, NotFoundError
 from host.domain.prompt import DEFAULT_SYSTEM, DEFAULT_SYSTEM_V1, V1_AGENT_TYPE
@@ -23,13 +24,13 @@ from host.persistence.models import (
     IdentityRow,
     ToolRow,
 )
-from host.persistence.paging import paginate
+from host.persistence.paging import paged
 from host.llm.providers import EmbeddingConfig, LLMConfig, ProviderError
 from host.llm.registry import ProviderRegistry
 from host.domain.actor import current_actor
 from host.schemas.agents import MASKED, AgentState, CreateAgentRequest, UpdateAgent
 from host.schemas.blocks import CreateBlock
-from host.services.agent_view import hydrate
+from host.services.agent_view import RELATIONSHIPS, hydrate, hydrate_sync
 from host.services.blocks import new_block_row
 from host.services.memory import append_messages, initial_messages, recompile_system
 from host.tools.rule_graph import validate_rules
@@ -290,8 +291,13 @@ class AgentService:
         return row
 
     async def get(self, agent_id: str) -> AgentState:
-        async with self.db.session() as s:
-            return (await hydrate(s, [await self._row(s, agent_id)]))[0]
+        def load(s: Session) -> AgentState:
+            row = s.get(AgentRow, agent_id)
+            if row is None:
+                raise NotFoundError.for_id("Agent", agent_id)
+            return hydrate_sync(s, [row])[0]
+
+        return await self.db.read(load)  # one unit: on SQLite one thread hop instead of two per query
 
     async def exists(self, agent_id: str) -> None:
         async with self.db.session() as s:
@@ -332,13 +338,24 @@ class AgentService:
                    query_text: str | None = None, identity_id: str | None = None,
                    identifier_keys: list[str] | None = None, ascending: bool = False,
                    project_id: str | None = None, template_id: str | None = None,
-                   base_template_id: str | None = None) -> list[AgentState]:
-        async with self.db.session() as s:
-            stmt = self._filtered(name=name, tags=tags, match_all_tags=match_all_tags, identity_id=identity_id,
-                                  identifier_keys=identifier_keys, query_text=query_text, project_id=project_id,
-                                  template_id=template_id, base_template_id=base_template_id)
-            rows = await paginate(s, stmt, AgentRow, before=before, after=after, limit=limit, ascending=ascending)
-            return await hydrate(s, rows)
+                   base_template_id: str | None = None,
+                   include_relationships: list[str] | None = None) -> list[AgentState]:
+        include = None
+        if include_relationships is not None:
+            unknown = sorted(set(include_relationships) - RELATIONSHIPS)
+            if unknown:
+                raise InvalidRequestError(f"include_relationships: unknown relation(s) {', '.join(unknown)}; "
+                                          f"known: {', '.join(sorted(RELATIONSHIPS))}")
+            include = frozenset(include_relationships)
+        stmt = self._filtered(name=name, tags=tags, match_all_tags=match_all_tags, identity_id=identity_id,
+                              identifier_keys=identifier_keys, query_text=query_text, project_id=project_id,
+                              template_id=template_id, base_template_id=base_template_id)
+
+        def load(s: Session) -> list[AgentState]:
+            rows = paged(s, stmt, AgentRow, before=before, after=after, limit=limit, ascending=ascending)
+            return hydrate_sync(s, rows, include)
+
+        return await self.db.read(load)
 
     async def count(self) -> int:
         async with self.db.session() as s:
