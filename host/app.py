@@ -26,6 +26,7 @@ from host.api import (
     models,
     sandbox_configs,
     sources,
+    telemetry as telemetry_api,
     tool_rules,
     tools,
 )
@@ -37,9 +38,11 @@ from host.api.errors import LastResortMiddleware, install_error_handlers
 from host.api.host_guard import HostPolicy, guard_middleware
 from host.api.nul_guard import NulGuardMiddleware
 from host.api.routing import TrailingSlashMiddleware
+from host.api.telemetry import RequestMetricsMiddleware
 from host.persistence.db import open_database
 from host.llm.registry import ProviderRegistry
 from host.services import Services, build_core
+from host.services.telemetry import Telemetry
 from host.settings import Settings
 from host.wiring import open_tool_layer
 from host.ui import mount as mount_ui
@@ -48,13 +51,13 @@ from host.version import __version__
 logger = logging.getLogger(__name__)
 
 ROUTERS = (models, agents, memory, messages_send, blocks, tool_rules, mcp_servers, composio, sandbox_configs, tools,
-           identities, sources, compat,
+           identities, sources, compat, telemetry_api,
            # Letta's 1.x generation: new paths over the same services (host/api/v1gen)
            misc_v1, mcp_servers_v1, archives_v1, folders_v1)
 
 
 @asynccontextmanager
-async def open_services(settings: Settings) -> AsyncIterator[Services]:
+async def open_services(settings: Settings, telemetry: Telemetry | None = None) -> AsyncIterator[Services]:
     """Every resource the server needs, opened and closed in one place (also used by ``agenthost mcp``).
 
     ``settings.recover_interrupted``: this is ``agenthost serve``, the one server of a SQLite data directory,
@@ -68,7 +71,7 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
         from builtin_tools import all_builtins
 
         await core.tools.sync_builtins(all_builtins())
-        layer = await stack.enter_async_context(open_tool_layer(settings, core))
+        layer = await stack.enter_async_context(open_tool_layer(settings, core, telemetry))
         services = Services.of(core, layer)
         # Areas with resources of their own (config watcher, ingestion workers, the MCP endpoint).
         import mcp_server
@@ -87,7 +90,7 @@ class AppState(TypedDict):
     services: Services
 
 
-def middleware(settings: Settings) -> list[Middleware]:
+def middleware(settings: Settings, telemetry: Telemetry | None = None) -> list[Middleware]:
     """The app's middleware, outermost first (add new layers here)."""
     # Outermost: refuse a foreign Host/Origin before anything else runs; then CORS for the allowed origins.
     # LastResort is outermost of all: a 500 is answered without costing the client its connection.
@@ -96,6 +99,8 @@ def middleware(settings: Settings) -> list[Middleware]:
                                                   settings.acceptable_origins))
     if settings.secure and settings.server_password:
         stack.append(Middleware(PasswordMiddleware, password=settings.server_password))
+    if telemetry is not None:  # inside the password check: refused requests are not counted as routes
+        stack.append(Middleware(RequestMetricsMiddleware, telemetry=telemetry))
     stack.append(Middleware(BodyLimitMiddleware, limits=settings.limits))
     stack.append(Middleware(NulGuardMiddleware))
     stack.append(Middleware(TrailingSlashMiddleware, routers=[module.router for module in ROUTERS]))
@@ -103,9 +108,11 @@ def middleware(settings: Settings) -> list[Middleware]:
 
 
 def create_app(settings: Settings) -> FastAPI:
+    telemetry = Telemetry()  # this app's metrics registry (GET /metrics)
+
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[AppState]:
-        async with open_services(settings) as services:
+        async with open_services(settings, telemetry) as services:
             yield AppState(services=services)
 
     app = FastAPI(
@@ -114,9 +121,10 @@ def create_app(settings: Settings) -> FastAPI:
         description="A self-hosted, MCP-native host for stateful LLM agents, speaking Letta's REST API.",
         lifespan=lifespan,
         redirect_slashes=False,
-        middleware=middleware(settings),
+        middleware=middleware(settings, telemetry),
         dependencies=[Depends(bounded_query_ints)],
     )
+    app.state.telemetry = telemetry
     install_error_handlers(app)
     for module in ROUTERS:
         app.include_router(module.router)

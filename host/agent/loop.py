@@ -31,6 +31,7 @@ from builtin_tools import AgentMessengerPort, CoreMemory
 from host import llm
 from host.agent.context import INNER_THOUGHTS, fit_window, to_chat, tool_specs
 from host.agent.locks import AgentLocks
+from host.agent.ports import LoopTelemetry, NoTelemetry
 from host.domain.messages import (
     StoredMessage,
     ToolCallRecord,
@@ -66,6 +67,7 @@ class LoopDeps:
     locks: AgentLocks
     llm_timeout_s: float = 120.0
     history: HistoryCache = field(default_factory=HistoryCache)
+    telemetry: LoopTelemetry = field(default_factory=NoTelemetry)
 
 
 @dataclass
@@ -170,8 +172,10 @@ class AgentLoop:
             await self._write(t, StepWrite(agent_id=snap.id, step=None, messages=[],
                                            in_context_ids=[t.system_id] if t.system_id else [],
                                            changed_blocks=[], system_message_id=None, system_text=None))
+        elapsed = time.perf_counter() - started
+        self.d.telemetry.turn(elapsed, t.state.stop_reason)
         logger.info("agent %s run %s: %d steps, stop=%s, %.1f ms", snap.id, req.run_id, t.state.usage.step_count,
-                    t.state.stop_reason, (time.perf_counter() - started) * 1000)
+                    t.state.stop_reason, elapsed * 1000)
         return TurnResult(messages=t.state.messages, stop_reason=t.state.stop_reason, usage=t.state.usage,
                           run_id=req.run_id, run_closed=t.closed, timings=t.state.timings)
 
@@ -201,6 +205,7 @@ class AgentLoop:
         request = llm.LlmRequest(config=snap.llm, messages=chat, tools=specs,
                                  tool_choice=tool_choice, timeout_s=self.d.llm_timeout_s)
         assistant_id = new_id("message")
+        called = time.perf_counter()
         try:
             with state.timings.measure("model"):
                 if req.stream_tokens and t.emit is not None:
@@ -208,7 +213,9 @@ class AgentLoop:
                 else:
                     response = await llm.complete(request, self.d.providers)
         except llm.LlmError as exc:  # nothing of this step is written; the stored history is unchanged
+            self.d.telemetry.model_failed(snap.llm.model, time.perf_counter() - called)
             raise UpstreamError(f"The model call failed ({snap.llm.handle or snap.llm.model}): {exc}") from None
+        self.d.telemetry.model_call(step_id, snap.id, request, response, time.perf_counter() - called)
 
         state.usage.step_count += 1
         state.usage.prompt_tokens += response.usage.prompt_tokens
@@ -358,8 +365,11 @@ class AgentLoop:
             allowed = ", ".join(sorted(solver.allowed_tools(state.solver))) or "none"
             return ToolOutcome(text=f"Tool {name!r} does not exist for this agent. Tools you may call: {allowed}")
         scope = ToolScope(agent_id=t.snap.id, agent_name=t.snap.name, env=t.snap.env)
+        called = time.perf_counter()
         call = await self.d.tools.call(solver, state.solver, scope, tool, args, t.memory, approved=approved,
                                        call_depth=t.req.call_depth, messenger=t.messenger)
+        if call.result is not None:
+            self.d.telemetry.tool_call(name, call.result.status, time.perf_counter() - called)
         state.solver = call.state
         if call.refusal is not None:
             return ToolOutcome(text=call.refusal)

@@ -3,6 +3,8 @@ time (``host.wiring``). The services implement them; tests may pass in-memory im
 
     RunLedger      the runs table: create, finish, look up, cancel
     AgentExists    a 404 (``NotFoundError``) for an unknown agent id
+    LoopTelemetry  what the loop reports: each model call (its request and response: provider traces) and
+                   latencies of model calls, tool calls and turns (Prometheus, OpenTelemetry)
 
 The tool-context factory the loop needs is ``host.tools.calls.ToolContextFactory``.
 """
@@ -27,4 +29,33 @@ class RunLedger(Protocol):
 
 AgentExists = Callable[[str], Awaitable[Any]]
 
-__all__ = ["AgentExists", "RunLedger"]
+
+class LoopTelemetry(Protocol):
+    """Called on the hot path: implementations only note the call (no I/O, no serialization)."""
+
+    def model_call(self, step_id: str, agent_id: str, request: Any, response: Any, seconds: float) -> None: ...
+
+    def model_failed(self, model: str, seconds: float) -> None: ...
+
+    def tool_call(self, name: str, status: str, seconds: float) -> None: ...
+
+    def turn(self, seconds: float, stop_reason: str) -> None: ...
+
+
+class NoTelemetry:
+    """A LoopTelemetry that keeps nothing (tests and tools that build a loop of their own)."""
+
+    def model_call(self, step_id: str, agent_id: str, request: Any, response: Any, seconds: float) -> None:
+        return None
+
+    def model_failed(self, model: str, seconds: float) -> None:
+        return None
+
+    def tool_call(self, name: str, status: str, seconds: float) -> None:
+        return None
+
+    def turn(self, seconds: float, stop_reason: str) -> None:
+        return None
+
+
+__all__ = ["AgentExists", "LoopTelemetry", "NoTelemetry", "RunLedger"]

@@ -22,6 +22,8 @@ from host.settings import Settings
 if TYPE_CHECKING:
     from host.agent.runner import Runner
     from host.services.mcp_servers import McpServerPool
+    from host.services.provider_traces import ProviderTraceStore
+    from host.services.telemetry import Telemetry
     from host.services.tool_catalogue import ToolCatalogue
     from host.tools.calls import ToolCaller
     from host.tools.dispatcher import ToolDispatcher
@@ -60,12 +62,15 @@ class Services(CoreServices):
     mcp: McpServerPool
     tool_calls: ToolCaller  # the one rule-checked tool call (the loop's, and the catalogue's)
     catalogue: ToolCatalogue  # the tool catalogue for outside callers (the MCP server)
+    telemetry: Telemetry  # Prometheus metrics; what the loop reports
+    traces: ProviderTraceStore  # provider traces (GET /v1/telemetry/{step_id})
 
     @classmethod
     def of(cls, core: CoreServices, layer: ToolLayer) -> Services:
         shared = {f.name: getattr(core, f.name) for f in fields(CoreServices)}
         return cls(**shared, runner=layer.runner, dispatcher=layer.dispatcher, sandboxes=layer.sandboxes,
-                   mcp=layer.mcp, tool_calls=layer.tool_calls, catalogue=layer.catalogue)
+                   mcp=layer.mcp, tool_calls=layer.tool_calls, catalogue=layer.catalogue, telemetry=layer.telemetry,
+                   traces=layer.traces)
 
     async def context_view(self, agent_id: str) -> dict[str, Any]:
         from host.services.context_view import context_overview

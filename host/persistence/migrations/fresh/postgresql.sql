@@ -394,5 +394,23 @@ ALTER TABLE jobs ADD COLUMN lease_expires_at TIMESTAMP WITHOUT TIME ZONE;
 
 UPDATE alembic_version SET version_num='0004' WHERE alembic_version.version_num = '0003';
 
+-- Running upgrade 0004 -> 0005
+
+CREATE TABLE provider_traces (
+    id VARCHAR(64) NOT NULL, 
+    step_id VARCHAR(64) NOT NULL, 
+    agent_id VARCHAR(64), 
+    request_json JSONB NOT NULL, 
+    response_json JSONB NOT NULL, 
+    created_at TIMESTAMP WITHOUT TIME ZONE NOT NULL, 
+    PRIMARY KEY (id)
+);
+
+CREATE INDEX ix_provider_traces_step_id ON provider_traces (step_id);
+
+CREATE INDEX ix_provider_traces_created_at ON provider_traces (created_at);
+
+UPDATE alembic_version SET version_num='0005' WHERE alembic_version.version_num = '0004';
+
 COMMIT;
 

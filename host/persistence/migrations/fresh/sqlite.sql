@@ -476,3 +476,21 @@ ALTER TABLE jobs ADD COLUMN lease_expires_at DATETIME;
 
 UPDATE alembic_version SET version_num='0004' WHERE alembic_version.version_num = '0003';
 
+-- Running upgrade 0004 -> 0005
+
+CREATE TABLE provider_traces (
+    id VARCHAR(64) NOT NULL, 
+    step_id VARCHAR(64) NOT NULL, 
+    agent_id VARCHAR(64), 
+    request_json JSON NOT NULL, 
+    response_json JSON NOT NULL, 
+    created_at DATETIME NOT NULL, 
+    PRIMARY KEY (id)
+);
+
+CREATE INDEX ix_provider_traces_step_id ON provider_traces (step_id);
+
+CREATE INDEX ix_provider_traces_created_at ON provider_traces (created_at);
+
+UPDATE alembic_version SET version_num='0005' WHERE alembic_version.version_num = '0004';
+
