@@ -11,6 +11,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from functools import partial
 from typing import AsyncIterator, TypedDict
 
+import anyio
 from fastapi import Depends, FastAPI
 from starlette.middleware import Middleware
 
@@ -67,6 +68,14 @@ async def open_services(settings: Settings, telemetry: Telemetry | None = None) 
         db = await stack.enter_async_context(open_database(
             settings.database_url, pool_size=settings.pg_pool_size, max_overflow=settings.pg_max_overflow,
             pool_timeout=settings.pg_pool_timeout, pool_recycle=settings.pg_pool_recycle))
+        telemetry = telemetry or Telemetry()
+        if settings.otel:  # OTEL_EXPORTER_OTLP_ENDPOINT is set: the SDK is imported only then
+            from host.services.tracing import start_tracing
+
+            provider = start_tracing(settings.otel)
+            if provider is not None:
+                telemetry.tracer = provider.get_tracer("agenthost", __version__)
+                stack.push_async_callback(anyio.to_thread.run_sync, provider.shutdown)
         core = build_core(settings, db, ProviderRegistry(settings.providers))
         from builtin_tools import all_builtins
 

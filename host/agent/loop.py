@@ -125,10 +125,11 @@ class AgentLoop:
                   messenger: AgentMessengerPort | None = None) -> TurnResult:
         """Run one turn; ``timings`` (the caller's, to add its own parts) collects where the time went."""
         timings = timings or Timings()
-        async with self.d.locks.hold(req.agent_id):
-            with timings.measure("db"):
-                loaded = await load_turn(self.d.db, req.agent_id, cache=self.d.history, run_id=req.run_id)
-            return await self._turn(req, loaded, emit, timings, messenger)
+        with self.d.telemetry.span("agent.turn", {"agent.id": req.agent_id, "run.id": req.run_id or ""}):
+            async with self.d.locks.hold(req.agent_id):
+                with timings.measure("db"):
+                    loaded = await load_turn(self.d.db, req.agent_id, cache=self.d.history, run_id=req.run_id)
+                return await self._turn(req, loaded, emit, timings, messenger)
 
     # ---- one turn ------------------------------------------------------------------------------
     async def _turn(self, req: TurnRequest, loaded: Loaded, emit: Emit | None, timings: Timings,
@@ -166,7 +167,8 @@ class AgentLoop:
                 if fresh.cancelled:
                     t.state.stop_reason = "cancelled"
                     break
-            heartbeat = await self._step(t, pending)
+            with self.d.telemetry.span("agent.step", {"agent.id": snap.id, "step.number": t.state.usage.step_count}):
+                heartbeat = await self._step(t, pending)
             pending = []
         if not t.closed and snap.autoclear and t.state.stop_reason != "requires_approval":
             await self._write(t, StepWrite(agent_id=snap.id, step=None, messages=[],
@@ -207,7 +209,8 @@ class AgentLoop:
         assistant_id = new_id("message")
         called = time.perf_counter()
         try:
-            with state.timings.measure("model"):
+            with state.timings.measure("model"), self.d.telemetry.span(
+                    "llm.call", {"gen_ai.request.model": snap.llm.model, "step.id": step_id}):
                 if req.stream_tokens and t.emit is not None:
                     response = await TokenStreamer(req, assistant_id, step_id, t.emit).run(request, self.d.providers)
                 else:
@@ -366,8 +369,9 @@ class AgentLoop:
             return ToolOutcome(text=f"Tool {name!r} does not exist for this agent. Tools you may call: {allowed}")
         scope = ToolScope(agent_id=t.snap.id, agent_name=t.snap.name, env=t.snap.env)
         called = time.perf_counter()
-        call = await self.d.tools.call(solver, state.solver, scope, tool, args, t.memory, approved=approved,
-                                       call_depth=t.req.call_depth, messenger=t.messenger)
+        with self.d.telemetry.span("tool.call", {"tool.name": name, "tool.type": tool.tool_type or ""}):
+            call = await self.d.tools.call(solver, state.solver, scope, tool, args, t.memory, approved=approved,
+                                           call_depth=t.req.call_depth, messenger=t.messenger)
         if call.result is not None:
             self.d.telemetry.tool_call(name, call.result.status, time.perf_counter() - called)
         state.solver = call.state

@@ -11,7 +11,8 @@ The tool-context factory the loop needs is ``host.tools.calls.ToolContextFactory
 
 from __future__ import annotations
 
-from typing import Any, Awaitable, Callable, Protocol
+from contextlib import AbstractContextManager, nullcontext
+from typing import Any, Awaitable, Callable, Mapping, Protocol
 
 
 class RunLedger(Protocol):
@@ -41,6 +42,13 @@ class LoopTelemetry(Protocol):
 
     def turn(self, seconds: float, stop_reason: str) -> None: ...
 
+    def span(self, name: str, attributes: Mapping[str, Any] | None = None) -> AbstractContextManager[Any]:
+        """A tracing span around a turn, a step, a model call or a tool call (a no-op when tracing is off)."""
+        ...
+
+
+_NOTHING = nullcontext()
+
 
 class NoTelemetry:
     """A LoopTelemetry that keeps nothing (tests and tools that build a loop of their own)."""
@@ -56,6 +64,9 @@ class NoTelemetry:
 
     def turn(self, seconds: float, stop_reason: str) -> None:
         return None
+
+    def span(self, name: str, attributes: Mapping[str, Any] | None = None) -> AbstractContextManager[Any]:
+        return _NOTHING
 
 
 __all__ = ["AgentExists", "LoopTelemetry", "NoTelemetry", "RunLedger"]

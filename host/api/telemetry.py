@@ -63,8 +63,14 @@ class RequestMetricsMiddleware:
                 status = int(message["status"])
             await send(message)
 
-        try:
-            await self.app(scope, receive, sending)
-        finally:
-            route = getattr(scope.get("route"), "path", None) or "unmatched"
-            self.telemetry.request(scope.get("method", "GET"), route, status, time.perf_counter() - started)
+        method = scope.get("method", "GET")
+        with self.telemetry.span(method, {"http.request.method": method, "url.path": scope.get("path", "")}) as span:
+            try:
+                await self.app(scope, receive, sending)
+            finally:
+                route = getattr(scope.get("route"), "path", None) or "unmatched"
+                self.telemetry.request(method, route, status, time.perf_counter() - started)
+                if span is not None:
+                    span.update_name(f"{method} {route}")
+                    span.set_attribute("http.route", route)
+                    span.set_attribute("http.response.status_code", status)

@@ -21,7 +21,8 @@ state are computed at scrape time.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable
+from contextlib import AbstractContextManager, nullcontext
+from typing import Any, Callable, Iterable, Mapping
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
@@ -32,6 +33,7 @@ from host.services.provider_traces import ProviderTraceStore
 
 _FAST = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0)
 _MCP_STATES = ("connecting", "ready", "error", "disabled")
+_NOTHING = nullcontext()
 
 
 class _StateCollector(Collector):
@@ -56,7 +58,8 @@ class _StateCollector(Collector):
 class Telemetry:
     """The app's metrics, and the ``LoopTelemetry`` the agent loop is given."""
 
-    def __init__(self) -> None:
+    def __init__(self, tracer: Any | None = None) -> None:
+        self.tracer = tracer  # an OpenTelemetry Tracer when tracing is on (host.services.tracing)
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
         self.requests = Counter("agenthost_http_requests", "HTTP requests answered",
@@ -82,6 +85,11 @@ class Telemetry:
             self.mcp_states = mcp_states
         if runs_in_progress is not None:
             self.runs_in_progress = runs_in_progress
+
+    def span(self, name: str, attributes: Mapping[str, Any] | None = None) -> AbstractContextManager[Any]:
+        if self.tracer is None:
+            return _NOTHING
+        return self.tracer.start_as_current_span(name, attributes=attributes)
 
     def render(self) -> tuple[bytes, str]:
         return generate_latest(self.registry), CONTENT_TYPE_LATEST
