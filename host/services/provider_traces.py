@@ -164,8 +164,8 @@ class ProviderTraceStore:
 
     # ---- reading ------------------------------------------------------------------------------------
     async def get(self, step_id: str) -> dict[str, Any]:
-        if any(n.step_id == step_id for n in self._pending):
-            await self.flush()
+        if self._lock.locked() or any(n.step_id == step_id for n in self._pending):
+            await self.flush()  # waits for a write in progress (it may hold this step's trace)
         table = ProviderTraceRow.__table__
         row = await self.db.read(lambda s: s.execute(
             select(table).where(table.c.step_id == step_id).order_by(table.c.created_at.desc()).limit(1)).first())

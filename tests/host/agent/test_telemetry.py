@@ -105,3 +105,16 @@ def test_metrics_are_behind_the_password_when_secure(make_server):
         assert c.get("/metrics").status_code == 401
         resp = c.get("/metrics", headers={"Authorization": "Bearer metrics-pw-123"})
         assert resp.status_code == 200 and "agenthost_http_requests_total" in resp.text
+
+
+def test_letta_client_reads_a_provider_trace(client, make_agent, model):
+    agent = make_agent()
+    model.script.push_tool_call("send_message", {"message": "via the sdk"})
+    sent = client.agents.messages.create(agent_id=agent["id"], messages=[{"role": "user", "content": "sdk trace"}])
+    step_id = sent.messages[-1].step_id
+
+    trace = client.telemetry.retrieve_provider_trace(step_id=step_id)
+
+    assert trace.step_id == step_id and trace.id.startswith("provider_trace-")
+    assert trace.request_json["messages"][-1]["content"].endswith("sdk trace")
+    assert trace.response_json["choices"][0]["message"]["tool_calls"][0]["function"]["name"] == "send_message"
