@@ -40,6 +40,7 @@ logger = logging.getLogger(__name__)
 _DROPPED_KEYS = {"api_key", "api_base", "base_url", "extra_headers", "headers", "aws_access_key_id",
                  "aws_secret_access_key", "aws_session_token", "azure_ad_token", "timeout", "num_retries",
                  "max_retries", "organization"}
+_BATCH_S = 0.5  # a read (GET /v1/telemetry) writes what waits at once: batching never hides a trace
 _PENDING_LIMIT = 1000  # notes waiting to be written; beyond it the oldest are dropped (never blocks a turn)
 
 
@@ -80,7 +81,13 @@ def response_json(resp: LlmResponse) -> dict[str, Any]:
 
 
 def _bounded(value: dict[str, Any], redact: Redactor, max_bytes: int) -> dict[str, Any]:
-    text = redact(json.dumps(value, default=str))
+    try:
+        raw, plain = json.dumps(value), True
+    except TypeError:
+        raw, plain = json.dumps(value, default=str), False
+    text = redact(raw)
+    if plain and text is raw and len(text) <= max_bytes:  # (re.sub returns its input when nothing matched)
+        return value  # nothing to strip or cut: stored as is, without a second parse
     if len(text) > max_bytes:
         kept = {k: v for k, v in value.items() if k not in ("messages", "tools", "choices")}
         kept.update(truncated=True, original_bytes=len(text))
@@ -147,6 +154,7 @@ class ProviderTraceStore:
         async def writer() -> None:
             while True:
                 await self._wake.wait()
+                await anyio.sleep(_BATCH_S)  # gather the steps of the next moment into one write
                 self._wake = anyio.Event()
                 try:
                     await self.flush()
