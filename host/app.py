@@ -11,6 +11,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from functools import partial
 from typing import AsyncIterator, TypedDict
 
+import anyio
 from fastapi import Depends, FastAPI
 from starlette.middleware import Middleware
 
@@ -31,6 +32,7 @@ from host.api import (
     providers,
     sandbox_configs,
     sources,
+    telemetry as telemetry_api,
     tool_rules,
     tools,
     voice,
@@ -43,9 +45,11 @@ from host.api.errors import LastResortMiddleware, install_error_handlers
 from host.api.host_guard import HostPolicy, guard_middleware
 from host.api.nul_guard import NulGuardMiddleware
 from host.api.routing import TrailingSlashMiddleware
+from host.api.telemetry import RequestMetricsMiddleware
 from host.persistence.db import open_database
 from host.llm.registry import ProviderRegistry
 from host.services import Services, build_core
+from host.services.telemetry import Telemetry
 from host.settings import Settings
 from host.wiring import open_tool_layer
 from host.ui import mount as mount_ui
@@ -54,13 +58,13 @@ from host.version import __version__
 logger = logging.getLogger(__name__)
 
 ROUTERS = (models, agents, memory, messages_send, blocks, tool_rules, mcp_servers, composio, sandbox_configs, tools,
-           identities, sources, compat, groups, voice, batches_api, agent_ops, admin, providers,
+           identities, sources, compat, groups, voice, batches_api, agent_ops, admin, providers, telemetry_api,
            # Letta's 1.x generation: new paths over the same services (host/api/v1gen)
            misc_v1, mcp_servers_v1, archives_v1, folders_v1, run_stream_v1, conversations_v1)
 
 
 @asynccontextmanager
-async def open_services(settings: Settings) -> AsyncIterator[Services]:
+async def open_services(settings: Settings, telemetry: Telemetry | None = None) -> AsyncIterator[Services]:
     """Every resource the server needs, opened and closed in one place (also used by ``agenthost mcp``).
 
     ``settings.recover_interrupted``: this is ``agenthost serve``, the one server of a SQLite data directory,
@@ -70,11 +74,19 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
         db = await stack.enter_async_context(open_database(
             settings.database_url, pool_size=settings.pg_pool_size, max_overflow=settings.pg_max_overflow,
             pool_timeout=settings.pg_pool_timeout, pool_recycle=settings.pg_pool_recycle))
+        telemetry = telemetry or Telemetry()
+        if settings.otel:  # OTEL_EXPORTER_OTLP_ENDPOINT is set: the SDK is imported only then
+            from host.services.tracing import start_tracing
+
+            provider = start_tracing(settings.otel)
+            if provider is not None:
+                telemetry.tracer = provider.get_tracer("agenthost", __version__)
+                stack.push_async_callback(anyio.to_thread.run_sync, provider.shutdown)
         core = build_core(settings, db, ProviderRegistry(settings.providers))
         from builtin_tools import all_builtins
 
         await core.tools.sync_builtins(all_builtins())
-        layer = await stack.enter_async_context(open_tool_layer(settings, core))
+        layer = await stack.enter_async_context(open_tool_layer(settings, core, telemetry))
         services = Services.of(core, layer)
         await services.groups.sleeptime.load()  # which agents have sleep-time agents
         # Areas with resources of their own (config watcher, ingestion workers, the MCP endpoint).
@@ -95,7 +107,7 @@ class AppState(TypedDict):
     services: Services
 
 
-def middleware(settings: Settings) -> list[Middleware]:
+def middleware(settings: Settings, telemetry: Telemetry | None = None) -> list[Middleware]:
     """The app's middleware, outermost first (add new layers here)."""
     # Outermost: refuse a foreign Host/Origin before anything else runs; then CORS for the allowed origins.
     # LastResort is outermost of all: a 500 is answered without costing the client its connection.
@@ -106,6 +118,8 @@ def middleware(settings: Settings) -> list[Middleware]:
     # only when the server has one.
     password = settings.server_password if settings.secure and settings.server_password else None
     stack.append(Middleware(PasswordMiddleware, password=password))
+    if telemetry is not None:  # inside the password check: refused requests are not counted as routes
+        stack.append(Middleware(RequestMetricsMiddleware, telemetry=telemetry))
     stack.append(Middleware(BodyLimitMiddleware, limits=settings.limits))
     stack.append(Middleware(NulGuardMiddleware))
     stack.append(Middleware(TrailingSlashMiddleware, routers=[module.router for module in ROUTERS]))
@@ -113,9 +127,11 @@ def middleware(settings: Settings) -> list[Middleware]:
 
 
 def create_app(settings: Settings) -> FastAPI:
+    telemetry = Telemetry()  # this app's metrics registry (GET /metrics)
+
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[AppState]:
-        async with open_services(settings) as services:
+        async with open_services(settings, telemetry) as services:
             yield AppState(services=services)
 
     app = FastAPI(
@@ -124,9 +140,10 @@ def create_app(settings: Settings) -> FastAPI:
         description="A self-hosted, MCP-native host for stateful LLM agents, speaking Letta's REST API.",
         lifespan=lifespan,
         redirect_slashes=False,
-        middleware=middleware(settings),
+        middleware=middleware(settings, telemetry),
         dependencies=[Depends(bounded_query_ints)],
     )
+    app.state.telemetry = telemetry
     install_error_handlers(app)
     for module in ROUTERS:
         app.include_router(module.router)

@@ -94,6 +94,12 @@ class Settings:
     providers: ProviderSettings = field(default_factory=ProviderSettings)
     debug: bool = False
     llm_timeout_s: float = 120.0
+    # Provider traces (GET /v1/telemetry/{step_id}): kept this long, each side cut to this many bytes of JSON.
+    provider_traces: bool = True
+    provider_trace_retention_s: float = 7 * 86400.0
+    provider_trace_max_bytes: int = 1_000_000
+    # OpenTelemetry: on only when an OTLP endpoint is set (the standard OTEL_* variables, read here once).
+    otel: dict[str, str] = field(default_factory=dict)
     bind_host: str = "127.0.0.1"
     allowed_hosts: tuple[str, ...] = ()
     acceptable_origins: tuple[str, ...] = ()
@@ -156,6 +162,12 @@ class Settings:
             providers=ProviderSettings.from_env(env),
             debug=_flag(env, "LETTA_DEBUG"),
             llm_timeout_s=float(env.get("LETTA_LLM_TIMEOUT_SECONDS") or 120.0),
+            provider_traces=_flag(env, "AGENTHOST_PROVIDER_TRACES", True),
+            provider_trace_retention_s=_positive(env, "AGENTHOST_PROVIDER_TRACE_RETENTION_DAYS", 7.0) * 86400,
+            provider_trace_max_bytes=max(1024, _int(env, "AGENTHOST_PROVIDER_TRACE_MAX_BYTES", 1_000_000)),
+            otel=({k: v for k, v in env.items() if k.startswith("OTEL_")}
+                  if (env.get("OTEL_EXPORTER_OTLP_ENDPOINT") or env.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"))
+                  and not _flag(env, "OTEL_SDK_DISABLED") else {}),
             bind_host=env.get("AGENTHOST_BIND_HOST") or "127.0.0.1",
             allowed_hosts=_list(env, "AGENTHOST_ALLOWED_HOSTS"),
             acceptable_origins=_list(env, "ACCEPTABLE_ORIGINS"),

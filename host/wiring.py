@@ -24,6 +24,8 @@ from host.agent.loop import AgentLoop, LoopDeps
 from host.agent.runner import Runner
 from host.services import CoreServices
 from host.services.mcp_servers import McpServerPool
+from host.services.provider_traces import ProviderTraceStore
+from host.services.telemetry import Telemetry
 from host.services.tool_catalogue import ToolCatalogue
 from host.services.tool_contexts import ToolContexts
 from host.settings import Settings
@@ -42,6 +44,8 @@ class ToolLayer:
     tool_calls: ToolCaller
     catalogue: ToolCatalogue
     runner: Runner
+    telemetry: Telemetry
+    traces: ProviderTraceStore
 
 
 def server_tool_env(settings: Settings) -> dict[str, str]:
@@ -62,7 +66,8 @@ def services_config(settings: Settings) -> ServicesConfig:
 
 
 @asynccontextmanager
-async def open_tool_layer(settings: Settings, core: CoreServices) -> AsyncIterator[ToolLayer]:
+async def open_tool_layer(settings: Settings, core: CoreServices,
+                          telemetry: Telemetry | None = None) -> AsyncIterator[ToolLayer]:
     from sandbox import SandboxError
 
     from host.services.sandbox_configs import load_plan, plan_for
@@ -87,10 +92,16 @@ async def open_tool_layer(settings: Settings, core: CoreServices) -> AsyncIterat
         contexts = ToolContexts(archival=core.archival, messages=core.messages,
                                 services_config=services_config(settings), server_env=server_tool_env(settings))
         caller = ToolCaller(dispatcher, contexts)
+        telemetry = telemetry or Telemetry()
+        traces = await stack.enter_async_context(ProviderTraceStore(
+            core.db, settings.providers, retention_s=settings.provider_trace_retention_s,
+            max_bytes=settings.provider_trace_max_bytes, enabled=settings.provider_traces).running())
         deps = LoopDeps(db=core.db, providers=settings.providers, tools=caller, locks=AgentLocks(core.db),
-                        llm_timeout_s=settings.llm_timeout_s, secrets=core.byok.box)
+                        llm_timeout_s=settings.llm_timeout_s, secrets=core.byok.box,
+                        telemetry=telemetry)
         runner = Runner(AgentLoop(deps), core.runs, core.agents.exists, core.db)
         await stack.enter_async_context(runner.running())
+        telemetry.attach(traces=traces, mcp_states=pool.states, runs_in_progress=lambda: runner.in_progress)
         catalogue = ToolCatalogue(core.db, core.tools, core.memory, caller, pool, sandboxes)
         yield ToolLayer(sandboxes=sandboxes, mcp=pool, dispatcher=dispatcher, tool_calls=caller, catalogue=catalogue,
-                        runner=runner)
+                        runner=runner, telemetry=telemetry, traces=traces)

@@ -38,6 +38,7 @@ from builtin_tools import AgentMessengerPort
 from host import llm
 from host.agent.context import INNER_THOUGHTS, fit_window
 from host.agent.locks import AgentLocks
+from host.agent.ports import LoopTelemetry, NoTelemetry
 from host.domain.messages import (
     StoredMessage,
     ToolCallRecord,
@@ -58,7 +59,7 @@ from host.storable import storable
 from host.persistence.db import Database
 from host.llm.providers import ProviderSettings
 from host.persistence.byok import ByokMissingError, settings_for_llm
-from host.persistence.secret_box import SecretBox, SecretBoxError
+from host.persistence.secret_box import SecretBoxError
 from host.tools.calls import ToolCaller, ToolScope
 
 logger = logging.getLogger(__name__)
@@ -75,7 +76,7 @@ class LoopDeps:
     locks: AgentLocks
     llm_timeout_s: float = 120.0
     history: HistoryCache = field(default_factory=HistoryCache)
-    secrets: SecretBox | None = None  # decrypts an organization's own provider key (host.persistence.byok)
+    telemetry: LoopTelemetry = field(default_factory=NoTelemetry)
 
 
 class AgentLoop:
@@ -86,10 +87,11 @@ class AgentLoop:
                   messenger: AgentMessengerPort | None = None) -> TurnResult:
         """Run one turn; ``timings`` (the caller's, to add its own parts) collects where the time went."""
         timings = timings or Timings()
-        async with self.d.locks.hold(req.agent_id):
-            with timings.measure("db"):
-                loaded = await load_turn(self.d.db, req.agent_id, cache=self.d.history, run_id=req.run_id)
-            return await self._turn(req, loaded, emit, timings, messenger)
+        with self.d.telemetry.span("agent.turn", {"agent.id": req.agent_id, "run.id": req.run_id or ""}):
+            async with self.d.locks.hold(req.agent_id):
+                with timings.measure("db"):
+                    loaded = await load_turn(self.d.db, req.agent_id, cache=self.d.history, run_id=req.run_id)
+                return await self._turn(req, loaded, emit, timings, messenger)
 
     # ---- one turn ------------------------------------------------------------------------------
     async def _turn(self, req: TurnRequest, loaded: Loaded, emit: Emit | None, timings: Timings,
@@ -121,14 +123,17 @@ class AgentLoop:
                 if fresh.cancelled:
                     t.state.stop_reason = "cancelled"
                     break
-            heartbeat = await self._step(t, pending)
+            with self.d.telemetry.span("agent.step", {"agent.id": snap.id, "step.number": t.state.usage.step_count}):
+                heartbeat = await self._step(t, pending)
             pending = []
         if not t.closed and snap.autoclear and t.state.stop_reason != "requires_approval":
             await self._write(t, StepWrite(agent_id=snap.id, step=None, messages=[],
                                            in_context_ids=[t.system_id] if t.system_id else [],
                                            changed_blocks=[], system_message_id=None, system_text=None))
+        elapsed = time.perf_counter() - started
+        self.d.telemetry.turn(elapsed, t.state.stop_reason)
         logger.info("agent %s run %s: %d steps, stop=%s, %.1f ms", snap.id, req.run_id, t.state.usage.step_count,
-                    t.state.stop_reason, (time.perf_counter() - started) * 1000)
+                    t.state.stop_reason, elapsed * 1000)
         return TurnResult(messages=t.state.messages, stop_reason=t.state.stop_reason, usage=t.state.usage,
                           run_id=req.run_id, run_closed=t.closed, timings=t.state.timings)
 
@@ -154,14 +159,18 @@ class AgentLoop:
         summary_msg = await fit_window(snap, t.context, sys_text, specs, providers, self.d.llm_timeout_s)
         request = step_request(t, sys_text, specs, tool_choice, self.d.llm_timeout_s)
         assistant_id = new_id("message")
+        called = time.perf_counter()
         try:
-            with state.timings.measure("model"):
+            with state.timings.measure("model"), self.d.telemetry.span(
+                    "llm.call", {"gen_ai.request.model": snap.llm.model, "step.id": step_id}):
                 if req.stream_tokens and t.emit is not None:
                     response = await TokenStreamer(req, assistant_id, step_id, t.emit).run(request, providers)
                 else:
                     response = await llm.complete(request, providers)
         except llm.LlmError as exc:  # nothing of this step is written; the stored history is unchanged
+            self.d.telemetry.model_failed(snap.llm.model, time.perf_counter() - called)
             raise UpstreamError(f"The model call failed ({snap.llm.handle or snap.llm.model}): {exc}") from None
+        self.d.telemetry.model_call(step_id, snap.id, request, response, time.perf_counter() - called)
 
         state.usage.step_count += 1
         state.usage.prompt_tokens += response.usage.prompt_tokens
@@ -313,8 +322,12 @@ class AgentLoop:
             allowed = ", ".join(sorted(solver.allowed_tools(state.solver))) or "none"
             return ToolOutcome(text=f"Tool {name!r} does not exist for this agent. Tools you may call: {allowed}")
         scope = ToolScope(agent_id=t.snap.id, agent_name=t.snap.name, env=t.snap.env)
-        call = await self.d.tools.call(solver, state.solver, scope, tool, args, t.memory, approved=approved,
-                                       call_depth=t.req.call_depth, messenger=t.messenger)
+        called = time.perf_counter()
+        with self.d.telemetry.span("tool.call", {"tool.name": name, "tool.type": tool.tool_type or ""}):
+            call = await self.d.tools.call(solver, state.solver, scope, tool, args, t.memory, approved=approved,
+                                           call_depth=t.req.call_depth, messenger=t.messenger)
+        if call.result is not None:
+            self.d.telemetry.tool_call(name, call.result.status, time.perf_counter() - called)
         state.solver = call.state
         if call.refusal is not None:
             return ToolOutcome(text=call.refusal)

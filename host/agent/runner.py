@@ -106,6 +106,11 @@ class Runner:
         """Whether the runner is running (between start-up and shutdown)."""
         return self._tg is not None
 
+    @property
+    def in_progress(self) -> int:
+        """Turns running now (for the ``runs_in_progress`` gauge)."""
+        return len(self._scopes)
+
     def start_soon(self, fn: Callable[[], Coroutine[Any, Any, None]]) -> None:
         """Run ``fn`` in the runner's task group (the lifespan's): nothing is fire-and-forget."""
         if self._tg is None:

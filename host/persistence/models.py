@@ -444,3 +444,16 @@ class ProviderRow(_Timestamps, Base):
     api_key_enc: Mapped[str | None] = mapped_column(Text)
     access_key_enc: Mapped[str | None] = mapped_column(Text)
     region: Mapped[str | None] = mapped_column(String(128))
+
+
+class ProviderTraceRow(Base):
+    """A step's model call as sent and answered (secrets stripped, bounded in size; pruned by age)."""
+
+    __tablename__ = "provider_traces"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    step_id: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
+    agent_id: Mapped[str | None] = mapped_column(String(64))
+    request_json: Mapped[dict[str, Any]] = mapped_column(JSONType, nullable=False)
+    response_json: Mapped[dict[str, Any]] = mapped_column(JSONType, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False, index=True)

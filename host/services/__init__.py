@@ -29,6 +29,8 @@ if TYPE_CHECKING:
     from host.services.groups.service import GroupService
     from host.services.batches import BatchService
     from host.services.mcp_servers import McpServerPool
+    from host.services.provider_traces import ProviderTraceStore
+    from host.services.telemetry import Telemetry
     from host.services.tool_catalogue import ToolCatalogue
     from host.tools.calls import ToolCaller
     from host.tools.dispatcher import ToolDispatcher
@@ -73,6 +75,8 @@ class Services(CoreServices):
     catalogue: ToolCatalogue  # the tool catalogue for outside callers (the MCP server)
     groups: GroupService  # multi-agent groups and sleep-time agents, above the runner
     batches: BatchService  # message batches, run through the runner (host.services.batches)
+    telemetry: Telemetry  # Prometheus metrics; what the loop reports
+    traces: ProviderTraceStore  # provider traces (GET /v1/telemetry/{step_id})
 
     @classmethod
     def of(cls, core: CoreServices, layer: ToolLayer) -> Services:
@@ -83,7 +87,8 @@ class Services(CoreServices):
         return cls(**shared, runner=layer.runner, dispatcher=layer.dispatcher, sandboxes=layer.sandboxes,
                    mcp=layer.mcp, tool_calls=layer.tool_calls, catalogue=layer.catalogue,
                    groups=GroupService(core.db, layer.runner, core.agents),
-                   batches=BatchService(core.db, core.runs, layer.runner))
+                   batches=BatchService(core.db, core.runs, layer.runner),
+                   telemetry=layer.telemetry, traces=layer.traces)
 
     async def context_view(self, agent_id: str) -> dict[str, Any]:
         from host.services.context_view import context_overview

@@ -182,6 +182,15 @@ class RunService:
                 raise NotFoundError.for_id("Step", step_id)
             return step_out(row)
 
+    async def set_transaction_id(self, step_id: str, transaction_id: str) -> dict[str, Any]:
+        """Letta's ``PATCH /v1/steps/{step_id}/transaction/{transaction_id}``: the step's ``tid``."""
+        async with self.db.transaction() as s:
+            row = (await s.execute(select(StepRow).where(StepRow.id == step_id))).scalar_one_or_none()
+            if row is None:
+                raise NotFoundError.for_id("Step", step_id)
+            row.tid = transaction_id
+            return step_out(row)
+
     async def set_feedback(self, step_id: str, feedback: str | None) -> dict[str, Any]:
         async with self.db.transaction() as s:
             row = (await s.execute(select(StepRow).where(StepRow.id == step_id))).scalar_one_or_none()

@@ -631,3 +631,21 @@ CREATE INDEX ix_conversations_agent_id ON conversations (agent_id);
 
 UPDATE alembic_version SET version_num='0008' WHERE alembic_version.version_num = '0007';
 
+-- Running upgrade 0008 -> 0009
+
+CREATE TABLE provider_traces (
+    id VARCHAR(64) NOT NULL, 
+    step_id VARCHAR(64) NOT NULL, 
+    agent_id VARCHAR(64), 
+    request_json JSON NOT NULL, 
+    response_json JSON NOT NULL, 
+    created_at DATETIME NOT NULL, 
+    PRIMARY KEY (id)
+);
+
+CREATE INDEX ix_provider_traces_step_id ON provider_traces (step_id);
+
+CREATE INDEX ix_provider_traces_created_at ON provider_traces (created_at);
+
+UPDATE alembic_version SET version_num='0009' WHERE alembic_version.version_num = '0008';
+
