@@ -27,7 +27,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
@@ -107,7 +107,7 @@ async def pg_bulk(uri: str, corpus: Corpus, start: int, count: int, agent_id: st
     conn = await asyncpg.connect(uri)
     await conn.set_type_codec("vector", schema="public", encoder=lambda b: b, decoder=lambda b: b, format="binary")
     header = struct.pack(">hh", DIM, 0)
-    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    now = datetime.now(UTC).replace(tzinfo=None)
     records = []
     for i in range(start, start + count):
         o = corpus.vector_offset()
@@ -155,9 +155,9 @@ class SearchFigures:
 
 async def search_bench(url: str, raw: str, llm: ScriptedLLM, sizes: list[int], queries: int) -> list[SearchFigures]:
     from host.ids import utcnow
+    from host.llm.providers import ProviderSettings
     from host.persistence.db import open_database
     from host.persistence.models import AgentRow, PassageRow
-    from host.llm.providers import ProviderSettings
     from host.services.archival import ArchivalService
 
     postgres = url.startswith("postgresql")

@@ -3,13 +3,21 @@ per attach (thread_time: robust on a shared, loaded machine; the SQLite work in 
 counted). Run from the repository root: `python bench/bench_attach_cpu.py`. bench/bench_attach.py measures
 the same over HTTP (wall clock).
 """
-import os, sys, time, tempfile, asyncio, statistics, logging
+import asyncio
+import logging
+import os
+import statistics
+import sys
+import tempfile
+import time
+
 os.environ["LITELLM_LOCAL_MODEL_COST_MAP"]="True"
 sys.path.insert(0, os.getcwd())
-from host.settings import Settings
 from host.app import open_services
-from host.schemas.blocks import CreateBlock
 from host.schemas.agents import CreateAgentRequest, UpdateAgent
+from host.schemas.blocks import CreateBlock
+from host.settings import Settings
+
 logging.disable(logging.WARNING)
 async def main():
     home = tempfile.mkdtemp()

@@ -26,8 +26,8 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import anyio  # noqa: E402
-
 from bench_mcp import pct, pool_vs_direct  # noqa: E402
+
 from tests.host.mcp.mcp_gateway import start_gateway, stdio_entry  # noqa: E402
 from tests.support.scripted_llm import ScriptedLLM  # noqa: E402
 

@@ -66,7 +66,7 @@ def run(database: str, pg_uri: str | None, turns: int) -> dict[str, float]:
             sleepy = llm.for_model("bench-sleepy")
             for _ in range(turns // 5 + 10):
                 sleepy.push_tool_call("memory_finish_edits", {})
-            for i in range(10):  # warm up (litellm import, connection pools)
+            for _ in range(10):  # warm up (litellm import, connection pools)
                 turn(c, plain["id"], "warm up")
                 turn(c, main["id"], "warm up")
             lat: dict[str, list[float]] = {"plain": [], "sleeptime": []}

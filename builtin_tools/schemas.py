@@ -10,8 +10,9 @@ and a malformed call comes back as ``ToolOutput(status="error")`` naming the fix
 from __future__ import annotations
 
 import copy
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Awaitable, Callable, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from builtin_tools.arguments import check_arguments
 

@@ -7,19 +7,19 @@ the agent runner's task group; and closes them in reverse. Handlers read the typ
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from functools import partial
-from typing import AsyncIterator, TypedDict
+from typing import TypedDict
 
 import anyio
 from fastapi import Depends, FastAPI
 from starlette.middleware import Middleware
 
 from host.api import (
-    agent_ops,
     admin,
+    agent_ops,
     agents,
-    batches as batches_api,
     blocks,
     compat,
     composio,
@@ -32,13 +32,17 @@ from host.api import (
     providers,
     sandbox_configs,
     sources,
-    telemetry as telemetry_api,
     tool_rules,
     tools,
     voice,
 )
+from host.api import (
+    batches as batches_api,
+)
+from host.api import (
+    telemetry as telemetry_api,
+)
 from host.api.auth import PasswordMiddleware
-from host.api.v1gen import archives as archives_v1, folders as folders_v1, mcp_servers as mcp_servers_v1, misc as misc_v1, run_stream as run_stream_v1, conversations as conversations_v1
 from host.api.body_limit import BodyLimitMiddleware
 from host.api.bounds import bounded_query_ints
 from host.api.errors import LastResortMiddleware, install_error_handlers
@@ -46,14 +50,20 @@ from host.api.host_guard import HostPolicy, guard_middleware
 from host.api.nul_guard import NulGuardMiddleware
 from host.api.routing import TrailingSlashMiddleware
 from host.api.telemetry import RequestMetricsMiddleware
-from host.persistence.db import open_database
+from host.api.v1gen import archives as archives_v1
+from host.api.v1gen import conversations as conversations_v1
+from host.api.v1gen import folders as folders_v1
+from host.api.v1gen import mcp_servers as mcp_servers_v1
+from host.api.v1gen import misc as misc_v1
+from host.api.v1gen import run_stream as run_stream_v1
 from host.llm.registry import ProviderRegistry
+from host.persistence.db import open_database
 from host.services import Services, build_core
 from host.services.telemetry import Telemetry
 from host.settings import Settings
-from host.wiring import open_tool_layer
 from host.ui import mount as mount_ui
 from host.version import __version__
+from host.wiring import open_tool_layer
 
 logger = logging.getLogger(__name__)
 

@@ -62,7 +62,7 @@ def show_progress(label: str, stream: IO[str] | None = None, tty: bool | None = 
     try:
         yield
     finally:
-        for lg, (level, propagate) in zip(loggers, saved):
+        for lg, (level, propagate) in zip(loggers, saved, strict=False):
             lg.removeHandler(handler)
             lg.setLevel(level)
             lg.propagate = propagate

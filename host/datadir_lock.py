@@ -45,7 +45,7 @@ class DataDirLock:
         self.path = home / LOCK_NAME
         self._fd: int | None = None
 
-    def acquire(self) -> "DataDirLock":
+    def acquire(self) -> DataDirLock:
         """Take the lock now or raise ``DataDirLocked`` / ``DataDirUnusable``; never waits."""
         try:
             self.home.mkdir(parents=True, exist_ok=True)
@@ -75,7 +75,7 @@ class DataDirLock:
     def held(self) -> bool:
         return self._fd is not None
 
-    def __enter__(self) -> "DataDirLock":
+    def __enter__(self) -> DataDirLock:
         return self.acquire()
 
     def __exit__(self, *exc: object) -> None:

@@ -28,11 +28,11 @@ class NotFoundError(HostError):
     status_code = 404
 
     @classmethod
-    def for_id(cls, kind: str, ident: str) -> "NotFoundError":
+    def for_id(cls, kind: str, ident: str) -> NotFoundError:
         return cls(f"{kind} with ID {ident} not found")
 
     @classmethod
-    def unknown_id(cls, kind: str, ident: str) -> "NotFoundError":
+    def unknown_id(cls, kind: str, ident: str) -> NotFoundError:
         """An id the request body names that does not exist."""
         return cls(f"{kind} with ID {ident} not found (named in the request body)")
 

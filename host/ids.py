@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 DEFAULT_USER_ID = "user-00000000-0000-4000-8000-000000000000"
 DEFAULT_ORG_ID = "org-00000000-0000-4000-8000-000000000000"
@@ -15,4 +15,4 @@ def new_id(prefix: str) -> str:
 
 def utcnow() -> datetime:
     """Naive UTC, second precision kept by the database; Letta serialises timestamps without offset."""
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)

@@ -6,9 +6,9 @@ Nothing below the entrypoint reads ``os.environ``; the ``Settings`` object is pa
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
 
 from host.llm.providers import ProviderSettings  # noqa: E402
 
@@ -59,7 +59,7 @@ class Limits:
     run_renew_s: float = 10.0  # AGENTHOST_RUN_RENEW_SECONDS: how often a server renews its runs' leases
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> "Limits":
+    def from_env(cls, env: Mapping[str, str]) -> Limits:
         return cls(
             max_body_bytes=int(_positive(env, "AGENTHOST_MAX_BODY_BYTES", cls.max_body_bytes)),
             max_upload_bytes=int(_positive(env, "AGENTHOST_MAX_UPLOAD_BYTES", cls.max_upload_bytes)),
@@ -131,7 +131,7 @@ class Settings:
         return self.mcp_config_path or (self.home / "mcp_config.json")
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> "Settings":
+    def from_env(cls, env: Mapping[str, str]) -> Settings:
         home = Path(env.get("LETTA_DIR") or env.get("AGENTHOST_HOME") or Path(env.get("HOME", "~")) / ".letta")
         home = home.expanduser()
         secure = _flag(env, "SECURE")
@@ -174,7 +174,7 @@ class Settings:
             limits=Limits.from_env(env),
         )
 
-    def with_generated_password(self) -> tuple["Settings", bool]:
+    def with_generated_password(self) -> tuple[Settings, bool]:
         """Return settings with a password when SECURE is on and none was given."""
         if not self.secure or self.server_password:
             return self, False

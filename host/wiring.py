@@ -13,12 +13,11 @@ The only module that knows both the services and the loop's constructors.
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
-from typing import AsyncIterator
 
 from builtin_tools import ComposioClient, ServicesConfig
-
 from host.agent.locks import AgentLocks
 from host.agent.loop import AgentLoop, LoopDeps
 from host.agent.runner import Runner
@@ -68,9 +67,8 @@ def services_config(settings: Settings) -> ServicesConfig:
 @asynccontextmanager
 async def open_tool_layer(settings: Settings, core: CoreServices,
                           telemetry: Telemetry | None = None) -> AsyncIterator[ToolLayer]:
-    from sandbox import SandboxError
-
     from host.services.sandbox_configs import load_plan, plan_for
+    from sandbox import SandboxError
 
     async with AsyncExitStack() as stack:
         # Custom tools: the local sandbox, or E2B when an e2b sandbox config exists and E2B_API_KEY is set

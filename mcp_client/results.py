@@ -84,5 +84,5 @@ def _carried_by_text(content: list[Any], structured: Any) -> bool:
         if _same_value("\n".join(texts), value) or (len(texts) == 1 and _same_json(texts[0], value)):
             return True
         if isinstance(value, list) and len(value) == len(texts):
-            return all(_same_value(text, item) for text, item in zip(texts, value))
+            return all(_same_value(text, item) for text, item in zip(texts, value, strict=False))
     return False

@@ -13,8 +13,9 @@ Public surface:
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any, AsyncIterator
+from typing import Any
 
 from mcp_server.errors import BridgeError, McpServerError, ToolFailure
 

@@ -7,8 +7,9 @@ a progress callback) and returns a ``ToolAnswer``: text for the model, plus the 
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 from mcp_server.backend import Backend, ProgressFn
 from mcp_server.errors import ToolFailure

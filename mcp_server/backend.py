@@ -11,8 +11,9 @@ carriers below; every failure the model can act on is a ``ToolFailure``.
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable, Protocol
+from typing import Any, Protocol
 
 ProgressFn = Callable[[dict[str, Any]], Awaitable[None]]
 

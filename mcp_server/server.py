@@ -23,10 +23,10 @@ from mcp.server.subscriptions import ListenHandler
 from mcp_server.agent_tools import AGENT_TOOLS, BY_NAME, ToolAnswer, ToolCall
 from mcp_server.backend import Backend, ToolRunOutcome, progress_note
 from mcp_server.errors import McpServerError
+from mcp_server.local import host_errors
 from mcp_server.log_levels import SessionLogLevels
 from mcp_server.prompts import complete, get_prompt, list_prompts
 from mcp_server.resources import Subscriptions, list_resources, read_resource, templates
-from mcp_server.local import host_errors
 from mcp_server.uris import block_uri
 
 if TYPE_CHECKING:

@@ -21,8 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio
-from anyio.abc import ByteReceiveStream, Process, SocketStream
-from anyio.abc import UNIXSocketStream
+from anyio.abc import ByteReceiveStream, Process, SocketStream, UNIXSocketStream
 
 from ._cgroup import PidsCgroups
 from ._confine import RUNNER_IN_SANDBOX, WORK_DIR_IN_SANDBOX, Jail

@@ -244,7 +244,7 @@ def _write_all(fd: int, data: bytes) -> None:
 
 def main(argv: list[str]) -> int:
     if "--stdio-fds" in argv:  # namespace mode: stdout/stderr on channels only this process tree holds
-        for target, fd in zip((1, 2), (int(x) for x in argv[argv.index("--stdio-fds") + 1].split(","))):
+        for target, fd in zip((1, 2), (int(x) for x in argv[argv.index("--stdio-fds") + 1].split(",")), strict=False):
             os.dup2(fd, target)
             os.close(fd)
     result_fd = int(argv[argv.index("--result-fd") + 1])

@@ -6,7 +6,6 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, Protocol, Self, runtime_checkable
 
 
-
 @dataclass(frozen=True)
 class BlockSnapshot:
     label: str

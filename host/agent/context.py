@@ -9,17 +9,17 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Sequence
+from typing import Any
 
 from builtin_tools import get_builtin, with_heartbeat
-
 from host import llm
-from host.llm import ChatMessage, ToolCall, ToolSpec, count_tokens
-from host.domain.messages import StoredMessage
 from host.agent.turn import AgentSnapshot
+from host.domain.messages import StoredMessage
 from host.ids import new_id, utcnow
+from host.llm import ChatMessage, ToolCall, ToolSpec, count_tokens
 from host.llm.providers import ProviderSettings
 from host.tools.dispatcher import ToolInfo
 

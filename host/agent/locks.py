@@ -9,8 +9,8 @@ exhausting the pool (which would fail every turn with a pool timeout).
 from __future__ import annotations
 
 import zlib
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import AsyncIterator
 
 import anyio
 from sqlalchemy import text

@@ -33,12 +33,18 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import anyio
-from builtin_tools import AgentMessengerPort
 
+from builtin_tools import AgentMessengerPort
 from host import llm
 from host.agent.context import INNER_THOUGHTS, fit_window
 from host.agent.locks import AgentLocks
 from host.agent.ports import LoopTelemetry, NoTelemetry
+from host.agent.step_write import StepWrite, write_step
+from host.agent.store import HistoryCache, Loaded, load_turn, memory_counts, refresh, system_text
+from host.agent.streaming import TokenStreamer
+from host.agent.turn import Emit, Timings, TurnRequest, TurnResult
+from host.agent.turn_state import ToolOutcome, Turn, denial_text, new_turn, offered, package_return, step_request
+from host.domain.events import LettaMessageEvent
 from host.domain.messages import (
     StoredMessage,
     ToolCallRecord,
@@ -47,19 +53,13 @@ from host.domain.messages import (
     pending_approval,
     to_letta_messages,
 )
-from host.agent.step_write import StepWrite, write_step
-from host.agent.store import HistoryCache, Loaded, load_turn, memory_counts, refresh, system_text
-from host.agent.streaming import TokenStreamer
-from host.domain.events import LettaMessageEvent
-from host.agent.turn import Emit, Timings, TurnRequest, TurnResult
-from host.agent.turn_state import ToolOutcome, Turn, denial_text, new_turn, offered, package_return, step_request
 from host.errors import ConflictError, InvalidRequestError, UpstreamError
 from host.ids import new_id, utcnow
-from host.storable import storable
-from host.persistence.db import Database
 from host.llm.providers import ProviderSettings
 from host.persistence.byok import ByokMissingError, settings_for_llm
+from host.persistence.db import Database
 from host.persistence.secret_box import SecretBoxError
+from host.storable import storable
 from host.tools.calls import ToolCaller, ToolScope
 
 logger = logging.getLogger(__name__)

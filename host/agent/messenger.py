@@ -21,9 +21,9 @@ from collections import Counter
 from typing import TYPE_CHECKING
 
 import anyio
-from builtin_tools import UnknownAgentError
 from sqlalchemy import func, select
 
+from builtin_tools import UnknownAgentError
 from host.errors import NotFoundError
 from host.persistence.db import Database
 from host.persistence.models import AgentTagRow, GroupAgentRow, GroupRow

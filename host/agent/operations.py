@@ -15,10 +15,10 @@ from typing import Any
 from host import llm
 from host.agent.context import split_keeping, summary_note
 from host.agent.loop import AgentLoop
-from host.agent.turn_state import new_turn, offered, step_request
 from host.agent.step_write import StepWrite, write_step
 from host.agent.store import load_turn, system_text
 from host.agent.turn import Timings, TurnRequest
+from host.agent.turn_state import new_turn, offered, step_request
 
 logger = logging.getLogger(__name__)
 

@@ -12,8 +12,9 @@ The tool-context factory the loop needs is ``host.tools.calls.ToolContextFactory
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AbstractContextManager, nullcontext
-from typing import Any, Awaitable, Callable, Mapping, Protocol
+from typing import Any, Protocol
 
 
 class RunLedger(Protocol):

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
-from typing import Any, AsyncIterator, Callable, Coroutine
+from typing import Any
 
 import anyio
 from anyio.abc import TaskGroup
@@ -118,7 +119,7 @@ class Runner:
         self._tg.start_soon(fn)
 
     @asynccontextmanager
-    async def running(self) -> AsyncIterator["Runner"]:
+    async def running(self) -> AsyncIterator[Runner]:
         async with anyio.create_task_group() as tg:
             self._tg = tg
             tg.start_soon(self._warm_up)

@@ -10,15 +10,16 @@ statement costs microseconds, not a round trip), are a transaction of prebuilt C
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Sequence, Unpack
+from typing import Any
 
-from builtin_tools import MemoryBlock
 from sqlalchemy import Boolean, Select, and_, bindparam, case, column, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from builtin_tools import MemoryBlock
 from host.domain.messages import StoredMessage
 from host.errors import NotFoundError
 from host.ids import utcnow
@@ -76,7 +77,7 @@ _CLOSE_RUN = (update(_jobs).where(_jobs.c.id == bindparam("run_id"))
                       status=case((_jobs.c.status == "cancelled", "cancelled"), else_="completed")))  # a cancel stays
 
 
-def _rows_of(table: Any, names: Sequence[str], param: str) -> Select[Unpack[tuple[Any, ...]]]:
+def _rows_of(table: Any, names: Sequence[str], param: str) -> Select[*tuple[Any, ...]]:
     """``SELECT ... FROM jsonb_to_recordset(:param) AS r(col type, ...)``: rows for ``table`` passed as one
     JSON array, so that one prepared statement inserts any number of them."""
     cols = [table.c[n] for n in names]

@@ -8,19 +8,22 @@ blocks and tools, not its whole history. Writing a step is ``host.agent.step_wri
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Sequence
+from typing import Any
 
-from builtin_tools import MemoryBlock
 from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import Session
 
+from builtin_tools import MemoryBlock
+from host.agent.turn import AgentSnapshot
 from host.domain.messages import StoredMessage
 from host.domain.prompt import MemoryStats, compile_system_prompt
-from host.agent.turn import AgentSnapshot
 from host.errors import NotFoundError
 from host.ids import utcnow
+from host.llm.providers import LLMConfig
+from host.memory import ARCHIVAL_COUNT, RECALL_COUNT, count_memories
 from host.persistence.convert import message_out
 from host.persistence.db import Database
 from host.persistence.models import (
@@ -32,8 +35,6 @@ from host.persistence.models import (
     MessageRow,
     ToolRow,
 )
-from host.llm.providers import LLMConfig
-from host.memory import ARCHIVAL_COUNT, RECALL_COUNT, count_memories
 from host.tools.dispatcher import ToolInfo
 from host.tools.rule_guidance import prompt_guidance
 from host.tools.rule_models import parse_tool_rules

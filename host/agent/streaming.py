@@ -8,14 +8,14 @@ streams as ``tool_call_message`` chunks carrying argument fragments.
 from __future__ import annotations
 
 from contextlib import aclosing
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from host import llm
-from host.domain.events import LettaMessageEvent
-from host.domain.messages import part_otid
 from host.agent.stream_parse import PartialField
 from host.agent.turn import Emit, TurnRequest
+from host.domain.events import LettaMessageEvent
+from host.domain.messages import part_otid
 from host.llm.providers import ProviderSettings
 
 
@@ -36,7 +36,7 @@ class TokenStreamer:
         self.step_id = step_id
         self.emit = emit
         self.calls: dict[int, _Call] = {}
-        self.date = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+        self.date = datetime.now(UTC).replace(microsecond=0).isoformat()
 
     def _env(self, message_type: str, index: int) -> dict[str, Any]:
         return {"id": self.message_id, "date": self.date, "name": None, "message_type": message_type,

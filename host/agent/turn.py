@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Iterator, Literal
+from typing import Any, Literal
 
 from builtin_tools import MemoryBlock
-
 from host.domain.events import Emit  # noqa: F401  (re-exported for the loop)
 from host.llm.providers import LLMConfig
 from host.tools.dispatcher import ToolInfo

@@ -8,7 +8,6 @@ from datetime import datetime
 from typing import Any
 
 from builtin_tools import AgentMessengerPort, CoreMemory
-
 from host import llm
 from host.agent.context import to_chat, tool_specs
 from host.agent.store import Loaded

@@ -12,8 +12,8 @@ from pydantic import TypeAdapter
 from host.api.routing import SlashRouter, services
 from host.api.v1gen.agent_shape import full_v1, v1_agent
 from host.api.v1gen.generation import V1, Order, legacy_or_v1_order, page_in_memory
-from host.schemas.agents import AgentState, CreateAgentRequest, UpdateAgent
 from host.domain.prompt import V1_AGENT_TYPE
+from host.schemas.agents import AgentState, CreateAgentRequest, UpdateAgent
 from host.schemas.tools import Tool
 from host.services import Services
 

@@ -9,8 +9,8 @@ from fastapi import Depends, Query
 from pydantic import Field
 
 from host.api.routing import SlashRouter, services
-from host.schemas.messages import LettaRequest
 from host.schemas.common import RequestModel
+from host.schemas.messages import LettaRequest
 from host.services import Services
 
 router = SlashRouter(tags=["messages"])

@@ -11,8 +11,9 @@ from __future__ import annotations
 import inspect
 import types
 import typing
-from functools import lru_cache
-from typing import Any, Callable
+from collections.abc import Callable
+from functools import cache
+from typing import Any
 
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
@@ -32,7 +33,7 @@ def _is_int(annotation: Any) -> bool:
     return False
 
 
-@lru_cache(maxsize=None)
+@cache
 def _int_query_names(endpoint: Callable[..., Any], path: str) -> frozenset[str]:
     try:
         hints = typing.get_type_hints(endpoint, include_extras=True)

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from builtin_tools import ComposioAction, ComposioApp, ComposioError, ComposioClient, tool_name_for
 from fastapi import Depends
 from pydantic import Field
 
+from builtin_tools import ComposioAction, ComposioApp, ComposioClient, ComposioError, tool_name_for
 from host.api.routing import SlashRouter, services
 from host.errors import BadRequestError, NotFoundError, UpstreamError
 from host.schemas.common import ResponseModel

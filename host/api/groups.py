@@ -12,7 +12,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, AsyncIterator
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
 
 from fastapi import Body, Depends, Query, Response
 from fastapi.responses import StreamingResponse

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import Depends, File, Query, UploadFile
 
 from host.api.routing import SlashRouter, services
+from host.errors import BadRequestError
 from host.schemas.agents import AgentState
 from host.schemas.passages import Passage
 from host.schemas.sources import DuplicateFileHandling, FileMetadata, Job, Source, SourceCreate, SourceUpdate
@@ -14,7 +15,6 @@ from host.services import Services
 from host.services.jobs import JobService
 from host.services.source_files import MAX_UPLOAD_BYTES, SourceFileService, remove_stored
 from host.services.sources import SourceService
-from host.errors import BadRequestError
 
 router = SlashRouter()
 Svc = Annotated[Services, Depends(services)]

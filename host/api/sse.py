@@ -14,7 +14,8 @@ background run's stream is its stored payloads (``payload_events``), already in 
 from __future__ import annotations
 
 import json
-from typing import Any, AsyncIterator
+from collections.abc import AsyncIterator
+from typing import Any
 
 from sse_starlette import EventSourceResponse, ServerSentEvent
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Annotated, Any, AsyncIterator
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
 
 from fastapi import Depends, Response
 from fastapi.responses import JSONResponse

@@ -12,8 +12,9 @@ the multi-agent tools. ``payload`` is the Letta JSON shape of each event.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, AsyncIterator, Awaitable, Callable, Union
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,7 @@ class UsageEvent:
         return self.usage
 
 
-TurnEvent = Union[LettaMessageEvent, ErrorEvent, StopReasonEvent, UsageEvent]
+TurnEvent = LettaMessageEvent | ErrorEvent | StopReasonEvent | UsageEvent
 
 
 @dataclass

@@ -5,9 +5,10 @@ Recompiled whenever memory changes, so the model always sees its current core me
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Iterable, Protocol
+from typing import Protocol
 
 DEFAULT_SYSTEM = """You are a stateful agent with a persistent memory, hosted by agenthost.
 You talk with a user through the send_message tool: text you write outside send_message is private

@@ -11,7 +11,6 @@ from host.llm.errors import LlmConfigError
 from host.llm.providers import GEMINI_OFFICIAL_BASE, LLMConfig, ProviderSettings
 from host.llm.types import ChatMessage, LlmRequest
 
-
 _OPENAI_COMPATIBLE = {"openai", "lmstudio", "lmstudio-chatcompletions", "llamacpp", "koboldcpp", "webui"}
 _NO_KEY = "no-key"  # the OpenAI SDK insists on a key; keyless local servers ignore it
 _API_VERSION = re.compile(r"/v\d+(alpha|beta)?\d*$")

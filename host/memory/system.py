@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Sequence, cast
+from collections.abc import Sequence
+from typing import cast
 
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session

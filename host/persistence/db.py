@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from functools import cached_property
-from typing import TYPE_CHECKING, AsyncIterator, Callable, TypedDict, TypeVar, Unpack
+from pathlib import Path
+from typing import TYPE_CHECKING, TypedDict, TypeVar, Unpack
 
 import anyio
 from sqlalchemy import Connection, event, inspect, text
@@ -90,7 +91,7 @@ def sqlite_connect(path: str):
     import sqlean
     import sqlite_vec
 
-    connect: Callable[..., sqlite3.Connection] = getattr(sqlean, "connect")  # C module, no stubs: sqlite3 API
+    connect: Callable[..., sqlite3.Connection] = sqlean.connect  # C module, no stubs: sqlite3 API
     conn = connect(path, check_same_thread=False, isolation_level=None)
     conn.enable_load_extension(True)
     sqlite_vec.load(conn)

@@ -16,9 +16,10 @@ An in-memory SQLite database cannot be opened twice: there, units run on the asy
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
-from typing import AsyncIterator, Callable, TypeVar
+from typing import TypeVar
 
 import anyio
 from sqlalchemy import Engine, create_engine, event

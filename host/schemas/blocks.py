@@ -42,7 +42,7 @@ class CreateBlock(RequestModel):
     metadata: dict[str, Any] | None = Field(default_factory=dict)
 
     @model_validator(mode="after")
-    def _within_limit(self) -> "CreateBlock":
+    def _within_limit(self) -> CreateBlock:
         check_limit(self.value, self.limit, self.label)
         return self
 

@@ -9,7 +9,6 @@ from pydantic import BaseModel, ConfigDict, Field, field_serializer
 
 from host.ids import DEFAULT_USER_ID
 
-
 # Strings as long as the database columns they are stored in (Postgres enforces the length; a longer value
 # is a 422 naming the field here, not a database error).
 Name = Annotated[str, Field(max_length=256)]  # names, labels, tags, keys

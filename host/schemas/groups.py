@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
@@ -18,7 +18,7 @@ class _BufferLengths(RequestModel):
     min_message_buffer_length: int | None = None
 
     @model_validator(mode="after")
-    def _buffers(self) -> "_BufferLengths":  # as Letta validates them
+    def _buffers(self) -> _BufferLengths:  # as Letta validates them
         hi, lo = self.max_message_buffer_length, self.min_message_buffer_length
         if hi is not None and hi <= 4:
             raise ValueError("max_message_buffer_length must be greater than 4")
@@ -57,8 +57,7 @@ class VoiceSleeptimeManager(_BufferLengths):
     manager_agent_id: Short
 
 
-ManagerConfig = Annotated[Union[RoundRobinManager, SupervisorManager, DynamicManager, SleeptimeManager,
-                                VoiceSleeptimeManager], Field(discriminator="manager_type")]
+ManagerConfig = Annotated[RoundRobinManager | SupervisorManager | DynamicManager | SleeptimeManager | VoiceSleeptimeManager, Field(discriminator="manager_type")]
 
 
 class RoundRobinManagerUpdate(RequestModel):
@@ -89,8 +88,7 @@ class VoiceSleeptimeManagerUpdate(_BufferLengths):
     manager_agent_id: Short | None = None
 
 
-ManagerConfigUpdate = Annotated[Union[RoundRobinManagerUpdate, SupervisorManagerUpdate, DynamicManagerUpdate,
-                                      SleeptimeManagerUpdate, VoiceSleeptimeManagerUpdate],
+ManagerConfigUpdate = Annotated[RoundRobinManagerUpdate | SupervisorManagerUpdate | DynamicManagerUpdate | SleeptimeManagerUpdate | VoiceSleeptimeManagerUpdate,
                                 Field(discriminator="manager_type")]
 
 

@@ -17,10 +17,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from mcp_client import McpServerConfig, McpTool, ServerStatus, redacted, unmask
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from host.errors import InvalidRequestError
+from mcp_client import McpServerConfig, McpTool, ServerStatus, redacted, unmask
 
 REDACTED = "****"
 AUTH = "Authorization"

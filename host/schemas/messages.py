@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import Discriminator, Field, Tag, model_validator
 
@@ -38,7 +38,7 @@ class ApprovalItem(RequestModel):
     stderr: list[str] | None = None
 
     @model_validator(mode="after")
-    def _complete(self) -> "ApprovalItem":
+    def _complete(self) -> ApprovalItem:
         if self.type == "approval" and self.approve is None:
             raise ValueError("an approval needs approve: true or false")
         if self.type == "tool" and (self.tool_return is None or self.status is None):
@@ -65,7 +65,7 @@ class ApprovalCreate(RequestModel):
     group_id: Short | None = None
 
     @model_validator(mode="after")
-    def _answer(self) -> "ApprovalCreate":
+    def _answer(self) -> ApprovalCreate:
         if self.approvals:
             if len(self.approvals) > 1:
                 raise ValueError("answer one tool call per request (approvals has more than one item)")
@@ -81,7 +81,7 @@ def _message_kind(value: Any) -> str:
 
 
 InputMessage = Annotated[
-    Union[Annotated[MessageCreate, Tag("message")], Annotated[ApprovalCreate, Tag("approval")]],
+    Annotated[MessageCreate, Tag("message")] | Annotated[ApprovalCreate, Tag("approval")],
     Discriminator(_message_kind),
 ]
 

@@ -5,19 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any
 
+from host.llm.registry import ProviderRegistry
 from host.persistence.db import Database
 from host.persistence.secret_box import SecretBox
-from host.llm.registry import ProviderRegistry
 from host.services.agentfile import AgentFileService
 from host.services.agents import AgentService
 from host.services.archival import ArchivalService
 from host.services.blocks import BlockService
 from host.services.byok import ByokService
+from host.services.conversations import ConversationService
 from host.services.identities import IdentityService
+from host.services.jobs import JobSignal
 from host.services.memory import MemoryService
 from host.services.messages import MessageService
-from host.services.jobs import JobSignal
-from host.services.conversations import ConversationService
 from host.services.run_events import RunEventLog
 from host.services.runs import RunService
 from host.services.tenants import TenantService
@@ -26,8 +26,8 @@ from host.settings import Settings
 
 if TYPE_CHECKING:
     from host.agent.runner import Runner
-    from host.services.groups.service import GroupService
     from host.services.batches import BatchService
+    from host.services.groups.service import GroupService
     from host.services.mcp_servers import McpServerPool
     from host.services.provider_traces import ProviderTraceStore
     from host.services.telemetry import Telemetry

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any, NamedTuple, Sequence
+from collections.abc import Sequence
+from typing import Any, NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,7 +25,7 @@ from host.persistence.models import (
 from host.schemas.agents import MASKED, AgentEnvironmentVariable, AgentState
 from host.schemas.blocks import Memory
 from host.schemas.tools import Tool
-from host.tools.rule_models import parse_tool_rules, with_letta_templates, dump_tool_rules
+from host.tools.rule_models import dump_tool_rules, parse_tool_rules, with_letta_templates
 
 MEMORY_PROMPT_TEMPLATE = "{% for block in blocks %}<{{ block.label }}>\n{{ block.value }}\n</{{ block.label }}>{% endfor %}"
 

@@ -18,10 +18,10 @@ from host.errors import BadRequestError
 from host.ids import new_id, utcnow
 from host.persistence.db import Database
 from host.persistence.models import AgentBlockRow, AgentRow, AgentTagRow, AgentToolRow, BlockRow, ToolRow
+from host.schemas.agents import AgentState
 from host.services.agent_view import hydrate
 from host.services.memory import append_messages, recompile_system
 from host.services.messages import MessageService
-from host.schemas.agents import AgentState
 from host.tools.schema_gen import SchemaError, parse_tool_source
 
 AGENT_FILE_VERSION = "0.8.17"

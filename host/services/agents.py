@@ -9,9 +9,12 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from host.errors import InvalidRequestError, NotFoundError
+from host.domain.actor import current_actor
 from host.domain.prompt import DEFAULT_SYSTEM, DEFAULT_SYSTEM_V1, V1_AGENT_TYPE
+from host.errors import InvalidRequestError, NotFoundError
 from host.ids import new_id, utcnow
+from host.llm.providers import EmbeddingConfig, LLMConfig, ProviderError
+from host.llm.registry import ProviderRegistry
 from host.persistence.db import Database
 from host.persistence.models import (
     AgentBlockRow,
@@ -25,9 +28,6 @@ from host.persistence.models import (
     ToolRow,
 )
 from host.persistence.paging import paged
-from host.llm.providers import EmbeddingConfig, LLMConfig, ProviderError
-from host.llm.registry import ProviderRegistry
-from host.domain.actor import current_actor
 from host.schemas.agents import MASKED, AgentState, CreateAgentRequest, UpdateAgent
 from host.schemas.blocks import CreateBlock
 from host.services.agent_view import RELATIONSHIPS, hydrate, hydrate_sync

@@ -15,15 +15,15 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from host.persistence.byok import settings_for_embedding
-from host.persistence.secret_box import SecretBox, SecretBoxError
 from host.errors import NotFoundError, UpstreamError
 from host.ids import new_id, utcnow
+from host.llm.providers import EmbeddingConfig, ProviderSettings
+from host.persistence.byok import settings_for_embedding
 from host.persistence.convert import passage_out
 from host.persistence.db import Database
 from host.persistence.models import AgentRow, AgentSourceRow, ArchiveAgentRow, ArchiveRow, PassageRow
 from host.persistence.paging import paginate
-from host.llm.providers import EmbeddingConfig, ProviderSettings
+from host.persistence.secret_box import SecretBox, SecretBoxError
 from host.schemas.passages import Passage, PassageUpdate
 from host.services.archival_index import Scope, substring_candidates, text_candidates, vector_candidates
 

@@ -18,9 +18,10 @@ started is resumed.
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
-from typing import Any, AsyncIterator
+from typing import Any
 
 import anyio
 from sqlalchemy import or_, select, update
@@ -28,9 +29,9 @@ from sqlalchemy import or_, select, update
 from host.agent.runner import Runner, turn_request
 from host.errors import HostError, NotFoundError
 from host.ids import DEFAULT_USER_ID, new_id, utcnow
+from host.persistence.convert import message_out
 from host.persistence.db import Database
 from host.persistence.models import AgentRow, BatchItemRow, JobRow, MessageRow
-from host.persistence.convert import message_out
 from host.schemas.messages import LettaRequest
 from host.services.runs import ACTIVE, RunService
 

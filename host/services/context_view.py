@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from host.agent.context import tool_specs, to_chat
-from host.llm import count_tokens
-from host.domain.prompt import render_blocks
+from host.agent.context import to_chat, tool_specs
 from host.agent.store import load_snapshot, memory_counts, system_text
+from host.domain.prompt import render_blocks
+from host.llm import count_tokens
 from host.persistence.db import Database
 
 

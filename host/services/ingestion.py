@@ -16,9 +16,9 @@ import anyio
 from sqlalchemy import insert, update
 
 from host.ids import new_id, utcnow
+from host.llm.providers import EmbeddingConfig, ProviderSettings
 from host.persistence.db import Database
 from host.persistence.models import FileRow, JobRow, PassageRow, SourceRow
-from host.llm.providers import EmbeddingConfig, ProviderSettings
 from host.services.archival import embedding_enabled
 from host.services.chunking import chunk_text
 from host.services.jobs import JobService, JobSignal
@@ -113,12 +113,12 @@ class IngestionWorker:
 
     async def _ingest(self, work: _Work) -> int:
         if not work.storage_path:
-            raise JobFailed(f"The bytes of {work.file_name!r} are no longer stored: upload the file again")
+            raise JobFailed(f"The bytes of {work.file_name!r} are no longer stored: upload the file again") from None
         await self._set_file(work.file_id, processing_status="parsing", error_message=None)
         try:
             data = await anyio.Path(work.storage_path).read_bytes()
         except OSError as exc:
-            raise JobFailed(f"The bytes of {work.file_name!r} could not be read ({exc}): upload the file again")
+            raise JobFailed(f"The bytes of {work.file_name!r} could not be read ({exc}): upload the file again") from None
         chunk_size = int(work.embedding_config.get("embedding_chunk_size") or 300)
         try:
             chunks = await anyio.to_thread.run_sync(_parse_and_chunk, data, work.file_name, work.file_type,

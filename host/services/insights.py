@@ -3,7 +3,7 @@ searched across agents, a step's messages, and run/step metrics derived from wha
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -19,7 +19,7 @@ from host.persistence.models import JobRow, MessageRow, StepRow
 def _ns(value: datetime | None) -> int | None:
     if value is None:
         return None
-    aware = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    aware = value if value.tzinfo else value.replace(tzinfo=UTC)
     return int(aware.timestamp() * 1_000_000_000)
 
 

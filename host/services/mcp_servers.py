@@ -24,7 +24,15 @@ from pathlib import Path
 from typing import Any, Literal
 
 import anyio
+from sqlalchemy import select
+
 from builtin_tools import with_heartbeat
+from host.errors import BadRequestError, ConflictError, InvalidRequestError, NotFoundError, UpstreamError
+from host.ids import new_id
+from host.persistence.models import McpServerRow
+from host.schemas.tools import Tool
+from host.services.mcp_tool_names import registration_name
+from host.tools.dispatcher import MCP_TOOL_TYPE
 from mcp_client import (
     McpConfig,
     McpConfigEntry,
@@ -37,14 +45,6 @@ from mcp_client import (
     test_server,
     write_config,
 )
-from sqlalchemy import select
-
-from host.errors import BadRequestError, ConflictError, InvalidRequestError, NotFoundError, UpstreamError
-from host.ids import new_id
-from host.persistence.models import McpServerRow
-from host.schemas.tools import Tool
-from host.tools.dispatcher import MCP_TOOL_TYPE
-from host.services.mcp_tool_names import registration_name
 
 logger = logging.getLogger(__name__)
 

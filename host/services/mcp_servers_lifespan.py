@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any, AsyncIterator
+from typing import Any
 
 import anyio
-from mcp_client import ConfigWatcher
 
 from host.services.mcp_servers import McpServersService
+from mcp_client import ConfigWatcher
 
 logger = logging.getLogger(__name__)
 

@@ -20,10 +20,9 @@ import re
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from mcp_client import McpTool
-
 from host.errors import ConflictError
 from host.schemas.tools import Tool
+from mcp_client import McpTool
 
 MCP_TOOL_TYPE = "external_mcp"
 MAX_NAME = 64  # what every model API accepts as a function name: [a-zA-Z0-9_-]{1,64}

@@ -12,10 +12,6 @@ from host.domain.messages import StoredMessage
 from host.domain.prompt import BlockLike, MemoryStats, compile_system_prompt
 from host.errors import NotFoundError
 from host.ids import new_id, utcnow
-from host.persistence.convert import block_out, message_row
-from host.persistence.db import Database
-from host.persistence.models import AgentBlockRow, AgentRow, BlockRow
-from host.schemas.blocks import Block, BlockUpdate, Memory
 from host.memory import (  # noqa: F401  (re-exported: callers import them from here)
     ARCHIVAL_COUNT,
     RECALL_COUNT,
@@ -26,6 +22,10 @@ from host.memory import (  # noqa: F401  (re-exported: callers import them from 
     recompile_sharing,
     recompile_system,
 )
+from host.persistence.convert import block_out, message_row
+from host.persistence.db import Database
+from host.persistence.models import AgentBlockRow, AgentRow, BlockRow
+from host.schemas.blocks import Block, BlockUpdate, Memory
 from host.services.agent_view import MEMORY_PROMPT_TEMPLATE
 from host.services.blocks import apply_block_update
 from host.tools.rule_guidance import prompt_guidance

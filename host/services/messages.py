@@ -14,9 +14,9 @@ from host.ids import utcnow
 from host.persistence.convert import message_out
 from host.persistence.db import Database
 from host.persistence.models import AgentRow, MessageRow
+from host.schemas.agents import AgentState
 from host.services.agent_view import hydrate
 from host.services.memory import append_messages, initial_messages, recompile_system
-from host.schemas.agents import AgentState
 
 
 class MessageService:

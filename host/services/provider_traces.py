@@ -18,13 +18,13 @@ import json
 import logging
 import math
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, AsyncIterator
+from typing import Any
 
 import anyio
-from contextlib import asynccontextmanager
-from mcp_client import Redactor
 from sqlalchemy import delete, insert, select
 
 from host.errors import NotFoundError
@@ -34,6 +34,7 @@ from host.llm.providers import ProviderSettings
 from host.llm.types import LlmRequest, LlmResponse
 from host.persistence.db import Database
 from host.persistence.models import ProviderTraceRow
+from mcp_client import Redactor
 
 logger = logging.getLogger(__name__)
 

@@ -20,9 +20,10 @@ not re-queued: the request that started them is not stored.
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
-from typing import Any, AsyncIterator, cast
+from typing import Any, cast
 
 import anyio
 from sqlalchemy import CursorResult, or_, select, update

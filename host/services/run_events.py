@@ -14,14 +14,15 @@ active and ``GRACE_S`` passed without a new row.
 from __future__ import annotations
 
 import time
-from typing import Any, AsyncIterator
+from collections.abc import AsyncIterator
+from typing import Any
 
 import anyio
 from sqlalchemy import insert, select
 
+from host.ids import utcnow
 from host.persistence.db import Database
 from host.persistence.models import JobRow, RunEventRow
-from host.ids import utcnow
 
 END = "end_of_stream"  # the marker's message_type
 POLL_S = 0.1

@@ -8,13 +8,13 @@ from typing import Any
 from sqlalchemy import bindparam, insert, literal, select
 from sqlalchemy.orm import Session
 
+from host.domain.messages import to_letta_messages
 from host.errors import NotFoundError
 from host.ids import DEFAULT_ORG_ID, DEFAULT_USER_ID, new_id, utcnow
 from host.persistence.convert import message_out
 from host.persistence.db import Database
 from host.persistence.models import AgentRow, JobRow, MessageRow, StepRow
 from host.persistence.paging import paginate
-from host.domain.messages import to_letta_messages
 
 ACTIVE = ("created", "running")
 

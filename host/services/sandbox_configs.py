@@ -28,8 +28,8 @@ from host.ids import DEFAULT_ORG_ID, new_id
 from host.persistence.db import Database
 from host.persistence.models import SandboxConfigRow, SandboxEnvVarRow
 from host.persistence.paging import paginate
-from host.schemas.common import Audited, Name, RequestModel
 from host.schemas.agents import MASKED
+from host.schemas.common import Audited, Name, RequestModel
 from host.schemas.tools import PipRequirement
 from host.settings import Settings
 from host.tools.sources.custom import SandboxPlan, SandboxRouter, requirement_specs
@@ -232,7 +232,7 @@ class SandboxConfigService:
         except SandboxError as exc:
             logger.exception("the stored sandbox config could not be applied; the previous sandbox keeps running")
             raise BadRequestError(f"The sandbox config was saved but could not be applied: {exc}. "
-                                  "Fix it with PATCH /v1/sandbox-config/{id}; the previous sandbox keeps running.")
+                                  "Fix it with PATCH /v1/sandbox-config/{id}; the previous sandbox keeps running.") from None
 
     # configs
     async def list(self, *, sandbox_type: str | None, after: str | None, limit: int | None) -> list[SandboxConfig]:

@@ -17,12 +17,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from host.errors import ConflictError, InvalidRequestError, NotFoundError
 from host.ids import new_id, utcnow
+from host.llm.providers import EmbeddingConfig, ProviderError
+from host.llm.registry import ProviderRegistry
 from host.persistence.convert import passage_out
 from host.persistence.db import Database
 from host.persistence.models import AgentRow, AgentSourceRow, FileRow, JobRow, PassageRow, SourceRow
 from host.persistence.paging import paginate
-from host.llm.providers import EmbeddingConfig, ProviderError
-from host.llm.registry import ProviderRegistry
 from host.schemas.passages import Passage
 from host.schemas.sources import Source, SourceCreate, SourceUpdate
 from host.services.archival import embedding_enabled

@@ -9,8 +9,9 @@ simply wait for a worker. On shutdown a worker puts its current job back in the 
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any, AsyncIterator
+from typing import Any
 
 import anyio
 

@@ -22,17 +22,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from builtin_tools import CoreMemory
-
 from host.agent.store import load_snapshot
-from host.schemas.blocks import BlockUpdate
-from host.services.memory import MemoryService
-from host.services.mcp_servers import McpServerPool
-from host.services.tools import ToolService, schema_for
 from host.persistence.db import Database
+from host.schemas.blocks import BlockUpdate
+from host.services.mcp_servers import McpServerPool
+from host.services.memory import MemoryService
+from host.services.tools import ToolService, schema_for
 from host.tools.calls import ToolCaller, ToolScope
 from host.tools.dispatcher import COMPOSIO_TOOL_TYPE, MCP_TOOL_TYPE, ToolInfo, tool_return_text
-from host.tools.sources.custom import SandboxRouter
 from host.tools.rules import SolverState, ToolRulesSolver
+from host.tools.sources.custom import SandboxRouter
 
 logger = logging.getLogger(__name__)
 

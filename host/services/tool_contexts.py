@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from builtin_tools import AgentMessengerPort, CoreMemory, PassageHit, RecallHit, ServicesConfig, ToolContext
-
 from host.services.archival import ArchivalService
 from host.services.messages import MessageService
 from host.tools.calls import ToolScope

@@ -15,7 +15,8 @@ global one, so the MCP SDK's own spans (each MCP request, client and server side
 from __future__ import annotations
 
 import logging
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 from urllib.parse import unquote
 
 from host.version import __version__

@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from builtin_tools import AgentMessengerPort, CoreMemory, ToolContext, strip_heartbeat
-
 from host.tools.dispatcher import ToolDispatcher, ToolInfo, ToolResult
 from host.tools.rules import Decision, SolverState, ToolRulesSolver
 

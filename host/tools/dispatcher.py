@@ -20,10 +20,9 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from builtin_tools import CoreMemory, MemoryBlock, ToolContext, get_builtin
-from mcp_client import Redactor, env_secrets
-
 from host.tools.arg_validation import argument_problem
 from host.tools.sources.custom import SandboxRouter
+from mcp_client import Redactor, env_secrets
 
 logger = logging.getLogger(__name__)
 

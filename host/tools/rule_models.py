@@ -26,7 +26,7 @@ need the agent's tool list (unknown tools, empty mappings, ``max_count_limit < 1
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
@@ -126,17 +126,7 @@ class RequiresApprovalToolRule(_RuleBase):
 
 
 ToolRule = Annotated[
-    Union[
-        InitToolRule,
-        TerminalToolRule,
-        ContinueToolRule,
-        ChildToolRule,
-        ParentToolRule,
-        ConditionalToolRule,
-        MaxCountPerStepToolRule,
-        RequiredBeforeExitToolRule,
-        RequiresApprovalToolRule,
-    ],
+    InitToolRule | TerminalToolRule | ContinueToolRule | ChildToolRule | ParentToolRule | ConditionalToolRule | MaxCountPerStepToolRule | RequiredBeforeExitToolRule | RequiresApprovalToolRule,
     Field(discriminator="type"),
 ]
 

@@ -129,9 +129,9 @@ def parse_tool_source(
     else:
         defaults: dict[str, ast.expr] = {}
         positional = list(func.args.posonlyargs) + list(func.args.args)
-        for arg, default in zip(positional[len(positional) - len(func.args.defaults):], func.args.defaults):
+        for arg, default in zip(positional[len(positional) - len(func.args.defaults):], func.args.defaults, strict=False):
             defaults[arg.arg] = default
-        for arg, kw_default in zip(func.args.kwonlyargs, func.args.kw_defaults):
+        for arg, kw_default in zip(func.args.kwonlyargs, func.args.kw_defaults, strict=False):
             if kw_default is not None:
                 defaults[arg.arg] = kw_default
         properties: dict[str, Any] = {}

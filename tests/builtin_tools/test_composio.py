@@ -8,8 +8,8 @@ from collections.abc import Iterator
 import pytest
 
 from builtin_tools import (
-    ComposioError,
     ComposioClient,
+    ComposioError,
     CoreMemory,
     ServicesConfig,
     ToolContext,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -18,7 +18,7 @@ from builtin_tools import (
     get_builtin,
 )
 
-T0 = datetime(2025, 7, 1, 12, 0, tzinfo=timezone.utc)
+T0 = datetime(2025, 7, 1, 12, 0, tzinfo=UTC)
 
 
 class ListArchive:

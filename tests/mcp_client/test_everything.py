@@ -14,7 +14,6 @@ import pytest
 from anyio.streams.text import TextReceiveStream
 
 from mcp_client import McpPool, McpServerConfig
-
 from tests.mcp_client.mcp_peers import EVERYTHING_JS, FAST, PEERS, free_port
 
 pytestmark = [

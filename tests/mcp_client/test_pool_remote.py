@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from mcp_client import McpPool, McpServerConfig, test_server
-
 from tests.mcp_client.mcp_peers import FAST, free_port, remote_peer
 from tests.support.waiting import wait_until_async
 

@@ -10,7 +10,6 @@ import psutil
 import pytest
 
 from mcp_client import McpConfigEntry, McpPool, McpServerConfig, ServerStatus, parse_config
-
 from tests.mcp_client.mcp_peers import FAST, PEER_SERVER, stdio_peer
 from tests.support.waiting import wait_until_async
 

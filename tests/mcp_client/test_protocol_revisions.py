@@ -7,7 +7,6 @@ import sys
 import pytest
 
 from mcp_client import McpPool, McpServerConfig
-
 from tests.mcp_client.mcp_peers import FAST, PEERS, stdio_peer
 
 pytestmark = pytest.mark.anyio

@@ -10,7 +10,6 @@ import pytest
 
 from mcp_client import McpConfig, McpPool
 from mcp_client.config_file import ConfigWatcher
-
 from tests.mcp_client.mcp_peers import FAST, PEER_SERVER
 from tests.support.waiting import wait_until_async
 

@@ -244,7 +244,7 @@ class ScriptedLLM(ScriptFront, LoopbackServer):
             self._loop, self._stopping = asyncio.get_running_loop(), asyncio.Event()
         try:
             await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
 
     def _refused(self, request: Request) -> Response | None:

@@ -7,8 +7,9 @@ panel under ``$AGENTHOST_UI_SHOTS`` (default: ``<tmp>/agenthost-ui-shots``; neve
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 

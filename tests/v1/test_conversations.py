@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import uuid
 
-from tests.v1.test_streaming import events
 from tests.v1.test_shared_routes import V1
+from tests.v1.test_streaming import events
 from tests.v1.test_v1_agent import create
 
 

@@ -20,9 +20,9 @@ from fastapi import Depends, Query, Request
 _UA = re.compile(r"(?:^|[\s(])(?:@letta-ai/)?letta-client/(\d+)\.", re.IGNORECASE)
 
 
-def client_generation(headers: "dict[str, str] | object") -> int:
+def client_generation(headers: dict[str, str] | object) -> int:
     """1 for a letta-client 1.x SDK (or newer), 0 for everything else."""
-    get = getattr(headers, "get")
+    get = headers.get
     version = (get("x-stainless-package-version") or "").strip()
     if version:
         major = version.split(".", 1)[0]

@@ -16,7 +16,8 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any, AsyncIterator
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
 
 from fastapi import Body, Depends, Response
 from fastapi.responses import StreamingResponse

@@ -9,7 +9,7 @@ may open with a ``ping``. Only shapes live here: the byte encoding is ``host.api
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from host.domain.events import ErrorEvent, LettaMessageEvent, TurnEvent, UsageEvent
@@ -51,7 +51,7 @@ def v1_error(msg: dict[str, Any], run_id: str | None, seq_id: int | None = None)
 
 def ping(run_id: str | None, seq_id: int | None = None) -> dict[str, Any]:
     """Letta's ``ping`` message (a stream's first event; keeps proxies from closing an idle stream)."""
-    now = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+    now = datetime.now(UTC).replace(microsecond=0).isoformat()
     return {"id": f"ping-{uuid.uuid4()}", "date": now, "name": None, "message_type": "ping", "otid": None,
             "sender_id": None, "step_id": None, "is_err": None, "seq_id": seq_id, "run_id": run_id}
 

@@ -22,9 +22,9 @@ from sqlalchemy import select
 
 from host.agent.runner import Runner, turn_request
 from host.agent.turn import TurnResult
-from host.persistence.models import AgentRow, GroupAgentRow, GroupRow, MessageRow
 from host.domain.messages import to_letta_messages
 from host.persistence.convert import message_out
+from host.persistence.models import AgentRow, GroupAgentRow, GroupRow, MessageRow
 from host.schemas.messages import LettaRequest, MessageCreate
 
 logger = logging.getLogger(__name__)

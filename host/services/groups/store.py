@@ -22,7 +22,15 @@ from host.errors import InvalidRequestError, NotFoundError
 from host.ids import new_id, utcnow
 from host.persistence.convert import message_out
 from host.persistence.db import Database
-from host.persistence.models import AgentBlockRow, AgentRow, BlockRow, GroupAgentRow, GroupBlockRow, GroupRow, MessageRow
+from host.persistence.models import (
+    AgentBlockRow,
+    AgentRow,
+    BlockRow,
+    GroupAgentRow,
+    GroupBlockRow,
+    GroupRow,
+    MessageRow,
+)
 from host.persistence.paging import paginate
 from host.schemas.groups import Group, GroupCreate, GroupUpdate
 

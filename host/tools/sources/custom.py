@@ -17,14 +17,16 @@ from __future__ import annotations
 
 import ast
 import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, AsyncIterator, Awaitable, Callable, Literal, Mapping
+from typing import Any, Literal
 
 import anyio
 from anyio.abc import TaskGroup, TaskStatus
+
 from mcp_client import Redactor, env_secrets
 from sandbox import (
     AgentStateSnapshot,
@@ -313,7 +315,7 @@ def tool_return_message(result: SandboxResult, function_name: str) -> dict[str, 
         stderr.append(result.error + "\n")
     return {
         "id": "null",
-        "date": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
+        "date": datetime.now(UTC).replace(microsecond=0).isoformat(),
         "name": None,
         "message_type": "tool_return_message",
         "otid": None,

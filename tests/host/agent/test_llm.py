@@ -26,7 +26,6 @@ from host.llm import (
 )
 from host.llm.providers import EmbeddingConfig, LLMConfig, ProviderSettings
 from tests.support import ScriptedLLM
-
 from tests.support.tool_specs import ADD, SEND_MESSAGE  # noqa: E402
 
 pytestmark = pytest.mark.anyio
@@ -240,7 +239,7 @@ async def test_embed_batches_and_similar_texts_are_near(llm: ScriptedLLM, settin
     assert [len(r["input"]) for r in llm.embedding_requests] == [2, 2]
 
     def cosine(a: list[float], b: list[float]) -> float:
-        return sum(x * y for x, y in zip(a, b)) / math.sqrt(sum(x * x for x in a) * sum(y * y for y in b))
+        return sum(x * y for x, y in zip(a, b, strict=False)) / math.sqrt(sum(x * x for x in a) * sum(y * y for y in b))
 
     assert cosine(vectors[0], vectors[1]) >= 0.5  # four shared words of six
     assert abs(cosine(vectors[0], vectors[2])) < 0.2  # nothing shared

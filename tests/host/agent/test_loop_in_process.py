@@ -12,8 +12,16 @@ from typing import Any
 
 import anyio
 import pytest
-from builtin_tools import AgentMessengerPort, CoreMemory, PassageHit, RecallHit, ServicesConfig, ToolContext, all_builtins
 
+from builtin_tools import (
+    AgentMessengerPort,
+    CoreMemory,
+    PassageHit,
+    RecallHit,
+    ServicesConfig,
+    ToolContext,
+    all_builtins,
+)
 from host.agent.locks import AgentLocks
 from host.agent.loop import AgentLoop, LoopDeps
 from host.agent.runner import Runner

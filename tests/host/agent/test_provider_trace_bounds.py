@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from mcp_client import Redactor
-
 from host.llm.providers import ProviderSettings
 from host.services.provider_traces import _bounded, provider_secrets
+from mcp_client import Redactor
 
 
 def test_a_configured_provider_key_in_the_text_is_replaced():

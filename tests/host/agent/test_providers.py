@@ -43,7 +43,6 @@ from tests.host.agent.provider_cases import (
     sampling,
     tool_choice,
 )
-
 from tests.support.tool_specs import ADD, SEND_MESSAGE  # noqa: E402
 
 pytestmark = pytest.mark.anyio
@@ -344,8 +343,8 @@ async def test_embeddings_go_to_the_providers_embedding_api(cases: Cases, name: 
 
     calls = [c for c in (case.fake.calls if name == "azure" else case.fake.requests) if c.path == path]
     assert len(vectors) == 3 and len({len(v) for v in vectors}) == 1
-    cosine = sum(a * b for a, b in zip(vectors[0], vectors[1]))
-    assert cosine == pytest.approx(1.0) and sum(a * b for a, b in zip(vectors[0], vectors[2])) < 0.5
+    cosine = sum(a * b for a, b in zip(vectors[0], vectors[1], strict=False))
+    assert cosine == pytest.approx(1.0) and sum(a * b for a, b in zip(vectors[0], vectors[2], strict=False)) < 0.5
     assert calls and authenticated(case, calls[0])
 
 

@@ -77,7 +77,7 @@ def test_runs_interrupted_by_a_killed_server_are_closed_and_agents_take_new_turn
         assert "server stopped" in got["metadata"]["error"]
         assert got["completed_at"] is not None
 
-    for name, queue, agent_id in zip(names, queues, agents):
+    for name, queue, agent_id in zip(names, queues, agents, strict=False):
         queue.push_tool_call("send_message", {"message": f"back for {name}"})
         resp = httpx.post(f"{back.base_url}/v1/agents/{agent_id}/messages", timeout=60,
                           json={"messages": [{"role": "user", "content": "again"}]})

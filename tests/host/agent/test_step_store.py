@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, update
 
-from host.domain.messages import StoredMessage
 from host.agent.step_write import StepWrite, write_step
 from host.agent.store import HistoryCache, load_turn
+from host.domain.messages import StoredMessage
 from host.errors import NotFoundError
 from host.ids import new_id, utcnow
 from host.persistence.db import Database

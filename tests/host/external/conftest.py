@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -22,7 +23,6 @@ from tests.support.fake_e2b import FakeE2BState, running_fake_e2b
 from tests.support.fake_tavily import FakeTavily
 from tests.support.scripted_llm import ScriptedLLM, ScriptQueue
 from tests.support.server import ServerProcess, fresh_pg_database, server_env
-
 
 
 @dataclass

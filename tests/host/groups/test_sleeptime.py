@@ -3,7 +3,6 @@ run, and its memory edit is in the main agent's next prompt."""
 
 from __future__ import annotations
 
-
 import httpx
 from letta_client import MessageCreate
 

@@ -34,7 +34,7 @@ def remote_peers() -> Iterator[dict[str, str]]:
                 [sys.executable, str(PEER_SERVER), "--transport", transport, "--port", str(port)],
                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True))
             urls[transport] = f"http://127.0.0.1:{port}{path}"
-        for proc, transport in zip(procs, urls):
+        for proc, transport in zip(procs, urls, strict=False):
             assert proc.stdout is not None
             line = proc.stdout.readline()  # blocks until "READY <port>" (or EOF if the peer died)
             assert line.startswith("READY"), f"{transport} peer did not start: {line!r}"
@@ -59,7 +59,7 @@ def gw(scripted_llm: ScriptedLLM, tmp_path_factory: pytest.TempPathFactory) -> I
         # The stdio peers are Python processes: on a busy machine they take a while to start. Tests begin
         # once both answer, so the API's own bounded wait for a connecting server is not what they measure.
         for name in ("peer", "twin"):
-            wait_until(lambda: gateway.status(name)["state"] == "ready", timeout=90, what=f"{name} to be ready")
+            wait_until(lambda name=name: gateway.status(name)["state"] == "ready", timeout=90, what=f"{name} to be ready")
         yield gateway
     finally:
         gateway.close()

@@ -17,7 +17,6 @@ import sys
 from typing import Any
 
 
-
 def _confession() -> str:
     return f"argv={sys.argv[1:]} token={os.environ.get('LEAKY_TOKEN', '')}"
 

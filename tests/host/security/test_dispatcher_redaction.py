@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from builtin_tools import CoreMemory, ToolContext
-from mcp_client import McpToolResult
 
+from builtin_tools import CoreMemory, ToolContext
 from host.tools.dispatcher import ToolDispatcher, ToolInfo
 from host.tools.sources.custom import SandboxRouter
+from mcp_client import McpToolResult
 
 pytestmark = pytest.mark.anyio
 

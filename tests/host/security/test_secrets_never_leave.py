@@ -12,16 +12,16 @@ from typing import Any
 
 from tests.host.security.planted import (
     AGENT_EXTRA,
-    ARG_SECRET,
-    FLAG_SECRET,
-    PLAIN_ARG,
-    URL_PASSWORD,
-    ARG_VALUES,
     AGENT_SECRET,
+    ARG_SECRET,
+    ARG_VALUES,
     BEARER_SECRET,
+    FLAG_SECRET,
     HEADER_SECRET,
+    PLAIN_ARG,
     SANDBOX_SECRET,
     SECRETS,
+    URL_PASSWORD,
     URL_QUERY,
     Scenario,
 )
@@ -100,7 +100,7 @@ def test_no_get_route_answers_with_a_secret(scenario: Scenario) -> None:
         query = {p["name"]: "x" for p in op.get("parameters", []) if p.get("in") == "query" and p.get("required")}
         for values in itertools.product(*(_candidates(scenario, p, seen) for p in params)):
             url = path
-            for param, value in zip(params, values):
+            for param, value in zip(params, values, strict=False):
                 url = url.replace("{" + param + "}", value)
             resp = scenario.http.get(url, params=query)
             called += 1

@@ -8,8 +8,9 @@ import json
 import struct
 import threading
 import uuid
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import httpx
 import pytest

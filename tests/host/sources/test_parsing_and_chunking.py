@@ -68,7 +68,7 @@ def test_consecutive_chunks_overlap_a_little():
     text = " ".join(f"Sentence number {i} ends here." for i in range(200))
     chunks = chunk_text(text, 50)
     assert len(chunks) > 5
-    for a, b in zip(chunks, chunks[1:]):
+    for a, b in zip(chunks, chunks[1:], strict=False):
         shared = _overlap(a, b)  # the next chunk starts with the tail of the previous one
         assert 10 <= shared <= len(a) // 2, (shared, a, b)
         assert b.startswith(a[-shared:]) and b[shared] == " "  # cut at a word boundary
@@ -77,7 +77,7 @@ def test_consecutive_chunks_overlap_a_little():
 def test_without_overlap_consecutive_chunks_share_nothing():
     text = " ".join(f"Sentence number {i} ends here." for i in range(200))
     chunks = chunk_text(text, 50, overlap_ratio=0.0)
-    assert all(_overlap(a, b) == 0 for a, b in zip(chunks, chunks[1:]))
+    assert all(_overlap(a, b) == 0 for a, b in zip(chunks, chunks[1:], strict=False))
 
 
 def _overlap(a: str, b: str) -> int:

@@ -45,7 +45,7 @@ def _sqlite_upgrade() -> None:
                "INSERT INTO passages_fts(rowid, text) VALUES (new.seq, new.text); END")
     for dim in SQLITE_VEC_DIMS:
         table = f"passages_vec_{dim}"
-        fits = "{r}.embedding_dim = %d AND {r}.embedding IS NOT NULL AND length({r}.embedding) = %d" % (dim, dim * 4)
+        fits = f"{{r}}.embedding_dim = {dim} AND {{r}}.embedding IS NOT NULL AND length({{r}}.embedding) = {dim * 4}"
         # VALUES, not INSERT ... SELECT ... WHERE: inside an UPDATE trigger the latter loses the bit-vector
         # subtype of vec_quantize_binary's result (sqlite-vec 0.1.9).
         insert = (f"INSERT INTO {table}(rowid, owner, embedding) "

@@ -9,7 +9,7 @@ changes nothing. API keys keep only a SHA-256 of the token; provider keys are Fe
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from alembic import op
@@ -68,7 +68,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("organization_id", "name", name="uq_providers_org_name"),
     )
     op.create_index("ix_providers_organization_id", "providers", ["organization_id"])
-    now = datetime(2025, 1, 1, tzinfo=timezone.utc).replace(tzinfo=None)
+    now = datetime(2025, 1, 1, tzinfo=UTC).replace(tzinfo=None)
     op.bulk_insert(orgs, [{"id": DEFAULT_ORG_ID, "name": "default_org", "privileged_tools": False,
                            "created_at": now, "updated_at": now}])
     op.bulk_insert(users, [{"id": DEFAULT_USER_ID, "name": "default_user", "organization_id": DEFAULT_ORG_ID,
