@@ -58,7 +58,7 @@ from host.ids import new_id, utcnow
 from host.llm.providers import ProviderSettings
 from host.persistence.byok import ByokMissingError, settings_for_llm
 from host.persistence.db import Database
-from host.persistence.secret_box import SecretBoxError
+from host.persistence.secret_box import SecretBox, SecretBoxError
 from host.storable import storable
 from host.tools.calls import ToolCaller, ToolScope
 
@@ -76,6 +76,7 @@ class LoopDeps:
     locks: AgentLocks
     llm_timeout_s: float = 120.0
     history: HistoryCache = field(default_factory=HistoryCache)
+    secrets: SecretBox | None = None  # decrypts an organization's own provider key (host.persistence.byok)
     telemetry: LoopTelemetry = field(default_factory=NoTelemetry)
 
 

@@ -14,7 +14,7 @@ background run's stream is its stored payloads (``payload_events``), already in 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator
 from typing import Any
 
 from sse_starlette import EventSourceResponse, ServerSentEvent
@@ -35,7 +35,7 @@ def encode(event: TurnEvent) -> ServerSentEvent:
     return _sse(event.payload)  # an ErrorEvent's payload is an error_message: ``event: error`` before it
 
 
-async def letta_events(events: AsyncIterator[TurnEvent]) -> AsyncIterator[ServerSentEvent]:
+async def letta_events(events: AsyncIterable[TurnEvent]) -> AsyncIterator[ServerSentEvent]:
     async for event in events:
         yield encode(event)
     yield ServerSentEvent(data="[DONE]", sep=SEP)
@@ -61,7 +61,7 @@ def _response(chunks: AsyncIterator[ServerSentEvent]) -> EventSourceResponse:
     return EventSourceResponse(chunks, sep=SEP, ping=0, headers={"Cache-Control": "no-cache"})
 
 
-def sse_response(events: AsyncIterator[TurnEvent]) -> EventSourceResponse:
+def sse_response(events: AsyncIterable[TurnEvent]) -> EventSourceResponse:
     return _response(letta_events(events))
 
 
