@@ -91,7 +91,7 @@ def sqlite_connect(path: str):
     import sqlean
     import sqlite_vec
 
-    connect: Callable[..., sqlite3.Connection] = sqlean.connect  # C module, no stubs: sqlite3 API
+    connect: Callable[..., sqlite3.Connection] = getattr(sqlean, "connect")  # noqa: B009 - a C module without stubs
     conn = connect(path, check_same_thread=False, isolation_level=None)
     conn.enable_load_extension(True)
     sqlite_vec.load(conn)

@@ -21,10 +21,10 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import anyio
-from sqlalchemy import or_, select, update
+from sqlalchemy import CursorResult, or_, select, update
 
 from host.agent.runner import Runner, turn_request
 from host.errors import HostError, NotFoundError
@@ -153,7 +153,7 @@ class BatchService:
                 stmt = stmt.where(MessageRow.seq < seq if sort_descending else MessageRow.seq > seq)
             order = MessageRow.seq.desc() if sort_descending else MessageRow.seq.asc()
             rows = (await s.execute(stmt.order_by(order).limit(max(1, limit)))).scalars().all()
-        return [message_object(r, by_run.get(r.run_id)) for r in rows]
+        return [message_object(r, by_run.get(r.run_id) if r.run_id else None) for r in rows]
 
     async def cancel(self, batch_id: str) -> dict[str, Any]:
         await self._row(batch_id)
@@ -196,7 +196,7 @@ class BatchService:
             stmt = stmt.where(BatchItemRow.status.in_(only_if))
         async with self.db.transaction() as s:
             res = await s.execute(stmt.values(**values).execution_options(synchronize_session=False))
-            return bool(res.rowcount)
+            return bool(cast(CursorResult[Any], res).rowcount)
 
     async def _drive(self, batch_id: str) -> None:
         with anyio.CancelScope() as scope:
@@ -293,7 +293,7 @@ class BatchService:
                 res = await s.execute(update(JobRow).where(JobRow.id == batch_id, *active, foreign, *lapsed)
                                       .values(owner=owner, lease_expires_at=lease)
                                       .execution_options(synchronize_session=False))
-            if res.rowcount:
+            if cast(CursorResult[Any], res).rowcount:
                 claimed.append(batch_id)
                 self.runner.start_soon(lambda b=batch_id: self._drive(b))
         return claimed

@@ -12,6 +12,7 @@ import re
 import secrets
 
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from host.domain.actor import Actor
 from host.errors import BadRequestError, ConflictError, ForbiddenError, NotFoundError
@@ -103,7 +104,7 @@ class TenantService:
             s.add(row)
         return _org(row)
 
-    async def _org_row(self, s, org_id: str) -> OrganizationRow:  # type: ignore[no-untyped-def]
+    async def _org_row(self, s: AsyncSession, org_id: str) -> OrganizationRow:
         check_id("org", org_id)
         row = await s.get(OrganizationRow, org_id)
         if row is None:
@@ -144,7 +145,7 @@ class TenantService:
             rows = (await s.execute(stmt.limit(limit or 50))).scalars().all()
         return [_user(r) for r in rows]
 
-    async def _user_row(self, s, user_id: str) -> UserRow:  # type: ignore[no-untyped-def]
+    async def _user_row(self, s: AsyncSession, user_id: str) -> UserRow:
         check_id("user", user_id)
         row = await s.get(UserRow, user_id)
         if row is None:

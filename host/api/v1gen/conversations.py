@@ -17,6 +17,7 @@ A turn in a conversation is a turn of its agent (``host.services.conversations``
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import Depends, Query, Response
@@ -119,7 +120,7 @@ async def conversation_stream(conversation_id: str, svc: Svc, body: RunStreamReq
     return payload_sse_response(svc.run_events.follow(run_id, body.starting_after))
 
 
-async def _nothing():  # type: ignore[no-untyped-def]
+async def _nothing() -> AsyncIterator[Any]:
     return
     yield
 

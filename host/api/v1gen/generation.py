@@ -12,6 +12,7 @@ older items. ``PageArgs.cursors()`` turns that into ``paginate``'s chronological
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, TypeVar
 
@@ -20,7 +21,7 @@ from fastapi import Depends, Query, Request
 _UA = re.compile(r"(?:^|[\s(])(?:@letta-ai/)?letta-client/(\d+)\.", re.IGNORECASE)
 
 
-def client_generation(headers: dict[str, str] | object) -> int:
+def client_generation(headers: Mapping[str, str]) -> int:
     """1 for a letta-client 1.x SDK (or newer), 0 for everything else."""
     get = headers.get
     version = (get("x-stainless-package-version") or "").strip()

@@ -82,8 +82,7 @@ class GroupService:
         async with self.db.session() as s:
             block_ids = list((await s.execute(select(AgentBlockRow.block_id).where(
                 AgentBlockRow.agent_id == main.id).order_by(AgentBlockRow.position))).scalars())
-        llm = main.llm_config.model_dump() if hasattr(main.llm_config, "model_dump") else main.llm_config
-        emb = main.embedding_config.model_dump() if hasattr(main.embedding_config, "model_dump") else main.embedding_config
+        llm, emb = dict(main.llm_config), dict(main.embedding_config)
         helper, _ = await self.agents.create(CreateAgentRequest(
             name=f"{main.name}-sleeptime"[:256], agent_type="sleeptime_agent", include_base_tools=False,
             tools=SLEEPTIME_TOOLS, llm_config=llm, embedding_config=emb,

@@ -22,7 +22,7 @@ from sqlalchemy import select
 from host.agent.runner import Runner, turn_request
 from host.agent.turn import TurnResult, Usage
 from host.persistence.models import AgentRow
-from host.schemas.messages import LettaRequest, MessageCreate
+from host.schemas.messages import InputMessage, LettaRequest, MessageCreate
 from host.services.groups.store import GroupStore
 
 logger = logging.getLogger(__name__)
@@ -81,7 +81,7 @@ class GroupTurns:
             rows = (await s.execute(select(AgentRow.id, AgentRow.name).where(AgentRow.id.in_(agent_ids)))).all()
         return {i: n for i, n in rows}
 
-    async def _turn(self, group_id: str, agent_id: str, messages: list[MessageCreate], body: LettaRequest
+    async def _turn(self, group_id: str, agent_id: str, messages: list[InputMessage], body: LettaRequest
                     ) -> TurnResult:
         req = body.model_copy(update={"messages": messages})
         run_id = await self.runner.runs.create(agent_id, {"group_id": group_id,
@@ -147,7 +147,7 @@ class GroupTurns:
         return reply
 
     @staticmethod
-    def _share(speaker: str, names: dict[str, str], said: str, pending: dict[str, list[MessageCreate]]) -> None:
+    def _share(speaker: str, names: dict[str, str], said: str, pending: dict[str, list[InputMessage]]) -> None:
         if not said:
             return
         for other in pending:
