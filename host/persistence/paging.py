@@ -49,24 +49,5 @@ async def paginate(
     order_col: str = "created_at",
 ) -> list[Any]:
     """Apply cursors and order to ``stmt`` (which selects ``model`` rows). Unknown cursors are ignored."""
-    col = getattr(model, order_col)
-    ident = model.id
-
-    async def anchor(cursor: str) -> Any:
-        return (await session.execute(select(col).where(ident == cursor))).scalar_one_or_none()
-
-    if after:
-        value = await anchor(after)
-        if value is not None:
-            stmt = stmt.where(or_(col > value, and_(col == value, ident > after)))
-    if before:
-        value = await anchor(before)
-        if value is not None:
-            stmt = stmt.where(or_(col < value, and_(col == value, ident < before)))
-    if ascending:
-        stmt = stmt.order_by(col.asc(), ident.asc())
-    else:
-        stmt = stmt.order_by(col.desc(), ident.desc())
-    if limit is not None:
-        stmt = stmt.limit(limit)
-    return list((await session.execute(stmt)).scalars().all())
+    return await session.run_sync(lambda sync: paged(sync, stmt, model, before=before, after=after, limit=limit,
+                                                      ascending=ascending, order_col=order_col))
