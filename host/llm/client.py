@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import re
+import threading
 from collections.abc import Awaitable, Mapping
 from functools import cache
 from typing import Any, TypeVar
@@ -54,6 +55,20 @@ def _litellm() -> Any:
     return litellm
 
 
+# Importing the same modules from two threads at once can leave one of them half-initialised ("partially
+# initialized module ... (most likely due to a circular import)"): a model call that finds a warm-up running
+# waits for it instead of importing beside it. Process-wide, as the import system itself is.
+_warming = threading.Event()
+_warmed = threading.Event()
+WARM_UP_WAIT_S = 120.0
+
+
+async def after_warm_up() -> None:
+    """Return once no warm-up is running (at once when none was started or it has finished)."""
+    if _warming.is_set() and not _warmed.is_set():
+        await anyio.to_thread.run_sync(_warmed.wait, WARM_UP_WAIT_S)
+
+
 def warm_up() -> None:
     """Do the one-time work of the first model call ahead of it (blocking: run it in a worker thread).
 
@@ -61,12 +76,16 @@ def warm_up() -> None:
     first ``.chat`` (seconds of CPU on a busy machine), and litellm's request and response paths import
     more on first use. Done inside a turn, that work counted against the turn's model deadline: with a
     short ``LETTA_LLM_TIMEOUT_SECONDS`` the first call after start-up could time out before it was sent.
-    A mocked completion walks litellm's path without the network."""
-    litellm = _litellm()
-    import openai.resources  # noqa: F401  (what the SDK's first `.chat` imports)
+    A mocked completion walks litellm's path without the network. Model calls wait for it (``after_warm_up``)."""
+    _warming.set()
+    try:
+        litellm = _litellm()
+        import openai.resources  # noqa: F401  (what the SDK's first `.chat` imports)
 
-    litellm.completion(model="openai/warm-up", api_key="warm-up", mock_response="ok",
-                       messages=[{"role": "user", "content": "warm up"}], num_retries=0, max_retries=0)
+        litellm.completion(model="openai/warm-up", api_key="warm-up", mock_response="ok",
+                           messages=[{"role": "user", "content": "warm up"}], num_retries=0, max_retries=0)
+    finally:
+        _warmed.set()
 
 
 def _causes(exc: BaseException) -> list[BaseException]:
@@ -158,6 +177,7 @@ def _usage(raw: Any) -> Usage:
 # ---- public calls --------------------------------------------------------------------------
 async def complete(req: LlmRequest, settings: ProviderSettings) -> LlmResponse:
     """One non-streamed completion."""
+    await after_warm_up()
     litellm = _litellm()
     kw = _completion_kwargs(req, settings)
     model = req.config.model

@@ -9,7 +9,7 @@ from typing import Any
 import anyio
 
 from host.llm.arguments import _model_kwargs
-from host.llm.client import _get, _guarded, _litellm
+from host.llm.client import _get, _guarded, _litellm, after_warm_up
 from host.llm.errors import LlmResponseError
 from host.llm.providers import EmbeddingConfig, ProviderSettings
 from host.llm.types import ChatMessage
@@ -19,6 +19,7 @@ async def embed(
     config: EmbeddingConfig, texts: Sequence[str], settings: ProviderSettings, *, timeout_s: float = 60.0
 ) -> list[list[float]]:
     """Embed `texts` in batches of config.batch_size; timeout_s bounds each batch."""
+    await after_warm_up()
     litellm = _litellm()
     model = config.embedding_model
     if config.embedding_endpoint_type == "azure":

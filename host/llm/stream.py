@@ -9,7 +9,7 @@ from typing import Any
 import anyio
 
 from host.llm.arguments import _completion_kwargs
-from host.llm.client import _get, _guarded, _litellm, _thinking_blocks, _usage
+from host.llm.client import _get, _guarded, _litellm, _thinking_blocks, _usage, after_warm_up
 from host.llm.errors import LlmResponseError
 from host.llm.providers import ProviderSettings
 from host.llm.types import (
@@ -98,6 +98,7 @@ async def stream(req: LlmRequest, settings: ProviderSettings) -> AsyncGenerator[
 
     timeout_s bounds the whole stream; the cancel scope never spans a `yield`.
     """
+    await after_warm_up()
     litellm = _litellm()
     kw = _completion_kwargs(req, settings) | {"stream": True, "stream_options": {"include_usage": True}}
     model, deadline = req.config.model, anyio.current_time() + req.timeout_s
