@@ -86,7 +86,9 @@ def test_a_slow_sleep_time_run_never_blocks_the_main_agent_and_can_be_cancelled(
 def _restart_during_run(make_server, scripted_llm, token, tmp_path, *, crash: bool) -> None:
     uri = fresh_database_uri()
     home = tmp_path / "home"
-    first = make_server(home=home, pg_uri=uri)
+    # Short run leases: on Postgres a crashed server's runs are closed once their lease has expired.
+    leases = {"AGENTHOST_RUN_LEASE_SECONDS": "3", "AGENTHOST_RUN_RENEW_SECONDS": "1"}
+    first = make_server(leases, home=home, pg_uri=uri)
     with httpx.Client(base_url=first.base_url, timeout=60) as http:
         main, _, helper, script, sleepy = _main_with_helper(http, scripted_llm, token, f"restart{crash}", 1)
         sleepy.push_delay(120)
@@ -101,10 +103,10 @@ def _restart_during_run(make_server, scripted_llm, token, tmp_path, *, crash: bo
         first.proc.wait(timeout=10)
     else:
         first.stop()
-    second = make_server(home=home, pg_uri=uri)
+    second = make_server(leases, home=home, pg_uri=uri)
     with httpx.Client(base_url=second.base_url, timeout=60) as http:
         status = wait_until(lambda: (s := http.get(f"/v1/runs/{run['id']}").json()["status"]) not in
-                            ("created", "running") and s, what="the interrupted run to be closed")
+                            ("created", "running") and s, timeout=60, what="the interrupted run to be closed")
         assert status in ("completed", "failed", "cancelled")
         # and the group goes on: the next turn starts a new sleep-time run
         sleepy.push_tool_call("memory_finish_edits", {})
