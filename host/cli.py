@@ -13,7 +13,6 @@ directory lock (SQLite) → the listening socket → the app (database, recovery
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import logging
 import os
 import socket
@@ -106,15 +105,6 @@ def _harden() -> None:
             logger.debug("prctl(PR_SET_DUMPABLE) unavailable")
 
 
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
 def listen(host: str, port: int) -> socket.socket:
     """Bind and listen now, before any start-up work; uvicorn serves on this socket once the app is up
     (connections made meanwhile wait in the backlog)."""
@@ -178,7 +168,9 @@ def _serve(args: argparse.Namespace) -> int:
     os.environ["AGENTHOST_BIND_HOST"] = args.host  # the Host/Origin guard's default follows the bind address
     settings = _settings()
     lock = _claim_data_dir(settings)  # noqa: F841 - held for the life of the process
-    if not is_loopback(args.host) and not settings.secure:
+    from host.api.host_guard import is_loopback_name
+
+    if not is_loopback_name(args.host) and not settings.secure:
         sys.stderr.write(f"agenthost serve: warning: --host {args.host} without a password: anyone who can reach "
                          "this port can run agents and tool code as this user; set SECURE=true (and "
                          "LETTA_SERVER_PASSWORD)\n")
