@@ -16,6 +16,8 @@ Public surface (import only these names):
     test_server(config, timeout_s) -> (ok, tools | error)
     load_sdk()                                        import the MCP SDK now (blocking, thread-safe;
                                                       otherwise it loads with the first connection)
+    HEAVY_IMPORTS                                     the (reentrant) lock the SDK is imported under; hold
+                                                      it to import another heavy library in a thread
     assign_agent_names(pairs) -> {(server, tool): agent_name}
 """
 
@@ -35,9 +37,10 @@ from mcp_client.naming import assign_agent_names
 from mcp_client.pool import McpPool
 from mcp_client.probe import test_server
 from mcp_client.redaction import Redactor, env_secrets, install_log_scrubbing, redactor_for, scrub_urls
-from mcp_client.server import PoolSettings, load_sdk
+from mcp_client.server import HEAVY_IMPORTS, PoolSettings, load_sdk
 
 __all__ = [
+    "HEAVY_IMPORTS",
     "ConfigWatcher",
     "McpClientError",
     "McpConfig",

@@ -43,9 +43,12 @@ CLIENT_NAME, CLIENT_VERSION = "agenthost", "0.1.0"
 MAX_TOOL_PAGES = 1000
 
 
-# The SDK's packages import each other circularly: two threads importing it at once can each get the
-# other's half-initialised modules. Every import of it off the main thread goes through this lock.
-_SDK_IMPORT = threading.Lock()
+# The SDK's packages import each other circularly, and share dependencies (pydantic, anyio, h11, ...) with
+# other heavy libraries: two threads importing at once can each get the other's half-initialised modules
+# ("partially initialized module 'httpx2' has no attribute 'Timeout'"). Every import of the SDK off the main
+# thread holds this lock; a host that imports another heavy library in a thread (litellm) holds it too, so
+# the two never import side by side. Reentrant: a holder may call ``load_sdk``.
+HEAVY_IMPORTS = threading.RLock()
 
 
 def load_sdk() -> None:
@@ -53,7 +56,7 @@ def load_sdk() -> None:
 
     Blocking (about 0.4 s the first time): call it in a worker thread. Thread-safe.
     """
-    with _SDK_IMPORT:
+    with HEAVY_IMPORTS:
         import mcp  # noqa: F401
         import mcp.client._probe  # noqa: F401
         import mcp.client.subscriptions  # noqa: F401

@@ -43,15 +43,18 @@ Built = tuple["AgentHostMcp", "StreamableHTTPSessionManager"]
 
 def load_server() -> Callable[[Services], Built]:
     """Import the SDK and the MCP server (blocking: run in a worker thread); return what builds them."""
-    from mcp_client import load_sdk
+    from mcp_client import HEAVY_IMPORTS, load_sdk
 
-    load_sdk()  # serialised with the client pool's loading: the SDK is not safe to import from two threads
-    from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
-    from mcp.server.transport_security import TransportSecuritySettings
+    # Under the heavy-import lock, like the client pool's loading and litellm's warm-up: modules imported
+    # from two threads at once can come out half-initialised.
+    with HEAVY_IMPORTS:
+        load_sdk()
+        from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
+        from mcp.server.transport_security import TransportSecuritySettings
 
-    from host.version import __version__
-    from mcp_server.local import LocalBackend
-    from mcp_server.server import AgentHostMcp
+        from host.version import __version__
+        from mcp_server.local import LocalBackend
+        from mcp_server.server import AgentHostMcp
 
     def build(services: Services) -> Built:
         mcp = AgentHostMcp(LocalBackend(services), services.catalogue, version=__version__)

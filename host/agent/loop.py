@@ -121,6 +121,8 @@ class AgentLoop:
                 with t.state.timings.measure("db"):
                     fresh = await refresh(self.d.db, snap.id, t.memory.blocks, req.run_id)
                 t.recall, t.archival = fresh.recall, fresh.archival
+                if fresh.memory_modified is not None:
+                    snap.memory_modified = max(fresh.memory_modified, snap.memory_modified or fresh.memory_modified)
                 if fresh.cancelled:
                     t.state.stop_reason = "cancelled"
                     break
@@ -263,6 +265,7 @@ class AgentLoop:
         new_sys = None
         if changed:
             t.snap.message_ids = in_context
+            t.snap.memory_modified = utcnow()
             new_sys = system_text(replace(t.snap, blocks=t.memory.blocks), t.recall, t.archival)
         await self._write(t, StepWrite(
             agent_id=t.snap.id, step=step_row, messages=written, in_context_ids=in_context,

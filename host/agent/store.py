@@ -21,7 +21,6 @@ from host.agent.turn import AgentSnapshot
 from host.domain.messages import StoredMessage
 from host.domain.prompt import MemoryStats, compile_system_prompt
 from host.errors import NotFoundError
-from host.ids import utcnow
 from host.llm.providers import LLMConfig
 from host.memory import ARCHIVAL_COUNT, RECALL_COUNT, count_memories
 from host.persistence.convert import message_out
@@ -104,6 +103,7 @@ def _snapshot(agent: Any, blocks: Sequence[Any], tools: Sequence[Any], message_i
         env={k: str((v or {}).get("value") or "") for k, v in (agent.tool_exec_env or {}).items()},
         autoclear=agent.message_buffer_autoclear,
         version=agent.updated_at,
+        memory_modified=max((b.updated_at for b in blocks), default=None),
     )
 
 
@@ -116,7 +116,7 @@ _AGENT_Q = select(AgentRow.id, AgentRow.name, AgentRow.system, AgentRow.llm_conf
                   RECALL_COUNT.label("recall"), ARCHIVAL_COUNT.label("archival"), _RUN_STATUS.label("run_status")
                   ).where(AgentRow.id == bindparam("agent_id"))
 _BLOCKS_Q = (select(BlockRow.id, BlockRow.label, BlockRow.value, BlockRow.limit, BlockRow.description,
-                    BlockRow.read_only)
+                    BlockRow.read_only, BlockRow.updated_at)
              .join(AgentBlockRow, AgentBlockRow.block_id == BlockRow.id)
              .where(AgentBlockRow.agent_id == bindparam("agent_id"))
              .order_by(AgentBlockRow.position, BlockRow.created_at))
@@ -125,7 +125,7 @@ _TOOLS_Q = (select(ToolRow.id, ToolRow.name, ToolRow.tool_type, ToolRow.json_sch
             .join(AgentToolRow, AgentToolRow.tool_id == ToolRow.id)
             .where(AgentToolRow.agent_id == bindparam("agent_id")).order_by(AgentToolRow.position))
 _COUNTS_Q = select(RECALL_COUNT, ARCHIVAL_COUNT, _RUN_STATUS)
-_BLOCK_VALUES_Q = select(BlockRow.id, BlockRow.value, BlockRow.limit, BlockRow.read_only).where(
+_BLOCK_VALUES_Q = select(BlockRow.id, BlockRow.value, BlockRow.limit, BlockRow.read_only, BlockRow.updated_at).where(
     BlockRow.id.in_(bindparam("ids", expanding=True)))
 
 
@@ -173,6 +173,7 @@ class Refresh:
     recall: int
     archival: int
     cancelled: bool
+    memory_modified: datetime | None = None  # the newest write to the blocks re-read
 
 
 async def refresh(db: Database, agent_id: str, blocks: list[MemoryBlock], run_id: str | None) -> Refresh:
@@ -190,11 +191,11 @@ async def refresh(db: Database, agent_id: str, blocks: list[MemoryBlock], run_id
         row = rows.get(block.block_id or "")
         if row is not None:
             block.value, block.limit, block.read_only = row.value, row.limit, row.read_only
-    return Refresh(recall, archival, cancelled)
+    return Refresh(recall, archival, cancelled, max((r.updated_at for r in rows.values()), default=None))
 
 
 def system_text(snap: AgentSnapshot, recall: int, archival: int) -> str:
     guidance = prompt_guidance(snap.rules) if snap.rules else ""
     stats = MemoryStats(recall_count=max(0, recall - len(snap.message_ids)), archival_count=archival,
-                        last_modified=utcnow())
+                        last_modified=snap.memory_modified)
     return compile_system_prompt(snap.system, snap.blocks, stats, guidance or None)

@@ -82,6 +82,9 @@ class AgentSnapshot:
     autoclear: bool
     version: datetime | None = None  # the agent row's updated_at when loaded (see store.HistoryCache)
     agent_type: str = "memgpt_agent"
+    # when a memory block was last written (the prompt's "Memory blocks were last modified"); a turn's
+    # prompt stays the same text until memory changes, so a preview matches it and provider caches hold
+    memory_modified: datetime | None = None
 
     @property
     def v1_loop(self) -> bool:

@@ -17,7 +17,7 @@ Credentials come from `ProviderSettings` and are passed explicitly; nothing here
 """
 
 from host.llm.arguments import provider_payload
-from host.llm.client import complete, warm_up
+from host.llm.client import after_warm_up, complete, warm_up
 from host.llm.embeddings import count_tokens, embed
 from host.llm.errors import (
     LlmConfigError,
@@ -45,7 +45,7 @@ from host.llm.types import (
 )
 
 __all__ = [
-    "provider_payload",
+    "after_warm_up", "provider_payload",
     "ChatMessage", "ContentDelta", "LlmConfigError", "LlmConnectionError", "LlmContextWindowError", "LlmDelta",
     "LlmError", "LlmProviderError", "LlmRequest", "LlmResponse", "LlmResponseError", "LlmTimeoutError",
     "ReasoningDelta", "StreamEnd", "ToolCall", "ToolCallDelta", "ToolChoice", "ToolSpec", "Usage", "complete",

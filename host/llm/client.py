@@ -31,6 +31,7 @@ from host.llm.errors import (
 )
 from host.llm.providers import ProviderSettings
 from host.llm.types import LlmRequest, LlmResponse, ToolCall, Usage
+from mcp_client import HEAVY_IMPORTS
 
 T = TypeVar("T")
 
@@ -55,36 +56,39 @@ def _litellm() -> Any:
     return litellm
 
 
-# Importing the same modules from two threads at once can leave one of them half-initialised ("partially
-# initialized module ... (most likely due to a circular import)"): a model call that finds a warm-up running
-# waits for it instead of importing beside it. Process-wide, as the import system itself is.
-_warming = threading.Event()
+# Importing modules from two threads at once can leave one of them half-initialised ("partially initialized
+# module ... (most likely due to a circular import)"). litellm is therefore imported once, by ``warm_up``,
+# in a worker thread, under the lock the MCP SDK is imported under (the two share dependencies); every
+# path into litellm goes through it. Process-wide, as the import system itself is.
 _warmed = threading.Event()
-WARM_UP_WAIT_S = 120.0
 
 
 async def after_warm_up() -> None:
-    """Return once no warm-up is running (at once when none was started or it has finished)."""
-    if _warming.is_set() and not _warmed.is_set():
-        await anyio.to_thread.run_sync(_warmed.wait, WARM_UP_WAIT_S)
+    """Return once litellm is imported and warmed: at once when it is, else warm it up (or wait for the warm-up
+    already running) in a worker thread, never on the event loop."""
+    if not _warmed.is_set():
+        await anyio.to_thread.run_sync(warm_up, abandon_on_cancel=True)
 
 
 def warm_up() -> None:
     """Do the one-time work of the first model call ahead of it (blocking: run it in a worker thread).
+    Idempotent and thread-safe: later and concurrent callers return once the first has finished.
 
     Importing litellm is only part of it: the OpenAI SDK imports all of its resource modules on a client's
     first ``.chat`` (seconds of CPU on a busy machine), and litellm's request and response paths import
     more on first use. Done inside a turn, that work counted against the turn's model deadline: with a
     short ``LETTA_LLM_TIMEOUT_SECONDS`` the first call after start-up could time out before it was sent.
-    A mocked completion walks litellm's path without the network. Model calls wait for it (``after_warm_up``)."""
-    _warming.set()
-    try:
+    A mocked completion walks litellm's path without the network."""
+    if _warmed.is_set():
+        return
+    with HEAVY_IMPORTS:
+        if _warmed.is_set():
+            return
         litellm = _litellm()
         import openai.resources  # noqa: F401  (what the SDK's first `.chat` imports)
 
         litellm.completion(model="openai/warm-up", api_key="warm-up", mock_response="ok",
                            messages=[{"role": "user", "content": "warm up"}], num_retries=0, max_retries=0)
-    finally:
         _warmed.set()
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import anyio
 
 from host.llm.arguments import _model_kwargs
-from host.llm.client import _get, _guarded, _litellm, after_warm_up
+from host.llm.client import _get, _guarded, _litellm, after_warm_up, warm_up
 from host.llm.errors import LlmResponseError
 from host.llm.providers import EmbeddingConfig, ProviderSettings
 from host.llm.types import ChatMessage
@@ -62,7 +62,8 @@ def count_tokens(model: str, messages: Sequence[ChatMessage] = (), text: str = "
 
 @cache
 def _encoding() -> Any:
-    _litellm()
+    warm_up()  # litellm imported once, under the heavy-import lock (blocks until then: async callers await
+    # ``after_warm_up`` first)
     from litellm.litellm_core_utils.default_encoding import encoding
 
     return encoding

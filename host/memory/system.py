@@ -45,11 +45,12 @@ def count_memories(s: Session, agent_id: str) -> tuple[int, int]:
     return int(row[0]), int(row[1])
 
 
-def memory_stats(s: Session, agent: AgentRow) -> MemoryStats:
+def memory_stats(s: Session, agent: AgentRow, blocks: Sequence[BlockRow]) -> MemoryStats:
+    """Counts for the prompt; "last modified" is the newest write to the agent's blocks (as in the loop)."""
     recall, archival = count_memories(s, agent.id)
     in_context = len(agent.message_ids or [])
     return MemoryStats(recall_count=max(0, int(recall) - in_context), archival_count=int(archival),
-                       last_modified=agent.updated_at)
+                       last_modified=max((b.updated_at for b in blocks), default=None))
 
 
 def compiled_system(s: Session, agent: AgentRow) -> str:
@@ -59,7 +60,7 @@ def compiled_system(s: Session, agent: AgentRow) -> str:
     except Exception:
         guidance = ""
     rows = cast("list[BlockLike]", blocks)  # pyright cannot match Mapped to a protocol (pyright#11021)
-    return compile_system_prompt(agent.system, rows, memory_stats(s, agent), guidance or None)
+    return compile_system_prompt(agent.system, rows, memory_stats(s, agent, blocks), guidance or None)
 
 
 def recompile_system(s: Session, agent: AgentRow) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 from tests.host.agent.conftest import send
 
@@ -20,6 +21,27 @@ def test_a_memory_edit_is_in_the_system_prompt_of_the_next_model_call(http, make
     assert "Likes otters." in block["value"]
     system = http.get(f"/v1/agents/{agent['id']}/messages", params={"limit": 1000}).json()[0]
     assert system["message_type"] == "system_message" and "Likes otters." in system["content"]
+
+
+def _modified(system: str) -> str:
+    return next(line for line in system.splitlines() if line.startswith("- Memory blocks were last modified: "))
+
+
+def test_the_prompt_says_when_memory_last_changed_not_when_it_was_compiled(http, make_agent, model):
+    agent = make_agent()
+    first = len(model.requests)
+    assert send(http, agent["id"], "hello").status_code == 200
+    time.sleep(1.1)  # the line has one-second resolution: a prompt compiled later must still say the same
+    assert send(http, agent["id"], "again").status_code == 200
+    assert _modified(model.system(first)) == _modified(model.system(first + 1))
+
+    model.script.push_tool_call("core_memory_append", {"label": "human", "content": "Likes otters."})
+    model.script.push_tool_call("send_message", {"message": "noted"})
+    assert send(http, agent["id"], "I like otters").status_code == 200
+    # the step after the edit sees a newer time, and so does the stored system message
+    assert _modified(model.system(first + 3)) != _modified(model.system(first + 2))
+    system = http.get(f"/v1/agents/{agent['id']}/messages", params={"limit": 1000}).json()[0]
+    assert _modified(system["content"]) == _modified(model.system(first + 3))
 
 
 def test_editing_a_read_only_block_is_an_error_the_model_sees(http, make_agent, model):
