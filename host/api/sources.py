@@ -25,7 +25,7 @@ async def _sources(svc: Svc) -> SourceService:
 
 
 async def _files(svc: Svc) -> SourceFileService:
-    return SourceFileService(svc.db, svc.settings.home / "uploads")
+    return SourceFileService(svc.db)
 
 
 async def _jobs(svc: Svc) -> JobService:

@@ -17,6 +17,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Table,
     Text,
@@ -247,6 +248,17 @@ class FileRow(_Timestamps, Base):
     original_file_name: Mapped[str | None] = mapped_column(String(512))  # 0002
     job_id: Mapped[str | None] = mapped_column(String(64))  # 0002: the ingestion job
     storage_path: Mapped[str | None] = mapped_column(Text)  # 0002: uploaded bytes until ingested
+
+
+class UploadBlobRow(Base):
+    """An uploaded file's bytes until its ingestion job ends (0010): in the database, so that any server
+    process sharing it can ingest the file."""
+
+    __tablename__ = "upload_blobs"
+
+    file_id: Mapped[str] = mapped_column(ForeignKey("files.id", ondelete="CASCADE"), primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
 
 
 class AgentSourceRow(Base):

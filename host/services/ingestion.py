@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import anyio
-from sqlalchemy import insert, update
+from sqlalchemy import delete, insert, select, update
 
 from host.ids import new_id, utcnow
 from host.llm.providers import EmbeddingConfig, ProviderSettings
 from host.persistence.db import Database
-from host.persistence.models import FileRow, JobRow, PassageRow, SourceRow
+from host.persistence.models import FileRow, JobRow, PassageRow, SourceRow, UploadBlobRow
 from host.services.archival import embedding_enabled
 from host.services.chunking import chunk_text
 from host.services.jobs import JobService, JobSignal
@@ -111,14 +111,25 @@ class IngestionWorker:
         if await self.jobs.status(job_id) != "running":
             raise JobCancelled(job_id)
 
+    async def _bytes(self, work: _Work) -> bytes:
+        """The uploaded bytes: in the database (any process can read them), or on this server's disk for files
+        uploaded before 0010."""
+        if work.storage_path:
+            try:
+                return await anyio.Path(work.storage_path).read_bytes()
+            except OSError as exc:
+                raise JobFailed(f"The bytes of {work.file_name!r} could not be read ({exc}): upload the file "
+                                "again") from None
+        async with self.db.session() as s:
+            data = (await s.execute(select(UploadBlobRow.data).where(UploadBlobRow.file_id == work.file_id))
+                    ).scalar_one_or_none()
+        if data is None:
+            raise JobFailed(f"The bytes of {work.file_name!r} are no longer stored: upload the file again")
+        return bytes(data)
+
     async def _ingest(self, work: _Work) -> int:
-        if not work.storage_path:
-            raise JobFailed(f"The bytes of {work.file_name!r} are no longer stored: upload the file again") from None
+        data = await self._bytes(work)
         await self._set_file(work.file_id, processing_status="parsing", error_message=None)
-        try:
-            data = await anyio.Path(work.storage_path).read_bytes()
-        except OSError as exc:
-            raise JobFailed(f"The bytes of {work.file_name!r} could not be read ({exc}): upload the file again") from None
         chunk_size = int(work.embedding_config.get("embedding_chunk_size") or 300)
         try:
             chunks = await anyio.to_thread.run_sync(_parse_and_chunk, data, work.file_name, work.file_type,
@@ -174,6 +185,7 @@ class IngestionWorker:
                 await s.execute(insert(PassageRow), rows[start:start + 1000])
             file.processing_status, file.chunks_embedded, file.total_chunks = "completed", len(rows), len(rows)
             file.storage_path, file.updated_at = None, now
+            await s.execute(delete(UploadBlobRow).where(UploadBlobRow.file_id == work.file_id))
             job.status, job.completed_at, job.progress, job.updated_at = "completed", now, 1.0, now
             job.metadata_ = {**(job.metadata_ or {}), "num_passages": len(rows), "chunks_embedded": len(rows),
                              "total_chunks": len(rows)}
@@ -191,6 +203,7 @@ class IngestionWorker:
             file = await s.get(FileRow, file_id) if file_id else None
             if file is not None:
                 path, file.storage_path = file.storage_path, None
+                await s.execute(delete(UploadBlobRow).where(UploadBlobRow.file_id == file.id))
                 file.processing_status, file.error_message, file.updated_at = "error", message, utcnow()
             if job.status == "running":
                 job.status, job.completed_at = "failed", utcnow()
@@ -207,6 +220,7 @@ class IngestionWorker:
             path = file.storage_path if file else None
             if file is not None:
                 file.storage_path = None
+                await s.execute(delete(UploadBlobRow).where(UploadBlobRow.file_id == file.id))
                 if file.processing_status != "error":
                     file.processing_status, file.error_message = "error", "Ingestion was cancelled"
         if path:

@@ -151,13 +151,23 @@ class McpServersService:
     # ---- loading ------------------------------------------------------------------------------
     async def load_database(self) -> None:
         """Read API-added servers from the ``mcp_servers`` table and start them."""
-        async with self.db.session() as s:
-            rows = list((await s.execute(select(McpServerRow))).scalars())
+        await self.sync_database()
+        logger.info("MCP gateway: %d server(s) from the database", len(self.catalog.db_entries))
+
+    async def sync_database(self) -> bool:
+        """Make the database home what the ``mcp_servers`` table holds: servers that other processes sharing
+        the database added, changed or deleted through their API start, restart or stop here too. Returns
+        whether anything changed. Read under the catalog lock, so a change made here meanwhile is never
+        undone by a stale read."""
         async with self.catalog.lock:
-            for row in rows:
-                self.catalog.db_entries[row.server_name] = _entry_from_row(row)
+            async with self.db.session() as s:
+                rows = list((await s.execute(select(McpServerRow))).scalars())
+            fresh = {row.server_name: _entry_from_row(row) for row in rows}
+            if fresh == self.catalog.db_entries:
+                return False
+            self.catalog.db_entries = fresh
             await self._apply()
-        logger.info("MCP gateway: %d server(s) from the database", len(rows))
+        return True
 
     async def on_config_file(self, config: McpConfig) -> None:
         """A new parse of the config file (from the watcher): replace the config-file home."""

@@ -2,7 +2,9 @@
 
 Runs after every core resource is open (``host.app.open_services``). The pool itself (``McpServerPool``)
 is opened by ``host.wiring``; this hook fills it: database servers first, then the config file
-(``settings.resolved_mcp_config_path``), re-read whenever it changes, until shutdown.
+(``settings.resolved_mcp_config_path``), re-read whenever it changes, until shutdown. On Postgres, where
+several server processes may share the database, the ``mcp_servers`` table is also re-read every
+``DB_SYNC_INTERVAL_S``: a server added through one process's API is soon connected on every process.
 """
 
 from __future__ import annotations
@@ -21,6 +23,17 @@ from mcp_client import ConfigWatcher
 logger = logging.getLogger(__name__)
 
 WATCH_INTERVAL_S = 1.0
+DB_SYNC_INTERVAL_S = 2.0
+
+
+async def _sync_loop(gateway: McpServersService) -> None:
+    while True:
+        await anyio.sleep(DB_SYNC_INTERVAL_S)
+        try:
+            if await gateway.sync_database():
+                logger.info("MCP gateway: took in server changes made by another process")
+        except Exception:  # a database hiccup: the next round tries again
+            logger.exception("re-reading MCP servers from the database failed")
 
 
 @asynccontextmanager
@@ -33,6 +46,8 @@ async def lifespan(services: Any) -> AsyncIterator[None]:
     watcher = ConfigWatcher(catalog.config_path, gateway.on_config_file, catalog.environ, WATCH_INTERVAL_S)
     async with anyio.create_task_group() as tg:
         await tg.start(watcher.run)
+        if services.db.is_postgres:
+            tg.start_soon(_sync_loop, gateway)
         logger.info("MCP gateway watching %s", catalog.config_path)
         try:
             yield

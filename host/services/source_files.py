@@ -1,14 +1,15 @@
 """Files of a source: upload (store the bytes, queue an ingestion job), list, inspect, delete.
 
-Uploaded bytes are written under ``<home>/uploads/<file id>`` before the job is queued and removed once the
-job has finished, so a restart never loses queued work. Parsing and embedding happen in
-``host.services.ingestion``.
+Uploaded bytes are stored in the database (``upload_blobs``) in the transaction that queues the job, and
+removed with the job's end: a restart never loses queued work, and any server process sharing the database
+can ingest the file. Files uploaded before that (0010) wait under ``<home>/uploads/<file id>``
+(``storage_path``), read and removed the same way. Parsing and embedding happen in ``host.services.ingestion``.
 """
 
 from __future__ import annotations
 
 import logging
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 
 import anyio
 from sqlalchemy import delete, select
@@ -16,7 +17,7 @@ from sqlalchemy import delete, select
 from host.errors import BadRequestError, ConflictError, NotFoundError
 from host.ids import new_id, utcnow
 from host.persistence.db import Database
-from host.persistence.models import FileRow, JobRow, PassageRow
+from host.persistence.models import FileRow, JobRow, PassageRow, UploadBlobRow
 from host.persistence.paging import paginate
 from host.schemas.sources import DuplicateFileHandling, FileMetadata
 from host.services.jobs import ACTIVE
@@ -61,9 +62,8 @@ async def remove_stored(paths: list[str]) -> None:
 
 
 class SourceFileService:
-    def __init__(self, db: Database, uploads_dir: Path) -> None:
+    def __init__(self, db: Database) -> None:
         self.db = db
-        self.uploads_dir = uploads_dir
 
     async def upload(self, source_id: str, file_name: str | None, content_type: str | None, data: bytes,
                      duplicate_handling: DuplicateFileHandling = "suffix") -> FileMetadata:
@@ -84,23 +84,18 @@ class SourceFileService:
                     return file_out(existing)
         name = _suffixed(original, taken) if original in taken else original
         file_id, job_id = new_id("file"), new_id("job")
-        path = self.uploads_dir / file_id
-        await anyio.Path(self.uploads_dir).mkdir(parents=True, exist_ok=True)
-        await anyio.Path(path).write_bytes(data)
         now = utcnow()
         row = FileRow(id=file_id, source_id=source_id, file_name=name, original_file_name=original,
                       file_type=mime_type(original, content_type), file_size=len(data), processing_status="pending",
-                      job_id=job_id, storage_path=str(path), created_at=now, updated_at=now)
-        try:
-            async with self.db.transaction() as s:
-                await SourceService.row(s, source_id)
-                s.add(row)
-                s.add(JobRow(id=job_id, job_type="job", status="created", source_id=source_id, progress=0.0,
-                             metadata_={"type": "embedding", "filename": name, "file_id": file_id,
-                                        "source_id": source_id}, created_at=now, updated_at=now))
-        except BaseException:
-            await remove_stored([str(path)])
-            raise
+                      job_id=job_id, storage_path=None, created_at=now, updated_at=now)
+        async with self.db.transaction() as s:
+            await SourceService.row(s, source_id)
+            s.add(row)
+            await s.flush()  # the file row before its blob (foreign key)
+            s.add(UploadBlobRow(file_id=file_id, data=data, created_at=now))
+            s.add(JobRow(id=job_id, job_type="job", status="created", source_id=source_id, progress=0.0,
+                         metadata_={"type": "embedding", "filename": name, "file_id": file_id,
+                                    "source_id": source_id}, created_at=now, updated_at=now))
         logger.info("queued ingestion job %s for %s (%d bytes) in source %s", job_id, name, len(data), source_id)
         return file_out(row)
 
@@ -131,6 +126,7 @@ class SourceFileService:
                     job.status, job.completed_at = "cancelled", utcnow()
                     job.metadata_ = {**(job.metadata_ or {}), "error": "The file was deleted"}
             await s.execute(delete(PassageRow).where(PassageRow.file_id == file_id))
+            await s.execute(delete(UploadBlobRow).where(UploadBlobRow.file_id == file_id))
             await s.delete(row)
         if path:
             await remove_stored([path])

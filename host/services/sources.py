@@ -21,7 +21,7 @@ from host.llm.providers import EmbeddingConfig, ProviderError
 from host.llm.registry import ProviderRegistry
 from host.persistence.convert import passage_out
 from host.persistence.db import Database
-from host.persistence.models import AgentRow, AgentSourceRow, FileRow, JobRow, PassageRow, SourceRow
+from host.persistence.models import AgentRow, AgentSourceRow, FileRow, JobRow, PassageRow, SourceRow, UploadBlobRow
 from host.persistence.paging import paginate
 from host.schemas.passages import Passage
 from host.schemas.sources import Source, SourceCreate, SourceUpdate
@@ -157,6 +157,8 @@ class SourceService:
                 job.status, job.completed_at = "cancelled", utcnow()
                 job.metadata_ = {**(job.metadata_ or {}), "error": "The source was deleted"}
             await s.execute(delete(PassageRow).where(PassageRow.source_id == source_id))
+            await s.execute(delete(UploadBlobRow).where(UploadBlobRow.file_id.in_(
+                select(FileRow.id).where(FileRow.source_id == source_id))))
             await s.execute(delete(FileRow).where(FileRow.source_id == source_id))
             await s.execute(delete(AgentSourceRow).where(AgentSourceRow.source_id == source_id))
             await s.execute(delete(SourceRow).where(SourceRow.id == source_id))

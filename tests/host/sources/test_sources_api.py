@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import sqlite3
+from contextlib import closing
+from pathlib import Path
+
+import anyio
+import asyncpg
 import httpx
 import pytest
 from letta_client import Letta
@@ -98,6 +104,22 @@ def test_jobs_are_listed_by_source_and_can_be_cancelled_and_deleted(client, http
     assert http.get(f"/v1/jobs/{meta.job_id}").status_code == 404
 
 
+def stored_uploads(home: Path, uri: str) -> int:
+    """Rows of ``upload_blobs``: uploaded bytes waiting for their ingestion job."""
+    if not uri:
+        with closing(sqlite3.connect(home / "agenthost.db")) as conn:
+            return int(conn.execute("SELECT count(*) FROM upload_blobs").fetchone()[0])
+
+    async def count() -> int:
+        conn = await asyncpg.connect(uri)
+        try:
+            return int(await conn.fetchval("SELECT count(*) FROM upload_blobs"))
+        finally:
+            await conn.close()
+
+    return anyio.run(count)
+
+
 def test_queued_work_survives_a_server_restart(make_server, gate, tmp_path):
     from tests.conftest import test_database_uri
 
@@ -110,7 +132,7 @@ def test_queued_work_survives_a_server_restart(make_server, gate, tmp_path):
                                                                "text/markdown"))
     assert gate.received.wait(timeout=20)
     assert sdk.jobs.retrieve(job_id=meta.job_id).status == "running"
-    assert any((home / "uploads").iterdir()), "the upload is kept on disk until ingested"
+    assert stored_uploads(home, uri) == 1, "the upload is kept in the database until ingested"
     first.stop()
 
     gate.hold.clear()
@@ -120,6 +142,7 @@ def test_queued_work_survives_a_server_restart(make_server, gate, tmp_path):
     job = wait_for_job(sdk, meta.job_id)
     assert job.status == "completed", job.metadata
     assert any("Phoenix" in p.text for p in sdk.sources.passages.list(source_id=source.id))
-    assert not any((home / "uploads").iterdir()), "ingested bytes are removed"
+    assert stored_uploads(home, uri) == 0, "ingested bytes are removed"
+    assert not (home / "uploads").exists(), "nothing waits on the server's disk"
     with httpx.Client(base_url=second.base_url) as raw:
         assert raw.get("/v1/jobs/active").json() == []

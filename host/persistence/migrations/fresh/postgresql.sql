@@ -567,5 +567,17 @@ CREATE INDEX ix_provider_traces_created_at ON provider_traces (created_at);
 
 UPDATE alembic_version SET version_num='0009' WHERE alembic_version.version_num = '0008';
 
+-- Running upgrade 0009 -> 0010
+
+CREATE TABLE upload_blobs (
+    file_id VARCHAR(64) NOT NULL, 
+    data BYTEA NOT NULL, 
+    created_at TIMESTAMP WITHOUT TIME ZONE NOT NULL, 
+    PRIMARY KEY (file_id), 
+    FOREIGN KEY(file_id) REFERENCES files (id) ON DELETE CASCADE
+);
+
+UPDATE alembic_version SET version_num='0010' WHERE alembic_version.version_num = '0009';
+
 COMMIT;
 
