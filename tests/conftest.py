@@ -70,3 +70,5 @@ def make_server(scripted_llm: ScriptedLLM, tmp_path: Path) -> Iterator:
     yield make
     for proc in started:
         proc.stop()
+        # pytest shows a test's captured output only when it fails: the servers' logs then say why
+        print(f"--- log of the server on port {proc.port} ---\n{proc.log()}")

@@ -61,6 +61,13 @@ class Database:
         async with self.sessions() as session, session.begin():
             yield session
 
+    async def serialize(self, session: AsyncSession, name: str) -> None:
+        """Hold a lock named ``name`` until ``session``'s transaction ends, so that a read-then-insert by name
+        (the built-in tools at start-up, a tool registered by name) cannot race another process's and fail on
+        the unique index. On Postgres a transaction-level advisory lock; SQLite has one writer already."""
+        if self.is_postgres:
+            await session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:n))"), {"n": name})
+
     @cached_property
     def units(self) -> Units:
         from host.persistence.units import Units

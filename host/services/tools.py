@@ -49,6 +49,9 @@ class ToolService:
     async def sync_builtins(self, builtins: Iterable[Any]) -> None:
         """Create or refresh the built-in tools (base, memory, multi-agent, web_search, run_code)."""
         async with self.db.transaction() as s:
+            # Workers of one server start side by side on an empty database: one of them seeds, the next ones
+            # find the rows (without the lock both insert and one fails its start-up on the unique name).
+            await self.db.serialize(s, "tools.builtins")
             existing = {r.name: r for r in (await s.execute(select(ToolRow))).scalars()}
             for tool in builtins:
                 row = existing.get(tool.name)
@@ -67,6 +70,7 @@ class ToolService:
     async def create(self, spec: ToolCreate, *, upsert: bool = False) -> Tool:
         name, description, json_schema = schema_for(spec.source_code, spec.json_schema, spec.args_json_schema)
         async with self.db.transaction() as s:
+            await self.db.serialize(s, f"tools.name:{name}")
             row = (await s.execute(select(ToolRow).where(ToolRow.name == name))).scalar_one_or_none()
             if row is not None and not upsert:
                 raise ConflictError(f"Tool with name {name!r} already exists (id {row.id}); use PUT /v1/tools to upsert")
@@ -90,6 +94,7 @@ class ToolService:
                        tags: list[str], metadata: dict[str, Any]) -> Tool:
         """Create or refresh a non-Python tool (an MCP or Composio tool) by name."""
         async with self.db.transaction() as s:
+            await self.db.serialize(s, f"tools.name:{name}")  # every worker registers the same MCP servers' tools
             row = (await s.execute(select(ToolRow).where(ToolRow.name == name))).scalar_one_or_none()
             if row is not None and row.tool_type not in (tool_type,):
                 raise ConflictError(f"Tool with name {name!r} already exists as a {row.tool_type} tool")
