@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-ProgressFn = Callable[[dict[str, Any]], Awaitable[None]]
+ProgressFn = Callable[[str, bool], Awaitable[None]]  # a turn's step as one line; True: a tool call failed
 
 
 @dataclass(frozen=True)
@@ -83,21 +83,31 @@ class TurnReply:
     stop_reason: str | None = None
     error: str | None = None
 
+    def said(self, content: str) -> None:
+        self.assistant.append(content)
+
+    def called(self, name: str, arguments: str) -> None:
+        self.tool_calls.append(ToolCallSummary(name, arguments))
+
+    def returned(self, status: str, result: str) -> None:
+        """The return of the last call still waiting for one."""
+        for i in range(len(self.tool_calls) - 1, -1, -1):
+            if self.tool_calls[i].status is None:
+                old = self.tool_calls[i]
+                self.tool_calls[i] = ToolCallSummary(old.name, old.arguments, status, short(result))
+                break
+
     def add(self, msg: dict[str, Any]) -> None:
+        """One event of the turn in Letta's JSON (as the REST API sends it)."""
         kind = msg.get("message_type")
         if kind == "assistant_message":
             content = msg.get("content")
-            self.assistant.append(content if isinstance(content, str) else json.dumps(content))
+            self.said(content if isinstance(content, str) else json.dumps(content))
         elif kind == "tool_call_message":
             call = msg.get("tool_call") or {}
-            self.tool_calls.append(ToolCallSummary(str(call.get("name")), str(call.get("arguments") or "")))
+            self.called(str(call.get("name")), str(call.get("arguments") or ""))
         elif kind == "tool_return_message":
-            for i in range(len(self.tool_calls) - 1, -1, -1):
-                if self.tool_calls[i].status is None:
-                    old = self.tool_calls[i]
-                    self.tool_calls[i] = ToolCallSummary(old.name, old.arguments, str(msg.get("status")),
-                                                         _short(str(msg.get("tool_return") or "")))
-                    break
+            self.returned(str(msg.get("status")), str(msg.get("tool_return") or ""))
         elif kind == "stop_reason":
             self.stop_reason = str(msg.get("stop_reason"))
         elif kind == "error_message":
@@ -110,7 +120,7 @@ class TurnReply:
             for c in self.tool_calls:
                 status = f" -> {c.status}" if c.status else ""
                 result = f": {c.result}" if c.result else ""
-                lines.append(f"- {c.name}({_short(c.arguments, 200)}){status}{result}")
+                lines.append(f"- {c.name}({short(c.arguments, 200)}){status}{result}")
         if self.stop_reason and self.stop_reason != "end_turn":
             lines.append(f"\n(stop reason: {self.stop_reason})")
         return "\n".join(lines)
@@ -137,7 +147,7 @@ class ToolRunOutcome:
         return "\n\n".join(p for p in parts if p)
 
 
-def _short(text: str, limit: int = 500) -> str:
+def short(text: str, limit: int = 500) -> str:
     return text if len(text) <= limit else text[:limit] + "..."
 
 
@@ -171,7 +181,7 @@ def progress_note(msg: dict[str, Any]) -> str | None:
     if kind == "tool_return_message":
         return f"tool returned ({msg.get('status')})"
     if kind == "reasoning_message":
-        return "thinking: " + _short(str(msg.get("reasoning") or ""), 120)
+        return "thinking: " + short(str(msg.get("reasoning") or ""), 120)
     if kind == "assistant_message":
         return "replying"
     return None
@@ -226,9 +236,9 @@ def history_entry(msg: dict[str, Any]) -> dict[str, Any] | None:
         call = msg.get("tool_call") or {}
         return {**base, "tool": call.get("name"), "arguments": call.get("arguments")}
     if kind == "tool_return_message":
-        return {**base, "status": msg.get("status"), "text": _short(str(msg.get("tool_return") or ""), 2000)}
+        return {**base, "status": msg.get("status"), "text": short(str(msg.get("tool_return") or ""), 2000)}
     return None
 
 
 __all__ = ["AgentInfo", "Backend", "BlockInfo", "ProgressFn", "ToolCallSummary", "ToolRunOutcome", "TurnReply",
-           "history_entry", "progress_note", "sse_payloads"]
+           "history_entry", "progress_note", "short", "sse_payloads"]

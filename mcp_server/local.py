@@ -12,10 +12,50 @@ from host.schemas.agents import CreateAgentRequest
 from host.schemas.blocks import BlockUpdate, CreateBlock
 from host.schemas.messages import LettaRequest, LettaStreamingRequest, MessageCreate
 from host.services import Services
-from mcp_server.backend import AgentInfo, BlockInfo, ProgressFn, ToolRunOutcome, TurnReply, history_entry
+from host.services.events import (
+    AssistantMessage,
+    ErrorEvent,
+    LettaMessage,
+    LettaMessageEvent,
+    ReasoningMessage,
+    StopReasonEvent,
+    ToolCallMessage,
+    ToolReturnMessage,
+    TurnEvent,
+)
+from mcp_server.backend import AgentInfo, BlockInfo, ProgressFn, ToolRunOutcome, TurnReply, history_entry, short
 from mcp_server.errors import ToolFailure
 
 logger = logging.getLogger(__name__)
+
+
+def take(reply: TurnReply, event: TurnEvent) -> None:
+    """One typed event of the turn into the reply the calling model reads."""
+    if isinstance(event, StopReasonEvent):
+        reply.stop_reason = event.stop_reason
+    elif isinstance(event, ErrorEvent):
+        reply.error = event.error.message or event.error.detail or "the turn failed"
+    elif isinstance(event, LettaMessageEvent):
+        msg = event.message
+        if isinstance(msg, AssistantMessage):
+            reply.said(msg.content)
+        elif isinstance(msg, ToolCallMessage):
+            reply.called(str(msg.tool_call.name), msg.tool_call.arguments)
+        elif isinstance(msg, ToolReturnMessage):
+            reply.returned(msg.status, msg.tool_return)
+
+
+def progress_note(msg: LettaMessage) -> str | None:
+    """A one-line progress message for a LettaMessage, or None for messages not worth a notification."""
+    if isinstance(msg, ToolCallMessage):
+        return f"calling tool {msg.tool_call.name}"
+    if isinstance(msg, ToolReturnMessage):
+        return f"tool returned ({msg.status})"
+    if isinstance(msg, ReasoningMessage):
+        return "thinking: " + short(msg.reasoning, 120)
+    if isinstance(msg, AssistantMessage):
+        return "replying"
+    return None
 
 
 @asynccontextmanager
@@ -64,9 +104,13 @@ class LocalBackend:
         async with host_errors():
             events = await self.svc.runner.stream(agent_id, body)  # typed events, no wire encoding in between
             async for event in events:
-                reply.add(event.payload)
-                if progress is not None:
-                    await progress(event.payload)
+                take(reply, event)
+                if progress is None or not isinstance(event, LettaMessageEvent):
+                    continue
+                msg = event.message
+                note = progress_note(msg)
+                if note is not None:
+                    await progress(note, isinstance(msg, ToolReturnMessage) and msg.status == "error")
         if reply.error:
             raise ToolFailure(f"The agent's turn failed: {reply.error}")
         return reply
@@ -80,8 +124,8 @@ class LocalBackend:
         async with host_errors():
             done = await self.svc.groups.turns.send(group_id, LettaRequest(messages=[MessageCreate(role="user",
                                                                                                     content=text)]))
-        for message in done.as_letta()["messages"]:
-            reply.add(message)
+        for message in done.messages:
+            take(reply, LettaMessageEvent(message))
         reply.stop_reason = done.stop_reason
         return reply
 

@@ -10,7 +10,16 @@ from typing import Any
 import anyio
 import httpx
 
-from mcp_server.backend import AgentInfo, BlockInfo, ProgressFn, ToolRunOutcome, TurnReply, history_entry, sse_payloads
+from mcp_server.backend import (
+    AgentInfo,
+    BlockInfo,
+    ProgressFn,
+    ToolRunOutcome,
+    TurnReply,
+    history_entry,
+    progress_note,
+    sse_payloads,
+)
 from mcp_server.errors import BridgeError, ToolFailure
 
 logger = logging.getLogger(__name__)
@@ -98,8 +107,9 @@ class RestBackend:
                         for event in events:
                             if isinstance(event, dict):
                                 reply.add(event)
-                                if progress is not None:
-                                    await progress(event)
+                                note = progress_note(event)
+                                if progress is not None and note is not None:
+                                    await progress(note, event.get("status") == "error")
         except (httpx.HTTPError, TimeoutError) as exc:
             raise BridgeError(f"The message to agent {agent_id} via {self.http.base_url} failed "
                               f"({type(exc).__name__}: {exc})") from None

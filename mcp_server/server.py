@@ -21,7 +21,7 @@ from mcp.server.lowlevel.server import Server
 from mcp.server.subscriptions import ListenHandler
 
 from mcp_server.agent_tools import AGENT_TOOLS, BY_NAME, ToolAnswer, ToolCall
-from mcp_server.backend import Backend, ToolRunOutcome, progress_note
+from mcp_server.backend import Backend, ToolRunOutcome
 from mcp_server.errors import McpServerError
 from mcp_server.local import host_errors
 from mcp_server.log_levels import SessionLogLevels
@@ -147,14 +147,12 @@ class AgentHostMcp:
         count = 0
         session_key = connection_scope(ctx, None).session_key
 
-        async def report(event: dict[str, Any]) -> None:
+        async def report(note: str, failed: bool) -> None:
             nonlocal count
-            note = progress_note(event)
-            if note is not None:
-                count += 1
-                await ctx.session.report_progress(count, None, note)
-                level = "warning" if event.get("status") == "error" else "info"
-                await self.log_levels.send(ctx.session, session_key, level, note, "agenthost.agent")
+            count += 1
+            await ctx.session.report_progress(count, None, note)
+            await self.log_levels.send(ctx.session, session_key, "warning" if failed else "info", note,
+                                       "agenthost.agent")
 
         return report
 

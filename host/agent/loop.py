@@ -45,13 +45,14 @@ from host.agent.streaming import TokenStreamer
 from host.agent.turn import Emit, Timings, TurnRequest, TurnResult
 from host.agent.turn_state import ToolOutcome, Turn, denial_text, new_turn, offered, package_return, step_request
 from host.domain.events import LettaMessageEvent
+from host.domain.letta import ApprovalRequestMessage, LettaMessage, ToolReturnMessage
 from host.domain.messages import (
     StoredMessage,
     ToolCallRecord,
     ToolReturnRecord,
     approval_request_message,
+    letta_views,
     pending_approval,
-    to_letta_messages,
 )
 from host.errors import ConflictError, InvalidRequestError, UpstreamError
 from host.ids import new_id, utcnow
@@ -293,22 +294,22 @@ class AgentLoop:
             t.version = None
             self.d.history.drop(t.snap.id)
 
-    def _views(self, t: Turn, messages: list[StoredMessage]) -> list[dict[str, Any]]:
+    def _views(self, t: Turn, messages: list[StoredMessage]) -> list[LettaMessage]:
         req = t.req
-        letta: list[dict[str, Any]] = []
+        letta: list[LettaMessage] = []
         for msg in messages:
-            letta.extend(to_letta_messages(msg, use_assistant_message=req.use_assistant_message,
-                                           assistant_tool=req.assistant_tool, assistant_kwarg=req.assistant_kwarg))
+            letta.extend(letta_views(msg, use_assistant_message=req.use_assistant_message,
+                                     assistant_tool=req.assistant_tool, assistant_kwarg=req.assistant_kwarg))
         return letta
 
-    async def _publish(self, t: Turn, letta: list[dict[str, Any]]) -> None:
+    async def _publish(self, t: Turn, letta: list[LettaMessage]) -> None:
         if t.req.include_types is not None:
-            letta = [m for m in letta if m["message_type"] in t.req.include_types]
+            letta = [m for m in letta if m.message_type in t.req.include_types]
         t.state.messages.extend(letta)
         if t.emit is None:
             return
         for m in letta:
-            if t.req.stream_tokens and m["message_type"] not in ("tool_return_message", "approval_request_message"):
+            if t.req.stream_tokens and not isinstance(m, (ToolReturnMessage, ApprovalRequestMessage)):
                 continue  # already streamed token by token
             await t.emit(LettaMessageEvent(m))
 

@@ -24,6 +24,7 @@ import anyio
 from sqlalchemy import func, select
 
 from builtin_tools import UnknownAgentError
+from host.domain.letta import AssistantMessage
 from host.errors import NotFoundError
 from host.persistence.db import Database
 from host.persistence.models import AgentTagRow, GroupAgentRow, GroupRow
@@ -135,8 +136,8 @@ class AgentMessenger:
                                                     call_depth=call_depth)
                 except NotFoundError:
                     raise UnknownAgentError(target_agent_id) from None
-                replies = [m.get("content") for m in result.messages if m.get("message_type") == "assistant_message"]
-                return "\n".join(str(r) for r in replies if r) or NO_TEXT_REPLY
+                replies = [m.content for m in result.messages if isinstance(m, AssistantMessage)]
+                return "\n".join(r for r in replies if r) or NO_TEXT_REPLY
             logger.info("agent %s -> agent %s: no reply within %.1f s", sender_agent_id, target_agent_id, timeout_s)
             return None
         finally:

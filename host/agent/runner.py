@@ -29,7 +29,8 @@ from host.agent.loop import AgentLoop
 from host.agent.messenger import AgentMessenger
 from host.agent.ports import AgentExists, RunLedger, TurnObserver
 from host.agent.turn import ApprovalInput, ClientToolSpec, InputMessage, Timings, TurnRequest, TurnResult, Usage
-from host.domain.events import ErrorEvent, LettaMessageEvent, RunEvents, StopReasonEvent, TurnEvent, UsageEvent
+from host.domain.events import Emit, ErrorEvent, LettaMessageEvent, RunEvents, StopReasonEvent, TurnEvent, UsageEvent
+from host.domain.letta import ErrorMessage, StopReason
 from host.errors import HostError, InvalidRequestError
 from host.persistence.db import Database
 from host.schemas.messages import ApprovalCreate, LettaAsyncRequest, LettaRequest, LettaStreamingRequest
@@ -81,12 +82,11 @@ class _Failed:
     error: BaseException
 
 
-def error_message(exc: BaseException, run_id: str | None) -> dict[str, Any]:
+def error_message(exc: BaseException, run_id: str | None) -> ErrorMessage:
     if isinstance(exc, HostError):
-        return {"message_type": "error_message", "run_id": run_id, "error_type": type(exc).__name__,
-                "message": exc.detail, "detail": exc.detail}
-    return {"message_type": "error_message", "run_id": run_id, "error_type": "internal_error",
-            "message": f"Internal error: {type(exc).__name__}", "detail": None}
+        return ErrorMessage(run_id=run_id, error_type=type(exc).__name__, message=exc.detail, detail=exc.detail)
+    return ErrorMessage(run_id=run_id, error_type="internal_error", message=f"Internal error: {type(exc).__name__}",
+                        detail=None)
 
 
 WARM_UP_DELAY_S = 2.0
@@ -142,7 +142,7 @@ class Runner:
         except Exception:
             logger.exception("warming up litellm failed; the first model call will try again")
 
-    async def execute(self, req: TurnRequest, emit: Any = None, timings: Timings | None = None) -> TurnResult:
+    async def execute(self, req: TurnRequest, emit: Emit | None = None, timings: Timings | None = None) -> TurnResult:
         """Run a turn for a run already created (``req.run_id``), and close the run."""
         assert req.run_id is not None
         with anyio.CancelScope() as scope:
@@ -205,8 +205,8 @@ class Runner:
         with send:
             try:
                 result = await self.execute(req, emit)
-                chunks: list[TurnEvent | _Failed] = [StopReasonEvent(result.stop_reason),
-                                                     UsageEvent(result.usage.as_letta())]
+                chunks: list[TurnEvent | _Failed] = [StopReasonEvent(StopReason(result.stop_reason)),
+                                                     UsageEvent(result.usage.statistics())]
             except Exception as exc:  # reported to the client; never a traceback on the wire
                 if not isinstance(exc, HostError):
                     logger.exception("streamed run %s of agent %s failed", req.run_id, req.agent_id)
@@ -225,7 +225,7 @@ class Runner:
                 async for chunk in receive:
                     if isinstance(chunk, _Failed):
                         yield ErrorEvent(error_message(chunk.error, run_id))
-                        yield StopReasonEvent("error")
+                        yield StopReasonEvent(StopReason("error"))
                     else:
                         yield chunk
             finally:  # normal end, or the client disconnected (the response task is cancelled)

@@ -15,6 +15,7 @@ from host import llm
 from host.agent.stream_parse import PartialField
 from host.agent.turn import Emit, TurnRequest
 from host.domain.events import LettaMessageEvent
+from host.domain.letta import AssistantMessage, LettaMessage, ReasoningMessage, ToolCall, ToolCallMessage
 from host.domain.messages import part_otid
 from host.llm.providers import ProviderSettings
 
@@ -38,19 +39,17 @@ class TokenStreamer:
         self.calls: dict[int, _Call] = {}
         self.date = datetime.now(UTC).replace(microsecond=0).isoformat()
 
-    def _env(self, message_type: str, index: int) -> dict[str, Any]:
-        return {"id": self.message_id, "date": self.date, "name": None, "message_type": message_type,
-                "otid": part_otid(self.message_id, index), "sender_id": None, "step_id": self.step_id,
-                "is_err": None}
+    def _env(self, index: int) -> dict[str, Any]:
+        return {"id": self.message_id, "date": self.date, "otid": part_otid(self.message_id, index),
+                "step_id": self.step_id}
 
-    async def _send(self, msg: dict[str, Any]) -> None:
-        if self.req.include_types is None or msg["message_type"] in self.req.include_types:
+    async def _send(self, msg: LettaMessage) -> None:
+        if self.req.include_types is None or msg.message_type in self.req.include_types:
             await self.emit(LettaMessageEvent(msg))
 
     async def _reasoning(self, text: str) -> None:
         if text:
-            await self._send({**self._env("reasoning_message", 0), "source": "non_reasoner_model",
-                              "reasoning": text, "signature": None})
+            await self._send(ReasoningMessage(**self._env(0), reasoning=text))
 
     async def run(self, request: llm.LlmRequest, providers: ProviderSettings) -> llm.LlmResponse:
         final: llm.LlmResponse | None = None
@@ -76,13 +75,12 @@ class TokenStreamer:
         if call.name == self.req.assistant_tool and self.req.use_assistant_message:
             piece = call.message.feed(call.args) if self.req.assistant_kwarg == "message" else ""
             if piece:
-                await self._send({**self._env("assistant_message", index), "content": piece})
+                await self._send(AssistantMessage(**self._env(index), content=piece))
             return
         if call.name is None:
             return
         fragment = delta.arguments_fragment or ""
         if not call.announced or fragment:
-            await self._send({**self._env("tool_call_message", index),
-                              "tool_call": {"name": call.name if not call.announced else None,
-                                            "arguments": fragment, "tool_call_id": call.id}})
+            await self._send(ToolCallMessage(**self._env(index), tool_call=ToolCall(
+                name=call.name if not call.announced else None, arguments=fragment, tool_call_id=call.id)))
             call.announced = True

@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from builtin_tools import MemoryBlock
 from host.domain.events import Emit  # noqa: F401  (re-exported for the loop)
+from host.domain.letta import LettaMessage, StopReason, UsageStatistics
 from host.llm.providers import LLMConfig
 from host.tools.dispatcher import ToolInfo
 from host.tools.rule_models import ToolRule
@@ -102,10 +103,12 @@ class Usage:
     total_tokens: int = 0
     step_count: int = 0
 
+    def statistics(self, run_ids: list[str] | None = None) -> UsageStatistics:
+        return UsageStatistics(completion_tokens=self.completion_tokens, prompt_tokens=self.prompt_tokens,
+                               total_tokens=self.total_tokens, step_count=self.step_count, run_ids=run_ids)
+
     def as_letta(self, run_ids: list[str] | None = None) -> dict[str, Any]:
-        return {"message_type": "usage_statistics", "completion_tokens": self.completion_tokens,
-                "prompt_tokens": self.prompt_tokens, "total_tokens": self.total_tokens,
-                "step_count": self.step_count, "steps_messages": None, "run_ids": run_ids}
+        return self.statistics(run_ids).to_json()
 
 
 @dataclass
@@ -114,7 +117,7 @@ class RunState:
 
     solver: SolverState = field(default_factory=SolverState)
     usage: Usage = field(default_factory=Usage)
-    messages: list[dict[str, Any]] = field(default_factory=list)  # LettaMessages produced this turn
+    messages: list[LettaMessage] = field(default_factory=list)  # produced this turn
     stop_reason: str = "end_turn"
     timings: Timings = field(default_factory=lambda: Timings())
 
@@ -143,7 +146,7 @@ class Timings:
 
 @dataclass
 class TurnResult:
-    messages: list[dict[str, Any]]
+    messages: list[LettaMessage]
     stop_reason: str
     usage: Usage
     run_id: str | None
@@ -152,7 +155,7 @@ class TurnResult:
 
     def as_letta(self) -> dict[str, Any]:
         return {
-            "messages": self.messages,
-            "stop_reason": {"message_type": "stop_reason", "stop_reason": self.stop_reason},
+            "messages": [m.to_json() for m in self.messages],
+            "stop_reason": StopReason(self.stop_reason).to_json(),
             "usage": self.usage.as_letta(),
         }

@@ -22,6 +22,7 @@ from sqlalchemy import select
 from host.api.routing import SlashRouter, services
 from host.api.sse import sse_response
 from host.domain.events import LettaMessageEvent, StopReasonEvent, TurnEvent, UsageEvent
+from host.domain.letta import StopReason
 from host.errors import NotFoundError
 from host.persistence.models import MessageRow
 from host.schemas.groups import Group, GroupCreate, GroupUpdate, ManagerType
@@ -78,8 +79,8 @@ async def stream_group_message(group_id: str, body: LettaStreamingRequest, svc: 
     async def events() -> AsyncIterator[TurnEvent]:
         for message in reply.messages:
             yield LettaMessageEvent(message)
-        yield StopReasonEvent(reply.stop_reason)
-        yield UsageEvent(reply.usage.as_letta(reply.run_ids))
+        yield StopReasonEvent(StopReason(reply.stop_reason))
+        yield UsageEvent(reply.usage.statistics(reply.run_ids))
 
     return sse_response(events())
 

@@ -13,6 +13,7 @@ from host.api.sse import sse_response, v1_sse_response
 from host.api.v1gen.generation import V1, page_ordered
 from host.api.v1gen.run_stream import start_background
 from host.api.v1gen.wire import v1_response
+from host.domain.letta import StopReason
 from host.errors import InvalidRequestError
 from host.schemas.messages import LettaAsyncRequest, LettaStreamingRequest
 from host.services import Services
@@ -38,7 +39,9 @@ async def send_message(agent_id: str, body: LettaStreamingRequest, svc: Svc, res
     response.headers["Server-Timing"] = (
         f"model;dur={t.model * 1e3:.2f}, model-cpu;dur={t.model_cpu * 1e3:.2f}, db;dur={t.db * 1e3:.2f}, "
         f"total;dur={total * 1e3:.2f}, cpu;dur={cpu * 1e3:.2f}, steps;desc={result.usage.step_count}")
-    return v1_response(result.as_letta(), result.run_id) if v1 else result.as_letta()
+    if v1:
+        return v1_response(result.messages, StopReason(result.stop_reason), result.usage.statistics(), result.run_id)
+    return result.as_letta()
 
 
 @router.post("/v1/agents/{agent_id}/messages/stream", operation_id="create_agent_message_stream",

@@ -20,7 +20,7 @@ from typing import Any
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from host.api.v1gen.wire import ping, v1_payload
-from host.domain.events import RunEvents, TurnEvent
+from host.domain.events import ErrorEvent, LettaMessageEvent, RunEvents, StopReasonEvent, TurnEvent
 
 SEP = "\n"  # Letta's line separator (sse-starlette's default is \r\n)
 
@@ -31,8 +31,19 @@ def _sse(payload: dict[str, Any]) -> ServerSentEvent:
                            sep=SEP)
 
 
+def letta_payload(event: TurnEvent) -> dict[str, Any]:
+    """Letta 0.8's JSON of one typed event."""
+    if isinstance(event, LettaMessageEvent):
+        return event.message.to_json()
+    if isinstance(event, ErrorEvent):
+        return event.error.to_json()
+    if isinstance(event, StopReasonEvent):
+        return event.stop.to_json()
+    return event.usage.to_json()
+
+
 def encode(event: TurnEvent) -> ServerSentEvent:
-    return _sse(event.payload)  # an ErrorEvent's payload is an error_message: ``event: error`` before it
+    return _sse(letta_payload(event))  # an ErrorEvent is an error_message: ``event: error`` before it
 
 
 async def letta_events(events: AsyncIterable[TurnEvent]) -> AsyncIterator[ServerSentEvent]:
@@ -73,4 +84,4 @@ def payload_sse_response(payloads: AsyncIterator[dict[str, Any]]) -> EventSource
     return _response(payload_events(payloads))
 
 
-__all__ = ["encode", "letta_events", "payload_sse_response", "sse_response", "v1_events", "v1_sse_response"]
+__all__ = ["encode", "letta_events", "letta_payload", "payload_sse_response", "sse_response", "v1_events", "v1_sse_response"]

@@ -20,6 +20,7 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from host.api.routing import SlashRouter, services
 from host.domain.events import ErrorEvent, LettaMessageEvent
+from host.domain.letta import AssistantMessage
 from host.errors import InvalidRequestError
 from host.ids import new_id
 from host.schemas.messages import LettaRequest, LettaStreamingRequest, MessageCreate
@@ -69,8 +70,7 @@ async def voice_chat_completions(agent_id: str, body: ChatCompletionRequest, svc
     message = MessageCreate(role="user", content=text)
     if not body.stream:
         result = await svc.runner.send(agent_id, LettaRequest(messages=[message]))
-        said = "\n".join(str(m.get("content")) for m in result.messages
-                         if m.get("message_type") == "assistant_message" and m.get("content"))
+        said = "\n".join(m.content for m in result.messages if isinstance(m, AssistantMessage) and m.content)
         u = result.usage
         return JSONResponse({
             "id": cid, "object": "chat.completion", "created": int(time.time()), "model": model,
@@ -82,8 +82,8 @@ async def voice_chat_completions(agent_id: str, body: ChatCompletionRequest, svc
     async def chunks() -> AsyncIterator[ServerSentEvent]:
         yield _chunk(cid, model, {"role": "assistant", "content": ""})
         async for event in events:
-            if isinstance(event, LettaMessageEvent) and event.message.get("message_type") == "assistant_message":
-                yield _chunk(cid, model, {"content": str(event.message.get("content") or "")})
+            if isinstance(event, LettaMessageEvent) and isinstance(event.message, AssistantMessage):
+                yield _chunk(cid, model, {"content": event.message.content})
             elif isinstance(event, ErrorEvent):
                 yield _chunk(cid, model, {}, "error")
         yield _chunk(cid, model, {}, "stop")

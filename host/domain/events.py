@@ -7,50 +7,40 @@
 
 One stream, several encodings, each made at the edge that speaks it: SSE for the REST API
 (``host.api.sse``), tool results and progress notifications for the MCP server, the reply text for
-the multi-agent tools. ``payload`` is the Letta JSON shape of each event.
+the multi-agent tools. Each event carries a typed Letta message (``host.domain.letta``); encoders read
+its attributes (``to_json()`` is Letta 0.8's JSON shape).
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+
+from host.domain.letta import ErrorMessage, LettaMessage, StopReason, UsageStatistics
 
 
 @dataclass(frozen=True)
 class LettaMessageEvent:
-    message: dict[str, Any]
-
-    @property
-    def payload(self) -> dict[str, Any]:
-        return self.message
+    message: LettaMessage
 
 
 @dataclass(frozen=True)
 class ErrorEvent:
-    message: dict[str, Any]  # {"message_type": "error_message", "run_id", "error_type", "message", "detail"}
-
-    @property
-    def payload(self) -> dict[str, Any]:
-        return self.message
+    error: ErrorMessage
 
 
 @dataclass(frozen=True)
 class StopReasonEvent:
-    stop_reason: str
+    stop: StopReason
 
     @property
-    def payload(self) -> dict[str, Any]:
-        return {"message_type": "stop_reason", "stop_reason": self.stop_reason}
+    def stop_reason(self) -> str:
+        return self.stop.stop_reason
 
 
 @dataclass(frozen=True)
 class UsageEvent:
-    usage: dict[str, Any]  # {"message_type": "usage_statistics", ...}
-
-    @property
-    def payload(self) -> dict[str, Any]:
-        return self.usage
+    usage: UsageStatistics
 
 
 TurnEvent = LettaMessageEvent | ErrorEvent | StopReasonEvent | UsageEvent

@@ -11,6 +11,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
+from host.domain.letta import (
+    ApprovalRequestMessage,
+    AssistantMessage,
+    LettaMessage,
+    ReasoningMessage,
+    SystemMessage,
+    ToolCall,
+    ToolCallMessage,
+    ToolReturnMessage,
+    UserMessage,
+)
+
 Role = Literal["system", "user", "assistant", "tool"]
 
 DEFAULT_ASSISTANT_TOOL = "send_message"
@@ -84,17 +96,9 @@ def _date(msg: StoredMessage) -> str:
     return ts.replace(microsecond=0).isoformat() + "+00:00"
 
 
-def _envelope(msg: StoredMessage, message_type: str, otid: str | None) -> dict[str, Any]:
-    return {
-        "id": msg.id,
-        "date": _date(msg),
-        "name": msg.name,
-        "message_type": message_type,
-        "otid": otid,
-        "sender_id": msg.sender_id,
-        "step_id": msg.step_id,
-        "is_err": None,
-    }
+def _envelope(msg: StoredMessage, otid: str | None) -> dict[str, Any]:
+    return {"id": msg.id, "date": _date(msg), "name": msg.name, "otid": otid, "sender_id": msg.sender_id,
+            "step_id": msg.step_id}
 
 
 def _parse_args(arguments: str) -> dict[str, Any]:
@@ -105,6 +109,50 @@ def _parse_args(arguments: str) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+def letta_views(
+    msg: StoredMessage,
+    *,
+    use_assistant_message: bool = True,
+    assistant_tool: str = DEFAULT_ASSISTANT_TOOL,
+    assistant_kwarg: str = DEFAULT_ASSISTANT_KWARG,
+) -> list[LettaMessage]:
+    """The typed LettaMessages one stored message shows as (none, one, or one per part)."""
+    if msg.role == "system":
+        return [SystemMessage(**_envelope(msg, msg.otid), content=msg.text or "")]
+    if msg.role == "user":
+        return [UserMessage(**_envelope(msg, msg.otid), content=msg.text or "")]
+    if msg.role == "tool":
+        ret = msg.tool_return or ToolReturnRecord(status="success")
+        if use_assistant_message and msg.name == assistant_tool and ret.status == "success":
+            return []  # the assistant_message already shows what send_message said (a refusal still shows)
+        return [ToolReturnMessage(**_envelope(msg, msg.otid or part_otid(msg.id, 0)),
+                                  tool_return=ret.raw if ret.raw is not None else (msg.text or ""),
+                                  status=ret.status, tool_call_id=msg.tool_call_id or "",
+                                  stdout=ret.stdout, stderr=ret.stderr)]
+    if msg.text and not msg.tool_calls:
+        # a plain-text answer (the model called no tool) is what the assistant said
+        return [AssistantMessage(**_envelope(msg, part_otid(msg.id, 0)), content=msg.text)]
+    out: list[LettaMessage] = []
+    index = 0
+    if msg.text:
+        signed = next((b["signature"] for b in msg.thinking_blocks if b.get("signature")), None)
+        out.append(ReasoningMessage(**_envelope(msg, part_otid(msg.id, index)),
+                                    source="reasoner_model" if msg.thinking_blocks else "non_reasoner_model",
+                                    reasoning=msg.text, signature=signed))
+        index += 1
+    for call in msg.tool_calls:
+        args = _parse_args(call.arguments)
+        said = args.get(assistant_kwarg)
+        if use_assistant_message and call.name == assistant_tool and isinstance(said, str):
+            out.append(AssistantMessage(**_envelope(msg, part_otid(msg.id, index)), content=said))
+        else:
+            out.append(ToolCallMessage(**_envelope(msg, part_otid(msg.id, index)),
+                                       tool_call=ToolCall(name=call.name, arguments=call.arguments,
+                                                          tool_call_id=call.id)))
+        index += 1
+    return out
+
+
 def to_letta_messages(
     msg: StoredMessage,
     *,
@@ -112,59 +160,15 @@ def to_letta_messages(
     assistant_tool: str = DEFAULT_ASSISTANT_TOOL,
     assistant_kwarg: str = DEFAULT_ASSISTANT_KWARG,
 ) -> list[dict[str, Any]]:
-    if msg.role == "system":
-        return [{**_envelope(msg, "system_message", msg.otid), "content": msg.text or ""}]
-    if msg.role == "user":
-        return [{**_envelope(msg, "user_message", msg.otid), "content": msg.text or ""}]
-    if msg.role == "tool":
-        ret = msg.tool_return or ToolReturnRecord(status="success")
-        if use_assistant_message and msg.name == assistant_tool and ret.status == "success":
-            return []  # the assistant_message already shows what send_message said (a refusal still shows)
-        return [
-            {
-                **_envelope(msg, "tool_return_message", msg.otid or part_otid(msg.id, 0)),
-                "tool_return": ret.raw if ret.raw is not None else (msg.text or ""),
-                "status": ret.status,
-                "tool_call_id": msg.tool_call_id or "",
-                "stdout": ret.stdout,
-                "stderr": ret.stderr,
-            }
-        ]
-    out: list[dict[str, Any]] = []
-    index = 0
-    if msg.text and not msg.tool_calls:
-        # a plain-text answer (the model called no tool) is what the assistant said
-        return [{**_envelope(msg, "assistant_message", part_otid(msg.id, 0)), "content": msg.text}]
-    if msg.text:
-        signed = next((b["signature"] for b in msg.thinking_blocks if b.get("signature")), None)
-        out.append(
-            {
-                **_envelope(msg, "reasoning_message", part_otid(msg.id, index)),
-                "source": "reasoner_model" if msg.thinking_blocks else "non_reasoner_model",
-                "reasoning": msg.text,
-                "signature": signed,
-            }
-        )
-        index += 1
-    for call in msg.tool_calls:
-        args = _parse_args(call.arguments)
-        if use_assistant_message and call.name == assistant_tool and isinstance(args.get(assistant_kwarg), str):
-            out.append({**_envelope(msg, "assistant_message", part_otid(msg.id, index)), "content": args[assistant_kwarg]})
-        else:
-            out.append(
-                {
-                    **_envelope(msg, "tool_call_message", part_otid(msg.id, index)),
-                    "tool_call": {"name": call.name, "arguments": call.arguments, "tool_call_id": call.id},
-                }
-            )
-        index += 1
-    return out
+    """``letta_views`` in Letta's JSON shape (message listings)."""
+    return [m.to_json() for m in letta_views(msg, use_assistant_message=use_assistant_message,
+                                             assistant_tool=assistant_tool, assistant_kwarg=assistant_kwarg)]
 
 
-def approval_request_message(msg: StoredMessage, call: ToolCallRecord, index: int) -> dict[str, Any]:
+def approval_request_message(msg: StoredMessage, call: ToolCallRecord, index: int) -> ApprovalRequestMessage:
     """Letta's ``approval_request_message``: a tool call that waits for the client's approval."""
-    return {**_envelope(msg, "approval_request_message", part_otid(msg.id, index)),
-            "tool_call": {"name": call.name, "arguments": call.arguments, "tool_call_id": call.id}}
+    return ApprovalRequestMessage(**_envelope(msg, part_otid(msg.id, index)),
+                                  tool_call=ToolCall(name=call.name, arguments=call.arguments, tool_call_id=call.id))
 
 
 def pending_approval(context: list[StoredMessage]) -> tuple[StoredMessage, ToolCallRecord] | None:

@@ -13,47 +13,48 @@ from datetime import UTC, datetime
 from typing import Any
 
 from host.domain.events import ErrorEvent, LettaMessageEvent, TurnEvent, UsageEvent
+from host.domain.letta import (
+    ApprovalRequestMessage,
+    ErrorMessage,
+    LettaMessage,
+    Ping,
+    StopReason,
+    ToolCallMessage,
+    ToolReturnMessage,
+    UsageStatistics,
+)
 
-_ENVELOPE = ("id", "date", "name", "message_type", "otid", "sender_id", "step_id", "is_err")
-_CALL_LISTS = ("tool_call_message", "approval_request_message")
 
-
-def v1_message(msg: dict[str, Any], run_id: str | None, seq_id: int | None = None) -> dict[str, Any]:
+def v1_message(msg: LettaMessage | Ping, run_id: str | None, seq_id: int | None = None) -> dict[str, Any]:
     """One LettaMessage as Letta 0.16 writes it."""
-    out: dict[str, Any] = {k: msg.get(k) for k in _ENVELOPE}
+    out = msg.envelope()
     out["seq_id"] = seq_id
-    out["run_id"] = msg.get("run_id") or run_id
-    out.update((k, v) for k, v in msg.items() if k not in out)
-    kind = msg.get("message_type")
-    if kind in _CALL_LISTS and "tool_calls" not in msg:
-        call = msg.get("tool_call")
-        out["tool_calls"] = [call] if call else []
-    elif kind == "tool_return_message" and "tool_returns" not in msg:
-        out["tool_returns"] = [{"type": "tool", "tool_return": msg.get("tool_return"), "status": msg.get("status"),
-                                "tool_call_id": msg.get("tool_call_id"), "stdout": msg.get("stdout"),
-                                "stderr": msg.get("stderr")}]
+    out["run_id"] = run_id
+    out.update(msg.body())
+    if isinstance(msg, (ToolCallMessage, ApprovalRequestMessage)):
+        out["tool_calls"] = [msg.tool_call.to_json()]
+    elif isinstance(msg, ToolReturnMessage):
+        out["tool_returns"] = [{"type": "tool", "tool_return": msg.tool_return, "status": msg.status,
+                                "tool_call_id": msg.tool_call_id, "stdout": msg.stdout, "stderr": msg.stderr}]
     return out
 
 
-def v1_usage(usage: dict[str, Any]) -> dict[str, Any]:
+def v1_usage(usage: UsageStatistics) -> dict[str, Any]:
     """``usage_statistics`` as Letta 0.16 writes it (we count no cached or reasoning tokens: 0)."""
-    out = {k: v for k, v in usage.items() if k != "steps_messages"}
-    out.setdefault("run_ids", None)
-    for key in ("cached_input_tokens", "cache_write_tokens", "reasoning_tokens"):
-        out.setdefault(key, 0)
-    out.setdefault("context_tokens", None)
-    return out
+    return {"message_type": usage.message_type, "completion_tokens": usage.completion_tokens,
+            "prompt_tokens": usage.prompt_tokens, "total_tokens": usage.total_tokens,
+            "step_count": usage.step_count, "run_ids": usage.run_ids, "cached_input_tokens": 0,
+            "cache_write_tokens": 0, "reasoning_tokens": 0, "context_tokens": None}
 
 
-def v1_error(msg: dict[str, Any], run_id: str | None, seq_id: int | None = None) -> dict[str, Any]:
-    return {**msg, "run_id": msg.get("run_id") or run_id, "seq_id": seq_id}
+def v1_error(error: ErrorMessage, run_id: str | None, seq_id: int | None = None) -> dict[str, Any]:
+    return {**error.to_json(), "run_id": error.run_id or run_id, "seq_id": seq_id}
 
 
 def ping(run_id: str | None, seq_id: int | None = None) -> dict[str, Any]:
     """Letta's ``ping`` message (a stream's first event; keeps proxies from closing an idle stream)."""
     now = datetime.now(UTC).replace(microsecond=0).isoformat()
-    return {"id": f"ping-{uuid.uuid4()}", "date": now, "name": None, "message_type": "ping", "otid": None,
-            "sender_id": None, "step_id": None, "is_err": None, "seq_id": seq_id, "run_id": run_id}
+    return v1_message(Ping(id=f"ping-{uuid.uuid4()}", date=now), run_id, seq_id)
 
 
 def v1_payload(event: TurnEvent, run_id: str | None, seq_id: int | None = None) -> dict[str, Any]:
@@ -61,16 +62,17 @@ def v1_payload(event: TurnEvent, run_id: str | None, seq_id: int | None = None) 
     if isinstance(event, LettaMessageEvent):
         return v1_message(event.message, run_id, seq_id)
     if isinstance(event, ErrorEvent):
-        return v1_error(event.message, run_id, seq_id)
+        return v1_error(event.error, run_id, seq_id)
     if isinstance(event, UsageEvent):
         return v1_usage(event.usage)
-    return event.payload
+    return event.stop.to_json()
 
 
-def v1_response(result: dict[str, Any], run_id: str | None) -> dict[str, Any]:
-    """A synchronous ``LettaResponse`` (0.8's ``as_letta()``) in 1.x shape."""
-    return {"messages": [v1_message(m, run_id) for m in result["messages"]], "stop_reason": result["stop_reason"],
-            "usage": v1_usage(result["usage"]), "logprobs": None, "turns": None}
+def v1_response(messages: list[LettaMessage], stop: StopReason, usage: UsageStatistics,
+                run_id: str | None) -> dict[str, Any]:
+    """A synchronous ``LettaResponse`` in 1.x shape."""
+    return {"messages": [v1_message(m, run_id) for m in messages], "stop_reason": stop.to_json(),
+            "usage": v1_usage(usage), "logprobs": None, "turns": None}
 
 
 __all__ = ["ping", "v1_error", "v1_message", "v1_payload", "v1_response", "v1_usage"]

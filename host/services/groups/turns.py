@@ -21,6 +21,7 @@ from sqlalchemy import select
 
 from host.agent.runner import Runner, turn_request
 from host.agent.turn import TurnResult, Usage
+from host.domain.letta import AssistantMessage, LettaMessage, StopReason
 from host.persistence.models import AgentRow
 from host.schemas.messages import InputMessage, LettaRequest, MessageCreate
 from host.services.groups.store import GroupStore
@@ -29,8 +30,7 @@ logger = logging.getLogger(__name__)
 
 
 def assistant_text(result: TurnResult) -> str:
-    return "\n".join(str(m.get("content")) for m in result.messages
-                     if m.get("message_type") == "assistant_message" and m.get("content"))
+    return "\n".join(m.content for m in result.messages if isinstance(m, AssistantMessage) and m.content)
 
 
 def speaker_prompt(eligible: list[str], news: list[str], token: str) -> str:
@@ -51,7 +51,7 @@ def choose(reply: str, eligible: list[str]) -> str | None:
 
 @dataclass
 class GroupReply:
-    messages: list[dict[str, Any]] = field(default_factory=list)
+    messages: list[LettaMessage] = field(default_factory=list)
     usage: Usage = field(default_factory=Usage)
     stop_reason: str = "end_turn"
     run_ids: list[str] = field(default_factory=list)
@@ -66,8 +66,8 @@ class GroupReply:
             self.run_ids.append(result.run_id)
 
     def as_letta(self) -> dict[str, Any]:
-        return {"messages": self.messages,
-                "stop_reason": {"message_type": "stop_reason", "stop_reason": self.stop_reason},
+        return {"messages": [m.to_json() for m in self.messages],
+                "stop_reason": StopReason(self.stop_reason).to_json(),
                 "usage": self.usage.as_letta(self.run_ids)}
 
 

@@ -27,6 +27,7 @@ from typing import Any, Literal
 import anyio
 from anyio.abc import TaskGroup, TaskStatus
 
+from host.domain.letta import ToolReturnMessage
 from mcp_client import Redactor, env_secrets
 from sandbox import (
     AgentStateSnapshot,
@@ -313,18 +314,6 @@ def tool_return_message(result: SandboxResult, function_name: str) -> dict[str, 
     stderr = list(result.stderr)
     if result.status == "error" and result.error and not "".join(stderr).strip():
         stderr.append(result.error + "\n")
-    return {
-        "id": "null",
-        "date": datetime.now(UTC).replace(microsecond=0).isoformat(),
-        "name": None,
-        "message_type": "tool_return_message",
-        "otid": None,
-        "sender_id": None,
-        "step_id": None,
-        "is_err": None,
-        "tool_return": text,
-        "status": result.status,
-        "tool_call_id": "null",
-        "stdout": list(result.stdout),
-        "stderr": stderr,
-    }
+    return ToolReturnMessage(id="null", date=datetime.now(UTC).replace(microsecond=0).isoformat(), tool_return=text,
+                             status=result.status, tool_call_id="null", stdout=list(result.stdout),
+                             stderr=stderr).to_json()

@@ -28,6 +28,7 @@ from host.agent.runner import Runner
 from host.agent.store import load_turn
 from host.agent.turn import InputMessage, TurnRequest
 from host.domain.events import LettaMessageEvent, StopReasonEvent, TurnEvent, UsageEvent
+from host.domain.letta import AssistantMessage, ToolReturnMessage
 from host.errors import NotFoundError
 from host.llm.providers import ProviderSettings
 from host.llm.registry import ProviderRegistry
@@ -125,8 +126,7 @@ async def test_a_turn_runs_the_models_tool_call_and_writes_the_step(rig: Rig) ->
     result = await rig.loop.run(turn(agent_id, "hi"))
 
     assert result.stop_reason == "end_turn" and result.usage.step_count == 1
-    assistant = [m for m in result.messages if m["message_type"] == "assistant_message"]
-    assert [m["content"] for m in assistant] == ["Hello Ada!"]
+    assert [m.content for m in result.messages if isinstance(m, AssistantMessage)] == ["Hello Ada!"]
     loaded = await load_turn(rig.db, agent_id)
     texts = [m.text for m in loaded.history if m.role == "user"]
     assert "hi" in texts  # the user's message and the step are stored together
@@ -144,8 +144,8 @@ async def test_the_loop_emits_typed_events_in_the_order_of_its_result(rig: Rig) 
     result = await rig.loop.run(turn(agent_id, "hi"), emit)
 
     assert all(isinstance(e, LettaMessageEvent) for e in seen)
-    assert [e.payload for e in seen] == result.messages
-    assert "assistant_message" in [e.payload["message_type"] for e in seen]
+    assert [e.message for e in seen] == result.messages
+    assert [m.content for m in result.messages if isinstance(m, AssistantMessage)] == ["done"]
 
 
 async def test_tools_reach_memory_through_the_injected_context_factory(rig: Rig) -> None:
@@ -156,8 +156,8 @@ async def test_tools_reach_memory_through_the_injected_context_factory(rig: Rig)
     result = await rig.loop.run(turn(agent_id, "remember: tea"))
 
     assert rig.contexts.archival.passages == [("Ada likes tea", None)]
-    returns = [m for m in result.messages if m["message_type"] == "tool_return_message"]
-    assert returns[0]["status"] == "success" and result.usage.step_count == 2
+    returns = [m for m in result.messages if isinstance(m, ToolReturnMessage)]
+    assert returns[0].status == "success" and result.usage.step_count == 2
 
 
 async def test_the_runner_streams_typed_events_and_closes_the_run(rig: Rig) -> None:
@@ -181,8 +181,9 @@ async def test_the_runner_streams_typed_events_and_closes_the_run(rig: Rig) -> N
                 events.append(event)
 
     assert isinstance(events[-2], StopReasonEvent) and events[-2].stop_reason == "end_turn"
-    assert isinstance(events[-1], UsageEvent) and events[-1].usage["step_count"] == 1
-    contents = [e.payload.get("content") for e in events if isinstance(e, LettaMessageEvent)]
+    assert isinstance(events[-1], UsageEvent) and events[-1].usage.step_count == 1
+    contents = [e.message.content for e in events
+                if isinstance(e, LettaMessageEvent) and isinstance(e.message, AssistantMessage)]
     assert "streamed" in contents
     (run,) = await ledger.list(agent_ids=[agent_id])
     assert (run["status"], run["stop_reason"]) == ("completed", "end_turn")
