@@ -238,23 +238,32 @@ class Runner:
             scope.cancel()
 
     async def start_async(self, agent_id: str, body: LettaAsyncRequest) -> dict[str, Any]:
+        """Queue the turn as a run and return the run. The request is stored with it, so a run whose server
+        stops before the turn writes anything is run again by the next server (``resume``)."""
         if self._tg is None:
             raise HostError("the server is shutting down")
         req = turn_request(agent_id, body, None)
         run_id = await self.runs.create(agent_id, {"callback_url": body.callback_url,
-                                                   "use_assistant_message": body.use_assistant_message})
-        req = replace(req, run_id=run_id)
+                                                   "use_assistant_message": body.use_assistant_message},
+                                        payload={"request": body.model_dump(mode="json", exclude_unset=True)})
+        self._in_background(replace(req, run_id=run_id))
+        return await self.runs.get(run_id)
 
+    def resume(self, run_id: str, agent_id: str, request: dict[str, Any]) -> None:
+        """Run again an async run (already claimed by this process) whose first server stopped before its
+        turn wrote anything. Raises when the stored request no longer validates."""
+        self._in_background(turn_request(agent_id, LettaAsyncRequest.model_validate(request), run_id))
+
+    def _in_background(self, req: TurnRequest) -> None:
         async def background() -> None:
             try:
                 await self.execute(req)
             except HostError as exc:
-                logger.warning("background run %s failed: %s", run_id, exc.detail)
+                logger.warning("background run %s failed: %s", req.run_id, exc.detail)
             except Exception:
-                logger.exception("background run %s failed", run_id)
+                logger.exception("background run %s failed", req.run_id)
 
-        self._tg.start_soon(background)
-        return await self.runs.get(run_id)
+        self.start_soon(background)
 
     async def preview(self, agent_id: str, body: LettaRequest) -> dict[str, Any]:
         """The provider request the turn's first step would send (host.agent.operations)."""
