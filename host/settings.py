@@ -55,6 +55,7 @@ class Limits:
     max_body_bytes: int = 10 * MIB  # AGENTHOST_MAX_BODY_BYTES: any request body but an upload
     max_upload_bytes: int = 100 * MIB  # AGENTHOST_MAX_UPLOAD_BYTES: a multipart upload (file to a source)
     max_message_chars: int = 1_000_000  # AGENTHOST_MAX_MESSAGE_CHARS: the text of one input message
+    max_input_messages: int = 1_000  # AGENTHOST_MAX_INPUT_MESSAGES: input messages of one turn
     run_lease_s: float = 30.0  # AGENTHOST_RUN_LEASE_SECONDS: a run whose owner stopped renewing is orphaned
     run_renew_s: float = 10.0  # AGENTHOST_RUN_RENEW_SECONDS: how often a server renews its runs' leases
 
@@ -64,6 +65,7 @@ class Limits:
             max_body_bytes=int(_positive(env, "AGENTHOST_MAX_BODY_BYTES", cls.max_body_bytes)),
             max_upload_bytes=int(_positive(env, "AGENTHOST_MAX_UPLOAD_BYTES", cls.max_upload_bytes)),
             max_message_chars=int(_positive(env, "AGENTHOST_MAX_MESSAGE_CHARS", cls.max_message_chars)),
+            max_input_messages=int(_positive(env, "AGENTHOST_MAX_INPUT_MESSAGES", cls.max_input_messages)),
             run_lease_s=_positive(env, "AGENTHOST_RUN_LEASE_SECONDS", cls.run_lease_s),
             run_renew_s=_positive(env, "AGENTHOST_RUN_RENEW_SECONDS", cls.run_renew_s),
         )

@@ -18,6 +18,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 
 from builtin_tools import ComposioClient, ServicesConfig
+from host.agent.limits import TurnLimits
 from host.agent.locks import AgentLocks
 from host.agent.loop import AgentLoop, LoopDeps
 from host.agent.runner import Runner
@@ -97,7 +98,9 @@ async def open_tool_layer(settings: Settings, core: CoreServices,
         deps = LoopDeps(db=core.db, providers=settings.providers, tools=caller, locks=AgentLocks(core.db),
                         llm_timeout_s=settings.llm_timeout_s, secrets=core.byok.box,
                         telemetry=telemetry)
-        runner = Runner(AgentLoop(deps), core.runs, core.agents.exists, core.db)
+        limits = TurnLimits(max_message_chars=settings.limits.max_message_chars,
+                            max_input_messages=settings.limits.max_input_messages)
+        runner = Runner(AgentLoop(deps), core.runs, core.agents.exists, core.db, limits=limits)
         await stack.enter_async_context(runner.running())
         telemetry.attach(traces=traces, mcp_states=pool.states, runs_in_progress=lambda: runner.in_progress)
         catalogue = ToolCatalogue(core.db, core.tools, core.memory, caller, pool, sandboxes)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import anyio
@@ -101,18 +102,19 @@ class AgentMessenger:
     async def send_async(self, target_agent_id: str, message: str, sender_agent_id: str, *, call_depth: int) -> str:
         if not self.runner.accepting:
             raise RuntimeError("no background task group for asynchronous delivery (server shutting down?)")
+        from host.agent.runner import turn_request
+
+        req = turn_request(target_agent_id, self._request(message, sender_agent_id), None, call_depth=call_depth)
         try:
+            await self.runner.admit(req)  # the input limits, before the run is written
             run_id = await self.runner.runs.create(target_agent_id, {"sender_id": sender_agent_id,
                                                                      "call_depth": call_depth})
         except NotFoundError:
             raise UnknownAgentError(target_agent_id) from None
-        request = self._request(message, sender_agent_id)
 
         async def deliver() -> None:
-            from host.agent.runner import turn_request
-
             try:
-                await self.runner.execute(turn_request(target_agent_id, request, run_id, call_depth=call_depth))
+                await self.runner.execute(replace(req, run_id=run_id))
             except Exception:
                 logger.exception("async delivery from agent %s to agent %s (run %s) failed", sender_agent_id,
                                  target_agent_id, run_id)

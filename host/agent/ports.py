@@ -18,7 +18,8 @@ from typing import Any, Protocol
 
 
 class RunLedger(Protocol):
-    async def create(self, agent_id: str, request_config: dict[str, Any], *, status: str = "running") -> str: ...
+    async def create(self, agent_id: str, request_config: dict[str, Any], *, status: str = "running",
+                     payload: dict[str, Any] | None = None) -> str: ...
 
     async def finish(self, run_id: str, status: str, stop_reason: str | None, usage: dict[str, Any] | None = None,
                      error: str | None = None) -> None: ...

@@ -25,6 +25,7 @@ from anyio.abc import TaskGroup
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from host import llm
+from host.agent.limits import TurnLimits, check_turn
 from host.agent.loop import AgentLoop
 from host.agent.messenger import AgentMessenger
 from host.agent.ports import AgentExists, RunLedger, TurnObserver
@@ -93,10 +94,13 @@ WARM_UP_DELAY_S = 2.0
 
 
 class Runner:
-    def __init__(self, loop: AgentLoop, runs: RunLedger, agents_exist: AgentExists, db: Database) -> None:
+    def __init__(self, loop: AgentLoop, runs: RunLedger, agents_exist: AgentExists, db: Database, *,
+                 limits: TurnLimits | None = None) -> None:
         self.loop = loop
         self.runs = runs
         self.exists = agents_exist
+        self.db = db
+        self.limits = limits or TurnLimits()
         self._tg: TaskGroup | None = None
         self._scopes: dict[str, anyio.CancelScope] = {}
         self.observers: list[TurnObserver] = []  # told of every finished turn (sleep-time groups); must not block
@@ -142,6 +146,12 @@ class Runner:
         except Exception:
             logger.exception("warming up litellm failed; the first model call will try again")
 
+    async def admit(self, req: TurnRequest) -> None:
+        """The input limits (``host.agent.limits``): every way into a turn passes here before it writes
+        anything. ``send``, ``stream`` and ``start_async`` call it; callers that create runs themselves and
+        then ``execute`` call it first."""
+        await check_turn(self.db, req, self.limits)
+
     async def execute(self, req: TurnRequest, emit: Emit | None = None, timings: Timings | None = None) -> TurnResult:
         """Run a turn for a run already created (``req.run_id``), and close the run."""
         assert req.run_id is not None
@@ -170,13 +180,16 @@ class Runner:
 
     async def send(self, agent_id: str, body: LettaRequest, *, call_depth: int = 0) -> TurnResult:
         timings = Timings()
+        req = turn_request(agent_id, body, None, call_depth=call_depth)
+        await self.admit(req)
         with timings.measure("db"):
             run_id = await self.runs.create(agent_id, {"use_assistant_message": body.use_assistant_message})
-        return await self.execute(turn_request(agent_id, body, run_id, call_depth=call_depth), timings=timings)
+        return await self.execute(replace(req, run_id=run_id), timings=timings)
 
     async def stream(self, agent_id: str, body: LettaStreamingRequest) -> RunEvents:
         """Start the turn and wait for its first event: a failure before it raises (a JSON error response)."""
         req = turn_request(agent_id, body, None, stream_tokens=body.stream_tokens)
+        await self.admit(req)
         config = {"stream_tokens": body.stream_tokens, **({"background": True} if body.background else {})}
         run_id = await self.runs.create(agent_id, config)
         req = replace(req, run_id=run_id)
@@ -238,23 +251,33 @@ class Runner:
             scope.cancel()
 
     async def start_async(self, agent_id: str, body: LettaAsyncRequest) -> dict[str, Any]:
+        """Queue the turn as a run and return the run. The request is stored with it, so a run whose server
+        stops before the turn writes anything is run again by the next server (``resume``)."""
         if self._tg is None:
             raise HostError("the server is shutting down")
         req = turn_request(agent_id, body, None)
+        await self.admit(req)
         run_id = await self.runs.create(agent_id, {"callback_url": body.callback_url,
-                                                   "use_assistant_message": body.use_assistant_message})
-        req = replace(req, run_id=run_id)
+                                                   "use_assistant_message": body.use_assistant_message},
+                                        payload={"request": body.model_dump(mode="json", exclude_unset=True)})
+        self._in_background(replace(req, run_id=run_id))
+        return await self.runs.get(run_id)
 
+    def resume(self, run_id: str, agent_id: str, request: dict[str, Any]) -> None:
+        """Run again an async run (already claimed by this process) whose first server stopped before its
+        turn wrote anything. Raises when the stored request no longer validates."""
+        self._in_background(turn_request(agent_id, LettaAsyncRequest.model_validate(request), run_id))
+
+    def _in_background(self, req: TurnRequest) -> None:
         async def background() -> None:
             try:
                 await self.execute(req)
             except HostError as exc:
-                logger.warning("background run %s failed: %s", run_id, exc.detail)
+                logger.warning("background run %s failed: %s", req.run_id, exc.detail)
             except Exception:
-                logger.exception("background run %s failed", run_id)
+                logger.exception("background run %s failed", req.run_id)
 
-        self._tg.start_soon(background)
-        return await self.runs.get(run_id)
+        self.start_soon(background)
 
     async def preview(self, agent_id: str, body: LettaRequest) -> dict[str, Any]:
         """The provider request the turn's first step would send (host.agent.operations)."""

@@ -17,7 +17,6 @@ from host.domain.letta import StopReason
 from host.errors import InvalidRequestError
 from host.schemas.messages import LettaAsyncRequest, LettaStreamingRequest
 from host.services import Services
-from host.services.turn_limits import check_turn
 
 router = SlashRouter(tags=["agents"])
 Svc = Annotated[Services, Depends(services)]
@@ -31,7 +30,6 @@ async def send_message(agent_id: str, body: LettaStreamingRequest, svc: Svc, res
             raise InvalidRequestError("streaming=true is only supported for SDK v1.0+ clients.")
         return await _stream(agent_id, body, svc, v1)
     started, cpu = time.perf_counter(), time.process_time()
-    await check_turn(svc, agent_id, body)
     result = await svc.runner.send(agent_id, body)
     total, cpu, t = time.perf_counter() - started, time.process_time() - cpu, result.timings
     # W3C Server-Timing: where the turn's time went (the host's own work is total - model). The cpu
@@ -52,7 +50,6 @@ async def stream_message(agent_id: str, body: LettaStreamingRequest, svc: Svc, v
 
 async def _stream(agent_id: str, body: LettaStreamingRequest, svc: Svc, v1: bool) -> Response:
     """One run's events, encoded for the client's generation (0.8: no pings; 1.x: a ping first)."""
-    await check_turn(svc, agent_id, body)
     run = await svc.runner.stream(agent_id, body)
     if not v1:
         return sse_response(run)
@@ -64,7 +61,6 @@ async def _stream(agent_id: str, body: LettaStreamingRequest, svc: Svc, v1: bool
 
 @router.post("/v1/agents/{agent_id}/messages/async", operation_id="create_agent_message_async")
 async def send_async(agent_id: str, body: LettaAsyncRequest, svc: Svc) -> dict[str, Any]:
-    await check_turn(svc, agent_id, body)
     return await svc.runner.start_async(agent_id, body)
 
 

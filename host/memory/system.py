@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
@@ -45,7 +45,7 @@ def count_memories(s: Session, agent_id: str) -> tuple[int, int]:
     return int(row[0]), int(row[1])
 
 
-def memory_stats(s: Session, agent: AgentRow, blocks: Sequence[BlockRow]) -> MemoryStats:
+def memory_stats(s: Session, agent: AgentRow, blocks: Sequence[Any]) -> MemoryStats:
     """Counts for the prompt; "last modified" is the newest write to the agent's blocks (as in the loop)."""
     recall, archival = count_memories(s, agent.id)
     in_context = len(agent.message_ids or [])
@@ -53,8 +53,17 @@ def memory_stats(s: Session, agent: AgentRow, blocks: Sequence[BlockRow]) -> Mem
                        last_modified=max((b.updated_at for b in blocks), default=None))
 
 
+# What the prompt needs of an agent's blocks, as plain rows (no ORM instances: an attach to an agent with
+# thousands of blocks spent most of its time building them).
+_PROMPT_BLOCKS = (select(BlockRow.label, BlockRow.value, BlockRow.limit, BlockRow.description, BlockRow.read_only,
+                         BlockRow.updated_at)
+                  .join(AgentBlockRow, BlockRow.id == AgentBlockRow.block_id)
+                  .where(AgentBlockRow.agent_id == bindparam("agent_id"))
+                  .order_by(AgentBlockRow.position, BlockRow.created_at))
+
+
 def compiled_system(s: Session, agent: AgentRow) -> str:
-    blocks = blocks_of(s, [agent.id])[agent.id]
+    blocks = s.execute(_PROMPT_BLOCKS, {"agent_id": agent.id}).all()
     try:
         guidance = prompt_guidance(parse_tool_rules(agent.tool_rules or []))
     except Exception:

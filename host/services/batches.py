@@ -27,7 +27,7 @@ import anyio
 from sqlalchemy import CursorResult, or_, select, update
 
 from host.agent.runner import Runner, turn_request
-from host.errors import HostError, NotFoundError
+from host.errors import HostError, NotFoundError, TooLargeError
 from host.ids import DEFAULT_USER_ID, new_id, utcnow
 from host.persistence.convert import message_out
 from host.persistence.db import Database
@@ -92,6 +92,11 @@ class BatchService:
         for agent_id in agent_ids:
             if agent_id not in found:
                 raise NotFoundError.unknown_id("Agent", agent_id)
+        for i, (agent_id, body) in enumerate(requests):  # the input limits, before the batch is written
+            try:
+                await self.runner.admit(turn_request(agent_id, body, None))
+            except TooLargeError as exc:
+                raise TooLargeError(f"requests[{i}]: {exc.detail}") from None
         batch_id = new_id("job")
         now = utcnow()
         async with self.db.transaction() as s:

@@ -10,11 +10,14 @@ UPDATE every ``Limits.run_renew_s`` (lease ``Limits.run_lease_s``).
                          owner, written before leases existed) are orphaned
     periodically         the same lease sweep, on both databases
 
-An orphaned run is closed as ``failed`` with stop reason ``error`` and ``metadata.error`` saying the server
-stopped before it finished. Each close is a conditional UPDATE (still active, lease still expired), so two
-sweepers never close the same run twice and a run renewed in between is left alone. Steps need no repair:
-a step is written in one transaction with its messages, so a crash leaves no half-written step. Runs are
-not re-queued: the request that started them is not stored.
+An orphaned async run (``POST .../messages/async``: its request is stored in ``jobs.payload``) that had
+written nothing yet (no step, no message) is re-queued: this process claims it (owner and a fresh lease)
+and runs it again, at most ``MAX_STARTS`` times in all. Every other orphaned run is closed as ``failed``
+with stop reason ``error`` and ``metadata.error`` saying the server stopped before it finished. Each claim
+and each close is a conditional UPDATE (still active, lease still expired, and for a claim still nothing
+written), so two sweepers never take or close the same run twice and a run renewed in between is left
+alone. Steps need no repair: a step is written in one transaction with its messages, so a crash leaves no
+half-written step.
 """
 
 from __future__ import annotations
@@ -22,21 +25,73 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
 import anyio
-from sqlalchemy import CursorResult, or_, select, update
+from sqlalchemy import ColumnElement, CursorResult, exists, or_, select, update
 
+from host.agent.runner import Runner
 from host.ids import utcnow
 from host.persistence.db import Database
-from host.persistence.models import JobRow
+from host.persistence.models import JobRow, MessageRow, StepRow
 from host.services.runs import ACTIVE, RunService
 
 logger = logging.getLogger(__name__)
 
 STOPPED = "the server stopped before this run finished (it was orphaned and closed at {at})"
+MAX_STARTS = 3  # a re-queued run that keeps outliving its servers is closed after this many starts
 _DB_TIMEOUT_S = 30.0
+
+
+@dataclass(frozen=True)
+class Requeued:
+    """An async run this process claimed to run again: its id, agent and stored request."""
+
+    run_id: str
+    agent_id: str
+    request: dict[str, Any]
+
+
+def _orphaned(owner: str, expired_before: datetime | None) -> list[ColumnElement[bool]]:
+    """Active runs not owned by ``owner`` whose lease expired before ``expired_before`` (any, when None)."""
+    # NULL owner: written before leases existed, by a process that is gone. ``!=`` alone skips NULLs.
+    where = [JobRow.job_type == "run", JobRow.status.in_(ACTIVE), or_(JobRow.owner.is_(None), JobRow.owner != owner)]
+    if expired_before is not None:
+        where.append(or_(JobRow.lease_expires_at.is_(None), JobRow.lease_expires_at < expired_before))
+    return where
+
+
+async def claim_requeueable(db: Database, *, owner: str, expired_before: datetime | None,
+                            lease_s: float) -> list[Requeued]:
+    """Take over the orphaned async runs that wrote nothing (see the module docstring); ``owner`` then runs
+    them. Returns the runs this call claimed."""
+    untouched = [JobRow.payload.is_not(None),
+                 ~exists().where(StepRow.run_id == JobRow.id), ~exists().where(MessageRow.run_id == JobRow.id)]
+    where = [*_orphaned(owner, expired_before), *untouched]
+    async with db.session() as s:
+        rows = (await s.execute(select(JobRow.id, JobRow.agent_id, JobRow.payload, JobRow.metadata_)
+                                .where(*where))).all()
+    claimed: list[Requeued] = []
+    if not rows:
+        return claimed
+    now = utcnow()
+    jobs = JobRow.__table__
+    async with db.transaction() as s:
+        for run_id, agent_id, stored, metadata in rows:
+            payload: dict[str, Any] = stored or {}
+            starts = int(payload.get("starts") or 1)
+            if starts >= MAX_STARTS or not isinstance(payload.get("request"), dict) or agent_id is None:
+                continue  # closed as failed by close_orphans
+            stmt = (update(jobs).where(jobs.c.id == run_id, *where)
+                    .values(owner=owner, lease_expires_at=now + timedelta(seconds=lease_s), status="running",
+                            updated_at=now, payload={**payload, "starts": starts + 1},
+                            metadata={**(metadata or {}), "requeued": starts})
+                    .execution_options(synchronize_session=False))
+            if cast(CursorResult[Any], await s.execute(stmt)).rowcount:
+                claimed.append(Requeued(run_id, agent_id, payload["request"]))
+    return claimed
 
 
 async def close_orphans(db: Database, *, owner: str, expired_before: datetime | None) -> list[str]:
@@ -44,20 +99,16 @@ async def close_orphans(db: Database, *, owner: str, expired_before: datetime | 
     them when it is None). Returns the ids this call closed."""
     now = utcnow()
     jobs = JobRow.__table__
-    active = [JobRow.job_type == "run", JobRow.status.in_(ACTIVE)]
-    # NULL owner: written before leases existed, by a process that is gone. ``!=`` alone skips NULLs.
-    foreign = or_(JobRow.owner.is_(None), JobRow.owner != owner)
-    lapsed = [] if expired_before is None else [
-        or_(JobRow.lease_expires_at.is_(None), JobRow.lease_expires_at < expired_before)]
+    where = _orphaned(owner, expired_before)
     async with db.session() as s:
-        rows = (await s.execute(select(JobRow.id, JobRow.metadata_).where(*active, foreign, *lapsed))).all()
+        rows = (await s.execute(select(JobRow.id, JobRow.metadata_).where(*where))).all()
     closed: list[str] = []
     if not rows:
         return closed
     async with db.transaction() as s:
         for run_id, metadata in rows:
             meta = {**(metadata or {}), "error": STOPPED.format(at=now.replace(microsecond=0).isoformat())}
-            stmt = (update(jobs).where(jobs.c.id == run_id, *active, foreign, *lapsed)
+            stmt = (update(jobs).where(jobs.c.id == run_id, *where)
                     .values(status="failed", stop_reason="error", completed_at=now, updated_at=now, metadata=meta)
                     .execution_options(synchronize_session=False))
             if cast(CursorResult[Any], await s.execute(stmt)).rowcount:
@@ -74,13 +125,30 @@ async def renew(db: Database, *, owner: str, lease_s: float) -> int:
         return int(cast(CursorResult[Any], await s.execute(stmt)).rowcount or 0)
 
 
-async def _keep_leases(db: Database, runs: RunService, lease_s: float, every_s: float) -> None:
+async def recover(db: Database, runner: Runner, *, owner: str, expired_before: datetime | None,
+                  lease_s: float) -> tuple[int, list[str]]:
+    """One sweep: re-queue what can run again, close the rest. Returns (re-queued count, closed ids)."""
+    requeued = await claim_requeueable(db, owner=owner, expired_before=expired_before, lease_s=lease_s)
+    for run in requeued:
+        try:
+            runner.resume(run.run_id, run.agent_id, run.request)
+        except Exception as exc:  # the stored request no longer validates, or the server is stopping
+            logger.warning("could not re-queue run %s: %s", run.run_id, exc)
+            await runner.runs.finish(run.run_id, "failed", "error", error=f"could not be run again: {exc}")
+    if requeued:
+        logger.warning("re-queued %d async run(s) a stopped server left before they wrote anything: %s",
+                       len(requeued), ", ".join(r.run_id for r in requeued))
+    closed = await close_orphans(db, owner=owner, expired_before=expired_before)
+    return len(requeued), closed
+
+
+async def _keep_leases(db: Database, runner: Runner, owner: str, lease_s: float, every_s: float) -> None:
     while True:
         await anyio.sleep(every_s)
         try:
             with anyio.fail_after(_DB_TIMEOUT_S):
-                await renew(db, owner=runs.instance_id, lease_s=lease_s)
-                closed = await close_orphans(db, owner=runs.instance_id, expired_before=utcnow())
+                await renew(db, owner=owner, lease_s=lease_s)
+                _, closed = await recover(db, runner, owner=owner, expired_before=utcnow(), lease_s=lease_s)
             if closed:
                 logger.warning("closed %d run(s) whose server stopped renewing them: %s", len(closed),
                                ", ".join(closed))
@@ -98,17 +166,19 @@ async def lifespan(services: Any, *, exclusive: bool = False) -> AsyncIterator[N
     db: Database = services.db
     runs: RunService = services.runs
     limits = services.settings.limits
+    runner: Runner = services.runner
     everything = exclusive and not db.is_postgres
-    closed = await close_orphans(db, owner=runs.instance_id, expired_before=None if everything else utcnow())
+    _, closed = await recover(db, runner, owner=runs.instance_id, lease_s=limits.run_lease_s,
+                              expired_before=None if everything else utcnow())
     if closed:
         logger.warning("closed %d run(s) left unfinished by a stopped server", len(closed))
     every_s = min(limits.run_renew_s, limits.run_lease_s / 3)
     async with anyio.create_task_group() as tg:
-        tg.start_soon(_keep_leases, db, runs, limits.run_lease_s, every_s)
+        tg.start_soon(_keep_leases, db, runner, runs.instance_id, limits.run_lease_s, every_s)
         try:
             yield
         finally:
             tg.cancel_scope.cancel()
 
 
-__all__ = ["close_orphans", "lifespan", "renew"]
+__all__ = ["Requeued", "claim_requeueable", "close_orphans", "lifespan", "recover", "renew"]

@@ -49,13 +49,13 @@ def step_out(row: StepRow) -> dict[str, Any]:
 # A run for an agent that exists, in one statement (atomic on its own: no transaction around it).
 _jobs, _agents = JobRow.__table__, AgentRow.__table__
 _COLUMNS = ("id", "job_type", "status", "agent_id", "request_config", "metadata", "created_at", "updated_at", "owner",
-            "lease_expires_at")
+            "lease_expires_at", "payload")
 _now = bindparam("now", type_=_jobs.c.created_at.type)
 _CREATE = insert(_jobs).from_select(_COLUMNS, select(
     bindparam("run_id", type_=_jobs.c.id.type), literal("run"), bindparam("status", type_=_jobs.c.status.type),
     _agents.c.id, bindparam("request_config", type_=_jobs.c.request_config.type),
     bindparam("metadata", type_=_jobs.c.metadata.type), _now, _now, bindparam("owner", type_=_jobs.c.owner.type),
-    bindparam("lease", type_=_jobs.c.lease_expires_at.type),
+    bindparam("lease", type_=_jobs.c.lease_expires_at.type), bindparam("payload", type_=_jobs.c.payload.type),
 ).where(_agents.c.id == bindparam("agent_id")))
 
 
@@ -66,12 +66,14 @@ class RunService:
         self.instance_id = new_id("instance")
         self.lease_s = lease_s
 
-    async def create(self, agent_id: str, request_config: dict[str, Any], *, status: str = "running") -> str:
+    async def create(self, agent_id: str, request_config: dict[str, Any], *, status: str = "running",
+                     payload: dict[str, Any] | None = None) -> str:
         """Start a run for the agent; a 404 naming the agent when it does not exist (checked by the insert
-        itself, so callers need no separate existence check)."""
+        itself, so callers need no separate existence check). ``payload``: the request, stored so that a run
+        whose server stops before it writes anything can be run again (host.services.recovery)."""
         run_id = new_id("run")
         values = {"run_id": run_id, "status": status, "agent_id": agent_id, "request_config": request_config,
-                  "metadata": {"agent_id": agent_id}, "now": utcnow(), "owner": self.instance_id}
+                  "metadata": {"agent_id": agent_id}, "now": utcnow(), "owner": self.instance_id, "payload": payload}
         values["lease"] = values["now"] + timedelta(seconds=self.lease_s)
         inserted = await self.db.write_one(lambda s: s.connection().execute(_CREATE, values).rowcount)
         if inserted == 0:

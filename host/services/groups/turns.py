@@ -93,6 +93,9 @@ class GroupTurns:
 
     async def send(self, group_id: str, body: LettaRequest) -> GroupReply:
         row, members = await self.store.members(group_id)
+        # The input limits, for every agent the input may reach, before any member's run is written.
+        for agent_id in dict.fromkeys(([row.manager_agent_id] if row.manager_agent_id else []) + members):
+            await self.runner.admit(turn_request(agent_id, body, None))
         if row.manager_type in ("supervisor", "sleeptime", "voice_sleeptime"):
             reply = GroupReply()
             reply.add(await self._turn(group_id, row.manager_agent_id or "", list(body.messages), body))

@@ -1,6 +1,7 @@
 """Nothing stuck after a crash: a server killed (SIGKILL) during turns leaves no run `running` once a server
 is back on the data, and every agent takes a new turn. On SQLite the restarted server closes them at
-start-up; on Postgres (several servers may share it) they are closed once their lease expires."""
+start-up; on Postgres (several servers may share it) they are closed once their lease expires. An async run
+that had written nothing is run again instead, exactly once."""
 
 from __future__ import annotations
 
@@ -34,27 +35,38 @@ def _stream_in_background(base_url: str, agent_id: str, seen: list[bytes]) -> th
     return thread
 
 
+def _async(base_url: str, agent_id: str, text: str) -> dict:
+    resp = httpx.post(f"{base_url}/v1/agents/{agent_id}/messages/async", timeout=60,
+                      json={"messages": [{"role": "user", "content": text}]})
+    assert resp.status_code == 200, resp.text
+    return resp.json()
+
+
 def test_runs_interrupted_by_a_killed_server_are_closed_and_agents_take_new_turns(make_server, scripted_llm,
                                                                                     tmp_path):
+    """Streamed runs and an async run that wrote a step are closed as failed; an async run that wrote
+    nothing is run again, exactly once (on Postgres by one of two servers sweeping the same database)."""
     uri = shared.test_database_uri()
     home = tmp_path / "home"
     srv = make_server(LEASE, home=home, pg_uri=uri)
-    names = [f"crash-{uuid.uuid4().hex[:8]}" for _ in range(3)]
+    names = [f"crash-{uuid.uuid4().hex[:8]}" for _ in range(4)]
     agents = [httpx.post(f"{srv.base_url}/v1/agents/", timeout=60,
                          json={"model": f"openai-proxy/{n}", "embedding": EMBEDDING}).json()["id"] for n in names]
     queues = [scripted_llm.for_model(n) for n in names]
     # agent 0: streamed, the model never answers; agent 1: streamed, one step written and streamed, then the
-    # model hangs; agent 2: an async run whose model hangs.
+    # model hangs; agent 2: an async run whose model hangs (nothing written); agent 3: an async run that
+    # wrote one step, then its model hangs.
     queues[0].push_delay(600).push_text("never")
     queues[1].push_tool_call("conversation_search", {"query": "x", "request_heartbeat": True})
     queues[1].push_delay(600).push_text("never")
     queues[2].push_delay(600).push_text("never")
+    queues[3].push_tool_call("conversation_search", {"query": "y", "request_heartbeat": True})
+    queues[3].push_delay(600).push_text("never")
     seen: list[list[bytes]] = [[], []]
     threads = [_stream_in_background(srv.base_url, agents[i], seen[i]) for i in range(2)]
-    queued = httpx.post(f"{srv.base_url}/v1/agents/{agents[2]}/messages/async", timeout=60,
-                        json={"messages": [{"role": "user", "content": "go"}]})
-    assert queued.status_code == 200, queued.text
-    wait_until(lambda: [len(scripted_llm.requests_for(n)) for n in names] == [1, 2, 1], what="turns in flight")
+    queued = _async(srv.base_url, agents[2], "queued turn")
+    stepped = _async(srv.base_url, agents[3], "stepped turn")
+    wait_until(lambda: [len(scripted_llm.requests_for(n)) for n in names] == [1, 2, 1, 2], what="turns in flight")
     wait_until(lambda: bool(seen[1]), what="agent 1's first chunk streamed")
     active = httpx.get(f"{srv.base_url}/v1/runs/active", timeout=30).json()
     assert sorted(r["agent_id"] for r in active) == sorted(agents)
@@ -65,17 +77,33 @@ def test_runs_interrupted_by_a_killed_server_are_closed_and_agents_take_new_turn
         thread.join(timeout=30)
         assert not thread.is_alive(), "a stream of the killed server did not end"
 
+    queues[2].push_tool_call("send_message", {"message": "ran again"})  # what the re-queued run's model says
     back = make_server(LEASE, home=home, pg_uri=uri)
-    if PG_ADMIN_URI is None:  # SQLite: closed before the restarted server answers its first request
-        assert httpx.get(f"{back.base_url}/v1/runs/active", timeout=30).json() == []
-    else:
-        wait_until(lambda: httpx.get(f"{back.base_url}/v1/runs/active", timeout=30).json() == [],
-                   timeout=30, what="orphaned runs closed after their lease expired")
+    # Postgres: a second live server sweeps the same database; the re-queued run still runs once.
+    other = make_server(LEASE, home=tmp_path / "other", pg_uri=uri) if PG_ADMIN_URI is not None else None
+    if PG_ADMIN_URI is None:  # SQLite: closed or re-queued before the restarted server answers its first request
+        still = httpx.get(f"{back.base_url}/v1/runs/active", timeout=30).json()
+        assert [r["id"] for r in still] in ([], [queued["id"]]), still
+    wait_until(lambda: httpx.get(f"{back.base_url}/v1/runs/active", timeout=30).json() == [],
+               timeout=60, what="orphaned runs closed (after their lease expired on Postgres), re-queued run done")
     for run in active:
         got = httpx.get(f"{back.base_url}/v1/runs/{run['id']}", timeout=30).json()
+        if run["id"] == queued["id"]:
+            assert (got["status"], got["stop_reason"]) == ("completed", "end_turn"), got
+            assert got["metadata"]["requeued"] == 1 and "error" not in got["metadata"], got
+            continue
         assert (got["status"], got["stop_reason"]) == ("failed", "error"), got
         assert "server stopped" in got["metadata"]["error"]
         assert got["completed_at"] is not None
+    assert stepped["id"] in [r["id"] for r in active]
+    # Exactly once: one more model call, the input stored once, the reply in the run's messages.
+    assert len(scripted_llm.requests_for(names[2])) == 2
+    history = httpx.get(f"{back.base_url}/v1/agents/{agents[2]}/messages", params={"limit": 100}, timeout=30).json()
+    assert [m["content"] for m in history if m["message_type"] == "user_message"].count("queued turn") == 1
+    ran = httpx.get(f"{back.base_url}/v1/runs/{queued['id']}/messages", timeout=30).json()
+    assert any(m.get("content") == "ran again" for m in ran), ran
+    for server in [back] + ([other] if other else []):
+        assert httpx.get(f"{server.base_url}/v1/runs/active", timeout=30).json() == []
 
     for name, queue, agent_id in zip(names, queues, agents, strict=False):
         queue.push_tool_call("send_message", {"message": f"back for {name}"})
@@ -84,6 +112,7 @@ def test_runs_interrupted_by_a_killed_server_are_closed_and_agents_take_new_turn
         assert resp.status_code == 200, resp.text
         assert any(m.get("content") == f"back for {name}" for m in resp.json()["messages"])
     assert httpx.get(f"{back.base_url}/v1/runs/active", timeout=30).json() == []
+    assert len(scripted_llm.requests_for(names[2])) == 3
 
 
 def test_a_live_server_keeps_its_runs_leased_while_another_sweeps(make_server, scripted_llm, tmp_path):

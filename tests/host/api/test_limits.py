@@ -13,7 +13,7 @@ import pytest
 
 MIB = 1024 * 1024
 LIMITS = {"AGENTHOST_MAX_BODY_BYTES": str(256 * 1024), "AGENTHOST_MAX_UPLOAD_BYTES": str(MIB),
-          "AGENTHOST_MAX_MESSAGE_CHARS": "100000"}
+          "AGENTHOST_MAX_MESSAGE_CHARS": "100000", "AGENTHOST_MAX_INPUT_MESSAGES": "5"}
 PEAK_GROWTH_BOUND = 64 * MIB  # the oversized requests below total more than 150 MiB
 
 
@@ -133,8 +133,83 @@ def test_a_message_over_the_size_limit_is_413_naming_it(limited, scripted_llm, r
 
     assert resp.status_code == 413, resp.text
     assert "100001 characters" in resp.json()["detail"] and "AGENTHOST_MAX_MESSAGE_CHARS" in resp.json()["detail"]
+    _nothing_written(limited.base_url, scripted_llm, model, agent)
+
+
+def _runs(base_url: str, agent: str) -> list[dict]:
+    resp = httpx.get(f"{base_url}/v1/runs/", params={"agent_ids": agent}, timeout=60)
+    assert resp.status_code == 200, resp.text
+    return resp.json()
+
+
+def _nothing_written(base_url: str, scripted_llm, model: str, agent: str) -> None:
+    """No model call, no run, no message beyond the agent's initial ones."""
     assert scripted_llm.requests_for(model) == []
-    assert httpx.get(f"{limited.base_url}/v1/runs/active", params={"agent_ids": agent}, timeout=60).json() == []
+    assert _runs(base_url, agent) == []
+    history = httpx.get(f"{base_url}/v1/agents/{agent}/messages", params={"limit": 100}, timeout=60).json()
+    assert not [m for m in history if m["message_type"] == "user_message" and "y" * 1000 in str(m["content"])]
+    assert len([m for m in history if m["message_type"] == "user_message"]) <= 1  # the initial login message
+
+
+@pytest.mark.parametrize("route", ["messages", "messages/stream", "messages/async"])
+def test_too_many_input_messages_is_413_naming_the_limit(limited, scripted_llm, route):
+    model = f"many-{uuid.uuid4().hex[:8]}"
+    agent = _agent(limited.base_url, model)
+    resp = httpx.post(f"{limited.base_url}/v1/agents/{agent}/{route}", timeout=60,
+                      json={"messages": [{"role": "user", "content": f"m{i}"} for i in range(6)]})
+
+    assert resp.status_code == 413, resp.text
+    assert "6 input messages" in resp.json()["detail"] and "AGENTHOST_MAX_INPUT_MESSAGES" in resp.json()["detail"]
+    _nothing_written(limited.base_url, scripted_llm, model, agent)
+
+
+def test_a_group_message_over_the_limit_is_413_before_any_member_runs(limited, scripted_llm):
+    models = [f"grp-{uuid.uuid4().hex[:8]}" for _ in range(2)]
+    agents = [_agent(limited.base_url, m) for m in models]
+    group = httpx.post(f"{limited.base_url}/v1/groups/", timeout=60, json={"agent_ids": agents, "description": "g"})
+    assert group.status_code == 200, group.text
+    for route in ("messages", "messages/stream"):
+        resp = httpx.post(f"{limited.base_url}/v1/groups/{group.json()['id']}/{route}", timeout=60,
+                          json={"messages": [{"role": "user", "content": "y" * 100_001}]})
+        assert resp.status_code == 413, resp.text
+        assert "AGENTHOST_MAX_MESSAGE_CHARS" in resp.json()["detail"]
+    for model, agent in zip(models, agents, strict=True):
+        _nothing_written(limited.base_url, scripted_llm, model, agent)
+
+
+def test_a_batch_with_one_request_over_the_limit_is_413_and_nothing_is_queued(limited, scripted_llm):
+    models = [f"bat-{uuid.uuid4().hex[:8]}" for _ in range(2)]
+    agents = [_agent(limited.base_url, m) for m in models]
+    before = httpx.get(f"{limited.base_url}/v1/messages/batches", timeout=60).json()
+    resp = httpx.post(f"{limited.base_url}/v1/messages/batches", timeout=60, json={"requests": [
+        {"agent_id": agents[0], "messages": [{"role": "user", "content": "fine"}]},
+        {"agent_id": agents[1], "messages": [{"role": "user", "content": "y" * 100_001}]}]})
+
+    assert resp.status_code == 413, resp.text
+    assert resp.json()["detail"].startswith("requests[1]: ") and "AGENTHOST_MAX_MESSAGE_CHARS" in resp.json()["detail"]
+    assert httpx.get(f"{limited.base_url}/v1/messages/batches", timeout=60).json() == before
+    for model, agent in zip(models, agents, strict=True):
+        _nothing_written(limited.base_url, scripted_llm, model, agent)
+
+
+def test_the_mcp_send_tool_over_the_limit_is_a_tool_error_naming_it(limited, scripted_llm):
+    import anyio
+    from mcp import Client
+
+    from tests.mcp_server.conftest import text_of
+
+    model = f"mcp-{uuid.uuid4().hex[:8]}"
+    agent = _agent(limited.base_url, model)
+
+    async def call() -> tuple[bool, str]:
+        with anyio.fail_after(60):
+            async with Client(limited.base_url + "/mcp", mode="legacy") as client:
+                reply = await client.call_tool("send_message_to_agent", {"agent_id": agent, "message": "y" * 100_001})
+                return bool(reply.is_error), text_of(reply)
+
+    is_error, text = anyio.run(call)
+    assert is_error and "AGENTHOST_MAX_MESSAGE_CHARS" in text, text
+    _nothing_written(limited.base_url, scripted_llm, model, agent)
 
 
 def test_a_turn_that_cannot_fit_the_context_window_is_refused_before_any_model_call(limited, scripted_llm):
@@ -146,7 +221,7 @@ def test_a_turn_that_cannot_fit_the_context_window_is_refused_before_any_model_c
 
     assert resp.status_code == 413, resp.text
     assert "context window of 4000 tokens" in resp.json()["detail"]
-    assert scripted_llm.requests_for(model) == []
+    _nothing_written(limited.base_url, scripted_llm, model, agent)
     scripted_llm.for_model(model).push_tool_call("send_message", {"message": "fits"})
     ok = httpx.post(f"{limited.base_url}/v1/agents/{agent}/messages", timeout=60,
                     json={"messages": [{"role": "user", "content": " ".join(words.split()[:300])}]})
