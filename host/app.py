@@ -98,7 +98,6 @@ async def open_services(settings: Settings, telemetry: Telemetry | None = None) 
         await core.tools.sync_builtins(all_builtins())
         layer = await stack.enter_async_context(open_tool_layer(settings, core, telemetry))
         services = Services.of(core, layer)
-        await services.groups.sleeptime.load()  # which agents have sleep-time agents
         # Areas with resources of their own (config watcher, ingestion workers, the MCP endpoint).
         import mcp_server
         from host.services import batches, mcp_servers_lifespan, recovery, sources_lifespan

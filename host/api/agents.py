@@ -121,10 +121,13 @@ async def modify_agent(agent_id: str, body: UpdateAgent, svc: Svc, v1: V1) -> Re
     state, warnings = await svc.agents.modify(agent_id, body)
     for block_id in body.block_ids or []:  # blocks given to a main agent reach its sleep-time agents
         await svc.groups.block_attached(agent_id, block_id)
-    if body.enable_sleeptime:
-        await svc.groups.enable_sleeptime(state)
-    state = await _with_group(svc, await svc.agents.get(agent_id)) if body.enable_sleeptime else state
-    return _with_warnings(state, warnings, v1)
+    if body.enable_sleeptime is not None:  # true: the sleep-time agent and group; false: they go
+        if body.enable_sleeptime:
+            await svc.groups.enable_sleeptime(state)
+        else:
+            await svc.groups.disable_sleeptime(agent_id)
+        state = await svc.agents.get(agent_id)
+    return _with_warnings(await _with_group(svc, state), warnings, v1)
 
 
 @router.delete("/{agent_id}", operation_id="delete_agent")

@@ -4,7 +4,7 @@
     GET               /v1/groups/count                    int
     GET/PATCH/DELETE  /v1/groups/{id}
     GET/POST          /v1/groups/{id}/messages            the group's messages | LettaResponse
-    POST              /v1/groups/{id}/messages/stream     SSE of the same turn's messages
+    POST              /v1/groups/{id}/messages/stream     SSE: the members' messages (or tokens) as made
     PATCH             /v1/groups/{id}/messages/{mid}      edit one message (in its agent's history)
     PATCH             /v1/groups/{id}/reset-messages      forget the group's conversation
     GET               /v1/agents/{id}/groups              the groups an agent belongs to or manages
@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import Body, Depends, Query, Response
@@ -21,13 +20,12 @@ from sqlalchemy import select
 
 from host.api.routing import SlashRouter, services
 from host.api.sse import sse_response
-from host.domain.events import LettaMessageEvent, StopReasonEvent, TurnEvent, UsageEvent
-from host.domain.letta import StopReason
 from host.errors import NotFoundError
 from host.persistence.models import MessageRow
 from host.schemas.groups import Group, GroupCreate, GroupUpdate, ManagerType
 from host.schemas.messages import LettaRequest, LettaStreamingRequest
 from host.services import Services
+from host.services.groups import stream_group
 
 router = SlashRouter(tags=["groups"])
 Svc = Annotated[Services, Depends(services)]
@@ -74,15 +72,8 @@ async def send_group_message(group_id: str, body: LettaRequest, svc: Svc) -> dic
 @router.post("/v1/groups/{group_id}/messages/stream", operation_id="send_group_message_streaming",
              response_class=StreamingResponse)
 async def stream_group_message(group_id: str, body: LettaStreamingRequest, svc: Svc) -> Response:
-    reply = await svc.groups.turns.send(group_id, body)  # before the first byte: errors are JSON responses
-
-    async def events() -> AsyncIterator[TurnEvent]:
-        for message in reply.messages:
-            yield LettaMessageEvent(message)
-        yield StopReasonEvent(StopReason(reply.stop_reason))
-        yield UsageEvent(reply.usage.statistics(reply.run_ids))
-
-    return sse_response(events())
+    """Each speaking member's messages as it makes them (token deltas with ``stream_tokens``)."""
+    return sse_response(await stream_group(svc.groups.turns, group_id, body))
 
 
 @router.get("/v1/groups/{group_id}/messages", operation_id="list_group_messages")

@@ -1,5 +1,6 @@
 """The groups service: what REST and MCP call. Creating, changing and deleting groups (and the sleep-time
-agents of ``enable_sleeptime``) keeps the supervisor's tool and the sleep-time watch in step."""
+agents of ``enable_sleeptime``) keeps the supervisor's tool in step. Which agents have sleep-time agents is
+read from the database whenever it matters (nothing cached: another process may change it)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,13 @@ from host.schemas.agents import AgentState, CreateAgentRequest
 from host.schemas.blocks import CreateBlock
 from host.schemas.groups import Group, GroupCreate, GroupUpdate, SleeptimeManager
 from host.services.agents import AgentService
-from host.services.groups.sleeptime import MAIN_AGENT_TOOLS, SLEEPTIME_PERSONA, SLEEPTIME_TOOLS, SleeptimeWatch
+from host.services.groups.sleeptime import (
+    MAIN_AGENT_TOOLS,
+    SLEEPTIME_PERSONA,
+    SLEEPTIME_TOOLS,
+    SLEEPTIME_TYPES,
+    SleeptimeWatch,
+)
 from host.services.groups.store import DEFAULT_FREQUENCY, GroupStore, share_blocks
 from host.services.groups.turns import GroupTurns
 
@@ -26,6 +33,7 @@ class GroupService:
         self.db = db
         self.agents = agents
         self.store = GroupStore(db)
+        self.runner = runner
         self.turns = GroupTurns(self.store, runner)
         self.sleeptime = SleeptimeWatch(db, runner)
         runner.observers.append(self.sleeptime.observe)
@@ -45,32 +53,22 @@ class GroupService:
 
                 agent.updated_at = utcnow()
 
-    def _track(self, group: Group) -> None:
-        if group.manager_type in ("sleeptime", "voice_sleeptime") and group.manager_agent_id:
-            self.sleeptime.main[group.manager_agent_id] = group.id
-
     async def create(self, req: GroupCreate) -> Group:
         group = await self.store.create(req)
         if group.manager_type == "supervisor" and group.manager_agent_id:
             await self._attach_tools(group.manager_agent_id, [SUPERVISOR_TOOL])
-        self._track(group)
         return group
 
     async def modify(self, group_id: str, req: GroupUpdate) -> Group:
         before = await self.store.get(group_id)
         group = await self.store.modify(group_id, req)
-        if before.manager_agent_id != group.manager_agent_id:
-            self.sleeptime.main.pop(before.manager_agent_id or "", None)
-            if group.manager_type == "supervisor" and group.manager_agent_id:
-                await self._attach_tools(group.manager_agent_id, [SUPERVISOR_TOOL])
-        self._track(group)
+        if before.manager_agent_id != group.manager_agent_id and group.manager_type == "supervisor" \
+                and group.manager_agent_id:
+            await self._attach_tools(group.manager_agent_id, [SUPERVISOR_TOOL])
         return group
 
     async def delete(self, group_id: str) -> None:
-        group = await self.store.get(group_id)
         await self.store.delete(group_id)
-        if self.sleeptime.main.get(group.manager_agent_id or "") == group_id:
-            del self.sleeptime.main[group.manager_agent_id or ""]
 
     # ---- enable_sleeptime --------------------------------------------------------------------------
     async def enable_sleeptime(self, main: AgentState) -> Group:
@@ -100,30 +98,42 @@ class GroupService:
             raise
         return group
 
-    async def block_attached(self, agent_id: str, block_id: str) -> None:
-        """A block attached to a main agent is attached to its sleep-time agents too."""
-        group_id = self.sleeptime.main.get(agent_id)
-        if group_id is None:
-            return
-        _, members = await self.store.members(group_id)
-        async with self.db.transaction() as s:
-            await share_blocks(s, members, [block_id])
-
-    async def agent_deleting(self, agent_id: str) -> None:
-        """Deleting a main agent deletes its sleep-time agents and the group."""
+    async def _sleeptime_groups(self, agent_id: str) -> tuple[list[str], list[str]]:
+        """The sleep-time groups ``agent_id`` is the main agent of, and their sleep-time agents."""
         async with self.db.session() as s:
             groups = list((await s.execute(select(GroupRow.id).where(
-                GroupRow.manager_agent_id == agent_id,
-                GroupRow.manager_type.in_(("sleeptime", "voice_sleeptime"))))).scalars())
+                GroupRow.manager_agent_id == agent_id, GroupRow.manager_type.in_(SLEEPTIME_TYPES)))).scalars())
             helpers = list((await s.execute(select(GroupAgentRow.agent_id).where(
-                GroupAgentRow.group_id.in_(groups)))).scalars()) if groups else []
+                GroupAgentRow.group_id.in_(groups)).order_by(GroupAgentRow.position))).scalars()) if groups else []
+        return groups, helpers
+
+    async def block_attached(self, agent_id: str, block_id: str) -> None:
+        """A block attached to a main agent is attached to its sleep-time agents too."""
+        _, helpers = await self._sleeptime_groups(agent_id)
+        if helpers:
+            async with self.db.transaction() as s:
+                await share_blocks(s, helpers, [block_id])
+
+    async def disable_sleeptime(self, agent_id: str) -> None:
+        """``enable_sleeptime=false``, or the main agent being deleted: its sleep-time groups go, and their
+        sleep-time agents with them (their running runs cancelled first). The main agent's blocks, shared
+        with them, stay."""
+        groups, helpers = await self._sleeptime_groups(agent_id)
         for group_id in groups:
-            await self.delete(group_id)
+            try:
+                await self.store.delete(group_id)
+            except NotFoundError:  # deleted meanwhile (another request, another process)
+                pass
         for helper in helpers:
             try:
+                await self.runner.cancel(helper, None)
                 await self.agents.delete(helper)
             except NotFoundError:
                 pass
+
+    async def agent_deleting(self, agent_id: str) -> None:
+        """Deleting a main agent deletes its sleep-time agents and the group."""
+        await self.disable_sleeptime(agent_id)
 
     async def multi_agent_group(self, agent_id: str) -> dict[str, Any] | None:
         groups = await self.store.list(agent_id=agent_id)

@@ -17,10 +17,12 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+import anyio
 from sqlalchemy import select
 
 from host.agent.runner import Runner, turn_request
 from host.agent.turn import TurnResult, Usage
+from host.domain.events import Emit
 from host.domain.letta import AssistantMessage, LettaMessage, StopReason
 from host.persistence.models import AgentRow
 from host.schemas.messages import InputMessage, LettaRequest, MessageCreate
@@ -47,6 +49,17 @@ def choose(reply: str, eligible: list[str]) -> str | None:
         if re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", reply, re.IGNORECASE):
             return name
     return None
+
+
+@dataclass(frozen=True)
+class Out:
+    """Where a speaking member's messages go as they are made (``emit``), and whether token by token."""
+
+    emit: Emit | None = None
+    stream_tokens: bool = False
+
+
+QUIET = Out()  # a request answered when the round is over
 
 
 @dataclass
@@ -81,38 +94,46 @@ class GroupTurns:
             rows = (await s.execute(select(AgentRow.id, AgentRow.name).where(AgentRow.id.in_(agent_ids)))).all()
         return {i: n for i, n in rows}
 
-    async def _turn(self, group_id: str, agent_id: str, messages: list[InputMessage], body: LettaRequest
-                    ) -> TurnResult:
+    async def _turn(self, group_id: str, agent_id: str, messages: list[InputMessage], body: LettaRequest,
+                    out: Out = QUIET) -> TurnResult:
+        """One member's turn as an ordinary run; with ``out.emit``, its messages (with ``stream_tokens``,
+        its token deltas) go out as the member's model produces them."""
         req = body.model_copy(update={"messages": messages})
-        run_id = await self.runner.runs.create(agent_id, {"group_id": group_id,
+        tokens = out.stream_tokens and out.emit is not None
+        run_id = await self.runner.runs.create(agent_id, {"group_id": group_id, "stream_tokens": tokens,
                                                           "use_assistant_message": body.use_assistant_message})
         try:
-            return await self.runner.execute(turn_request(agent_id, req, run_id))
+            return await self.runner.execute(turn_request(agent_id, req, run_id, stream_tokens=tokens),
+                                             out.emit)
         finally:
-            await self.store.tag_run(group_id, run_id)
+            with anyio.CancelScope(shield=True):  # a cancelled turn's messages are the group's too
+                await self.store.tag_run(group_id, run_id)
 
-    async def send(self, group_id: str, body: LettaRequest) -> GroupReply:
+    async def send(self, group_id: str, body: LettaRequest, out: Out = QUIET) -> GroupReply:
+        """The group's answer to ``body``. With ``out.emit`` (a streamed request, ``host.services.groups.stream``)
+        each speaking member's messages are handed out as they are made; the dynamic manager's choice of
+        speaker is not (it is not in the reply either)."""
         row, members = await self.store.members(group_id)
         # The input limits, for every agent the input may reach, before any member's run is written.
         for agent_id in dict.fromkeys(([row.manager_agent_id] if row.manager_agent_id else []) + members):
             await self.runner.admit(turn_request(agent_id, body, None))
         if row.manager_type in ("supervisor", "sleeptime", "voice_sleeptime"):
             reply = GroupReply()
-            reply.add(await self._turn(group_id, row.manager_agent_id or "", list(body.messages), body))
+            reply.add(await self._turn(group_id, row.manager_agent_id or "", list(body.messages), body, out))
             return reply
         names = await self._names(members + ([row.manager_agent_id] if row.manager_agent_id else []))
         if row.manager_type == "dynamic":
             return await self._dynamic(group_id, row.manager_agent_id or "", row.termination_token or "DONE!",
-                                       row.max_turns or len(members), members, names, body)
-        return await self._round_robin(group_id, row.max_turns or len(members), members, names, body)
+                                       row.max_turns or len(members), members, names, body, out)
+        return await self._round_robin(group_id, row.max_turns or len(members), members, names, body, out)
 
     async def _round_robin(self, group_id: str, max_turns: int, members: list[str], names: dict[str, str],
-                           body: LettaRequest) -> GroupReply:
+                           body: LettaRequest, out: Out) -> GroupReply:
         pending = {m: list(body.messages) for m in members}
         reply = GroupReply()
         for turn in range(max_turns):
             speaker = members[turn % len(members)]
-            result = await self._turn(group_id, speaker, pending[speaker] or [_nudge()], body)
+            result = await self._turn(group_id, speaker, pending[speaker] or [_nudge()], body, out)
             pending[speaker] = []
             reply.add(result)
             self._share(speaker, names, assistant_text(result), pending)
@@ -121,7 +142,7 @@ class GroupTurns:
         return reply
 
     async def _dynamic(self, group_id: str, manager: str, token: str, max_turns: int, members: list[str],
-                       names: dict[str, str], body: LettaRequest) -> GroupReply:
+                       names: dict[str, str], body: LettaRequest, out: Out) -> GroupReply:
         pending = {m: list(body.messages) for m in members}
         news = [f"{m.role}: {m.text()}" for m in body.messages if isinstance(m, MessageCreate)]
         by_name = {names[m]: m for m in members}
@@ -139,7 +160,7 @@ class GroupTurns:
                 logger.info("group %s: the manager named no eligible speaker (%r); going in order", group_id, answer)
                 picked = eligible[turn % len(eligible)]
             speaker = by_name[picked]
-            result = await self._turn(group_id, speaker, pending[speaker] or [_nudge()], body)
+            result = await self._turn(group_id, speaker, pending[speaker] or [_nudge()], body, out)
             pending[speaker], last = [], speaker
             reply.add(result)
             said = assistant_text(result)

@@ -82,3 +82,34 @@ def test_every_fifth_turn_runs_the_helper_and_its_edit_reaches_the_next_prompt(c
     client.agents.messages.create(agent_id=main.id, messages=[MessageCreate(role="user", content="what do I like?")])
     system_prompt = scripted_llm.requests_for(main.model)[-1]["messages"][0]["content"]
     assert "Likes green tea." in system_prompt
+
+
+def test_enable_sleeptime_false_removes_the_helper_and_its_group_and_true_brings_them_back(
+        client, http, make_agent, scripted_llm, token):
+    main, state, group, helper, _, _ = sleeptime_setup(client, http, make_agent, scripted_llm, token, "toggle")
+    human = next(b for b in state.memory.blocks if b.label == "human")
+
+    resp = http.patch(f"/v1/agents/{main.id}", json={"enable_sleeptime": False})
+
+    assert resp.status_code == 200, resp.text
+    assert resp.json()["enable_sleeptime"] is False and resp.json()["multi_agent_group"] is None
+    assert http.get(f"/v1/agents/{helper.id}").status_code == 404
+    assert http.get(f"/v1/groups/{group.id}").status_code == 404
+    assert http.get(f"/v1/agents/{main.id}/groups").json() == []
+    assert http.get(f"/v1/blocks/{human.id}").status_code == 200, "the main agent's shared block stays"
+    main.script.push_tool_call("send_message", {"message": "still here"})
+    reply = client.agents.messages.create(agent_id=main.id, messages=[MessageCreate(role="user", content="hi")])
+    assert [m.content for m in reply.messages if m.message_type == "assistant_message"] == ["still here"]
+
+    resp = http.patch(f"/v1/agents/{main.id}", json={"enable_sleeptime": True})
+
+    assert resp.status_code == 200, resp.text
+    again = resp.json()["multi_agent_group"]
+    assert again is not None and again["id"] != group.id and again["manager_agent_id"] == main.id
+    [new_helper] = again["agent_ids"]
+    assert new_helper != helper.id
+    helper_state = http.get(f"/v1/agents/{new_helper}").json()
+    assert helper_state["name"] == f"{main.name}-sleeptime"
+    assert human.id in {b["id"] for b in helper_state["memory"]["blocks"]}
+    assert http.patch(f"/v1/agents/{main.id}", json={"enable_sleeptime": True}).json()["multi_agent_group"][
+        "id"] == again["id"], "enabling twice keeps the one group"
