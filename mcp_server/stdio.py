@@ -20,8 +20,10 @@ logger = logging.getLogger(__name__)
 
 
 async def _run(mcp: AgentHostMcp) -> None:
-    async with stdio_server() as (read, write):
+    async with stdio_server() as (read, write), anyio.create_task_group() as tg:
+        tg.start_soon(mcp.follow_catalogue)
         await mcp.server.run(read, write, mcp.server.create_initialization_options())
+        tg.cancel_scope.cancel()
 
 
 async def serve(args: argparse.Namespace, settings: Any) -> None:
@@ -37,11 +39,12 @@ async def serve(args: argparse.Namespace, settings: Any) -> None:
         return
     from host.app import open_services
     from mcp_server.local import LocalBackend
+    from mcp_server.local_catalogue import LocalCatalogue
 
     settings.home.mkdir(parents=True, exist_ok=True)
     async with open_services(settings) as services:
-        await _run(AgentHostMcp(LocalBackend(services), services.catalogue, default_agent=args.agent,
-                                version=__version__))
+        await _run(AgentHostMcp(LocalBackend(services), LocalCatalogue(services.catalogue),
+                                default_agent=args.agent, version=__version__))
 
 
 def main(args: argparse.Namespace, settings: Any) -> int:
