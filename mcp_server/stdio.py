@@ -2,7 +2,9 @@
 
 Alone, it opens the local database and tool layer itself (``open_services``), safe beside a running
 ``agenthost serve`` on the same SQLite file (WAL, busy timeout, short write transactions). With ``--url``
-it bridges to a running server over REST instead, with ``--password`` or LETTA_SERVER_PASSWORD.
+it bridges to a running server instead, with ``--password`` or LETTA_SERVER_PASSWORD: the agent and memory
+tools over REST, and the tool catalogue as that server's ``/mcp`` lists it (``RemoteCatalogue``), so the
+bridge offers the same tools as ``/mcp``.
 """
 
 from __future__ import annotations
@@ -30,12 +32,14 @@ async def serve(args: argparse.Namespace, settings: Any) -> None:
     from host.version import __version__
 
     if args.url:
+        from mcp_server.remote_catalogue import RemoteCatalogue
         from mcp_server.rest import RestBackend
 
         password = args.password or settings.server_password
-        async with RestBackend.connect(args.url, password) as backend:
+        async with RestBackend.connect(args.url, password) as backend, \
+                RemoteCatalogue.connect(args.url, password, args.agent) as catalogue:
             logger.info("agenthost mcp: bridging stdio to %s", args.url)
-            await _run(AgentHostMcp(backend, None, default_agent=args.agent, version=__version__))
+            await _run(AgentHostMcp(backend, catalogue, default_agent=args.agent, version=__version__))
         return
     from host.app import open_services
     from mcp_server.local import LocalBackend
