@@ -19,6 +19,8 @@ Public surface (import only these names):
     HEAVY_IMPORTS                                     the (reentrant) lock the SDK is imported under; hold
                                                       it to import another heavy library in a thread
     assign_agent_names(pairs) -> {(server, tool): agent_name}
+    ToolListWatcher(pool).changes()                   async iterator of ToolListChange: which servers'
+                                                      listed tools changed (ready, re-listed, gone)
 """
 
 from mcp_client.carriers import McpTool, McpToolResult, ServerState, ServerStatus
@@ -38,6 +40,7 @@ from mcp_client.pool import McpPool
 from mcp_client.probe import test_server
 from mcp_client.redaction import Redactor, env_secrets, install_log_scrubbing, redactor_for, scrub_urls
 from mcp_client.server import HEAVY_IMPORTS, PoolSettings, load_sdk
+from mcp_client.watcher import ToolListChange, ToolListWatcher
 
 __all__ = [
     "HEAVY_IMPORTS",
@@ -55,6 +58,8 @@ __all__ = [
     "Redactor",
     "ServerState",
     "ServerStatus",
+    "ToolListChange",
+    "ToolListWatcher",
     "UnknownServerError",
     "assign_agent_names",
     "env_secrets",

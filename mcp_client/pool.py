@@ -60,6 +60,7 @@ class McpPool:
         self._servers: dict[str, ManagedServer] = {}
         self._tg: anyio.abc.TaskGroup | None = None
         self._names: dict[tuple[str, str], str] | None = None
+        self._event = anyio.Event()
 
     # ---- lifecycle ----------------------------------------------------------------------
     async def __aenter__(self) -> Self:
@@ -94,11 +95,20 @@ class McpPool:
 
     def _changed(self, server: ManagedServer) -> None:
         self._names = None
+        self._signal()
         if self._on_status is not None:
             try:
                 self._on_status(server.status())
             except Exception:
                 logger.exception("on_status callback failed for MCP server %r", server.name)
+
+    def _signal(self) -> None:
+        changed, self._event = self._event, anyio.Event()
+        changed.set()
+
+    def change_event(self) -> anyio.Event:
+        """An event set by the next change of any server: its state, its tool list, or its removal."""
+        return self._event
 
     # ---- membership ---------------------------------------------------------------------
     async def add_server(self, spec: ServerSpec) -> ServerStatus:
@@ -125,6 +135,7 @@ class McpPool:
         server.scope.cancel()
         with anyio.CancelScope(shield=True):
             await server.done.wait()
+        self._signal()
 
     async def update_server(self, spec: ServerSpec) -> ServerStatus:
         """Apply a changed entry: restart the server only if its config differs."""

@@ -54,10 +54,11 @@ def load_server() -> Callable[[Services], Built]:
 
         from host.version import __version__
         from mcp_server.local import LocalBackend
+        from mcp_server.local_catalogue import LocalCatalogue
         from mcp_server.server import AgentHostMcp
 
     def build(services: Services) -> Built:
-        mcp = AgentHostMcp(LocalBackend(services), services.catalogue, version=__version__)
+        mcp = AgentHostMcp(LocalBackend(services), LocalCatalogue(services.catalogue), version=__version__)
         # The app's Host/Origin guard (host/api/host_guard.py) and password middleware guard this endpoint
         # like every other route; the SDK's own allowlist would duplicate the guard, so it stays off.
         manager = StreamableHTTPSessionManager(
@@ -99,7 +100,8 @@ class McpEndpoint:
         try:
             build = await anyio.to_thread.run_sync(load_server)
             mcp, manager = build(services)
-            async with manager.run():
+            async with manager.run(), anyio.create_task_group() as tg:
+                tg.start_soon(mcp.follow_catalogue)
                 self._manager, self.mcp = manager, mcp
                 started.set()
                 logger.debug("MCP endpoint %s running", MCP_PATH)

@@ -7,34 +7,39 @@ A connection's scope (the agent whose tools and rules the catalogue exposes) com
 the HTTP endpoint, else from the server default (``agenthost mcp --agent``). Its session key (for the
 per-session tool-rule state and handshake-era resource subscriptions) is the ``Mcp-Session-Id`` header,
 else ``?session=``, else one shared key per process (stdio is one connection per process).
+
+When the catalogue's tools change (an MCP server's tools arrive late or change), every client is told:
+handshake-era connections that listed tools get ``notifications/tools/list_changed`` on their connection,
+2026-07-28 clients an event on their ``subscriptions/listen`` stream.
 """
 
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+import anyio
 import mcp_types as types
 from mcp.server.context import ServerRequestContext
-from mcp.server.lowlevel.server import Server
+from mcp.server.lowlevel.server import NotificationOptions, Server
+from mcp.server.session import ServerSession
 from mcp.server.subscriptions import ListenHandler
+from mcp.shared.subscriptions import ToolsListChanged
+from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
 from mcp_server.agent_tools import AGENT_TOOLS, BY_NAME, ToolAnswer, ToolCall
-from mcp_server.backend import Backend, ToolRunOutcome
+from mcp_server.backend import Backend
+from mcp_server.catalogue import CATALOGUE_PREFIXES, Catalogue
 from mcp_server.errors import McpServerError
-from mcp_server.local import host_errors
 from mcp_server.log_levels import SessionLogLevels
 from mcp_server.prompts import complete, get_prompt, list_prompts
 from mcp_server.resources import Subscriptions, list_resources, read_resource, templates
-from mcp_server.uris import block_uri
-
-if TYPE_CHECKING:
-    from host.services.tool_catalogue import ToolCatalogue
 
 logger = logging.getLogger(__name__)
 
-CATALOGUE_PREFIXES = ("custom__", "composio__", "mcp__")
+MAX_LISTERS = 1024  # handshake-era sessions remembered for tools/list_changed (the oldest are forgotten)
 
 INSTRUCTIONS = (
     "agenthost: stateful agents with persistent memory. Find an agent with list_agents (or create_agent), talk "
@@ -70,17 +75,29 @@ def _ok(text: str) -> types.CallToolResult:
     return types.CallToolResult(content=[types.TextContent(type="text", text=text)], is_error=False)
 
 
-class AgentHostMcp:
-    """Handlers over a backend (agents, memory) and an optional tool catalogue (host services')."""
+class _Server(Server[Any]):
+    """The SDK's server, advertising ``tools.listChanged`` to handshake-era clients whichever transport
+    builds the initialization options (stdio passes none; the streamable-HTTP session manager cannot)."""
 
-    def __init__(self, backend: Backend, catalogue: ToolCatalogue | None = None, *, default_agent: str | None = None,
+    def create_initialization_options(self, notification_options: NotificationOptions | None = None,
+                                      experimental_capabilities: dict[str, dict[str, Any]] | None = None,
+                                      extensions: dict[str, dict[str, Any]] | None = None) -> Any:
+        return super().create_initialization_options(notification_options or NotificationOptions(tools_changed=True),
+                                                     experimental_capabilities, extensions)
+
+
+class AgentHostMcp:
+    """Handlers over a backend (agents, memory) and an optional tool catalogue."""
+
+    def __init__(self, backend: Backend, catalogue: Catalogue | None = None, *, default_agent: str | None = None,
                  name: str = "agenthost", version: str = "") -> None:
         self.backend = backend
         self.catalogue = catalogue
         self.default_agent = default_agent
         self.subscriptions = Subscriptions()
         self.log_levels = SessionLogLevels()
-        self.server: Server[Any] = Server(
+        self._listers: OrderedDict[str, ServerSession] = OrderedDict()  # handshake-era sessions that listed
+        self.server: Server[Any] = _Server(
             name, version=version, title="agenthost", instructions=INSTRUCTIONS,
             on_list_tools=self._list_tools, on_call_tool=self._call_tool,
             on_list_resources=self._list_resources, on_list_resource_templates=self._list_templates,
@@ -94,17 +111,16 @@ class AgentHostMcp:
     async def _list_tools(self, ctx: ServerRequestContext[Any, Any],
                           params: types.PaginatedRequestParams | None) -> types.ListToolsResult:
         scope = connection_scope(ctx, self.default_agent)
+        if ctx.session.protocol_version not in MODERN_PROTOCOL_VERSIONS:
+            self._remember_lister(scope.session_key, ctx.session)
         scoped = scope.agent_id is not None
         tools = [types.Tool(name=t.name, description=t.description, input_schema=t.input_schema(scoped),
                             annotations=types.ToolAnnotations(read_only_hint=t.read_only, open_world_hint=False))
                  for t in AGENT_TOOLS]
         if self.catalogue is not None:
             try:
-                async with host_errors():
-                    listed = await self.catalogue.tools(scope.agent_id)
-                for g in listed:
-                    tools.append(types.Tool(name=g.public_name, description=g.description,
-                                            input_schema=g.input_schema))
+                for g in await self.catalogue.list(scope.agent_id):
+                    tools.append(types.Tool(name=g.name, description=g.description, input_schema=g.input_schema))
             except McpServerError as exc:  # e.g. a scope naming an unknown agent: list the agent tools only
                 logger.warning("tool catalogue listing for %s failed: %s", scope.agent_id, exc.message)
         return types.ListToolsResult(tools=tools)
@@ -120,7 +136,9 @@ class AgentHostMcp:
                 await self.subscriptions.changed(answer.changed)
                 return _ok(answer.text)
             if self.catalogue is not None and params.name.startswith(CATALOGUE_PREFIXES):
-                return await self._call_catalogue(self.catalogue, params.name, args, scope)
+                done = await self.catalogue.call(params.name, args, scope.agent_id, scope.session_key)
+                await self.subscriptions.changed(done.changed)
+                return _error(done.text) if done.is_error else _ok(done.text)
         except McpServerError as exc:
             return _error(exc.message)
         except Exception as exc:  # a bug must not take the connection down: report it as a tool error
@@ -128,18 +146,32 @@ class AgentHostMcp:
             return _error(f"{params.name} failed inside agenthost: {type(exc).__name__}: {exc}")
         return _error(f"Unknown tool {params.name!r}; call tools/list for the tools of this server")
 
-    async def _call_catalogue(self, catalogue: ToolCatalogue, name: str, args: dict[str, Any],
-                              scope: ConnectionScope) -> types.CallToolResult:
-        async with host_errors():
-            tool = next((t for t in await catalogue.tools(scope.agent_id) if t.public_name == name), None)
-            if tool is None:
-                where = f"agent {scope.agent_id}'s tools" if scope.agent_id else "the tool catalogue"
-                return _error(f"Unknown tool {name!r}: it is not in {where}; call tools/list again")
-            done = await catalogue.call(tool, args, scope.agent_id, scope.session_key)
-        if done.changed_blocks and scope.agent_id:
-            await self.subscriptions.changed([block_uri(scope.agent_id, label) for label in done.changed_blocks])
-        outcome = ToolRunOutcome(done.status, done.text, done.stdout, done.stderr)
-        return _ok(outcome.render()) if outcome.status == "success" else _error(outcome.render())
+    # ---- tools/list_changed ------------------------------------------------------------------
+    async def follow_catalogue(self) -> None:
+        """Tell every client when the catalogue's tools change (runs until cancelled)."""
+        if self.catalogue is None:
+            return
+        while True:
+            await self.catalogue.change_event().wait()
+            await self.tools_changed()
+
+    async def tools_changed(self) -> None:
+        """``notifications/tools/list_changed`` to handshake-era sessions that listed tools; a listen event
+        to 2026-07-28 clients. Best-effort: a client that has gone is simply not told."""
+        for key, session in list(self._listers.items()):
+            try:
+                with anyio.fail_after(5):
+                    await session.send_tool_list_changed()  # on the connection's standalone stream
+            except Exception:  # noqa: BLE001 - a gone or stuck client must not stop the others being told
+                logger.debug("tools/list_changed not delivered to %s", key, exc_info=True)
+                self._listers.pop(key, None)
+        await self.subscriptions.bus.publish(ToolsListChanged())
+
+    def _remember_lister(self, key: str, session: ServerSession) -> None:
+        self._listers[key] = session
+        self._listers.move_to_end(key)
+        while len(self._listers) > MAX_LISTERS:
+            self._listers.popitem(last=False)
 
     def _progress(self, ctx: ServerRequestContext[Any, Any]) -> Any:
         """Progress notifications for a turn's steps, and the same steps as log notifications (``info``; a

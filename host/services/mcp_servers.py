@@ -82,27 +82,18 @@ class ServerCatalog:
 
 
 class McpServerPool(McpPool):
-    """An ``McpPool`` that also holds the catalogue of homes and signals every status change."""
+    """An ``McpPool`` that also holds the catalogue of homes."""
 
     def __init__(self, config_path: Path, *, settings: PoolSettings | None = None) -> None:
-        super().__init__(settings=settings, on_status=self._status_changed)
+        super().__init__(settings=settings)
         self.catalog = ServerCatalog(config_path=config_path)
-        self._status_event = anyio.Event()
-
-    def _status_changed(self, _: ServerStatus) -> None:
-        changed, self._status_event = self._status_event, anyio.Event()
-        changed.set()
 
     async def settle(self, name: str, timeout: float = SETTLE_S) -> ServerStatus:
         """Wait (bounded) until `name` has left `connecting`; its status either way."""
         with anyio.move_on_after(timeout):
             while self.status(name).state == "connecting":
-                await self._status_event.wait()
+                await self.change_event().wait()
         return self.status(name)
-
-    def change_event(self) -> anyio.Event:
-        """An event set by the next status or catalogue change of any server."""
-        return self._status_event
 
 
 # ---- views ------------------------------------------------------------------------------------
@@ -290,17 +281,29 @@ class McpServersService:
         updated: list[str] = []
         missing: list[str] = []
         if status.state == "ready":
-            live = {tool.name: tool for tool in self.pool.list_tools(name)}
-            for row in await self._rows_of(name):
-                tool = live.get((row.metadata_ or {}).get("mcp_tool", ""))
-                if tool is None:
-                    missing.append(row.name or "")
-                    continue
-                await self.tools.register(name=row.name, tool_type=MCP_TOOL_TYPE, description=tool.description,
-                                          json_schema={**tool_json_schema(tool), "name": row.name},
-                                          tags=list(row.tags), metadata=dict(row.metadata_ or {}))
-                updated.append(row.name or "")
+            updated, missing = await self.refresh_rows(name, self.pool.list_tools(name))
         return ResyncOutcome(status, updated, missing)
+
+    async def refresh_rows(self, name: str, live_tools: list[McpTool]) -> tuple[list[str], list[str]]:
+        """Give the registered tools of server `name` the description and schema it lists now (names stay).
+
+        Returns the names of the rows refreshed (those already current included) and of those whose tool
+        the server no longer lists (kept, so that agents' tool rules naming them stay valid). A row that
+        is already current is not written (on a shared database every process follows the same server)."""
+        live = {tool.name: tool for tool in live_tools}
+        updated: list[str] = []
+        missing: list[str] = []
+        for row in await self._rows_of(name):
+            tool = live.get((row.metadata_ or {}).get("mcp_tool", ""))
+            if tool is None:
+                missing.append(row.name or "")
+                continue
+            schema = {**tool_json_schema(tool), "name": row.name}
+            if row.json_schema != schema or (row.description or "") != tool.description:
+                await self.tools.register(name=row.name, tool_type=MCP_TOOL_TYPE, description=tool.description,
+                                          json_schema=schema, tags=list(row.tags), metadata=dict(row.metadata_ or {}))
+            updated.append(row.name or "")
+        return updated, missing
 
     async def _rows_of(self, server: str) -> list[Tool]:
         rows = await self.tools.list(limit=None)

@@ -5,6 +5,11 @@ is opened by ``host.wiring``; this hook fills it: database servers first, then t
 (``settings.resolved_mcp_config_path``), re-read whenever it changes, until shutdown. On Postgres, where
 several server processes may share the database, the ``mcp_servers`` table is also re-read every
 ``DB_SYNC_INTERVAL_S``: a server added through one process's API is soon connected on every process.
+
+It also follows the servers' tool lists (``ToolListWatcher``): when a server's tools arrive (late, at start or
+after a restart) or change (``notifications/tools/list_changed``), the registered tool rows of that server
+take the new descriptions and schemas (their names never change), and then the tool catalogue is marked
+changed, so that the MCP server tells its clients (``notifications/tools/list_changed``).
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from typing import Any
 import anyio
 
 from host.services.mcp_servers import McpServersService
-from mcp_client import ConfigWatcher
+from mcp_client import ConfigWatcher, ToolListWatcher
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +41,19 @@ async def _sync_loop(gateway: McpServersService) -> None:
             logger.exception("re-reading MCP servers from the database failed")
 
 
+async def _follow_tool_lists(gateway: McpServersService, services: Any) -> None:
+    async for change in ToolListWatcher(gateway.pool).changes():
+        for name, tools in change.ready.items():
+            try:
+                updated, missing = await gateway.refresh_rows(name, tools)
+            except Exception:  # a database hiccup must not stop the watcher; the next change retries
+                logger.exception("refreshing the registered tools of MCP server %r failed", name)
+                continue
+            if missing:
+                logger.warning("MCP server %r no longer lists registered tool(s) %s", name, ", ".join(missing))
+        services.catalogue.mark_changed()
+
+
 @asynccontextmanager
 async def lifespan(services: Any) -> AsyncIterator[None]:
     gateway = McpServersService(services)
@@ -45,6 +63,7 @@ async def lifespan(services: Any) -> AsyncIterator[None]:
     await gateway.load_database()
     watcher = ConfigWatcher(catalog.config_path, gateway.on_config_file, catalog.environ, WATCH_INTERVAL_S)
     async with anyio.create_task_group() as tg:
+        tg.start_soon(_follow_tool_lists, gateway, services)
         await tg.start(watcher.run)
         if services.db.is_postgres:
             tg.start_soon(_sync_loop, gateway)

@@ -11,6 +11,9 @@ rule ends the sequence (an ``exit_loop`` tool, or no tool left allowed). Built-i
 listed (the MCP server's memory tools cover them). Every call is the loop's own rule-checked call
 (``host.tools.calls.ToolCaller``); memory edits a tool makes are written through ``MemoryService``.
 Unknown agents raise ``NotFoundError`` like every service.
+
+``change_event()`` is set whenever the listed tools may have changed (an MCP server's tools arrived, changed or
+left; see ``host.services.mcp_servers_lifespan``), so that the MCP server can tell its clients to list again.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ import re
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
+
+import anyio
 
 from builtin_tools import CoreMemory
 from host.agent.store import load_snapshot
@@ -110,6 +115,16 @@ class ToolCatalogue:
         self.db, self.tool_rows, self.memory, self.caller, self.pool = db, tools, memory, caller, pool
         self.sandboxes = sandboxes
         self._states: OrderedDict[tuple[str, str], SolverState] = OrderedDict()
+        self._changed = anyio.Event()
+
+    # ---- change notification -----------------------------------------------------------------
+    def change_event(self) -> anyio.Event:
+        """An event set by the next change of the listed tools."""
+        return self._changed
+
+    def mark_changed(self) -> None:
+        changed, self._changed = self._changed, anyio.Event()
+        changed.set()
 
     # ---- catalogue ---------------------------------------------------------------------------
     async def tools(self, agent_id: str | None) -> list[CatalogueTool]:

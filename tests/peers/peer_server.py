@@ -4,7 +4,8 @@ Run: `python tests/peers/peer_server.py [--transport stdio|sse|http] [--port N] 
 Remote transports bind 127.0.0.1 only and print `READY <port>` on stdout once listening.
 
 Tools: echo, add, sleep (hangs for `seconds`), fail (isError), image, structured, resource,
-crash (os._exit), pid, grow (adds a tool and announces notifications/tools/list_changed), plus
+crash (os._exit), pid, grow (adds a tool and announces notifications/tools/list_changed), reshape (gives
+`add` a third, optional argument `c` and a new description, and announces list_changed), plus
 `--extra-tools` numbered tools so that tools/list is paginated (`--page-size` per page).
 When the environment has PEER_EVENT_LOG, `sleep` appends `started <id>` / `cancelled <id>` lines to it.
 """
@@ -51,7 +52,15 @@ BASE_TOOLS = [
     types.Tool(name="crash", description="Exit the process abruptly.", input_schema=_schema()),
     types.Tool(name="pid", description="Return the server's process id.", input_schema=_schema()),
     types.Tool(name="grow", description="Add the tool `grown` and announce list_changed.", input_schema=_schema()),
+    types.Tool(name="reshape", description="Give `add` an optional `c` and announce list_changed.",
+               input_schema=_schema()),
 ]
+RESHAPED_ADD = types.Tool(
+    name="add",
+    description="Add two or three numbers.",
+    input_schema={**_schema(a="number", b="number"),
+                  "properties": {"a": {"type": "number"}, "b": {"type": "number"}, "c": {"type": "number"}}},
+)
 
 
 def _log_event(line: str) -> None:
@@ -78,13 +87,20 @@ def build_server(extra_tools: int, page_size: int) -> Server[Any]:
         next_cursor = str(end) if end < len(tools) else None
         return types.ListToolsResult(tools=tools[start:end], next_cursor=next_cursor)
 
+    async def announce(ctx: Any) -> None:
+        await bus.publish(ToolsListChanged())
+        try:  # handshake-era connections: a plain notification on the session
+            await ctx.session.send_tool_list_changed()
+        except Exception:  # noqa: BLE001 - modern connections have no such channel
+            logger.debug("legacy list_changed not sent", exc_info=True)
+
     async def call_tool(ctx: Any, params: types.CallToolRequestParams) -> types.CallToolResult:
         args = params.arguments or {}
         name = params.name
         if name == "echo":
             return _text(str(args.get("text", "")))
         if name == "add":
-            return _text(str(args["a"] + args["b"]))
+            return _text(str(args["a"] + args["b"] + args.get("c", 0)))
         if name == "sleep":
             _log_event(f"started {ctx.request_id}")
             try:
@@ -119,12 +135,12 @@ def build_server(extra_tools: int, page_size: int) -> Server[Any]:
         if name == "grow":
             if not any(tool.name == "grown" for tool in tools):
                 tools.append(types.Tool(name="grown", description="Added at runtime.", input_schema=_schema()))
-            await bus.publish(ToolsListChanged())
-            try:  # handshake-era connections: a plain notification on the session
-                await ctx.session.send_tool_list_changed()
-            except Exception:  # noqa: BLE001 - modern connections have no such channel
-                logger.debug("legacy list_changed not sent", exc_info=True)
+            await announce(ctx)
             return _text("grown")
+        if name == "reshape":
+            tools[:] = [RESHAPED_ADD if tool.name == "add" else tool for tool in tools]
+            await announce(ctx)
+            return _text("reshaped")
         if name.startswith("extra_") or name == "grown":
             return _text(name)
         raise ValueError(f"unknown tool {name!r}")
