@@ -51,17 +51,10 @@ def make_agent(c: httpx.Client, name: str, sleeptime: bool) -> dict:
     return resp.json()
 
 
-def turn(c: httpx.Client, agent_id: str, text: str) -> float:
+def turn(c: httpx.Client, agent_id: str, text: str, *, route: str = "agents") -> float:
+    """One turn's wall time: an agent's (``/v1/agents/{id}/messages``) or a group's (``route="groups"``)."""
     t0 = time.perf_counter()
-    resp = c.post(f"/v1/agents/{agent_id}/messages", json={"messages": [{"role": "user", "content": text}]})
-    elapsed = time.perf_counter() - t0
-    resp.raise_for_status()
-    return elapsed
-
-
-def group_turn(c: httpx.Client, group_id: str, text: str) -> float:
-    t0 = time.perf_counter()
-    resp = c.post(f"/v1/groups/{group_id}/messages", json={"messages": [{"role": "user", "content": text}]})
+    resp = c.post(f"/v1/{route}/{agent_id}/messages", json={"messages": [{"role": "user", "content": text}]})
     elapsed = time.perf_counter() - t0
     resp.raise_for_status()
     return elapsed
@@ -100,12 +93,12 @@ def run(database: str, pg_uri: str | None, blocks: int) -> list[dict[str, Any]]:
             for _ in range(10):  # warm up (litellm import, connection pools)
                 turn(c, plain["id"], "warm up")
                 turn(c, main["id"], "warm up")
-                group_turn(c, group["id"], "warm up")
+                turn(c, group["id"], "warm up", route="groups")
             rows = [
                 {"comparison": "sleeptime main vs plain agent",
                  **abba(lambda t: turn(c, plain["id"], t), lambda t: turn(c, main["id"], t), blocks)},
                 {"comparison": "1-member group vs its agent",
-                 **abba(lambda t: turn(c, member["id"], t), lambda t: group_turn(c, group["id"], t), blocks)},
+                 **abba(lambda t: turn(c, member["id"], t), lambda t: turn(c, group["id"], t, route="groups"), blocks)},
             ]
             runs = len(c.get("/v1/runs/", params={"agent_id": helper}).json())
     for row in rows:
