@@ -9,6 +9,7 @@ import httpx
 from playwright.sync_api import expect
 
 from tests.mcp_client.mcp_peers import PEER_SERVER
+from tests.peers.peer_server import BASE_TOOLS
 from tests.ui.test_simulator import open_agent
 from tests.ui.ui_support import make_agent
 
@@ -111,7 +112,7 @@ def test_add_an_mcp_server_and_attach_its_tools(ui: Any, http: httpx.Client) -> 
     panel.get_by_role("button", name="Test connection").click()
     found = panel.get_by_role("list", name="Tools found by the test")
     expect(found).to_contain_text("echo")
-    expect(panel).to_contain_text("Connected: 10 tools")
+    expect(panel).to_contain_text(f"Connected: {len(BASE_TOOLS)} tools")
     panel.get_by_role("button", name="Add server").click()
     card = panel.locator(f"[data-server='{name}']")
     card.wait_for()
