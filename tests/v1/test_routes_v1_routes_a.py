@@ -1,0 +1,106 @@
+"""Letta 0.16.8 routes added for issue 17: identities linked one at a time, identities' agents and blocks."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+V1 = {"X-Stainless-Package-Version": "1.12.1", "X-Stainless-Lang": "python"}
+MODEL = "openai-proxy/gpt-4o-mini"
+EMBEDDING = "openai/text-embedding-3-small"
+MISSING_IDENTITY = "identity-00000000-0000-4000-8000-000000000000"
+
+
+def make_agent(http: Any, name: str = "") -> dict[str, Any]:
+    body = {"model": MODEL, "embedding": EMBEDDING, "memory_blocks": [{"label": "human", "value": "x"}]}
+    if name:
+        body["name"] = name
+    response = http.post("/v1/agents/", json=body)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def make_identity(http: Any) -> dict[str, Any]:
+    response = http.post("/v1/identities/", json={"identifier_key": f"user-{uuid.uuid4()}", "name": "Ada",
+                                                  "identity_type": "user"})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def make_block(http: Any, label: str) -> dict[str, Any]:
+    response = http.post("/v1/blocks/", json={"label": label, "value": f"{label} value"})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_agent_identity_attach_and_detach_show_in_later_reads(http):
+    agent, identity = make_agent(http), make_identity(http)
+    attached = http.patch(f"/v1/agents/{agent['id']}/identities/attach/{identity['id']}", headers=V1)
+    assert attached.status_code == 200 and attached.json() is None
+    again = http.patch(f"/v1/agents/{agent['id']}/identities/attach/{identity['id']}", headers=V1)
+    assert again.status_code == 200
+    assert http.get(f"/v1/identities/{identity['id']}").json()["agent_ids"] == [agent["id"]]
+    seen = http.get(f"/v1/agents/{agent['id']}", params={"include": "agent.identities"}, headers=V1).json()
+    assert seen["identity_ids"] == [identity["id"]]
+    detached = http.patch(f"/v1/agents/{agent['id']}/identities/detach/{identity['id']}", headers=V1)
+    assert detached.status_code == 200 and detached.json() is None
+    assert http.get(f"/v1/identities/{identity['id']}").json()["agent_ids"] == []
+
+
+def test_agent_identity_routes_404_on_unknown_ids(http):
+    agent, identity = make_agent(http), make_identity(http)
+    response = http.patch(f"/v1/agents/{agent['id']}/identities/attach/{MISSING_IDENTITY}", headers=V1)
+    assert response.status_code == 404 and MISSING_IDENTITY in response.json()["detail"]
+    missing_agent = "agent-00000000-0000-4000-8000-000000000000"
+    response = http.patch(f"/v1/agents/{missing_agent}/identities/detach/{identity['id']}", headers=V1)
+    assert response.status_code == 404 and missing_agent in response.json()["detail"]
+
+
+def test_block_identity_attach_answers_the_block_and_detach_unlinks(http):
+    block, identity = make_block(http, "persona"), make_identity(http)
+    attached = http.patch(f"/v1/blocks/{block['id']}/identities/attach/{identity['id']}", headers=V1)
+    assert attached.status_code == 200 and attached.json()["id"] == block["id"]
+    assert attached.json()["value"] == "persona value"
+    assert http.get(f"/v1/identities/{identity['id']}").json()["block_ids"] == [block["id"]]
+    detached = http.patch(f"/v1/blocks/{block['id']}/identities/detach/{identity['id']}", headers=V1)
+    assert detached.status_code == 200 and detached.json()["id"] == block["id"]
+    assert http.get(f"/v1/identities/{identity['id']}").json()["block_ids"] == []
+    missing_block = "block-00000000-0000-4000-8000-000000000000"
+    response = http.patch(f"/v1/blocks/{missing_block}/identities/attach/{identity['id']}", headers=V1)
+    assert response.status_code == 404 and missing_block in response.json()["detail"]
+    response = http.patch(f"/v1/blocks/{block['id']}/identities/attach/{MISSING_IDENTITY}", headers=V1)
+    assert response.status_code == 404
+
+
+def test_identity_agents_are_listed_newest_first_and_paged(http):
+    identity = make_identity(http)
+    agents = [make_agent(http, f"identity-agent-{i}-{uuid.uuid4().hex[:6]}") for i in range(3)]
+    for agent in agents:
+        assert http.patch(f"/v1/agents/{agent['id']}/identities/attach/{identity['id']}").status_code == 200
+    listed = http.get(f"/v1/identities/{identity['id']}/agents", headers=V1)
+    assert listed.status_code == 200
+    assert [a["id"] for a in listed.json()] == [a["id"] for a in reversed(agents)]
+    assert listed.json()[0]["tags"] == [] and listed.json()[0]["memory"]["blocks"] == []
+    first = http.get(f"/v1/identities/{identity['id']}/agents", params={"order": "asc", "limit": 2}, headers=V1).json()
+    assert [a["id"] for a in first] == [agents[0]["id"], agents[1]["id"]]
+    rest = http.get(f"/v1/identities/{identity['id']}/agents",
+                    params={"order": "asc", "after": first[-1]["id"], "include": "agent.identities"}, headers=V1)
+    assert [a["id"] for a in rest.json()] == [agents[2]["id"]]
+    assert rest.json()[0]["identity_ids"] == [identity["id"]]
+    assert http.get(f"/v1/identities/{MISSING_IDENTITY}/agents", headers=V1).status_code == 404
+    bad = http.get(f"/v1/identities/{identity['id']}/agents", params={"order": "sideways"}, headers=V1)
+    assert bad.status_code == 422
+
+
+def test_identity_blocks_are_listed_and_paged(http):
+    identity = make_identity(http)
+    blocks = [make_block(http, f"label{i}") for i in range(3)]
+    for block in blocks:
+        assert http.patch(f"/v1/blocks/{block['id']}/identities/attach/{identity['id']}").status_code == 200
+    listed = http.get(f"/v1/identities/{identity['id']}/blocks", headers=V1)
+    assert listed.status_code == 200
+    assert [b["id"] for b in listed.json()] == [b["id"] for b in reversed(blocks)]
+    page = http.get(f"/v1/identities/{identity['id']}/blocks", params={"order": "asc", "limit": 1,
+                                                                       "after": blocks[0]["id"]}, headers=V1).json()
+    assert [b["id"] for b in page] == [blocks[1]["id"]]
+    assert http.get(f"/v1/identities/{MISSING_IDENTITY}/blocks", headers=V1).status_code == 404
