@@ -104,3 +104,40 @@ def test_identity_blocks_are_listed_and_paged(http):
                                                                        "after": blocks[0]["id"]}, headers=V1).json()
     assert [b["id"] for b in page] == [blocks[1]["id"]]
     assert http.get(f"/v1/identities/{MISSING_IDENTITY}/blocks", headers=V1).status_code == 404
+
+
+def agent_block_ids(http: Any, agent_id: str) -> list[str]:
+    agent = http.get(f"/v1/agents/{agent_id}", params={"include": "agent.blocks"}, headers=V1).json()
+    return [b["id"] for b in agent["blocks"]]
+
+
+def system_prompt(http: Any, agent_id: str) -> str:
+    first = http.get(f"/v1/agents/{agent_id}/messages", params={"limit": 1, "order": "asc"}, headers=V1).json()
+    assert first and first[0]["message_type"] == "system_message", first
+    return first[0]["content"]
+
+
+def test_group_block_attach_reaches_every_member_and_detach_takes_it_off(http):
+    members = [make_agent(http), make_agent(http)]
+    group = http.post("/v1/groups/", json={"agent_ids": [a["id"] for a in members], "description": "g"}).json()
+    block = make_block(http, "team_notes")
+    attached = http.patch(f"/v1/groups/{group['id']}/blocks/attach/{block['id']}", headers=V1)
+    assert attached.status_code == 200 and attached.json() is None
+    assert http.patch(f"/v1/groups/{group['id']}/blocks/attach/{block['id']}", headers=V1).status_code == 200
+    assert http.get(f"/v1/groups/{group['id']}").json()["shared_block_ids"] == [block["id"]]
+    for member in members:
+        assert agent_block_ids(http, member["id"]).count(block["id"]) == 1
+        assert "team_notes value" in system_prompt(http, member["id"])
+    detached = http.patch(f"/v1/groups/{group['id']}/blocks/detach/{block['id']}", headers=V1)
+    assert detached.status_code == 200 and detached.json() is None
+    assert http.get(f"/v1/groups/{group['id']}").json()["shared_block_ids"] == []
+    for member in members:
+        ids = agent_block_ids(http, member["id"])
+        assert block["id"] not in ids and len(ids) == 1  # the member's own "human" block stays
+        assert "team_notes value" not in system_prompt(http, member["id"])
+    missing_block = "block-00000000-0000-4000-8000-000000000000"
+    response = http.patch(f"/v1/groups/{group['id']}/blocks/attach/{missing_block}", headers=V1)
+    assert response.status_code == 404 and missing_block in response.json()["detail"]
+    missing_group = "group-00000000-0000-4000-8000-000000000000"
+    response = http.patch(f"/v1/groups/{missing_group}/blocks/detach/{block['id']}", headers=V1)
+    assert response.status_code == 404 and missing_group in response.json()["detail"]
