@@ -141,3 +141,53 @@ def test_group_block_attach_reaches_every_member_and_detach_takes_it_off(http):
     missing_group = "group-00000000-0000-4000-8000-000000000000"
     response = http.patch(f"/v1/groups/{missing_group}/blocks/detach/{block['id']}", headers=V1)
     assert response.status_code == 404 and missing_group in response.json()["detail"]
+
+
+def approval_rules(http: Any, agent_id: str) -> list[dict[str, Any]]:
+    rules = http.get(f"/v1/agents/{agent_id}").json()["tool_rules"]
+    return [r for r in rules if r["type"] == "requires_approval"]
+
+
+def test_tool_approval_is_set_by_body_or_query_gates_the_tool_and_is_cleared(http, scripted_llm):
+    model = f"approval-{uuid.uuid4().hex[:6]}"
+    response = http.post("/v1/agents/", headers=V1, json={"model": f"openai-proxy/{model}", "embedding": EMBEDDING,
+                                                          "memory_blocks": [{"label": "human", "value": "x"}]})
+    agent = response.json()
+    url = f"/v1/agents/{agent['id']}/tools/approval/conversation_search"
+    response = http.patch(url, json={"requires_approval": True}, headers=V1)
+    assert response.status_code == 200 and response.json() is None
+    assert http.patch(url, json={"requires_approval": True}, headers=V1).status_code == 200
+    assert [r["tool_name"] for r in approval_rules(http, agent["id"])] == ["conversation_search"]
+
+    scripted_llm.for_model(model).push_tool_call("conversation_search", {"query": "tea"})
+    paused = http.post(f"/v1/agents/{agent['id']}/messages", headers=V1,
+                       json={"messages": [{"role": "user", "content": "what did I say about tea?"}]})
+    assert paused.status_code == 200, paused.text
+    assert paused.json()["stop_reason"]["stop_reason"] == "requires_approval"
+    request = next(m for m in paused.json()["messages"] if m["message_type"] == "approval_request_message")
+    assert request["tool_call"]["name"] == "conversation_search"
+
+    response = http.patch(url, params={"requires_approval": "false"}, headers=V1)
+    assert response.status_code == 200
+    assert approval_rules(http, agent["id"]) == []
+    assert http.get(f"/v1/agents/{agent['id']}").json()["tool_rules"] == agent["tool_rules"]  # others untouched
+
+
+def test_tool_approval_rejects_bad_input(http):
+    agent = make_agent(http)
+    tool = agent["tools"][0]["name"]
+    url = f"/v1/agents/{agent['id']}/tools/approval/{tool}"
+    missing = http.patch(url, headers=V1)
+    assert missing.status_code == 422 and "requires_approval" in missing.json()["detail"]
+    bad = http.patch(url, json={"requires_approval": "sometimes"}, headers=V1)
+    assert bad.status_code == 422 and "requires_approval" in bad.json()["detail"]
+    extra = http.patch(url, json={"requires_approval": True, "bogus": 1}, headers=V1)
+    assert extra.status_code == 422 and "bogus" in extra.json()["detail"]
+    unknown_tool = http.patch(f"/v1/agents/{agent['id']}/tools/approval/no_such_tool",
+                              json={"requires_approval": True}, headers=V1)
+    assert unknown_tool.status_code == 404 and "no_such_tool" in unknown_tool.json()["detail"]
+    missing_agent = "agent-00000000-0000-4000-8000-000000000000"
+    response = http.patch(f"/v1/agents/{missing_agent}/tools/approval/{tool}", json={"requires_approval": True},
+                          headers=V1)
+    assert response.status_code == 404 and missing_agent in response.json()["detail"]
+    assert approval_rules(http, agent["id"]) == []
