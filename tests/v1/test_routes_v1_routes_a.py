@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
 import uuid
 from typing import Any
+
+import pytest
 
 V1 = {"X-Stainless-Package-Version": "1.12.1", "X-Stainless-Lang": "python"}
 MODEL = "openai-proxy/gpt-4o-mini"
@@ -191,3 +195,38 @@ def test_tool_approval_rejects_bad_input(http):
                           headers=V1)
     assert response.status_code == 404 and missing_agent in response.json()["detail"]
     assert approval_rules(http, agent["id"]) == []
+
+
+SDK_SCRIPT = """
+import json, sys
+import letta_client
+from letta_client import Letta
+
+base_url, agent_id, identity_id = sys.argv[1:4]
+client = Letta(base_url=base_url, api_key="unused", max_retries=0, timeout=120)
+out = {"attach": client.agents.identities.attach(identity_id, agent_id=agent_id),
+       "approval": client.agents.tools.update_approval("conversation_search", agent_id=agent_id,
+                                                       body_requires_approval=True)}
+try:
+    client.agents.identities.detach("identity-00000000-0000-4000-8000-000000000000", agent_id=agent_id)
+except letta_client.NotFoundError as exc:
+    out["missing"] = exc.status_code
+print(json.dumps(out))
+"""
+
+
+def test_the_1x_sdk_attaches_an_identity_and_sets_an_approval(http, server):
+    from tests.v1.test_sdk_flows import ROOT, V1_PYTHON
+
+    if V1_PYTHON is None:
+        pytest.skip("no venv with letta-client 1.x (see .ci/run)")
+    agent = http.post("/v1/agents/", headers=V1, json={"model": MODEL, "embedding": EMBEDDING,
+                                                       "memory_blocks": [{"label": "human", "value": "x"}]}).json()
+    identity = make_identity(http)
+    done = subprocess.run([V1_PYTHON, "-c", SDK_SCRIPT, server.base_url, agent["id"], identity["id"]],
+                          capture_output=True, text=True, timeout=180, cwd=ROOT)
+    assert done.returncode == 0, done.stderr[-4000:]
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert seen == {"attach": None, "approval": None, "missing": 404}
+    assert http.get(f"/v1/identities/{identity['id']}").json()["agent_ids"] == [agent["id"]]
+    assert [r["tool_name"] for r in approval_rules(http, agent["id"])] == ["conversation_search"]
