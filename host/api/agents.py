@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import Depends, File, Query, Response, UploadFile
+from fastapi import Body, Depends, File, Query, Response, UploadFile
 from fastapi.responses import JSONResponse
 from pydantic import TypeAdapter
 
@@ -13,7 +13,8 @@ from host.api.routing import SlashRouter, services
 from host.api.v1gen.agent_shape import full_v1, v1_agent
 from host.api.v1gen.generation import V1, Order, legacy_or_v1_order, page_in_memory
 from host.domain.prompt import V1_AGENT_TYPE
-from host.schemas.agents import AgentState, CreateAgentRequest, UpdateAgent
+from host.errors import InvalidRequestError
+from host.schemas.agents import AgentState, CreateAgentRequest, ModifyApprovalRequest, UpdateAgent
 from host.schemas.tools import Tool
 from host.services import Services
 
@@ -162,3 +163,15 @@ async def attach_tool(agent_id: str, tool_id: str, svc: Svc, v1: V1) -> AgentSta
 async def detach_tool(agent_id: str, tool_id: str, svc: Svc, v1: V1) -> AgentState | None:
     state = await svc.agents.detach_tool(agent_id, tool_id)
     return None if v1 else state  # 1.x answers null
+
+
+@router.patch("/{agent_id}/tools/approval/{tool_name}", response_model=AgentState | None,
+              operation_id="modify_approval_for_tool")
+async def modify_approval_for_tool(agent_id: str, tool_name: str, svc: Svc,
+                                   request: Annotated[ModifyApprovalRequest | None, Body()] = None,
+                                   requires_approval: Annotated[bool | None, Query(deprecated=True)] = None) -> None:
+    """``requires_approval`` from the body (or, deprecated, the query); 1.x answers null."""
+    value = request.requires_approval if request is not None else requires_approval
+    if value is None:
+        raise InvalidRequestError("requires_approval must be provided in the request body or query parameter")
+    await svc.agents.set_tool_approval(agent_id, tool_name, value)

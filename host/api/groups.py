@@ -7,6 +7,7 @@
     POST              /v1/groups/{id}/messages/stream     SSE: the members' messages (or tokens) as made
     PATCH             /v1/groups/{id}/messages/{mid}      edit one message (in its agent's history)
     PATCH             /v1/groups/{id}/reset-messages      forget the group's conversation
+    PATCH             /v1/groups/{id}/blocks/attach|detach/{block_id}   a shared block on/off every member (null)
     GET               /v1/agents/{id}/groups              the groups an agent belongs to or manages
 """
 
@@ -62,6 +63,16 @@ async def modify_group(group_id: str, body: GroupUpdate, svc: Svc) -> Group:
 async def delete_group(group_id: str, svc: Svc) -> dict[str, Any]:
     await svc.groups.delete(group_id)
     return {"message": f"Group id={group_id} successfully deleted"}
+
+
+@router.patch("/v1/groups/{group_id}/blocks/attach/{block_id}", operation_id="attach_block_to_group")
+async def attach_block_to_group(group_id: str, block_id: str, svc: Svc) -> None:
+    await svc.groups.store.share_block(group_id, block_id, shared=True)
+
+
+@router.patch("/v1/groups/{group_id}/blocks/detach/{block_id}", operation_id="detach_block_from_group")
+async def detach_block_from_group(group_id: str, block_id: str, svc: Svc) -> None:
+    await svc.groups.store.share_block(group_id, block_id, shared=False)
 
 
 @router.post("/v1/groups/{group_id}/messages", operation_id="send_group_message")

@@ -97,6 +97,12 @@ class UpdateAgent(RequestModel):
     model_settings: dict[str, Any] | None = None
 
 
+class ModifyApprovalRequest(RequestModel):
+    """``PATCH /v1/agents/{id}/tools/approval/{tool_name}`` (1.x)."""
+
+    requires_approval: bool
+
+
 class AgentEnvironmentVariable(Audited):
     id: str
     key: str

@@ -507,6 +507,22 @@ class AgentService:
             await s.run_sync(recompile_system, agent)
             return (await hydrate(s, [agent]))[0]
 
+    async def set_tool_approval(self, agent_id: str, tool_name: str, requires_approval: bool) -> AgentState:
+        """The agent's ``requires_approval`` rule for one attached tool, added or removed (idempotent)."""
+        async with self.db.transaction() as s:
+            agent = await self._row(s, agent_id)
+            names = await self._tool_names(s, agent_id)
+            if tool_name not in names:
+                raise NotFoundError(f"Tool {tool_name!r} is not attached to agent {agent_id}")
+            rules = [r for r in agent.tool_rules
+                     if not (r.get("type") == "requires_approval" and r.get("tool_name") == tool_name)]
+            if requires_approval:
+                rules.append({"type": "requires_approval", "tool_name": tool_name})
+            agent.tool_rules, _ = _rules_or_422(rules, names)
+            agent.updated_at = utcnow()
+            await s.flush()
+            return (await hydrate(s, [agent]))[0]
+
     async def create_block_for(self, agent_id: str, spec: CreateBlock) -> AgentState:
         async with self.db.transaction() as s:
             agent = await self._row(s, agent_id)

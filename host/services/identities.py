@@ -127,6 +127,45 @@ class IdentityService:
             await s.flush()
             return (await self._out(s, [row]))[0]
 
+    async def link_agent(self, identity_id: str, agent_id: str, *, attached: bool) -> None:
+        """Attach (idempotent) or detach one agent; both ids must exist."""
+        async with self.db.transaction() as s:
+            await self._row(s, identity_id)
+            if await s.get(AgentRow, agent_id) is None:
+                raise NotFoundError.for_id("Agent", agent_id)
+            link = await s.get(IdentityAgentRow, (identity_id, agent_id))
+            if attached and link is None:
+                s.add(IdentityAgentRow(identity_id=identity_id, agent_id=agent_id))
+            elif not attached and link is not None:
+                await s.delete(link)
+
+    async def link_block(self, identity_id: str, block_id: str, *, attached: bool) -> None:
+        """Attach (idempotent) or detach one block; both ids must exist."""
+        async with self.db.transaction() as s:
+            await self._row(s, identity_id)
+            if await s.get(BlockRow, block_id) is None:
+                raise NotFoundError.for_id("Block", block_id)
+            link = await s.get(IdentityBlockRow, (identity_id, block_id))
+            if attached and link is None:
+                s.add(IdentityBlockRow(identity_id=identity_id, block_id=block_id))
+            elif not attached and link is not None:
+                await s.delete(link)
+
+    async def linked_ids(self, identity_id: str, *, blocks: bool, before: str | None, after: str | None,
+                         limit: int | None, ascending: bool) -> list[str]:
+        """One page of the identity's agents (or blocks) ids, by (created_at, id)."""
+        async with self.db.session() as s:
+            await self._row(s, identity_id)
+            if blocks:
+                stmt = select(BlockRow).join(IdentityBlockRow, IdentityBlockRow.block_id == BlockRow.id)
+                stmt = stmt.where(IdentityBlockRow.identity_id == identity_id)
+            else:
+                stmt = select(AgentRow).join(IdentityAgentRow, IdentityAgentRow.agent_id == AgentRow.id)
+                stmt = stmt.where(IdentityAgentRow.identity_id == identity_id)
+            rows = await paginate(s, stmt, BlockRow if blocks else AgentRow, before=before, after=after,
+                                  limit=limit, ascending=ascending)
+            return [r.id for r in rows]
+
     async def set_properties(self, identity_id: str, properties: list[IdentityProperty]) -> Identity:
         async with self.db.transaction() as s:
             row = await self._row(s, identity_id)

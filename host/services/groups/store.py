@@ -7,7 +7,8 @@ Rules (each a 4xx naming the field; nothing is written when one fails):
     manager_agent_id     an existing agent, required by supervisor/dynamic/sleeptime/voice_sleeptime,
                          never also a member (the manager speaks for the group, it does not take turns)
     max_turns, sleeptime_agent_frequency >= 1 (pydantic, 422)
-    shared_block_ids     existing blocks; attached to every member (and the manager)
+    shared_block_ids     existing blocks; attached to every member (and the manager); also one at a time
+                         (``share_block``: detaching takes it off every member and the manager)
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from host.domain.messages import to_letta_messages
 from host.errors import InvalidRequestError, NotFoundError
 from host.ids import new_id, utcnow
+from host.memory.system import recompile_system
 from host.persistence.convert import message_out
 from host.persistence.db import Database
 from host.persistence.models import (
@@ -185,6 +187,31 @@ class GroupStore:
             row.updated_at = utcnow()
             await s.flush()
             return await self._out(s, row)
+
+    async def share_block(self, group_id: str, block_id: str, *, shared: bool) -> None:
+        """One shared block on (or off) the group and every member (and the manager), in one transaction."""
+        async with self.db.transaction() as s:
+            row = await self._row(s, group_id)
+            if await s.get(BlockRow, block_id) is None:
+                raise NotFoundError.for_id("Block", block_id)
+            agent_ids = list((await s.execute(select(GroupAgentRow.agent_id).where(
+                GroupAgentRow.group_id == group_id).order_by(GroupAgentRow.position))).scalars())
+            agent_ids += [row.manager_agent_id] if row.manager_agent_id else []
+            link = await s.get(GroupBlockRow, (group_id, block_id))
+            if shared:
+                if link is None:
+                    s.add(GroupBlockRow(group_id=group_id, block_id=block_id))
+                await share_blocks(s, agent_ids, [block_id])
+            else:
+                if link is not None:
+                    await s.delete(link)
+                await s.execute(delete(AgentBlockRow).where(AgentBlockRow.block_id == block_id,
+                                                            AgentBlockRow.agent_id.in_(agent_ids)))
+                await s.execute(update(AgentRow).where(AgentRow.id.in_(agent_ids)).values(updated_at=utcnow()))
+            row.updated_at = utcnow()
+            await s.flush()
+            for agent in (await s.execute(select(AgentRow).where(AgentRow.id.in_(agent_ids)))).scalars():
+                await s.run_sync(recompile_system, agent)  # each member's prompt shows (or drops) the block
 
     async def delete(self, group_id: str) -> None:
         async with self.db.transaction() as s:
