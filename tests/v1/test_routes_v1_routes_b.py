@@ -1,8 +1,9 @@
 """Letta 0.16.8 routes served on the existing objects: a stored provider retrieved, checked and refreshed;
-messages listed and searched across agents."""
+messages listed and searched across agents; the POST export and the system-prompt recompile."""
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import pytest
@@ -11,6 +12,7 @@ from tests.support.scripted_llm import ScriptedLLM
 
 V1 = {"X-Stainless-Package-Version": "1.12.1", "X-Stainless-Lang": "python"}
 KEY = "sk-routes-b-7d1e2f3a4b5c"
+MISSING_AGENT = "agent-123e4567-e89b-42d3-8456-426614174000"
 MISSING_PROVIDER = "provider-123e4567-e89b-42d3-8456-426614174000"
 
 
@@ -116,3 +118,53 @@ def test_agents_messages_search_answers_stored_messages_with_ranks(http):
     assert http.post("/v1/agents/messages/search", json={"query": word, "roles": ["system"]}).json() == []
     assert http.post("/v1/agents/messages/search", json={"query": word, "limit": 101}).status_code == 422
     assert http.post("/v1/agents/messages/search", json={"roles": ["nobody"]}).status_code == 422
+
+
+def test_post_export_shares_the_agent_file_with_its_options(http):
+    word = f"delta{uuid.uuid4().hex[:8]}"
+    agent_id = _agent_said(http, word)
+    other_id = _agent_said(http, "another agent")
+
+    full = http.post(f"/v1/agents/{agent_id}/export", headers=V1)
+    assert full.status_code == 200, full.text
+    assert word in json.dumps(full.json()["messages"])
+    assert full.json() == http.get(f"/v1/agents/{agent_id}/export").json(), "the GET export, shared"
+
+    scrubbed = http.post(f"/v1/agents/{agent_id}/export", json={"scrub_messages": True}).json()
+    assert scrubbed["messages"] == [] and scrubbed["in_context_message_indices"] == []
+    assert scrubbed["system"] == full.json()["system"]
+    imported = http.post("/v1/agents/import", files={"file": ("a.af", json.dumps(scrubbed).encode(), "application/json")})
+    assert imported.status_code == 200, imported.text
+    history = http.get(f"/v1/agents/{imported.json()['id']}/messages", params={"limit": 50}).json()
+    assert word not in json.dumps(history) and [m["message_type"] for m in history] == ["system_message"]
+
+    # A conversation's export holds only what was said since the conversation began.
+    conv = http.post("/v1/conversations/", params={"agent_id": agent_id}, headers=V1, json={}).json()
+    since = http.post(f"/v1/agents/{agent_id}/export", json={"conversation_id": conv["id"]}).json()
+    assert word not in json.dumps(since["messages"])
+    assert http.post(f"/v1/agents/{other_id}/export", json={"conversation_id": conv["id"]}).status_code == 404
+
+    refused = http.post(f"/v1/agents/{agent_id}/export", json={"skills": [{"name": "s", "files": {}}]})
+    assert refused.status_code == 400 and "skills" in refused.json()["detail"]
+    assert http.post(f"/v1/agents/{agent_id}/export", json={"scrub_messages": "maybe"}).status_code == 422
+    assert http.post(f"/v1/agents/{MISSING_AGENT}/export").status_code == 404
+
+
+def test_system_prompt_recompile_shows_the_current_memory(http):
+    agent = http.post("/v1/agents/", json={"model": "openai-proxy/gpt-4o-mini", "embedding": "openai/text-embedding-3-small",
+                                           "memory_blocks": [{"label": "human", "value": "likes tea"}]}).json()
+    block = next(b for b in agent["memory"]["blocks"] if b["label"] == "human")
+    fact = f"likes coffee {uuid.uuid4().hex[:8]}"
+    assert http.patch(f"/v1/blocks/{block['id']}", json={"value": fact}).status_code == 200
+
+    path = f"/v1/agents/{agent['id']}/system-prompt/recompile"
+    dry = http.post(path, params={"dry_run": True}, headers=V1)
+    assert dry.status_code == 200, dry.text
+    assert fact in dry.json() and "likes tea" not in dry.json()
+    assert dry.json() == http.post(f"/v1/agents/{agent['id']}/recompile", params={"dry_run": True}).json()
+
+    stored = http.post(path)
+    assert stored.status_code == 200 and fact in stored.json()
+    system = http.get(f"/v1/agents/{agent['id']}/messages", params={"order": "asc", "limit": 1}, headers=V1).json()
+    assert system[0]["message_type"] == "system_message" and fact in system[0]["content"]
+    assert http.post(f"/v1/agents/{MISSING_AGENT}/system-prompt/recompile").status_code == 404

@@ -11,6 +11,7 @@ and on agents ``tools/{name}/run`` and ``recompile``.
     GET  /v1/steps/{step_id}/messages|metrics|trace  [LettaMessage] | StepMetrics | null
     POST /v1/agents/{agent_id}/tools/{name}/run      ToolExecutionResult
     POST /v1/agents/{agent_id}/recompile             the system prompt (string)
+         (also at /v1/agents/{agent_id}/system-prompt/recompile)
 """
 
 from __future__ import annotations
@@ -170,6 +171,7 @@ async def run_tool_for_agent(agent_id: str, tool_name: str, svc: Svc,
     return await run_agent_tool(svc, agent_id, tool_name, (body or ToolExecuteRequest()).args)
 
 
+@router.post("/v1/agents/{agent_id}/system-prompt/recompile", operation_id="recompile_agent_system_prompt")
 @router.post("/v1/agents/{agent_id}/recompile", operation_id="recompile_agent")
 async def recompile_agent(agent_id: str, svc: Svc, dry_run: bool = False, update_timestamp: bool = True) -> str:
     return await recompile(svc.db, agent_id, dry_run=dry_run)
