@@ -1,13 +1,16 @@
 """Letta 0.16.8 routes served on the existing objects: a stored provider retrieved, checked and refreshed;
-messages listed and searched across agents; the POST export and the system-prompt recompile."""
+messages listed and searched across agents; the POST export and the system-prompt recompile; the legacy MCP
+connect and tool execute."""
 
 from __future__ import annotations
 
 import json
+import sys
 import uuid
 
 import pytest
 
+from tests.mcp_client.mcp_peers import PEER_SERVER
 from tests.support.scripted_llm import ScriptedLLM
 
 V1 = {"X-Stainless-Package-Version": "1.12.1", "X-Stainless-Lang": "python"}
@@ -168,3 +171,36 @@ def test_system_prompt_recompile_shows_the_current_memory(http):
     system = http.get(f"/v1/agents/{agent['id']}/messages", params={"order": "asc", "limit": 1}, headers=V1).json()
     assert system[0]["message_type"] == "system_message" and fact in system[0]["content"]
     assert http.post(f"/v1/agents/{MISSING_AGENT}/system-prompt/recompile").status_code == 404
+
+
+def _events(response) -> list[dict]:
+    return [json.loads(line[5:]) for line in response.text.splitlines() if line.startswith("data:")]
+
+
+def test_legacy_mcp_connect_tries_a_config_and_execute_runs_a_tool_through_the_pool(http):
+    name = f"peer{uuid.uuid4().hex[:8]}"
+    config = {"server_name": name, "type": "stdio", "command": sys.executable, "args": [str(PEER_SERVER)]}
+
+    connected = http.post("/v1/tools/mcp/servers/connect", json=config, headers=V1)
+    assert connected.status_code == 200 and connected.headers["content-type"].startswith("text/event-stream")
+    events = _events(connected)
+    assert [e["event"] for e in events] == ["connection_attempt", "success"]
+    assert {"add", "echo"} <= {t["name"] for t in events[1]["tools"]}
+    assert name not in http.get("/v1/tools/mcp/servers").json(), "connect tries the config, stores nothing"
+    broken = _events(http.post("/v1/tools/mcp/servers/connect", json={**config, "command": "/nonexistent/peer"}))
+    assert [e["event"] for e in broken] == ["connection_attempt", "error"] and broken[1]["message"]
+    assert http.post("/v1/tools/mcp/servers/connect", json={"type": "stdio"}).status_code == 422
+
+    assert http.put("/v1/tools/mcp/servers", json=config).status_code == 200
+    try:
+        base = f"/v1/tools/mcp/servers/{name}/tools"
+        ran = http.post(f"{base}/add/execute", json={"args": {"a": 2, "b": 3}})
+        assert ran.status_code == 200, ran.text
+        assert ran.json()["success"] is True and ran.json()["result"] in ("5", "5.0")
+        failed = http.post(f"{base}/fail/execute", json={"args": {}}).json()
+        assert failed["success"] is False and "boom" in failed["result"]
+        assert http.post(f"{base}/nope/execute", json={"args": {}}).status_code == 404
+        assert http.post(f"{base}/add/execute", json={"args": "2+3"}).status_code == 422
+        assert http.post(f"/v1/tools/mcp/servers/{name}x/tools/add/execute", json={"args": {}}).status_code == 404
+    finally:
+        http.delete(f"/v1/tools/mcp/servers/{name}")
