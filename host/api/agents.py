@@ -7,13 +7,13 @@ from typing import Annotated, Any
 
 from fastapi import Body, Depends, File, Query, Response, UploadFile
 from fastapi.responses import JSONResponse
-from pydantic import TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from host.api.routing import SlashRouter, services
 from host.api.v1gen.agent_shape import full_v1, v1_agent
 from host.api.v1gen.generation import V1, Order, legacy_or_v1_order, page_in_memory
 from host.domain.prompt import V1_AGENT_TYPE
-from host.errors import InvalidRequestError
+from host.errors import BadRequestError, InvalidRequestError, NotFoundError
 from host.schemas.agents import AgentState, CreateAgentRequest, ModifyApprovalRequest, UpdateAgent
 from host.schemas.tools import Tool
 from host.services import Services
@@ -139,9 +139,33 @@ async def delete_agent(agent_id: str, svc: Svc) -> dict[str, Any]:
     return {"message": f"Agent id={agent_id} successfully deleted"}
 
 
+class ExportAgentRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    skills: list[dict[str, Any]] = Field(default_factory=list)
+    conversation_id: str | None = None
+    scrub_messages: bool = False
+
+
 @router.get("/{agent_id}/export", operation_id="export_agent_serialized")
-async def export_agent(agent_id: str, svc: Svc) -> dict[str, Any]:
-    return await svc.agentfiles.export(await svc.agents.get(agent_id))
+async def export_agent(agent_id: str, svc: Svc, conversation_id: str | None = None,
+                       scrub_messages: bool = False) -> dict[str, Any]:
+    agent = await svc.agents.get(agent_id)
+    since = None
+    if conversation_id is not None:
+        owner, since = await svc.conversations.since(conversation_id)
+        if owner != agent_id:
+            raise NotFoundError(f"Conversation {conversation_id} not found for agent {agent_id}")
+    return await svc.agentfiles.export(agent, since=since, scrub=scrub_messages)
+
+
+@router.post("/{agent_id}/export", operation_id="export_agent_with_skills")
+async def export_agent_post(agent_id: str, svc: Svc,
+                            body: Annotated[ExportAgentRequest | None, Body()] = None) -> dict[str, Any]:
+    """1.x's POST form of the export (options in the body)."""
+    body = body or ExportAgentRequest()
+    if body.skills:
+        raise BadRequestError("skills are not supported in agent exports yet; send the export without 'skills'")
+    return await export_agent(agent_id, svc, body.conversation_id, body.scrub_messages)
 
 
 @router.get("/{agent_id}/tools", response_model=list[Tool], operation_id="list_agent_tools")

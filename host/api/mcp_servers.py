@@ -4,6 +4,7 @@
                                                           X-MCP-Config-Error while mcp_config.json is unparsable)
     PUT    /v1/tools/mcp/servers                          add (database) -> [server]
     POST   /v1/tools/mcp/servers/test                     connect once, list tools -> [MCPTool]
+    POST   /v1/tools/mcp/servers/connect                  the same as SSE: connection_attempt, success | error
     GET    /v1/tools/mcp/servers/{name}                   one server
     PATCH  /v1/tools/mcp/servers/{name}                   change it in its home (database or config file)
     DELETE /v1/tools/mcp/servers/{name}                   remove it from its home -> [server]
@@ -14,19 +15,27 @@
     POST   /v1/tools/mcp/servers/{name}/detach/{agent_id} detach the server's tools -> [Tool]
     POST   /v1/tools/mcp/servers/{name}/tools/{tool}      register one tool -> Tool (unambiguous spelling)
     POST   /v1/tools/mcp/servers/{name}/{tool}            register one tool -> Tool (Letta's spelling)
+    POST   /v1/tools/mcp/servers/{name}/tools/{tool}/execute  {args} -> {result, success} (through the pool)
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated, Any
 
-from fastapi import Depends, Response
+from fastapi import Body, Depends, Response
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field
 
 from host.api.routing import SlashRouter, services
+from host.errors import HostError, NotFoundError
 from host.schemas.mcp_servers import ServerConfigIn, ServerUpdateIn, mcp_tool_out, server_out, status_out
 from host.schemas.tools import Tool
 from host.services import Services
 from host.services.mcp_servers import McpServersService, ServerView
+from host.services.tool_runs import run_mcp_tool
+from mcp_client import McpTool
 
 CONFIG_ERROR_HEADER = "X-MCP-Config-Error"  # the config file is unparsable: what is wrong, until it is fixed
 
@@ -65,6 +74,37 @@ async def add_mcp_server(body: ServerConfigIn, gw: McpServers) -> list[dict[str,
 @router.post("/test", operation_id="test_mcp_server")
 async def test_mcp_server(body: ServerConfigIn, gw: McpServers) -> list[dict[str, Any]]:
     return [mcp_tool_out(tool) for tool in await gw.test(body.to_config())]
+
+
+class McpToolExecuteRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    args: dict[str, Any] = Field(default_factory=dict)
+
+
+def connect_stream(server_name: str, list_tools: Callable[[], Awaitable[list[McpTool]]]) -> StreamingResponse:
+    """Letta's connect answer (SSE): ``connection_attempt``, then ``success`` with the tools, or ``error``."""
+
+    async def events() -> AsyncIterator[bytes]:
+        yield _sse({"event": "connection_attempt", "server_name": server_name})
+        try:
+            tools = await list_tools()
+        except HostError as exc:
+            yield _sse({"event": "error", "message": exc.detail})
+            return
+        yield _sse({"event": "success", "tools": [mcp_tool_out(t) for t in tools]})
+
+    return StreamingResponse(events(), media_type="text/event-stream")
+
+
+def _sse(data: dict[str, Any]) -> bytes:
+    return f"data: {json.dumps(data)}\n\n".encode()
+
+
+@router.post("/connect", operation_id="connect_mcp_server")
+async def connect_mcp_server(body: ServerConfigIn, gw: McpServers) -> StreamingResponse:
+    """1.x's legacy connect: the config is tried (as ``/test``), not stored."""
+    config = body.to_config()
+    return connect_stream(config.name, lambda: gw.test(config))
 
 
 @router.get("/{name}", operation_id="retrieve_mcp_server")
@@ -121,3 +161,13 @@ async def register_mcp_tool(name: str, tool: str, gw: McpServers) -> Tool:
 @router.post("/{name}/{tool}", response_model=Tool, operation_id="add_mcp_tool")
 async def add_mcp_tool(name: str, tool: str, gw: McpServers) -> Tool:
     return await gw.register_tool(name, tool)
+
+
+@router.post("/{name}/tools/{tool}/execute", operation_id="execute_mcp_tool")
+async def execute_mcp_tool(name: str, tool: str, gw: McpServers, svc: Annotated[Services, Depends(services)],
+                           body: Annotated[McpToolExecuteRequest, Body()]) -> dict[str, Any]:
+    """Letta's answer: ``{"result", "success"}``; a failing tool is ``success: false``, not a 5xx."""
+    if tool not in {t.name for t in await gw.ready_tools(name)}:
+        raise NotFoundError(f"MCP server {name!r} has no tool named {tool!r}")
+    outcome = await run_mcp_tool(svc, name, tool, body.args)
+    return {"result": outcome["func_return"], "success": outcome["status"] == "success"}

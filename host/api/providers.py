@@ -39,6 +39,21 @@ async def check_provider_post(svc: Svc, body: ProviderCheck) -> Any:
     return await svc.byok.check(body)
 
 
+@router.get("/v1/providers/{provider_id}", response_model=Provider, operation_id="retrieve_provider")
+async def retrieve_provider(svc: Svc, who: Who, provider_id: str) -> Provider:
+    return await svc.byok.retrieve(who, provider_id)
+
+
+@router.post("/v1/providers/{provider_id}/check", operation_id="check_existing_provider")
+async def check_existing_provider(svc: Svc, who: Who, provider_id: str) -> Any:
+    return await svc.byok.check_existing(who, provider_id)
+
+
+@router.patch("/v1/providers/{provider_id}/refresh", response_model=Provider, operation_id="refresh_provider_models")
+async def refresh_provider_models(svc: Svc, who: Who, provider_id: str) -> Provider:
+    return await svc.byok.refresh(who, provider_id)
+
+
 @router.patch("/v1/providers/{provider_id}", response_model=Provider, operation_id="modify_provider")
 async def modify_provider(svc: Svc, who: Who, provider_id: str, body: ProviderUpdate) -> Provider:
     return await svc.byok.modify(who, provider_id, body)

@@ -122,8 +122,12 @@ class AgentFileService:
         self.db = db
         self.messages = messages
 
-    async def export(self, agent: AgentState) -> dict[str, Any]:
-        history = await self.messages.stored(agent.id, limit=None)
+    async def export(self, agent: AgentState, *, since: datetime | None = None, scrub: bool = False) -> dict[str, Any]:
+        """The agent file; ``since``: only the history written from then on (a conversation's);
+        ``scrub``: no messages at all (an import starts from the system prompt)."""
+        history = [] if scrub else await self.messages.stored(agent.id, limit=None)
+        if since is not None:
+            history = [m for m in history if m.created_at is None or m.created_at >= since]
         index = {m.id: i for i, m in enumerate(history)}
         async with self.db.session() as s:
             tool_rows = {r.id: r for r in (await s.execute(select(ToolRow).where(

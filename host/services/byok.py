@@ -70,6 +70,17 @@ async def _remote_models(provider_type: str, base_url: str, api_key: str, timeou
     return [m for m in data if isinstance(m, dict) and isinstance(m.get("id"), str)]
 
 
+async def _verified_models(provider_type: str, base_url: str, api_key: str) -> list[dict[str, Any]]:
+    """The provider's model list, or a 400 naming why the key or the provider failed."""
+    try:
+        return await _remote_models(provider_type, base_url, api_key, CHECK_TIMEOUT_S)
+    except httpx.HTTPStatusError as exc:
+        raise BadRequestError(f"the provider refused the key: HTTP {exc.response.status_code} from "
+                              f"{base_url}/models") from None
+    except (httpx.HTTPError, TimeoutError, ValueError, AttributeError) as exc:
+        raise BadRequestError(f"could not reach the provider at {base_url}: {type(exc).__name__}") from None
+
+
 class ByokService:
     def __init__(self, db: Database, box: SecretBox) -> None:
         self.db = db
@@ -143,14 +154,31 @@ class ByokService:
     async def check(self, body: ProviderCheck) -> dict[str, str]:
         """Validate a key against the provider (its model list), storing nothing."""
         base = _base_url(body.provider_type, body.base_url)
-        try:
-            await _remote_models(body.provider_type, base, body.api_key, CHECK_TIMEOUT_S)
-        except httpx.HTTPStatusError as exc:
-            raise BadRequestError(f"the provider refused the key: HTTP {exc.response.status_code} from "
-                                  f"{base}/models") from None
-        except (httpx.HTTPError, TimeoutError, ValueError, AttributeError) as exc:
-            raise BadRequestError(f"could not reach the provider at {base}: {type(exc).__name__}") from None
+        await _verified_models(body.provider_type, base, body.api_key)
         return {"message": f"Valid api key for provider_type={body.provider_type}"}
+
+    async def retrieve(self, actor: Actor, provider_id: str) -> Provider:
+        async with self.db.session() as s:
+            return self._out(await self._row(s, actor, provider_id))
+
+    async def check_existing(self, actor: Actor, provider_id: str) -> dict[str, str]:
+        """``check`` with a stored provider's own key and base URL."""
+        async with self.db.session() as s:
+            row = await self._row(s, actor, provider_id)
+        await _verified_models(row.provider_type, row.base_url or "", self.box.decrypt(row.api_key_enc) or "")
+        return {"message": f"Valid api key for provider_type={row.provider_type}"}
+
+    async def refresh(self, actor: Actor, provider_id: str) -> Provider:
+        """Re-list a provider's models from its API. Models are not cached here (every ``/v1/models`` lists
+        them afresh), so a refresh is that listing made to fail loudly, and stamps ``updated_at``."""
+        async with self.db.session() as s:
+            row = await self._row(s, actor, provider_id)
+        if row.provider_type != "anthropic":
+            await _verified_models(row.provider_type, row.base_url or "", self.box.decrypt(row.api_key_enc) or "")
+        async with self.db.transaction() as s:
+            row = await self._row(s, actor, provider_id)
+            row.updated_at = utcnow()
+        return self._out(row)
 
     # ---- models ----------------------------------------------------------------------------
     async def _models(self, actor: Actor) -> list[tuple[ProviderRow, list[dict[str, Any]]]]:

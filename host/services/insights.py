@@ -3,6 +3,7 @@ searched across agents, a step's messages, and run/step metrics derived from wha
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,6 +15,7 @@ from host.ids import DEFAULT_ORG_ID
 from host.persistence.convert import message_out
 from host.persistence.db import Database
 from host.persistence.models import JobRow, MessageRow, StepRow
+from host.services.batches import message_object
 
 
 def _ns(value: datetime | None) -> int | None:
@@ -21,6 +23,19 @@ def _ns(value: datetime | None) -> int | None:
         return None
     aware = value if value.tzinfo else value.replace(tzinfo=UTC)
     return int(aware.timestamp() * 1_000_000_000)
+
+
+async def _page(s: Any, stmt: Any, *, order: str, after: str | None, before: str | None,
+                limit: int | None) -> list[MessageRow]:
+    """A page of messages in ``order``; ``after``/``before`` are message ids in that order."""
+    newer, older = (after, before) if order == "asc" else (before, after)
+    for cursor, newer_side in ((newer, True), (older, False)):
+        if cursor:
+            seq = (await s.execute(select(MessageRow.seq).where(MessageRow.id == cursor))).scalar()
+            if seq is not None:
+                stmt = stmt.where(MessageRow.seq > seq if newer_side else MessageRow.seq < seq)
+    stmt = stmt.order_by(MessageRow.seq.asc() if order == "asc" else MessageRow.seq.desc())
+    return list((await s.execute(stmt.limit(limit) if limit else stmt)).scalars())
 
 
 class InsightService:
@@ -35,11 +50,12 @@ class InsightService:
                 raise NotFoundError.for_id("Message", message_id)
             return to_letta_messages(message_out(row))
 
-    async def search_messages(self, query: str, *, agent_id: str | None = None, limit: int = 50,
-                              start: datetime | None = None, end: datetime | None = None) -> list[dict[str, Any]]:
-        """Text search over every agent's history (or one agent's), newest first."""
+    async def _search_rows(self, query: str, *, agent_id: str | None, limit: int, start: datetime | None,
+                           end: datetime | None, roles: Sequence[str] = ("user", "assistant", "system")
+                           ) -> list[MessageRow]:
+        """Stored messages whose text holds ``query`` (any agent's, or one agent's), newest first."""
         async with self.db.session() as s:
-            stmt = select(MessageRow).where(MessageRow.role.in_(("user", "assistant", "system")))
+            stmt = select(MessageRow).where(MessageRow.role.in_(tuple(roles)))
             if agent_id:
                 stmt = stmt.where(MessageRow.agent_id == agent_id)
             if query:
@@ -48,28 +64,59 @@ class InsightService:
                 stmt = stmt.where(MessageRow.created_at >= start)
             if end:
                 stmt = stmt.where(MessageRow.created_at <= end)
-            rows = (await s.execute(stmt.order_by(MessageRow.seq.desc()).limit(limit))).scalars()
-            out: list[dict[str, Any]] = []
-            for row in rows:
-                for msg in to_letta_messages(message_out(row)):
-                    if msg["message_type"] in ("user_message", "assistant_message", "system_message",
-                                               "reasoning_message"):
-                        out.append({**msg, "agent_id": row.agent_id, "conversation_id": None})
-            return out[:limit]
+            return list((await s.execute(stmt.order_by(MessageRow.seq.desc()).limit(limit))).scalars())
+
+    async def search_messages(self, query: str, *, agent_id: str | None = None, limit: int = 50,
+                              start: datetime | None = None, end: datetime | None = None) -> list[dict[str, Any]]:
+        """Text search over every agent's history (or one agent's), newest first, as LettaMessages."""
+        out: list[dict[str, Any]] = []
+        for row in await self._search_rows(query, agent_id=agent_id, limit=limit, start=start, end=end):
+            for msg in to_letta_messages(message_out(row)):
+                if msg["message_type"] in ("user_message", "assistant_message", "system_message",
+                                           "reasoning_message"):
+                    out.append({**msg, "agent_id": row.agent_id, "conversation_id": None})
+        return out[:limit]
+
+    async def search_message_objects(self, query: str, *, agent_id: str | None = None,
+                                     roles: Sequence[str] | None = None, limit: int = 50,
+                                     start: datetime | None = None, end: datetime | None = None
+                                     ) -> list[dict[str, Any]]:
+        """The same search answered as Letta's ``MessageSearchResult``s (the stored ``Message`` with its
+        full-text rank; no vector ranking: messages are not embedded)."""
+        rows = await self._search_rows(query, agent_id=agent_id, limit=limit, start=start, end=end,
+                                       roles=roles or ("user", "assistant", "system", "tool"))
+        return [{"embedded_text": row.text or "", "message": message_object(row, None), "fts_rank": rank,
+                 "vector_rank": None, "rrf_score": 1.0 / (60 + rank)} for rank, row in enumerate(rows, 1)]
+
+    async def all_messages(self, *, order: str = "desc", after: str | None = None, before: str | None = None,
+                           limit: int | None = 100, message_types: Sequence[str] | None = None
+                           ) -> list[dict[str, Any]]:
+        """Every agent's messages as LettaMessages, a page in ``order`` whose cursors follow it. ``limit``
+        counts LettaMessages (a stored message shows as none, one or several); a page ends on a stored
+        message's boundary, so ``after=<last id>`` continues where it stopped."""
+        out: list[dict[str, Any]] = []
+        batch = max(limit or 0, 100)
+        async with self.db.session() as s:
+            while True:
+                rows = await _page(s, select(MessageRow), order=order, after=after, before=before, limit=batch)
+                for row in rows:
+                    shown = [m for m in to_letta_messages(message_out(row))
+                             if not message_types or m["message_type"] in message_types]
+                    if limit and out and len(out) + len(shown) > limit:
+                        return out
+                    out += shown
+                    if limit and len(out) >= limit:
+                        return out
+                if len(rows) < batch:
+                    return out
+                after = rows[-1].id  # "after" follows the order: the next batch continues this one
 
     async def step_messages(self, step_id: str, *, order: str = "asc", after: str | None = None,
                             before: str | None = None, limit: int | None = 100) -> list[dict[str, Any]]:
         async with self.db.session() as s:
             await self._step(s, step_id)
-            stmt = select(MessageRow).where(MessageRow.step_id == step_id)
-            newer, older = (after, before) if order == "asc" else (before, after)
-            for cursor, newer_side in ((newer, True), (older, False)):
-                if cursor:
-                    seq = (await s.execute(select(MessageRow.seq).where(MessageRow.id == cursor))).scalar()
-                    if seq is not None:
-                        stmt = stmt.where(MessageRow.seq > seq if newer_side else MessageRow.seq < seq)
-            stmt = stmt.order_by(MessageRow.seq.asc() if order == "asc" else MessageRow.seq.desc())
-            rows = (await s.execute(stmt.limit(limit) if limit else stmt)).scalars()
+            rows = await _page(s, select(MessageRow).where(MessageRow.step_id == step_id), order=order,
+                               after=after, before=before, limit=limit)
             return [m for row in rows for m in to_letta_messages(message_out(row))]
 
     @staticmethod

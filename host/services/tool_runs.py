@@ -35,11 +35,7 @@ async def run_tool(svc: Any, tool: Tool, args: dict[str, Any], agent: AgentState
         raise InvalidRequestError("args must be a JSON object of the tool's arguments")
     if tool.tool_type == MCP_TOOL_TYPE:
         meta = tool.metadata_ or {}
-        server, remote = meta.get("mcp_server"), meta.get("mcp_tool") or tool.name
-        if svc.mcp is None or not server:
-            return execution_result("error", f"MCP tool {tool.name} has no connected server on this host")
-        result = await svc.mcp.call_tool(server, remote, args)
-        return execution_result(result.status, result.text)
+        return await run_mcp_tool(svc, meta.get("mcp_server"), meta.get("mcp_tool") or tool.name or "", args)
     if tool.tool_type.startswith("letta") or not tool.source_code:
         return execution_result("error", f"Tool {tool.name} ({tool.tool_type}) runs only inside an agent's turn; "
                                          "send the agent a message that asks for it")
@@ -53,6 +49,14 @@ async def run_tool(svc: Any, tool: Tool, args: dict[str, Any], agent: AgentState
     if outcome.status == "success" and not isinstance(value, (str, int, float, bool, list, dict, type(None))):
         value = str(value)
     return execution_result(outcome.status, value, list(outcome.stdout or []), list(outcome.stderr or []))
+
+
+async def run_mcp_tool(svc: Any, server: str | None, tool_name: str, args: dict[str, Any]) -> dict[str, Any]:
+    """One tool of an MCP server, called through the pool."""
+    if svc.mcp is None or not server:
+        return execution_result("error", f"MCP tool {tool_name} has no connected server on this host")
+    result = await svc.mcp.call_tool(server, tool_name, args)
+    return execution_result(result.status, result.text)
 
 
 async def run_agent_tool(svc: Any, agent_id: str, tool_name: str, args: dict[str, Any]) -> dict[str, Any]:

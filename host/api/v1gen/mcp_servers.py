@@ -15,18 +15,16 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import Body, Depends, Response
 from fastapi.responses import StreamingResponse
 
-from host.api.mcp_servers import McpServers
+from host.api.mcp_servers import McpServers, connect_stream
 from host.api.routing import SlashRouter, services
 from host.api.v1gen.misc import ToolExecuteRequest
-from host.errors import HostError, NotFoundError
-from host.schemas.mcp_servers import mcp_tool_out, server_out
+from host.errors import NotFoundError
+from host.schemas.mcp_servers import server_out
 from host.schemas.tools import Tool
 from host.schemas.v1.mcp_servers import CreateMcpServerV1, UpdateMcpServerV1, server_v1
 from host.services import Services
@@ -71,21 +69,7 @@ async def create_server(body: CreateMcpServerV1, gw: McpServers) -> dict[str, An
 @router.get("/connect/{mcp_server_id}", operation_id="mcp_connect_mcp_server")
 async def connect_server(mcp_server_id: str, gw: McpServers) -> StreamingResponse:
     name = await server_name(gw, mcp_server_id)
-
-    async def events() -> AsyncIterator[bytes]:
-        yield _sse({"event": "connection_attempt", "server_name": name})
-        try:
-            tools = await gw.ready_tools(name)
-        except HostError as exc:
-            yield _sse({"event": "error", "message": exc.detail})
-            return
-        yield _sse({"event": "success", "tools": [mcp_tool_out(t) for t in tools]})
-
-    return StreamingResponse(events(), media_type="text/event-stream")
-
-
-def _sse(data: dict[str, Any]) -> bytes:
-    return f"data: {json.dumps(data)}\n\n".encode()
+    return connect_stream(name, lambda: gw.ready_tools(name))
 
 
 @router.get("/{mcp_server_id}", operation_id="mcp_retrieve_mcp_server")

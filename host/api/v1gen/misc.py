@@ -3,12 +3,15 @@ and on agents ``tools/{name}/run`` and ``recompile``.
 
     GET  /v1/ready                                   {"status": "ok", "version"}
     GET  /v1/messages/{message_id}                   [LettaMessage] (the parts of one stored message)
+    GET  /v1/messages                                [LettaMessage] every agent's (or a conversation's)
     POST /v1/messages/search                         [message] text search across agents
+    POST /v1/agents/messages/search                  [MessageSearchResult] the same search, stored messages
     POST /v1/tools/search                            [{tool, combined_score, ...}]
     GET  /v1/runs/{run_id}/metrics|trace             RunMetrics | [span]
     GET  /v1/steps/{step_id}/messages|metrics|trace  [LettaMessage] | StepMetrics | null
     POST /v1/agents/{agent_id}/tools/{name}/run      ToolExecutionResult
     POST /v1/agents/{agent_id}/recompile             the system prompt (string)
+         (also at /v1/agents/{agent_id}/system-prompt/recompile)
 """
 
 from __future__ import annotations
@@ -16,10 +19,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import Body, Depends
+from fastapi import Body, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from host.api.routing import SlashRouter, services
+from host.api.v1gen.conversations import list_conversation_messages
 from host.api.v1gen.generation import Order
 from host.services import Services
 from host.services.insights import InsightService
@@ -44,6 +48,17 @@ class MessageSearch(BaseModel):
     agent_id: str | None = None
     conversation_id: str | None = None
     limit: int = Field(default=50, ge=1, le=1000)
+    start_date: datetime | None = None
+    end_date: datetime | None = None
+
+
+class AgentMessageSearch(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    query: str | None = None
+    search_mode: Literal["vector", "fts", "hybrid"] = "hybrid"
+    roles: list[Literal["assistant", "user", "tool", "function", "system", "approval"]] | None = None
+    agent_id: str | None = None
+    limit: int = Field(default=50, ge=1, le=100)
     start_date: datetime | None = None
     end_date: datetime | None = None
 
@@ -74,6 +89,26 @@ async def ready(svc: Svc) -> dict[str, Any]:
 @router.get("/v1/messages/{message_id}", operation_id="retrieve_message")
 async def retrieve_message(message_id: str, insights: Insights) -> list[dict[str, Any]]:
     return await insights.message(message_id)
+
+
+@router.get("/v1/messages/", operation_id="list_all_messages")
+async def list_all_messages(svc: Svc, insights: Insights, after: str | None = None, before: str | None = None,
+                            limit: Annotated[int | None, Query(ge=1, le=10000)] = 100, order: Order = "desc",
+                            conversation_id: str | None = None,
+                            include_return_message_types: Annotated[list[str] | None, Query()] = None
+                            ) -> list[dict[str, Any]]:
+    if conversation_id is not None:
+        return await list_conversation_messages(conversation_id, svc, after=after, before=before, limit=limit,
+                                                order=order,
+                                                include_return_message_types=include_return_message_types)
+    return await insights.all_messages(order=order, after=after, before=before, limit=limit,
+                                       message_types=include_return_message_types)
+
+
+@router.post("/v1/agents/messages/search", operation_id="search_messages")
+async def search_agent_messages(body: AgentMessageSearch, insights: Insights) -> list[dict[str, Any]]:
+    return await insights.search_message_objects(body.query or "", agent_id=body.agent_id, roles=body.roles,
+                                                 limit=body.limit, start=body.start_date, end=body.end_date)
 
 
 @router.post("/v1/messages/search", operation_id="search_all_messages")
@@ -136,6 +171,7 @@ async def run_tool_for_agent(agent_id: str, tool_name: str, svc: Svc,
     return await run_agent_tool(svc, agent_id, tool_name, (body or ToolExecuteRequest()).args)
 
 
+@router.post("/v1/agents/{agent_id}/system-prompt/recompile", operation_id="recompile_agent_system_prompt")
 @router.post("/v1/agents/{agent_id}/recompile", operation_id="recompile_agent")
 async def recompile_agent(agent_id: str, svc: Svc, dry_run: bool = False, update_timestamp: bool = True) -> str:
     return await recompile(svc.db, agent_id, dry_run=dry_run)
