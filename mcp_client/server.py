@@ -50,6 +50,12 @@ MAX_TOOL_PAGES = 1000
 # the two never import side by side. Reentrant: a holder may call ``load_sdk``.
 HEAVY_IMPORTS = threading.RLock()
 
+# httpx2 (with httpcore2) is the one module both the SDK and litellm import, and litellm imports it again on
+# a provider's first call (its Azure path, for one) on the event loop's thread, where no lock can be held.
+# Imported here, by whichever thread first imports this package (the main thread, at start-up), before any
+# worker thread runs: every later import of it, from any thread, finds it whole (about 30 ms).
+import httpx2  # noqa: E402, F401  isort: skip
+
 
 def load_sdk() -> None:
     """Import the MCP SDK (all of ``mcp``, with its client and server halves) and this package's transports.
