@@ -37,10 +37,14 @@ def test_create_an_agent_through_the_ui(ui: Any, http: httpx.Client) -> None:
 def test_create_error_shows_the_api_detail(ui: Any, http: httpx.Client) -> None:
     page = ui.goto("/")
     page.locator("select[name=model] option[value='openai-proxy/gpt-4o-mini']").wait_for(state="attached")
+    # The form submits only when every required field has a value (the browser checks): the embedding
+    # list arrives with the models, but wait for it too, or a click can meet a form that cannot submit.
+    expect(page.locator("select[name=embedding]")).not_to_have_value("", timeout=60_000)
     page.get_by_label("Name", exact=True).fill("bad name with spaces and / slashes" * 20)
+    expect(page.get_by_label("Name", exact=True)).not_to_have_value("")
     page.get_by_role("button", name="Create agent").click()
     alert = page.locator("form .error[role=alert]")
-    alert.wait_for()
+    alert.wait_for(timeout=60_000)
     assert alert.inner_text().startswith("422: ")
     assert "name" in alert.inner_text()
     ui.shot()
