@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -129,25 +131,22 @@ class IdentityService:
 
     async def link_agent(self, identity_id: str, agent_id: str, *, attached: bool) -> None:
         """Attach (idempotent) or detach one agent; both ids must exist."""
-        async with self.db.transaction() as s:
-            await self._row(s, identity_id)
-            if await s.get(AgentRow, agent_id) is None:
-                raise NotFoundError.for_id("Agent", agent_id)
-            link = await s.get(IdentityAgentRow, (identity_id, agent_id))
-            if attached and link is None:
-                s.add(IdentityAgentRow(identity_id=identity_id, agent_id=agent_id))
-            elif not attached and link is not None:
-                await s.delete(link)
+        await self._link_one(identity_id, AgentRow, "Agent", IdentityAgentRow, {"agent_id": agent_id}, attached)
 
     async def link_block(self, identity_id: str, block_id: str, *, attached: bool) -> None:
         """Attach (idempotent) or detach one block; both ids must exist."""
+        await self._link_one(identity_id, BlockRow, "Block", IdentityBlockRow, {"block_id": block_id}, attached)
+
+    async def _link_one(self, identity_id: str, target: type[Any], kind: str, link_type: type[Any],
+                        key: dict[str, str], attached: bool) -> None:
+        (target_id,) = key.values()
         async with self.db.transaction() as s:
             await self._row(s, identity_id)
-            if await s.get(BlockRow, block_id) is None:
-                raise NotFoundError.for_id("Block", block_id)
-            link = await s.get(IdentityBlockRow, (identity_id, block_id))
+            if await s.get(target, target_id) is None:
+                raise NotFoundError.for_id(kind, target_id)
+            link = await s.get(link_type, (identity_id, target_id))
             if attached and link is None:
-                s.add(IdentityBlockRow(identity_id=identity_id, block_id=block_id))
+                s.add(link_type(identity_id=identity_id, **key))
             elif not attached and link is not None:
                 await s.delete(link)
 
