@@ -9,6 +9,7 @@
     ├── AuthError              401  a missing or wrong password
     ├── ForbiddenError         403  a user key asking to act as someone else, or for an admin route
     ├── BusyError              409  the agent is already running a turn that cannot be joined
+    ├── RunTakenOverError      409  this process's run was claimed or closed by another (its lease lapsed)
     ├── TooLargeError          413  a message or turn over a configured size limit (names the limit)
     └── UpstreamError          502  a provider (LLM, embedding, E2B...) failed; carries its message
 """
@@ -59,6 +60,18 @@ class ForbiddenError(HostError):
 
 class BusyError(HostError):
     status_code = 409
+
+
+class RunTakenOverError(HostError):
+    """A turn found its run no longer this process's: the run's lease lapsed (the process stalled) and
+    another server claimed it to run again, or closed it. The turn stops without writing anything more."""
+
+    status_code = 409
+
+    @classmethod
+    def for_run(cls, run_id: str) -> RunTakenOverError:
+        return cls(f"Run {run_id} is no longer this server's: its lease lapsed and another server process "
+                   "took it over or closed it")
 
 
 class TooLargeError(HostError):

@@ -54,7 +54,7 @@ from host.domain.messages import (
     letta_views,
     pending_approval,
 )
-from host.errors import ConflictError, InvalidRequestError, UpstreamError
+from host.errors import ConflictError, InvalidRequestError, RunTakenOverError, UpstreamError
 from host.ids import new_id, utcnow
 from host.llm.providers import ProviderSettings
 from host.persistence.byok import ByokMissingError, settings_for_llm
@@ -93,6 +93,9 @@ class AgentLoop:
             async with self.d.locks.hold(req.agent_id):
                 with timings.measure("db"):
                     loaded = await load_turn(self.d.db, req.agent_id, cache=self.d.history, run_id=req.run_id)
+                if req.lease is not None and req.run_id is not None and (
+                        loaded.run_owner != req.lease.owner or loaded.run_status in (None, "failed", "completed")):
+                    raise RunTakenOverError.for_run(req.run_id)  # while it waited for the agent: no model call
                 return await self._turn(req, loaded, emit, timings, messenger)
 
     # ---- one turn ------------------------------------------------------------------------------
@@ -272,7 +275,7 @@ class AgentLoop:
             agent_id=t.snap.id, step=step_row, messages=written, in_context_ids=in_context,
             changed_blocks=changed, system_message_id=t.system_id, system_text=new_sys, run_id=t.req.run_id,
             usage=t.state.usage.as_letta() if t.req.run_id else None,
-            close_reason=t.state.stop_reason if final else None))
+            close_reason=t.state.stop_reason if final else None, lease=t.req.lease))
         t.closed = t.closed or final
         t.memory.changed_labels.clear()
         t.snap.message_ids = in_context

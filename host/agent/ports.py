@@ -1,7 +1,7 @@
 """What the loop and the runner need from the floors above them, as small Protocols injected at wiring
 time (``host.wiring``). The services implement them; tests may pass in-memory implementations.
 
-    RunLedger      the runs table: create, finish, look up, cancel
+    RunLedger      the runs table: create, finish, look up, cancel; the lease this process's turns carry
     AgentExists    a 404 (``NotFoundError``) for an unknown agent id
     TurnObserver   told (synchronously, must not block) of each finished turn: agent id and result
     LoopTelemetry  what the loop reports: each model call (its request and response: provider traces) and
@@ -16,8 +16,13 @@ from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any, Protocol
 
+from host.agent.turn import RunLease
+
 
 class RunLedger(Protocol):
+    @property
+    def lease(self) -> RunLease: ...
+
     async def create(self, agent_id: str, request_config: dict[str, Any], *, status: str = "running",
                      payload: dict[str, Any] | None = None) -> str: ...
 

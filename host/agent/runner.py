@@ -32,7 +32,7 @@ from host.agent.ports import AgentExists, RunLedger, TurnObserver
 from host.agent.turn import ApprovalInput, ClientToolSpec, InputMessage, Timings, TurnRequest, TurnResult, Usage
 from host.domain.events import Emit, ErrorEvent, LettaMessageEvent, RunEvents, StopReasonEvent, TurnEvent, UsageEvent
 from host.domain.letta import ErrorMessage, StopReason
-from host.errors import HostError, InvalidRequestError
+from host.errors import HostError, InvalidRequestError, RunTakenOverError
 from host.persistence.db import Database
 from host.schemas.messages import ApprovalCreate, LettaAsyncRequest, LettaRequest, LettaStreamingRequest
 
@@ -154,26 +154,30 @@ class Runner:
 
     async def execute(self, req: TurnRequest, emit: Emit | None = None, timings: Timings | None = None) -> TurnResult:
         """Run a turn for a run already created (``req.run_id``), and close the run."""
-        assert req.run_id is not None
+        run_id = req.run_id
+        assert run_id is not None
+        req = req if req.lease is not None else replace(req, lease=self.runs.lease)
         with anyio.CancelScope() as scope:
-            self._scopes[req.run_id] = scope
+            self._scopes[run_id] = scope
             try:
                 result = await self.loop.run(req, emit, timings, messenger=self.messenger)
+            except RunTakenOverError:  # another process holds the run now: it is not this one's to close
+                raise
             except BaseException as exc:
                 with anyio.CancelScope(shield=True):
                     cancelled = isinstance(exc, anyio.get_cancelled_exc_class())
-                    await self.runs.finish(req.run_id, "cancelled" if cancelled else "failed",
+                    await self.runs.finish(run_id, "cancelled" if cancelled else "failed",
                                            "cancelled" if cancelled else "error",
                                            error=None if cancelled else str(getattr(exc, "detail", exc)))
                 raise
             finally:
-                self._scopes.pop(req.run_id, None)
+                self._scopes.pop(run_id, None)
         if scope.cancelled_caught:
-            return TurnResult(messages=[], stop_reason="cancelled", usage=Usage(), run_id=req.run_id)
+            return TurnResult(messages=[], stop_reason="cancelled", usage=Usage(), run_id=run_id)
         if not result.run_closed:
             status = "cancelled" if result.stop_reason == "cancelled" else "completed"
             with result.timings.measure("db"):
-                await self.runs.finish(req.run_id, status, result.stop_reason, result.usage.as_letta())
+                await self.runs.finish(run_id, status, result.stop_reason, result.usage.as_letta())
         for observe in self.observers:
             observe(req.agent_id, result)
         return result

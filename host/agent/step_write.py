@@ -6,22 +6,29 @@ On Postgres a step that edited no memory block is one prebuilt statement (``_ste
 transaction of five statements costs seven round trips there. Block edits also recompile the prompts
 of the agents sharing those blocks, which takes the ORM: those steps, and every step on SQLite (where a
 statement costs microseconds, not a round trip), are a transaction of prebuilt Core statements.
+
+A step of a run carries the run's lease (``RunLease``): the write renews it, and only while the run is still
+this process's (its owner, and not closed as failed or completed). A process that stalled past its lease may
+find its run claimed by another server (``host.services.recovery``): then the step writes nothing and the
+turn stops with ``RunTakenOverError``. The renewal is what keeps the two apart on Postgres: a claim waiting
+on the run row re-checks the lease once this write commits.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Boolean, Select, and_, bindparam, case, column, func, insert, select, update
+from sqlalchemy import Boolean, Select, and_, bindparam, case, column, exists, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from builtin_tools import MemoryBlock
+from host.agent.turn import RunLease
 from host.domain.messages import StoredMessage
-from host.errors import NotFoundError
+from host.errors import NotFoundError, RunTakenOverError
 from host.ids import utcnow
 from host.persistence.convert import message_values
 from host.persistence.db import Database
@@ -44,7 +51,12 @@ class StepWrite:
     run_id: str | None = None
     usage: dict[str, Any] | None = None
     close_reason: str | None = None  # the turn's stop reason, on its last step: the run completes with it
+    lease: RunLease | None = None  # the run is written only while it is this process's (the module docstring)
     written_at: datetime = field(default_factory=utcnow)
+
+    @property
+    def fenced(self) -> bool:
+        return self.run_id is not None and self.lease is not None
 
 
 async def write_step(db: Database, w: StepWrite) -> bool:
@@ -71,6 +83,10 @@ _UPDATE_AGENT = (update(_agents).where(_agents.c.id == bindparam("agent_id"))
 _UPDATE_AGENT_IF_UNCHANGED = _UPDATE_AGENT.where(_agents.c.updated_at == bindparam("expected"))
 _UPDATE_RUN_USAGE = (update(_jobs).where(_jobs.c.id == bindparam("run_id"))
                      .values(usage=bindparam("usage"), updated_at=bindparam("now")))
+HELD = ("created", "running", "cancelled")  # a run its owner may still write to (a cancel lets the step in flight in)
+_RENEW_RUN = (update(_jobs).where(_jobs.c.id == bindparam("run_id"), _jobs.c.owner == bindparam("fence_owner"),
+                                  _jobs.c.status.in_(HELD))
+              .values(lease_expires_at=bindparam("lease_until")))
 _CLOSE_RUN = (update(_jobs).where(_jobs.c.id == bindparam("run_id"))
               .values(usage=bindparam("usage"), updated_at=bindparam("now"), completed_at=bindparam("now"),
                       stop_reason=bindparam("stop_reason"),
@@ -102,26 +118,38 @@ def _step_statement() -> Select[Any]:
     one); the system message and the run are updated when their ids are given (NULL matches nothing).
     Parameters are named ``w_*``: SQLAlchemy would add a parameter named like a column to the SET clause
     of an UPDATE inside a CTE.
+
+    The run is the fence (``w_fenced``): its UPDATE (which renews the lease) matches only while the run is
+    this process's, and the agent row, the messages, the step and the system message are written only when it
+    matched (they read its RETURNING, so it runs first). A step whose run was taken over returns no row and
+    writes nothing.
     """
     prev = (select(_agents.c.id, _agents.c.updated_at).where(_agents.c.id == bindparam("w_agent"))
             .with_for_update().subquery("prev"))
-    agent = (update(_agents).where(_agents.c.id == prev.c.id)
-             .values(message_ids=bindparam("w_ids"), last_run_completion=_now, updated_at=_now)
-             .returning(prev.c.updated_at.label("prev")).cte("agent_row"))
-    messages = insert(_messages).from_select(_MESSAGE_COLUMNS, _rows_of(_messages, _MESSAGE_COLUMNS, "w_messages"))
-    steps = StepRow.__table__
-    step = insert(steps).from_select(_STEP_COLUMNS, _rows_of(steps, _STEP_COLUMNS, "w_steps"))
-    system = (update(_messages).where(_messages.c.id == bindparam("w_system_id"))
-              .values(text=bindparam("w_system_text"), content=bindparam("w_system_content")))
-    run = (update(_jobs).where(_jobs.c.id == bindparam("w_run"))
+    fenced = bindparam("w_fenced", type_=Boolean)
+    run = (update(_jobs).where(_jobs.c.id == bindparam("w_run"),
+                               or_(~fenced, and_(_jobs.c.owner == bindparam("w_owner"), _jobs.c.status.in_(HELD))))
            .values(usage=bindparam("w_usage"), updated_at=_now,
+                   lease_expires_at=case((fenced, bindparam("w_lease_until", type_=_jobs.c.lease_expires_at.type)),
+                                         else_=_jobs.c.lease_expires_at),
                    completed_at=case((_closing, _now), else_=_jobs.c.completed_at),
                    stop_reason=case((_closing, bindparam("w_stop_reason", type_=_jobs.c.stop_reason.type)),
                                     else_=_jobs.c.stop_reason),
                    status=case((and_(_closing, _jobs.c.status != "cancelled"), "completed"),  # a cancel stays
-                               else_=_jobs.c.status)))
+                               else_=_jobs.c.status))
+           .returning(_jobs.c.id).cte("run"))
+    agent = (update(_agents).where(_agents.c.id == prev.c.id, or_(~fenced, exists(select(run.c.id))))
+             .values(message_ids=bindparam("w_ids"), last_run_completion=_now, updated_at=_now)
+             .returning(prev.c.updated_at.label("prev")).cte("agent_row"))
+    written = exists(select(agent.c.prev))
+    messages = insert(_messages).from_select(
+        _MESSAGE_COLUMNS, _rows_of(_messages, _MESSAGE_COLUMNS, "w_messages").where(written))
+    steps = StepRow.__table__
+    step = insert(steps).from_select(_STEP_COLUMNS, _rows_of(steps, _STEP_COLUMNS, "w_steps").where(written))
+    system = (update(_messages).where(_messages.c.id == bindparam("w_system_id"), written)
+              .values(text=bindparam("w_system_text"), content=bindparam("w_system_content")))
     return (select(agent.c.prev).add_cte(messages.cte("new_messages")).add_cte(step.cte("new_step"))
-            .add_cte(system.cte("system_message")).add_cte(run.cte("run")))
+            .add_cte(system.cte("system_message")))
 
 
 _STEP_STATEMENT = _step_statement()
@@ -135,14 +163,15 @@ def _write_one(s: Session, w: StepWrite) -> bool:
     now = w.written_at
     step = [_json_row({"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0, "created_at": now, **w.step})
             ] if w.step is not None else []
-    run_id = w.run_id if w.run_id and (w.close_reason is not None or w.usage is not None) else None
+    run_id = w.run_id if w.run_id and (w.fenced or w.close_reason is not None or w.usage is not None) else None
     system = w.system_text if w.system_message_id else None
     params = {"w_agent": w.agent_id, "w_ids": list(w.in_context_ids), "w_now": now,
               "w_messages": [_json_row(message_values(m)) for m in w.messages], "w_steps": step,
               "w_system_id": w.system_message_id if system is not None else None, "w_system_text": system,
               "w_system_content": [{"type": "text", "text": system}] if system is not None else None,
               "w_run": run_id, "w_usage": w.usage, "w_close": w.close_reason is not None,
-              "w_stop_reason": w.close_reason}
+              "w_stop_reason": w.close_reason, "w_fenced": w.fenced, "w_owner": w.lease.owner if w.lease else None,
+              "w_lease_until": _lease_until(w)}
     conn = s.connection()
     try:
         row = conn.execute(_STEP_STATEMENT, params).first()
@@ -150,9 +179,15 @@ def _write_one(s: Session, w: StepWrite) -> bool:
         row = None
         if conn.execute(select(_agents.c.id).where(_agents.c.id == w.agent_id)).first() is not None:
             raise
-    if row is None:  # deleted mid-turn: nothing to keep (the statement wrote nothing)
+    if row is None:  # the statement wrote nothing: the agent was deleted mid-turn, or the run taken over
+        if w.fenced and conn.execute(select(_agents.c.id).where(_agents.c.id == w.agent_id)).first() is not None:
+            raise RunTakenOverError.for_run(w.run_id or "")
         raise NotFoundError.for_id("Agent", w.agent_id)
     return w.expected_version is not None and row.prev == w.expected_version
+
+
+def _lease_until(w: StepWrite) -> datetime | None:
+    return w.written_at + timedelta(seconds=w.lease.seconds) if w.lease is not None else None
 
 
 def _write(s: Session, w: StepWrite) -> bool:
@@ -165,6 +200,9 @@ def _write(s: Session, w: StepWrite) -> bool:
         _UPDATE_AGENT_IF_UNCHANGED, {**values, "expected": w.expected_version}).rowcount == 1
     if not unchanged and conn.execute(_UPDATE_AGENT, values).rowcount == 0:  # deleted mid-turn: nothing to keep
         raise NotFoundError.for_id("Agent", w.agent_id)
+    if w.fenced and w.lease is not None and conn.execute(_RENEW_RUN, {
+            "run_id": w.run_id, "fence_owner": w.lease.owner, "lease_until": _lease_until(w)}).rowcount == 0:
+        raise RunTakenOverError.for_run(w.run_id or "")  # the transaction rolls back: nothing written
     if w.messages:
         conn.execute(_INSERT_MESSAGES, [message_values(m) for m in w.messages])
     if w.step is not None:

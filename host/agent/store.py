@@ -75,13 +75,16 @@ class HistoryCache:
 @dataclass
 class Loaded:
     """An agent as a turn starts: the snapshot, its in-context history (system message first), the
-    memory counts for the system prompt, and whether the turn's run was cancelled before it began."""
+    memory counts for the system prompt, and the turn's run: whether it was cancelled before it began, and whose
+    it is."""
 
     snap: AgentSnapshot
     history: list[StoredMessage]
     recall: int = 0
     archival: int = 0
     cancelled: bool = False
+    run_status: str | None = None  # the turn's run as the turn starts (None: no run, or no such run)
+    run_owner: str | None = None
 
 
 def _snapshot(agent: Any, blocks: Sequence[Any], tools: Sequence[Any], message_ids: list[str]) -> AgentSnapshot:
@@ -110,11 +113,12 @@ def _snapshot(agent: Any, blocks: Sequence[Any], tools: Sequence[Any], message_i
 # A turn's reads, built once (Core column selects: plain rows, no ORM bookkeeping). The agent row comes with
 # the memory counts and the run's status: one round trip fewer.
 _RUN_STATUS = select(JobRow.status).where(JobRow.id == bindparam("run_id")).scalar_subquery()
+_RUN_OWNER = select(JobRow.owner).where(JobRow.id == bindparam("run_id")).scalar_subquery()
 _AGENT_Q = select(AgentRow.id, AgentRow.name, AgentRow.system, AgentRow.llm_config, AgentRow.embedding_config,
                   AgentRow.tool_rules, AgentRow.message_ids, AgentRow.tool_exec_env,
                   AgentRow.message_buffer_autoclear, AgentRow.updated_at, AgentRow.agent_type,
-                  RECALL_COUNT.label("recall"), ARCHIVAL_COUNT.label("archival"), _RUN_STATUS.label("run_status")
-                  ).where(AgentRow.id == bindparam("agent_id"))
+                  RECALL_COUNT.label("recall"), ARCHIVAL_COUNT.label("archival"), _RUN_STATUS.label("run_status"),
+                  _RUN_OWNER.label("run_owner")).where(AgentRow.id == bindparam("agent_id"))
 _BLOCKS_Q = (select(BlockRow.id, BlockRow.label, BlockRow.value, BlockRow.limit, BlockRow.description,
                     BlockRow.read_only, BlockRow.updated_at)
              .join(AgentBlockRow, AgentBlockRow.block_id == BlockRow.id)
@@ -150,7 +154,7 @@ def _load(s: Session, agent_id: str, cache: HistoryCache | None, run_id: str | N
         history = [message_out(rows[i]) for i in ids if i in rows]
     snap = _snapshot(agent, blocks, tools, [m.id for m in history])
     return Loaded(snap=snap, history=history, recall=int(agent.recall), archival=int(agent.archival),
-                  cancelled=agent.run_status == "cancelled")
+                  cancelled=agent.run_status == "cancelled", run_status=agent.run_status, run_owner=agent.run_owner)
 
 
 async def load_turn(db: Database, agent_id: str, *, cache: HistoryCache | None = None,

@@ -42,6 +42,16 @@ class ApprovalInput:
 
 
 @dataclass(frozen=True)
+class RunLease:
+    """Whose run a turn writes to: the server process (``owner``) holding the run's lease, renewed for
+    ``seconds`` by every step it writes. A step whose run another process took over (or closed) in the
+    meantime writes nothing (``host.agent.step_write``)."""
+
+    owner: str
+    seconds: float
+
+
+@dataclass(frozen=True)
 class ClientToolSpec:
     """A tool the client runs (1.x ``client_tools``): offered to the model, never dispatched here."""
 
@@ -64,6 +74,7 @@ class TurnRequest:
     call_depth: int = 0
     approval: ApprovalInput | None = None
     client_tools: tuple[ClientToolSpec, ...] = ()
+    lease: RunLease | None = None  # set by the runner: the run is this process's while the lease holds
 
 
 @dataclass

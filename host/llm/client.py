@@ -9,6 +9,7 @@ told not to retry (retries would hide failures and multiply timeouts: the agent 
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 import os
@@ -86,6 +87,7 @@ def warm_up() -> None:
             return
         litellm = _litellm()
         import openai.resources  # noqa: F401  (what the SDK's first `.chat` imports)
+        importlib.import_module("litellm.litellm_core_utils.default_encoding")  # the token counter's encoding
 
         litellm.completion(model="openai/warm-up", api_key="warm-up", mock_response="ok",
                            messages=[{"role": "user", "content": "warm up"}], num_retries=0, max_retries=0)

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import bindparam, insert, literal, select
 from sqlalchemy.orm import Session
 
+from host.agent.turn import RunLease
 from host.domain.messages import to_letta_messages
 from host.errors import NotFoundError
 from host.ids import DEFAULT_ORG_ID, DEFAULT_USER_ID, new_id, utcnow
@@ -66,6 +67,12 @@ class RunService:
         self.instance_id = new_id("instance")
         self.lease_s = lease_s
 
+    @property
+    def lease(self) -> RunLease:
+        """What a turn of this process carries: steps renew it, and write nothing once another process holds
+        the run."""
+        return RunLease(self.instance_id, self.lease_s)
+
     async def create(self, agent_id: str, request_config: dict[str, Any], *, status: str = "running",
                      payload: dict[str, Any] | None = None) -> str:
         """Start a run for the agent; a 404 naming the agent when it does not exist (checked by the insert
@@ -83,8 +90,8 @@ class RunService:
     async def finish(self, run_id: str, status: str, stop_reason: str | None, usage: dict[str, Any] | None = None,
                      error: str | None = None) -> None:
         def unit(s: Session) -> None:
-            row = s.get(JobRow, run_id)
-            if row is None:
+            row = s.get(JobRow, run_id, with_for_update=True)
+            if row is None or row.owner not in (None, self.instance_id):  # another process's run now: it closes it
                 return
             row.status = "cancelled" if row.status == "cancelled" else status
             row.stop_reason = stop_reason

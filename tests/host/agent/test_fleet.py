@@ -69,12 +69,16 @@ def test_async_messages_spread_over_the_fleet_are_each_run_once(fleet, scripted_
     wait_until(lambda: httpx.get(f"{fleet[0].base_url}/v1/runs/active", timeout=30).json() == [], timeout=300,
                what="every async run finished")
     with ThreadPoolExecutor(8) as pool:
-        statuses = list(pool.map(lambda r: _run_status(fleet[1].base_url, r), run_ids))
-    assert statuses == ["completed"] * 200
+        runs = list(pool.map(lambda r: httpx.get(f"{fleet[1].base_url}/v1/runs/{r}", timeout=30).json(), run_ids))
+    assert [r["status"] for r in runs] == ["completed"] * 200
 
     for name, agent_id in zip(names, agents, strict=True):
-        # the scripted model echoes each user message through send_message: one model call per run
-        assert len(scripted_llm.requests_for(name)) == 20, name
+        # The scripted model echoes each user message through send_message: one model call per run. A server
+        # that stalled past its 2 s lease (a loaded machine) may have had runs claimed by another, which ran
+        # them again (metadata.requeued); the stalled one may have called the model before it found out, but
+        # wrote nothing (the history below).
+        requeued = sum(1 for r in runs if r["agent_id"] == agent_id and r["metadata"].get("requeued"))
+        assert 20 <= len(scripted_llm.requests_for(name)) <= 20 + requeued, name
         history = httpx.get(f"{fleet[2].base_url}/v1/agents/{agent_id}/messages", timeout=30,
                             params={"limit": 1000}).json()
         sent = sorted(t for _, a, t in sends if a == agent_id)

@@ -140,3 +140,45 @@ def test_a_live_server_keeps_its_runs_leased_while_another_sweeps(make_server, s
     runs = httpx.get(f"{(b or a).base_url}/v1/runs/", params={"agent_ids": agent}, timeout=30).json()
     mine = [r for r in runs if r["agent_id"] == agent and (run_id is None or r["id"] == run_id)]
     assert mine and all(r["status"] == "completed" for r in mine), mine
+
+
+def test_a_stalled_server_whose_run_was_taken_over_writes_nothing_when_it_wakes(make_server, scripted_llm,
+                                                                                tmp_path):
+    """A server frozen (SIGSTOP) mid-turn past its lease: the other server of the database claims the async
+    run, which had written nothing, and answers it. The frozen one, woken, finds the run no longer its own:
+    its answer is dropped, the run stays completed with the other's answer, and the message is stored once."""
+    if PG_ADMIN_URI is None:  # one server per SQLite data directory: nobody else could claim the run
+        return
+    uri = shared.test_database_uri()
+    stalled = make_server(LEASE, home=tmp_path / "stalled", pg_uri=uri)
+    sweeper = make_server(LEASE, home=tmp_path / "sweeper", pg_uri=uri)
+    name = f"stall-{uuid.uuid4().hex[:8]}"
+    agent = httpx.post(f"{stalled.base_url}/v1/agents/", timeout=60,
+                       json={"model": f"openai-proxy/{name}", "embedding": EMBEDDING}).json()["id"]
+    queue = scripted_llm.for_model(name)
+    queue.push_delay(1).push_tool_call("send_message", {"message": "from the stalled server"})
+    queue.push_tool_call("send_message", {"message": "from the sweeper"})
+    run = _async(stalled.base_url, agent, "hello once")
+    wait_until(lambda: len(scripted_llm.requests_for(name)) == 1, what="the first server's model call sent")
+    os.killpg(stalled.proc.pid, signal.SIGSTOP)
+    try:
+        wait_until(lambda: httpx.get(f"{sweeper.base_url}/v1/runs/{run['id']}", timeout=30).json()["metadata"]
+                   .get("requeued") == 1, timeout=60, what="the run claimed by the other server")
+    finally:
+        os.killpg(stalled.proc.pid, signal.SIGCONT)
+    # The frozen server still holds the agent (its advisory lock): the other server answers the run once the
+    # woken one has given its turn up.
+    wait_until(lambda: httpx.get(f"{sweeper.base_url}/v1/runs/{run['id']}", timeout=30).json()["status"]
+               == "completed", timeout=60, what="the run answered by the other server")
+    queue.push_tool_call("send_message", {"message": "after"})
+    resp = httpx.post(f"{stalled.base_url}/v1/agents/{agent}/messages", timeout=60,
+                      json={"messages": [{"role": "user", "content": "after"}]})
+    assert resp.status_code == 200, resp.text
+    got = httpx.get(f"{stalled.base_url}/v1/runs/{run['id']}", timeout=30).json()
+    assert (got["status"], got["stop_reason"], got["metadata"].get("requeued")) == ("completed", "end_turn", 1), got
+    history = httpx.get(f"{sweeper.base_url}/v1/agents/{agent}/messages", params={"limit": 100}, timeout=30).json()
+    assert [m["content"] for m in history if m["message_type"] == "user_message"
+            and m["content"] in ("hello once", "after")] == ["hello once", "after"]
+    assert [m["content"] for m in history if m["message_type"] == "assistant_message"] == ["from the sweeper",
+                                                                                           "after"]
+    assert len(scripted_llm.requests_for(name)) == 3

@@ -3,16 +3,17 @@ whether its cached history is still good, and the in-process history cache itsel
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select, update
 
 from host.agent.step_write import StepWrite, write_step
+from host.agent.turn import RunLease
 from host.agent.store import HistoryCache, load_turn
 from host.domain.messages import StoredMessage
-from host.errors import NotFoundError
+from host.errors import NotFoundError, RunTakenOverError
 from host.ids import new_id, utcnow
 from host.persistence.db import Database
 from host.persistence.models import AgentRow, JobRow, MessageRow, StepRow
@@ -86,6 +87,47 @@ async def test_the_last_step_closes_the_run_and_keeps_a_cancellation(db: Databas
     assert (done.status, done.stop_reason, done.usage) == ("completed", "end_turn", {"step_count": 1})
     assert done.completed_at is not None
     assert cancelled.status == "cancelled", "a cancel that landed first is not overwritten"
+
+
+async def test_a_step_writes_only_while_its_run_is_this_processs_and_renews_the_lease(db: Database) -> None:
+    """Another server claimed the run (its lease lapsed while this process stalled), or closed it as failed:
+    the step writes nothing at all. While the run is ours, each step pushes its lease on."""
+    agent_id = await make_agent(db)
+    loaded = await load_turn(db, agent_id)
+    system_id = loaded.history[0].id
+    runs = {}
+    for owner, status in (("instance-ours", "running"), ("instance-theirs", "running"), ("instance-ours", "failed")):
+        run_id = new_id("run")
+        async with db.transaction() as s:
+            s.add(JobRow(id=run_id, job_type="run", status=status, agent_id=agent_id, owner=owner,
+                         lease_expires_at=utcnow() - timedelta(seconds=5)))
+        runs[(owner, status)] = run_id
+    ours = RunLease("instance-ours", 30.0)
+    for key in (("instance-theirs", "running"), ("instance-ours", "failed")):
+        lost = user(agent_id, f"lost {key}")
+        with pytest.raises(RunTakenOverError, match=runs[key]):
+            await write_step(db, StepWrite(
+                agent_id=agent_id, step={"id": new_id("step"), "agent_id": agent_id, "run_id": runs[key]},
+                messages=[lost], in_context_ids=[system_id, lost.id], changed_blocks=[], system_message_id=None,
+                system_text=None, expected_version=loaded.snap.version, run_id=runs[key], usage={"step_count": 1},
+                lease=ours))
+        async with db.session() as s:
+            assert (await s.execute(select(func.count()).select_from(MessageRow)
+                                    .where(MessageRow.id == lost.id))).scalar_one() == 0
+            assert (await s.execute(select(func.count()).select_from(StepRow)
+                                    .where(StepRow.run_id == runs[key]))).scalar_one() == 0
+            assert (await s.get(AgentRow, agent_id)).message_ids == [system_id]
+            assert (await s.get(JobRow, runs[key])).usage is None
+    kept = user(agent_id, "kept")
+    mine = runs[("instance-ours", "running")]
+    w = step_write(agent_id, [system_id, kept.id], [kept], loaded.snap.version, run_id=mine,
+                   usage={"step_count": 1}, lease=ours)
+    assert await write_step(db, w) is True
+    async with db.session() as s:
+        row = await s.get(JobRow, mine)
+        assert row.status == "running" and row.usage == {"step_count": 1}
+        assert row.lease_expires_at == w.written_at + timedelta(seconds=30)
+    assert [m.text for m in (await load_turn(db, agent_id)).history] == ["be brief", "kept"]
 
 
 async def test_a_step_for_a_deleted_agent_writes_nothing(db: Database) -> None:
