@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, select
+from sqlalchemy import Connection, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from builtin_tools import MemoryBlock
@@ -34,6 +34,7 @@ from host.persistence.models import (
     MessageRow,
     ToolRow,
 )
+from host.persistence.tenancy import scope_org
 from host.tools.dispatcher import ToolInfo
 from host.tools.rule_guidance import prompt_guidance
 from host.tools.rule_models import parse_tool_rules
@@ -118,7 +119,9 @@ _AGENT_Q = select(AgentRow.id, AgentRow.name, AgentRow.system, AgentRow.llm_conf
                   AgentRow.tool_rules, AgentRow.message_ids, AgentRow.tool_exec_env,
                   AgentRow.message_buffer_autoclear, AgentRow.updated_at, AgentRow.agent_type,
                   RECALL_COUNT.label("recall"), ARCHIVAL_COUNT.label("archival"), _RUN_STATUS.label("run_status"),
-                  _RUN_OWNER.label("run_owner")).where(AgentRow.id == bindparam("agent_id"))
+                  _RUN_OWNER.label("run_owner")).where(
+    AgentRow.id == bindparam("agent_id"),  # an agent of the caller's organization (org None: the system, any)
+    or_(bindparam("org", type_=AgentRow.organization_id.type).is_(None), AgentRow.organization_id == bindparam("org")))
 _BLOCKS_Q = (select(BlockRow.id, BlockRow.label, BlockRow.value, BlockRow.limit, BlockRow.description,
                     BlockRow.read_only, BlockRow.updated_at)
              .join(AgentBlockRow, AgentBlockRow.block_id == BlockRow.id)
@@ -142,7 +145,7 @@ def _counts(conn: Connection, agent_id: str, run_id: str | None) -> tuple[int, i
 def _load(s: Session, agent_id: str, cache: HistoryCache | None, run_id: str | None) -> Loaded:
     conn = s.connection()
     key = {"agent_id": agent_id}
-    agent = conn.execute(_AGENT_Q, {**key, "run_id": run_id or ""}).one_or_none()
+    agent = conn.execute(_AGENT_Q, {**key, "run_id": run_id or "", "org": scope_org()}).one_or_none()
     if agent is None:
         raise NotFoundError.for_id("Agent", agent_id)
     blocks = conn.execute(_BLOCKS_Q, key).all()

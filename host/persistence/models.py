@@ -25,7 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from host.ids import utcnow
+from host.ids import DEFAULT_ORG_ID, utcnow
 from host.persistence.types import Embedding, JSONType
 
 
@@ -38,7 +38,20 @@ class _Timestamps:
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow, nullable=False)
 
 
-class AgentRow(_Timestamps, Base):
+class OrgOwned:
+    """A top-level object of one organization (0011; host.persistence.tenancy scopes every ORM statement)."""
+
+    organization_id: Mapped[str] = mapped_column(String(64), nullable=False, index=True,
+                                                 server_default=DEFAULT_ORG_ID)
+
+
+class OrgShared:
+    """A catalogue entry of one organization, or (NULL) of every organization (0011)."""
+
+    organization_id: Mapped[str | None] = mapped_column(String(64), index=True)
+
+
+class AgentRow(OrgOwned, _Timestamps, Base):
     __tablename__ = "agents"
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -65,7 +78,7 @@ class AgentRow(_Timestamps, Base):
     __table_args__ = (Index("ix_agents_created", "created_at", "id"),)
 
 
-class BlockRow(_Timestamps, Base):
+class BlockRow(OrgOwned, _Timestamps, Base):
     __tablename__ = "blocks"
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -90,7 +103,7 @@ class AgentBlockRow(Base):
     position: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
 
 
-class ToolRow(_Timestamps, Base):
+class ToolRow(OrgShared, _Timestamps, Base):
     __tablename__ = "tools"
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -124,7 +137,7 @@ class AgentTagRow(Base):
     tag: Mapped[str] = mapped_column(String(256), primary_key=True, index=True)
 
 
-class IdentityRow(_Timestamps, Base):
+class IdentityRow(OrgOwned, _Timestamps, Base):
     __tablename__ = "identities"
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -195,7 +208,7 @@ class PassageRow(Base):
     archive_id: Mapped[str | None] = mapped_column(String(64), index=True)  # 0003
 
 
-class ArchiveRow(_Timestamps, Base):  # 0003: a named passage store (1.x API)
+class ArchiveRow(OrgOwned, _Timestamps, Base):  # 0003: a named passage store (1.x API)
     __tablename__ = "archives"
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -222,7 +235,7 @@ class FileAgentRow(Base):  # 0003: a file of an attached folder, open or closed 
     last_accessed_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
-class SourceRow(_Timestamps, Base):
+class SourceRow(OrgOwned, _Timestamps, Base):
     __tablename__ = "sources"
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -268,7 +281,7 @@ class AgentSourceRow(Base):
     source_id: Mapped[str] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"), primary_key=True, index=True)
 
 
-class JobRow(_Timestamps, Base):
+class JobRow(OrgOwned, _Timestamps, Base):
     """Jobs and runs share a table (Letta: a run is a job of type ``run``)."""
 
     __tablename__ = "jobs"
@@ -343,7 +356,7 @@ class StepRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
 
 
-class SandboxConfigRow(_Timestamps, Base):
+class SandboxConfigRow(OrgOwned, _Timestamps, Base):
     __tablename__ = "sandbox_configs"
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -365,7 +378,7 @@ class SandboxEnvVarRow(_Timestamps, Base):
     __table_args__ = (UniqueConstraint("sandbox_config_id", "key", name="uq_sandbox_env_key"),)
 
 
-class McpServerRow(_Timestamps, Base):
+class McpServerRow(OrgShared, _Timestamps, Base):
     __tablename__ = "mcp_servers"
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -374,7 +387,7 @@ class McpServerRow(_Timestamps, Base):
     config: Mapped[dict[str, Any]] = mapped_column(JSONType, nullable=False)
 
 
-class GroupRow(_Timestamps, Base):  # 0004_groups: a multi-agent group (issue 16)
+class GroupRow(OrgOwned, _Timestamps, Base):  # 0004_groups: a multi-agent group (issue 16)
     __tablename__ = "groups"
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)

@@ -27,9 +27,11 @@ import anyio
 from sqlalchemy import select
 
 from builtin_tools import with_heartbeat
+from host.domain.actor import SYSTEM_ACTOR, acting_as
 from host.errors import BadRequestError, ConflictError, InvalidRequestError, NotFoundError, UpstreamError
 from host.ids import new_id
 from host.persistence.models import McpServerRow
+from host.persistence.tenancy import scope_org
 from host.schemas.tools import Tool
 from host.services.mcp_tool_names import registration_name
 from host.tools.dispatcher import MCP_TOOL_TYPE
@@ -62,22 +64,33 @@ class ServerCatalog:
     file_entries: dict[str, McpConfigEntry] = field(default_factory=dict)
     file_error: str | None = None
     db_entries: dict[str, McpConfigEntry] = field(default_factory=dict)
+    db_orgs: dict[str, str | None] = field(default_factory=dict)  # a database server's organization
     lock: anyio.Lock = field(default_factory=anyio.Lock)
 
-    def source(self, name: str) -> ServerSource | None:
+    def taken(self, name: str) -> bool:
+        """Whether any organization has a server of this name (the pool runs servers by name)."""
+        return name in self.file_entries or name in self.db_entries
+
+    def visible(self, name: str) -> bool:
+        """Config-file servers are every organization's; a database server only its organization's."""
         if name in self.file_entries:
-            return "config_file"
-        if name in self.db_entries:
-            return "database"
-        return None
+            return True
+        org = scope_org()
+        return name in self.db_entries and (org is None or self.db_orgs.get(name) in (None, org))
+
+    def source(self, name: str) -> ServerSource | None:
+        if not self.visible(name):
+            return None
+        return "config_file" if name in self.file_entries else "database"
 
     def entry(self, name: str) -> McpConfigEntry:
-        found = self.file_entries.get(name) or self.db_entries.get(name)
+        found = (self.file_entries.get(name) or self.db_entries.get(name)) if self.visible(name) else None
         if found is None:
             raise NotFoundError(f"MCP server {name!r} not found; list them with GET /v1/tools/mcp/servers")
         return found
 
     def effective(self) -> list[McpConfigEntry]:
+        """Every server the pool runs (all organizations')."""
         return list({**self.db_entries, **self.file_entries}.values())
 
 
@@ -151,9 +164,11 @@ class McpServersService:
         whether anything changed. Read under the catalog lock, so a change made here meanwhile is never
         undone by a stale read."""
         async with self.catalog.lock:
-            async with self.db.session() as s:
-                rows = list((await s.execute(select(McpServerRow))).scalars())
+            with acting_as(SYSTEM_ACTOR):  # every organization's servers run in the one pool
+                async with self.db.session() as s:
+                    rows = list((await s.execute(select(McpServerRow))).scalars())
             fresh = {row.server_name: _entry_from_row(row) for row in rows}
+            self.catalog.db_orgs = {row.server_name: row.organization_id for row in rows}
             if fresh == self.catalog.db_entries:
                 return False
             self.catalog.db_entries = fresh
@@ -190,7 +205,7 @@ class McpServersService:
         return ServerView(name, source, entry.config, entry.error, status, entry.raw, file_error)
 
     def list_servers(self) -> list[ServerView]:
-        names = {entry.name for entry in self.catalog.effective()}
+        names = {entry.name for entry in self.catalog.effective() if self.catalog.visible(entry.name)}
         return [self._view(name) for name in sorted(names)]
 
     def get(self, name: str) -> ServerView:
@@ -210,15 +225,19 @@ class McpServersService:
         """Add a server to the database home; an identical re-add is a no-op, a different one a 409."""
         async with self.catalog.lock:
             source = self.catalog.source(config.name)
+            if source is None and self.catalog.taken(config.name):  # another organization's: say nothing more
+                raise ConflictError(f"MCP server name {config.name!r} is taken; choose another name")
             if source is not None:
                 if self.catalog.entry(config.name).config == config:
                     return self._view(config.name)
                 hint = "edit it in the config file" if source == "config_file" else "use PATCH to change it"
                 raise ConflictError(f"MCP server {config.name!r} already exists ({source}); {hint}")
             async with self.db.transaction() as s:
-                s.add(McpServerRow(id=new_id("mcp_server"), server_name=config.name, server_type=config.transport,
-                                   config=config.model_dump(mode="json")))
+                row = McpServerRow(id=new_id("mcp_server"), server_name=config.name, server_type=config.transport,
+                                   config=config.model_dump(mode="json"))
+                s.add(row)
             self.catalog.db_entries[config.name] = McpConfigEntry(config.name, config)
+            self.catalog.db_orgs[config.name] = row.organization_id
             await self._apply()
         await self.pool.settle(config.name)
         return self._view(config.name)

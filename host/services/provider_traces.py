@@ -175,9 +175,10 @@ class ProviderTraceStore:
     async def get(self, step_id: str) -> dict[str, Any]:
         if self._lock.locked() or any(n.step_id == step_id for n in self._pending):
             await self.flush()  # waits for a write in progress (it may hold this step's trace)
-        table = ProviderTraceRow.__table__
+        # An ORM select: scoped to the caller's organization (host.persistence.tenancy), through the agent.
         row = await self.db.read(lambda s: s.execute(
-            select(table).where(table.c.step_id == step_id).order_by(table.c.created_at.desc()).limit(1)).first())
+            select(ProviderTraceRow).where(ProviderTraceRow.step_id == step_id)
+            .order_by(ProviderTraceRow.created_at.desc()).limit(1)).scalars().first())
         if row is None:
             raise NotFoundError(f"No provider trace for step {step_id!r} (traces are kept "
                                 f"{self.retention_s / 86400:g} days; a step without a model call has none)")

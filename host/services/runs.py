@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, insert, literal, select
+from sqlalchemy import bindparam, insert, literal, or_, select
 from sqlalchemy.orm import Session
 
 from host.agent.turn import RunLease
@@ -16,6 +16,7 @@ from host.persistence.convert import message_out
 from host.persistence.db import Database
 from host.persistence.models import AgentRow, JobRow, MessageRow, StepRow
 from host.persistence.paging import paginate
+from host.persistence.tenancy import scope_org
 
 ACTIVE = ("created", "running")
 
@@ -50,14 +51,17 @@ def step_out(row: StepRow) -> dict[str, Any]:
 # A run for an agent that exists, in one statement (atomic on its own: no transaction around it).
 _jobs, _agents = JobRow.__table__, AgentRow.__table__
 _COLUMNS = ("id", "job_type", "status", "agent_id", "request_config", "metadata", "created_at", "updated_at", "owner",
-            "lease_expires_at", "payload")
+            "lease_expires_at", "payload", "organization_id")
 _now = bindparam("now", type_=_jobs.c.created_at.type)
 _CREATE = insert(_jobs).from_select(_COLUMNS, select(
     bindparam("run_id", type_=_jobs.c.id.type), literal("run"), bindparam("status", type_=_jobs.c.status.type),
     _agents.c.id, bindparam("request_config", type_=_jobs.c.request_config.type),
     bindparam("metadata", type_=_jobs.c.metadata.type), _now, _now, bindparam("owner", type_=_jobs.c.owner.type),
     bindparam("lease", type_=_jobs.c.lease_expires_at.type), bindparam("payload", type_=_jobs.c.payload.type),
-).where(_agents.c.id == bindparam("agent_id")))
+    _agents.c.organization_id,  # the run belongs to its agent's organization
+).where(_agents.c.id == bindparam("agent_id"),  # and only an agent of the caller's organization (org None: any)
+        or_(bindparam("org", type_=_agents.c.organization_id.type).is_(None),
+            _agents.c.organization_id == bindparam("org"))))
 
 
 class RunService:
@@ -80,7 +84,8 @@ class RunService:
         whose server stops before it writes anything can be run again (host.services.recovery)."""
         run_id = new_id("run")
         values = {"run_id": run_id, "status": status, "agent_id": agent_id, "request_config": request_config,
-                  "metadata": {"agent_id": agent_id}, "now": utcnow(), "owner": self.instance_id, "payload": payload}
+                  "metadata": {"agent_id": agent_id}, "now": utcnow(), "owner": self.instance_id, "payload": payload,
+                  "org": scope_org()}
         values["lease"] = values["now"] + timedelta(seconds=self.lease_s)
         inserted = await self.db.write_one(lambda s: s.connection().execute(_CREATE, values).rowcount)
         if inserted == 0:

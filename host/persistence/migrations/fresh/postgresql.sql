@@ -579,5 +579,53 @@ CREATE TABLE upload_blobs (
 
 UPDATE alembic_version SET version_num='0010' WHERE alembic_version.version_num = '0009';
 
+-- Running upgrade 0010 -> 0011
+
+ALTER TABLE agents ADD COLUMN organization_id VARCHAR(64) DEFAULT 'org-00000000-0000-4000-8000-000000000000' NOT NULL;
+
+CREATE INDEX ix_agents_organization_id ON agents (organization_id);
+
+ALTER TABLE blocks ADD COLUMN organization_id VARCHAR(64) DEFAULT 'org-00000000-0000-4000-8000-000000000000' NOT NULL;
+
+CREATE INDEX ix_blocks_organization_id ON blocks (organization_id);
+
+ALTER TABLE identities ADD COLUMN organization_id VARCHAR(64) DEFAULT 'org-00000000-0000-4000-8000-000000000000' NOT NULL;
+
+CREATE INDEX ix_identities_organization_id ON identities (organization_id);
+
+ALTER TABLE archives ADD COLUMN organization_id VARCHAR(64) DEFAULT 'org-00000000-0000-4000-8000-000000000000' NOT NULL;
+
+CREATE INDEX ix_archives_organization_id ON archives (organization_id);
+
+ALTER TABLE sources ADD COLUMN organization_id VARCHAR(64) DEFAULT 'org-00000000-0000-4000-8000-000000000000' NOT NULL;
+
+CREATE INDEX ix_sources_organization_id ON sources (organization_id);
+
+ALTER TABLE jobs ADD COLUMN organization_id VARCHAR(64) DEFAULT 'org-00000000-0000-4000-8000-000000000000' NOT NULL;
+
+CREATE INDEX ix_jobs_organization_id ON jobs (organization_id);
+
+ALTER TABLE sandbox_configs ADD COLUMN organization_id VARCHAR(64) DEFAULT 'org-00000000-0000-4000-8000-000000000000' NOT NULL;
+
+CREATE INDEX ix_sandbox_configs_organization_id ON sandbox_configs (organization_id);
+
+ALTER TABLE groups ADD COLUMN organization_id VARCHAR(64) DEFAULT 'org-00000000-0000-4000-8000-000000000000' NOT NULL;
+
+CREATE INDEX ix_groups_organization_id ON groups (organization_id);
+
+ALTER TABLE tools ADD COLUMN organization_id VARCHAR(64);
+
+CREATE INDEX ix_tools_organization_id ON tools (organization_id);
+
+ALTER TABLE mcp_servers ADD COLUMN organization_id VARCHAR(64);
+
+CREATE INDEX ix_mcp_servers_organization_id ON mcp_servers (organization_id);
+
+UPDATE tools SET organization_id = 'org-00000000-0000-4000-8000-000000000000' WHERE tool_type = 'custom';
+
+UPDATE mcp_servers SET organization_id = 'org-00000000-0000-4000-8000-000000000000';
+
+UPDATE alembic_version SET version_num='0011' WHERE alembic_version.version_num = '0010';
+
 COMMIT;
 
