@@ -52,13 +52,15 @@ def load_server() -> Callable[[Services], Built]:
         from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
         from mcp.server.transport_security import TransportSecuritySettings
 
+        from host.services.tenants import acting_for_request
         from host.version import __version__
         from mcp_server.local import LocalBackend
         from mcp_server.local_catalogue import LocalCatalogue
         from mcp_server.server import AgentHostMcp
 
     def build(services: Services) -> Built:
-        mcp = AgentHostMcp(LocalBackend(services), LocalCatalogue(services.catalogue), version=__version__)
+        mcp = AgentHostMcp(LocalBackend(services), LocalCatalogue(services.catalogue), version=__version__,
+                           caller=acting_for_request)  # each message acts as its request's user
         # The app's Host/Origin guard (host/api/host_guard.py) and password middleware guard this endpoint
         # like every other route; the SDK's own allowlist would duplicate the guard, so it stays off.
         manager = StreamableHTTPSessionManager(

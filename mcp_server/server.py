@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import anyio
 import mcp_types as types
@@ -36,6 +38,8 @@ from mcp_server.errors import McpServerError
 from mcp_server.log_levels import SessionLogLevels
 from mcp_server.prompts import complete, get_prompt, list_prompts
 from mcp_server.resources import Subscriptions, list_resources, read_resource, templates
+
+T = TypeVar("T")
 
 logger = logging.getLogger(__name__)
 
@@ -90,22 +94,38 @@ class AgentHostMcp:
     """Handlers over a backend (agents, memory) and an optional tool catalogue."""
 
     def __init__(self, backend: Backend, catalogue: Catalogue | None = None, *, default_agent: str | None = None,
-                 name: str = "agenthost", version: str = "") -> None:
+                 name: str = "agenthost", version: str = "",
+                 caller: Callable[[Any], AbstractContextManager[Any]] | None = None) -> None:
         self.backend = backend
         self.catalogue = catalogue
         self.default_agent = default_agent
         self.subscriptions = Subscriptions()
         self.log_levels = SessionLogLevels()
         self._listers: OrderedDict[str, ServerSession] = OrderedDict()  # handshake-era sessions that listed
+        self._caller = caller
+        w = self._as_caller
         self.server: Server[Any] = _Server(
             name, version=version, title="agenthost", instructions=INSTRUCTIONS,
-            on_list_tools=self._list_tools, on_call_tool=self._call_tool,
-            on_list_resources=self._list_resources, on_list_resource_templates=self._list_templates,
-            on_read_resource=self._read_resource, on_subscribe_resource=self._subscribe,
-            on_unsubscribe_resource=self._unsubscribe,
+            on_list_tools=w(self._list_tools), on_call_tool=w(self._call_tool),
+            on_list_resources=w(self._list_resources), on_list_resource_templates=w(self._list_templates),
+            on_read_resource=w(self._read_resource), on_subscribe_resource=w(self._subscribe),
+            on_unsubscribe_resource=w(self._unsubscribe),
             on_subscriptions_listen=ListenHandler(self.subscriptions.bus),
-            on_list_prompts=self._list_prompts, on_get_prompt=self._get_prompt, on_completion=self._complete,
-            on_set_logging_level=self._set_level)
+            on_list_prompts=w(self._list_prompts), on_get_prompt=w(self._get_prompt), on_completion=w(self._complete),
+            on_set_logging_level=w(self._set_level))
+
+    def _as_caller(self, handler: Callable[[Any, Any], Awaitable[T]]) -> Callable[[Any, Any], Awaitable[T]]:
+        """Run ``handler`` as the caller of the HTTP request that carried the message (``caller``): sessions
+        of the /mcp endpoint run in the session manager's tasks, not in the request's context."""
+        caller = self._caller
+        if caller is None:
+            return handler
+
+        async def run(ctx: Any, params: Any) -> T:
+            with caller(getattr(ctx, "request", None)):
+                return await handler(ctx, params)
+
+        return run
 
     # ---- tools -------------------------------------------------------------------------------
     async def _list_tools(self, ctx: ServerRequestContext[Any, Any],

@@ -33,7 +33,8 @@ import anyio
 from sqlalchemy import ColumnElement, CursorResult, exists, or_, select, update
 
 from host.agent.runner import Runner
-from host.ids import utcnow
+from host.domain.actor import Actor, acting_as
+from host.ids import DEFAULT_USER_ID, utcnow
 from host.persistence.db import Database
 from host.persistence.models import JobRow, MessageRow, StepRow
 from host.services.runs import ACTIVE, RunService
@@ -52,6 +53,7 @@ class Requeued:
     run_id: str
     agent_id: str
     request: dict[str, Any]
+    organization_id: str
 
 
 def _orphaned(owner: str, expired_before: datetime | None) -> list[ColumnElement[bool]]:
@@ -71,7 +73,8 @@ async def claim_requeueable(db: Database, *, owner: str, expired_before: datetim
                  ~exists().where(StepRow.run_id == JobRow.id), ~exists().where(MessageRow.run_id == JobRow.id)]
     where = [*_orphaned(owner, expired_before), *untouched]
     async with db.session() as s:
-        rows = (await s.execute(select(JobRow.id, JobRow.agent_id, JobRow.payload, JobRow.metadata_)
+        rows = (await s.execute(select(JobRow.id, JobRow.agent_id, JobRow.payload, JobRow.metadata_,
+                                       JobRow.organization_id)
                                 .where(*where))).all()
     claimed: list[Requeued] = []
     if not rows:
@@ -79,7 +82,7 @@ async def claim_requeueable(db: Database, *, owner: str, expired_before: datetim
     now = utcnow()
     jobs = JobRow.__table__
     async with db.transaction() as s:
-        for run_id, agent_id, stored, metadata in rows:
+        for run_id, agent_id, stored, metadata, org in rows:
             payload: dict[str, Any] = stored or {}
             starts = int(payload.get("starts") or 1)
             if starts >= MAX_STARTS or not isinstance(payload.get("request"), dict) or agent_id is None:
@@ -90,7 +93,7 @@ async def claim_requeueable(db: Database, *, owner: str, expired_before: datetim
                             metadata={**(metadata or {}), "requeued": starts})
                     .execution_options(synchronize_session=False))
             if cast(CursorResult[Any], await s.execute(stmt)).rowcount:
-                claimed.append(Requeued(run_id, agent_id, payload["request"]))
+                claimed.append(Requeued(run_id, agent_id, payload["request"], org))
     return claimed
 
 
@@ -131,7 +134,10 @@ async def recover(db: Database, runner: Runner, *, owner: str, expired_before: d
     requeued = await claim_requeueable(db, owner=owner, expired_before=expired_before, lease_s=lease_s)
     for run in requeued:
         try:
-            runner.resume(run.run_id, run.agent_id, run.request)
+            # The turn acts for the run's organization (its task inherits the actor): it sees only that
+            # organization's objects, as when it was first started by a request.
+            with acting_as(Actor(user_id=DEFAULT_USER_ID, organization_id=run.organization_id, is_admin=False)):
+                runner.resume(run.run_id, run.agent_id, run.request)
         except Exception as exc:  # the stored request no longer validates, or the server is stopping
             logger.warning("could not re-queue run %s: %s", run.run_id, exc)
             await runner.runs.finish(run.run_id, "failed", "error", error=f"could not be run again: {exc}")

@@ -10,11 +10,13 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from contextlib import AbstractContextManager, nullcontext
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from host.domain.actor import Actor
+from host.domain.actor import Actor, acting_as
 from host.errors import BadRequestError, ConflictError, ForbiddenError, NotFoundError
 from host.ids import DEFAULT_ORG_ID, DEFAULT_USER_ID, new_id, utcnow
 from host.persistence.db import Database
@@ -34,6 +36,16 @@ from host.schemas.tenants import (
     UserCreate,
     UserUpdate,
 )
+
+def acting_for_request(request: Any) -> AbstractContextManager[Any]:
+    """Act as the actor the auth middleware resolved for ``request`` (a Starlette request, or None).
+
+    For work that a request hands to a long-lived task which does not inherit its context (the MCP
+    endpoint's sessions run in the session manager's task group)."""
+    state = (getattr(request, "scope", None) or {}).get("state") or {}
+    actor = state.get("actor")
+    return acting_as(actor) if isinstance(actor, Actor) else nullcontext()
+
 
 KEY_PREFIX = "ahk-"
 _ID = re.compile(r"^(user|org)-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")

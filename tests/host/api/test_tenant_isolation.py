@@ -11,6 +11,7 @@ import re
 import uuid
 from typing import Any
 
+import anyio
 import httpx
 import pytest
 
@@ -193,3 +194,43 @@ def test_another_organization_sees_and_changes_nothing(secure, scripted_llm) -> 
         sent = _ok(http.post(f"/v1/agents/{ids['agent_id']}/messages", headers=alice,
                              json={"messages": [{"role": "user", "content": "still mine"}]}))
         assert any("still mine" in json.dumps(m) for m in sent["messages"])
+
+
+@pytest.mark.anyio
+async def test_the_mcp_endpoint_and_the_bridge_see_only_the_callers_organization(secure, tmp_path) -> None:
+    from mcp import Client
+    from mcp.client.streamable_http import streamable_http_client
+
+    from tests.mcp_server.conftest import stdio_params, text_of
+
+    with httpx.Client(base_url=secure.base_url, timeout=60) as http:
+        alice, bob = _user_key(http, "alpha"), _user_key(http, "beta")
+        agent = _ok(http.post("/v1/agents/", headers=alice, json={
+            "name": "alpha-agent", "model": MODEL,
+            "memory_blocks": [{"label": "human", "value": "alpha secret human"}]}))["id"]
+        own = _ok(http.post("/v1/agents/", headers=bob, json={"name": "beta-agent", "model": MODEL}))["id"]
+
+    async def as_bob(client: Client) -> list[str]:
+        leaks: list[str] = []
+        listed = text_of(await client.call_tool("list_agents", {}))
+        if agent in listed or own not in listed:
+            leaks.append(f"list_agents: {listed[:300]}")
+        for tool, args in [("get_agent", {"agent_id": agent}), ("send_message_to_agent", {"agent_id": agent,
+                           "message": "hi"}), ("append_memory_block", {"agent_id": agent, "label": "human",
+                                                                       "text": "x"})]:
+            result = await client.call_tool(tool, args)
+            if not result.is_error or "alpha secret" in text_of(result):
+                leaks.append(f"{tool}: {text_of(result)[:300]}")
+        return leaks
+
+    with anyio.fail_after(60):
+        leaks: list[str] = []
+        for mode in ("auto", "legacy"):  # legacy: sessions run in the session manager's tasks, not the request's
+            async with httpx.AsyncClient(headers=bob) as client_http, Client(
+                    streamable_http_client(secure.base_url + "/mcp", http_client=client_http), mode=mode) as client:
+                leaks += [f"/mcp ({mode}, {client.protocol_version}) {leak}" for leak in await as_bob(client)]
+        key = bob["Authorization"].removeprefix("Bearer ")
+        async with Client(stdio_params(tmp_path / "bridge-home", None, "--url", secure.base_url,
+                                       "--password", key)) as client:
+            leaks += [f"bridge {leak}" for leak in await as_bob(client)]
+    assert leaks == []
