@@ -37,6 +37,7 @@ from host.schemas.tenants import (
     UserUpdate,
 )
 
+
 def acting_for_request(request: Any) -> AbstractContextManager[Any]:
     """Act as the actor the auth middleware resolved for ``request`` (a Starlette request, or None).
 
