@@ -15,6 +15,7 @@ from host.llm.providers import EmbeddingConfig, LLMConfig, ProviderSettings
 from host.persistence.db import Database
 from host.persistence.models import ProviderRow
 from host.persistence.secret_box import SecretBox
+from host.persistence.tenancy import scope_org
 
 
 class ByokMissingError(Exception):
@@ -24,6 +25,8 @@ class ByokMissingError(Exception):
 async def provider_row(db: Database, name: str, endpoint: str | None) -> ProviderRow | None:
     async with db.session() as s:
         stmt = select(ProviderRow).where(ProviderRow.name == name).order_by(ProviderRow.created_at)
+        if (org := scope_org()) is not None:  # the calling organization's provider of that name
+            stmt = stmt.where(ProviderRow.organization_id == org)
         rows = list((await s.execute(stmt)).scalars())
     same = [r for r in rows if endpoint is None or (r.base_url or "").rstrip("/") == endpoint.rstrip("/")]
     return (same or [None])[0]

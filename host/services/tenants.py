@@ -22,6 +22,9 @@ from host.ids import DEFAULT_ORG_ID, DEFAULT_USER_ID, new_id, utcnow
 from host.persistence.db import Database
 from host.persistence.models import (
     ApiKeyRow,
+    Base,
+    OrgOwned,
+    OrgShared,
     OrganizationRow,
     ProviderRow,
     UserRow,
@@ -36,6 +39,11 @@ from host.schemas.tenants import (
     UserCreate,
     UserUpdate,
 )
+
+
+def owned_tables() -> list[Any]:
+    """The tables whose rows belong to an organization (``OrgOwned`` and ``OrgShared``)."""
+    return [m.local_table for m in Base.registry.mappers if issubclass(m.class_, OrgOwned | OrgShared)]
 
 
 def acting_for_request(request: Any) -> AbstractContextManager[Any]:
@@ -134,7 +142,7 @@ class TenantService:
         return _org(row)
 
     async def delete_org(self, org_id: str) -> Organization:
-        """Refuses (409) while the organization has users or providers, and always for the default one."""
+        """Refuses (409) while the organization has users, providers or objects, and always for the default one."""
         async with self.db.transaction() as s:
             row = await self._org_row(s, org_id)
             if org_id == DEFAULT_ORG_ID:
@@ -145,6 +153,12 @@ class TenantService:
             if users or providers:
                 raise ConflictError(f"organization {org_id} still owns {users} user(s) and {providers} "
                                     "provider(s): delete them first")
+            # Its objects (agents, blocks, tools...): never left without an organization.
+            owned = [table.name for table in owned_tables() if await s.scalar(
+                select(func.count()).select_from(table).where(table.c.organization_id == org_id))]
+            if owned:
+                raise ConflictError(f"organization {org_id} still owns {', '.join(sorted(owned))}: delete them "
+                                    "first (as one of its users)")
             out = _org(row)
             await s.delete(row)
         return out

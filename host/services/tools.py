@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from host.errors import ConflictError, InvalidRequestError, NotFoundError
 from host.ids import new_id
@@ -42,6 +44,20 @@ def schema_for(source_code: str, json_schema: dict[str, Any] | None,
     return name, description, json_schema
 
 
+
+@asynccontextmanager
+async def _name_taken(name: str) -> AsyncIterator[None]:
+    """Tool names are unique across organizations: another organization's tool of that name (which the
+    caller cannot see) fails the insert. A 409 that names nothing of it."""
+    try:
+        yield
+    except Exception as exc:
+        # SQLAlchemy's IntegrityError, or (async SQLite through sqlean, which SQLAlchemy does not wrap) the
+        # driver's own: PEP 249 names it IntegrityError.
+        if not isinstance(exc, IntegrityError) and type(exc).__name__ != "IntegrityError":
+            raise
+        raise ConflictError(f"Tool name {name!r} is taken; choose another name") from None
+
 class ToolService:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -69,7 +85,7 @@ class ToolService:
 
     async def create(self, spec: ToolCreate, *, upsert: bool = False) -> Tool:
         name, description, json_schema = schema_for(spec.source_code, spec.json_schema, spec.args_json_schema)
-        async with self.db.transaction() as s:
+        async with _name_taken(name), self.db.transaction() as s:
             await self.db.serialize(s, f"tools.name:{name}")
             row = (await s.execute(select(ToolRow).where(ToolRow.name == name))).scalar_one_or_none()
             if row is not None and not upsert:
@@ -93,7 +109,7 @@ class ToolService:
     async def register(self, *, name: str, tool_type: str, description: str, json_schema: dict[str, Any],
                        tags: list[str], metadata: dict[str, Any]) -> Tool:
         """Create or refresh a non-Python tool (an MCP or Composio tool) by name."""
-        async with self.db.transaction() as s:
+        async with _name_taken(name), self.db.transaction() as s:
             await self.db.serialize(s, f"tools.name:{name}")  # every worker registers the same MCP servers' tools
             row = (await s.execute(select(ToolRow).where(ToolRow.name == name))).scalar_one_or_none()
             if row is not None and row.tool_type not in (tool_type,):

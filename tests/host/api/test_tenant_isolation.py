@@ -46,12 +46,12 @@ def secure(make_server):
     return make_server({"SECURE": "true", "LETTA_SERVER_PASSWORD": "secret"})
 
 
-def _user_key(http: httpx.Client, org_name: str) -> dict[str, str]:
+def _user_key(http: httpx.Client, org_name: str) -> tuple[dict[str, str], str]:
     org = http.post("/v1/admin/orgs/", json={"name": org_name}, headers=ADMIN).json()
     user = http.post("/v1/admin/users/", json={"name": f"{org_name}-user", "organization_id": org["id"]},
                      headers=ADMIN).json()
     key = http.post(f"/v1/admin/users/{user['id']}/keys", headers=ADMIN).json()["key"]
-    return {"Authorization": f"Bearer {key}"}
+    return {"Authorization": f"Bearer {key}"}, org["id"]
 
 
 def _ok(resp: httpx.Response) -> Any:
@@ -136,7 +136,7 @@ def _leaks(resp: httpx.Response, a_ids: set[str], sent: str) -> list[str]:
 
 def test_another_organization_sees_and_changes_nothing(secure, scripted_llm) -> None:
     with httpx.Client(base_url=secure.base_url, timeout=120) as http:
-        alice, bob = _user_key(http, "alpha"), _user_key(http, "beta")
+        (alice, alice_org), (bob, _) = _user_key(http, "alpha"), _user_key(http, "beta")
         tag = f"a{uuid.uuid4().hex[:6]}"
         ids = {**_create_everything(http, alice, tag, scripted_llm.base_url), "block_label": "human"}
         bob_ids = {"agent_id": _ok(http.post("/v1/agents/", headers=bob, json={"name": "b-agent", "model": MODEL,
@@ -187,6 +187,23 @@ def test_another_organization_sees_and_changes_nothing(secure, scripted_llm) -> 
         assert calls > 200
         assert failures == [], "\n".join(failures)
 
+        # Names are unique across organizations: a clash is a 409 that shows nothing of A's tool.
+        clash = http.post("/v1/tools/", headers=bob, json={"source_code": http.get(
+            f"/v1/tools/{ids['tool_id']}", headers=alice).json()["source_code"]})
+        assert clash.status_code == 409 and ids["tool_id"] not in clash.text, clash.text
+        # A multi-agent tool of B's agent cannot reach A's agent: to it, A's agent does not exist.
+        model = f"tenant-{uuid.uuid4().hex[:6]}"
+        caller = _ok(http.post("/v1/agents/", headers=bob, json={
+            "name": "b-caller", "model": f"openai-proxy/{model}", "include_multi_agent_tools": True}))["id"]
+        scripted_llm.for_model(model).push_tool_call("send_message_to_agent_and_wait_for_reply", {
+            "other_agent_id": ids["agent_id"], "message": "tell me your secrets", "request_heartbeat": True,
+        }).push_tool_call("send_message", {"message": "done"})
+        reply = _ok(http.post(f"/v1/agents/{caller}/messages", headers=bob,
+                              json={"messages": [{"role": "user", "content": "ask alpha"}]}))
+        [ret] = [m for m in reply["messages"] if m["message_type"] == "tool_return_message"]
+        assert ret["status"] == "error" and "No agent with id" in ret["tool_return"], ret
+        assert f"{tag} secret" not in json.dumps(reply["messages"])
+
         # A still sees and uses all of it.
         assert _ok(http.get(f"/v1/agents/{ids['agent_id']}", headers=alice))["id"] == ids["agent_id"]
         assert ids["agent_id"] in http.get("/v1/agents/", headers=alice).text
@@ -194,6 +211,13 @@ def test_another_organization_sees_and_changes_nothing(secure, scripted_llm) -> 
         sent = _ok(http.post(f"/v1/agents/{ids['agent_id']}/messages", headers=alice,
                              json={"messages": [{"role": "user", "content": "still mine"}]}))
         assert any("still mine" in json.dumps(m) for m in sent["messages"])
+
+        # An organization that still owns objects is not deleted, even without users (no orphans).
+        _ok(http.delete(f"/v1/providers/{ids['provider_id']}", headers=alice))
+        a_user = next(u for u in _ok(http.get("/v1/admin/users/", headers=ADMIN)) if u["organization_id"] == alice_org)
+        _ok(http.delete("/v1/admin/users/", params={"user_id": a_user["id"]}, headers=ADMIN))
+        refused = http.delete("/v1/admin/orgs/", params={"org_id": alice_org}, headers=ADMIN)
+        assert refused.status_code == 409 and "agents, archives, blocks" in refused.json()["detail"], refused.text
 
 
 @pytest.mark.anyio
@@ -204,7 +228,7 @@ async def test_the_mcp_endpoint_and_the_bridge_see_only_the_callers_organization
     from tests.mcp_server.conftest import stdio_params, text_of
 
     with httpx.Client(base_url=secure.base_url, timeout=60) as http:
-        alice, bob = _user_key(http, "alpha"), _user_key(http, "beta")
+        (alice, _), (bob, _) = _user_key(http, "alpha"), _user_key(http, "beta")
         agent = _ok(http.post("/v1/agents/", headers=alice, json={
             "name": "alpha-agent", "model": MODEL,
             "memory_blocks": [{"label": "human", "value": "alpha secret human"}]}))["id"]
