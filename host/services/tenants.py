@@ -23,9 +23,9 @@ from host.persistence.db import Database
 from host.persistence.models import (
     ApiKeyRow,
     Base,
+    OrganizationRow,
     OrgOwned,
     OrgShared,
-    OrganizationRow,
     ProviderRow,
     UserRow,
 )
