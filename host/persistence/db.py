@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, TypedDict, TypeVar, Unpack
 
 import anyio
 from sqlalchemy import Connection, event, inspect, text
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DisconnectionError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session
 
@@ -143,6 +143,15 @@ def create_engine(url: str, *, pool_size: int = 20, max_overflow: int = 30, pool
         def _begin(conn):
             # pysqlite's implicit transactions are off (isolation_level=None); start them ourselves.
             conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+        @event.listens_for(engine.sync_engine, "handle_error")
+        def _wrap_integrity_error(ctx):
+            # sqlean's exceptions are not sqlite3's, so the aiosqlite dialect leaves them unwrapped; a unique
+            # or foreign-key violation must still be SQLAlchemy's IntegrityError (services catch that one).
+            orig = ctx.original_exception
+            if ctx.sqlalchemy_exception is None and type(orig).__name__ == "IntegrityError":
+                return IntegrityError(ctx.statement, ctx.parameters, orig)
+            return None
 
         return engine
     engine = create_async_engine(url, pool_size=pool_size, max_overflow=max_overflow, pool_timeout=pool_timeout,

@@ -51,11 +51,7 @@ async def _name_taken(name: str) -> AsyncIterator[None]:
     caller cannot see) fails the insert. A 409 that names nothing of it."""
     try:
         yield
-    except Exception as exc:
-        # SQLAlchemy's IntegrityError, or (async SQLite through sqlean, which SQLAlchemy does not wrap) the
-        # driver's own: PEP 249 names it IntegrityError.
-        if not isinstance(exc, IntegrityError) and type(exc).__name__ != "IntegrityError":
-            raise
+    except IntegrityError:
         raise ConflictError(f"Tool name {name!r} is taken; choose another name") from None
 
 class ToolService:

@@ -191,6 +191,9 @@ def test_another_organization_sees_and_changes_nothing(secure, scripted_llm) -> 
         clash = http.post("/v1/tools/", headers=bob, json={"source_code": http.get(
             f"/v1/tools/{ids['tool_id']}", headers=alice).json()["source_code"]})
         assert clash.status_code == 409 and ids["tool_id"] not in clash.text, clash.text
+        clash = http.post("/v1/sources/", headers=bob, json={"name": ids["source_name"], "embedding": _ok(
+            http.get("/v1/models/embedding", headers=bob))[0]["handle"]})
+        assert clash.status_code == 409 and ids["source_id"] not in clash.text, clash.text
         # A multi-agent tool of B's agent cannot reach A's agent: to it, A's agent does not exist.
         model = f"tenant-{uuid.uuid4().hex[:6]}"
         caller = _ok(http.post("/v1/agents/", headers=bob, json={
