@@ -41,6 +41,11 @@ def _criteria(org: str) -> list[Any]:
     sources = _owned_ids(m.SourceRow, org)
     jobs = _owned_ids(m.JobRow, org)
     children: list[tuple[Any, Any]] = [  # tables reached through an owned parent
+        *((link, link.agent_id.in_(agents)) for link in (  # an agent's links (tags, blocks, tools...)
+            m.AgentTagRow, m.AgentBlockRow, m.AgentToolRow, m.AgentSourceRow, m.FileAgentRow, m.ArchiveAgentRow,
+            m.IdentityAgentRow, m.GroupAgentRow)),
+        (m.IdentityBlockRow, m.IdentityBlockRow.identity_id.in_(_owned_ids(m.IdentityRow, org))),
+        (m.GroupBlockRow, m.GroupBlockRow.group_id.in_(_owned_ids(m.GroupRow, org))),
         (m.MessageRow, m.MessageRow.agent_id.in_(agents)),
         (m.StepRow, m.StepRow.agent_id.in_(agents)),
         (m.ConversationRow, m.ConversationRow.agent_id.in_(agents)),

@@ -63,9 +63,9 @@ def _create_everything(http: httpx.Client, h: dict[str, str], tag: str, llm_url:
     """One object of each kind, created by the organization whose key is ``h``: path parameter -> value."""
     embedding = _ok(http.get("/v1/models/embedding", headers=h))[0]["handle"]
     agent = _ok(http.post("/v1/agents/", headers=h, json={
-        "name": f"{tag}-agent", "model": MODEL, "embedding": embedding,
+        "name": f"{tag}-agent", "model": MODEL, "embedding": embedding, "tags": [f"{tag}-label"],
         "memory_blocks": [{"label": "human", "value": f"{tag} secret human"}]}))
-    ids: dict[str, str] = {"agent_id": agent["id"]}
+    ids: dict[str, str] = {"agent_id": agent["id"], "agent_tag": f"{tag}-label"}
     ids["block_id"] = _ok(http.post("/v1/blocks/", headers=h, json={"label": f"{tag}-notes", "value": "v"}))["id"]
     code = f"def {tag}_tool(x: str) -> str:\n    \"\"\"Echo.\n\n    Args:\n        x: text\n    \"\"\"\n    return x\n"
     tool = _ok(http.post("/v1/tools/", headers=h, json={"source_code": code}))
