@@ -187,6 +187,11 @@ def test_another_organization_sees_and_changes_nothing(secure, scripted_llm) -> 
         assert calls > 200
         assert failures == [], "\n".join(failures)
 
+        # Counts count only B's own objects.
+        counts = {path: http.get(path, headers=bob).json() for path in (
+            "/v1/agents/count", "/v1/groups/count", "/v1/sources/count", "/v1/folders/count", "/v1/identities/count")}
+        assert counts == {"/v1/agents/count": 1, "/v1/groups/count": 1, "/v1/sources/count": 0,
+                          "/v1/folders/count": 0, "/v1/identities/count": 0}, counts
         # Names are unique across organizations: a clash is a 409 that shows nothing of A's tool.
         clash = http.post("/v1/tools/", headers=bob, json={"source_code": http.get(
             f"/v1/tools/{ids['tool_id']}", headers=alice).json()["source_code"]})
