@@ -3,8 +3,9 @@
 - ``OrgOwned`` tables (agents, blocks, sources, identities, sandbox configs, jobs and runs, groups, archives)
   carry ``organization_id``; ``OrgShared`` ones (tools, MCP servers) too, where NULL means every
   organization's (built-in tools, the operator's ``mcp_config.json`` servers).
-- Tables reached through a parent (messages, steps, passages, files, conversations, env vars...) are scoped
-  through it: the criteria below name the parent's ids of the organization.
+- Tables reached through a parent (messages, steps, passages, files, conversations, env vars, an agent's
+  links to its tags, blocks and tools...) are scoped through it: the criteria below name the parent's ids
+  of the organization.
 - ``do_orm_execute`` adds these criteria (``with_loader_criteria``) to every ORM SELECT, UPDATE and DELETE
   while the current actor (host.domain.actor) is scoped; ``before_flush`` gives new rows the actor's
   organization. So another organization's object is simply absent: a get finds nothing (404), a list omits
@@ -83,7 +84,7 @@ def _own_new_rows(session: Session, _context: Any, _instances: Any) -> None:
         if isinstance(obj, OrgOwned) and obj.organization_id is None:
             obj.organization_id = actor.organization_id
         elif isinstance(obj, OrgShared) and obj.organization_id is None and actor.scoped:
-            obj.organization_id = actor.organization_id  # created by the system: shared by every organization
+            obj.organization_id = actor.organization_id  # (created by the system: NULL, every organization's)
 
 
 __all__ = ["OrgOwned", "OrgShared", "scope_org"]
