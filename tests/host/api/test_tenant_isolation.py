@@ -127,7 +127,8 @@ def _body(path: str, ids: dict[str, str]) -> dict[str, Any]:
             "label": "x", "value": "x", "key": "X", "name": "x", "agent_ids": [ids["agent_id"]],
             "block_ids": [ids["block_id"]], "messages": [{"role": "user", "content": "hi"}],
             "requests": [{"agent_id": ids["agent_id"], "messages": [{"role": "user", "content": "hi"}]}],
-            "conversation_id": ids["conversation_id"], "description": "x"}
+            "conversation_id": ids["conversation_id"], "description": "x",
+            "model": ids["agent_id"]}  # an agent id where the model is an agent (POST /v1/chat/completions)
 
 
 def _leaks(resp: httpx.Response, a_ids: set[str], sent: str) -> list[str]:
