@@ -11,7 +11,8 @@ from typing import Any
 import openai
 import pytest
 
-from tests.v1.test_shared_routes import V1
+from tests.v1.test_sdk_flows import V1_PYTHON, drive
+from tests.v1.test_shared_routes import EMBEDDING, V1
 from tests.v1.test_v1_agent import create
 
 MISSING_AGENT = "agent-123e4567-e89b-42d3-8456-426614174000"
@@ -192,6 +193,21 @@ def test_compact_is_a_404_for_unknown_ids_and_a_422_for_a_bad_body(http):
     assert http.post("/v1/conversations/default/compact", json={}).status_code == 422
     bad_mode = http.post(f"/v1/conversations/{agent}/compact", json={"compaction_settings": {"mode": "half"}})
     assert bad_mode.status_code == 422
+
+
+@pytest.mark.skipif(V1_PYTHON is None, reason="no venv with letta-client 1.x (see .ci/run)")
+def test_the_1x_sdk_compacts_a_conversation_and_raises_404_and_422(server, scripted_llm):
+    model = _model()
+    for i in range(3):
+        scripted_llm.for_model(model).push_text(f"answer {i}")
+    scripted_llm.for_model(model).push_text("Three questions were asked.")
+    out = drive(server, "compact", model=f"openai-proxy/{model}", embedding=EMBEDDING, turns=3,
+                missing_conversation=MISSING_CONVERSATION)
+    assert out["compacted"] == {"summary": "Three questions were asked.", "num_messages_before": out["before"],
+                                "num_messages_after": out["after"]}
+    assert out["after"] < out["before"]
+    assert (out["missing"]["raised"], out["missing"]["status"]) == ("NotFoundError", 404)
+    assert (out["bad_mode"]["raised"], out["bad_mode"]["status"]) == ("UnprocessableEntityError", 422)
 
 
 def test_a_conversations_next_request_is_previewed_without_sending_it(http, scripted_llm):
