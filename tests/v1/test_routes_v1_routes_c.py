@@ -261,6 +261,15 @@ def test_a_model_writes_a_tool_that_is_parsed_into_its_schema_and_not_saved(http
     assert "add_numbers" in asked["messages"][-1]["content"] and "missing docstring" in asked["messages"][-1]["content"]
     assert http.get("/v1/tools/", params={"name": "add_numbers"}).json() == [], "generated, not saved"
 
+    # No handle: the first model the server lists writes it.
+    first = http.get("/v1/models/").json()[0]
+    scripted_llm.for_model(first["model"]).push_tool_call("generate_tool", {
+        "raw_source_code": ADD, "sample_args_json": "{}", "pip_requirements_json": "{}"})
+    default = http.post("/v1/tools/generate-tool", json={"tool_name": "add_numbers", "prompt": "add",
+                                                         "validation_errors": []})
+    assert default.status_code == 200, default.text
+    assert default.json()["tool"]["json_schema"]["name"] == "add_numbers" and default.json()["sample_args"] == {}
+
 
 def test_a_generated_tool_that_does_not_parse_is_a_400_naming_why(http, scripted_llm):
     model = _model()
