@@ -14,10 +14,10 @@ history (the interrupted step is not written).
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 from anyio.abc import TaskGroup
@@ -32,8 +32,12 @@ from host.agent.turn import ApprovalInput, ClientToolSpec, InputMessage, Timings
 from host.domain.events import Emit, RunEvents, StopReasonEvent, TurnEvent, UsageEvent
 from host.domain.letta import StopReason
 from host.errors import HostError, InvalidRequestError, RunTakenOverError
+from host.llm.providers import LLMConfig
 from host.persistence.db import Database
 from host.schemas.messages import ApprovalCreate, LettaAsyncRequest, LettaRequest, LettaStreamingRequest
+
+if TYPE_CHECKING:
+    from host.agent.operations import Compaction
 
 logger = logging.getLogger(__name__)
 
@@ -236,10 +240,17 @@ class Runner:
 
         return await operations.preview(self.loop, turn_request(agent_id, body, None))
 
-    async def summarize(self, agent_id: str, keep: int) -> int:
+    async def summarize(self, agent_id: str, keep: int, min_evicted: int = 1) -> Compaction:
         from host.agent import operations
 
-        return await operations.summarize(self.loop, agent_id, keep)
+        return await operations.summarize(self.loop, agent_id, keep, min_evicted)
+
+    async def complete(self, config: LLMConfig, messages: Sequence[llm.ChatMessage],
+                       tools: Sequence[llm.ToolSpec] = (), tool_choice: llm.ToolChoice = None) -> llm.LlmResponse:
+        """One model call outside any turn (host.agent.operations.complete)."""
+        from host.agent import operations
+
+        return await operations.complete(self.loop, config, messages, tools, tool_choice)
 
     async def cancel(self, agent_id: str, run_ids: list[str] | None) -> dict[str, str]:
         await self.exists(agent_id)
