@@ -7,14 +7,27 @@ import anyio
 from mcp_client.carriers import McpTool
 from mcp_client.config import McpServerConfig
 from mcp_client.naming import assign_agent_names
+from mcp_client.oauth import OAuthHandlers, interactive_auth
 from mcp_client.server import ManagedServer, PoolSettings
 
 
-async def test_server(config: McpServerConfig, timeout_s: float = 30.0) -> tuple[bool, list[McpTool] | str]:
-    """Return `(True, tools)` or `(False, reason)`; never raises for an unreachable or broken server."""
+async def test_server(
+    config: McpServerConfig, timeout_s: float = 30.0, oauth: OAuthHandlers | None = None
+) -> tuple[bool, list[McpTool] | str]:
+    """Return `(True, tools)` or `(False, reason)`; never raises for an unreachable or broken server.
+
+    With `oauth`, a remote server that asks for OAuth is authorized interactively (``mcp_client.oauth``):
+    `timeout_s` then includes the time the person takes to authorize.
+    """
     settings = PoolSettings(connect_timeout_s=timeout_s, backoff_initial_s=3600.0, shutdown_grace_s=1.0)
     statuses: list[str] = []
-    server = ManagedServer(config.name, config.model_copy(update={"disabled": False}), settings, lambda s: statuses.append(s.state))
+    handlers = oauth
+
+    async def auth(cfg: McpServerConfig):  # noqa: ANN202
+        return await interactive_auth(cfg, handlers) if handlers is not None else None
+
+    server = ManagedServer(config.name, config.model_copy(update={"disabled": False}), settings,
+                           lambda s: statuses.append(s.state), auth=auth)
     tools: list[McpTool] = []
     async with anyio.create_task_group() as tg:
         tg.start_soon(server.run)
