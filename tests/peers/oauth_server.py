@@ -152,7 +152,7 @@ def main() -> None:
     sock.listen(64)
     print(f"READY {args.port}", flush=True)
     sys.stdout.flush()
-    uvicorn.Server(uvicorn.Config(app, log_level="warning")).run(sockets=[sock])
+    uvicorn.Server(uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=1)).run(sockets=[sock])
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ import httpx
 import pytest
 from cryptography.fernet import Fernet
 
+from tests.conftest import PG_ADMIN_URI
 from tests.mcp_client.oauth_peer import OAUTH_SERVER
 from tests.support.server import ServerProcess, free_port
 from tests.support.waiting import wait_until
@@ -39,7 +40,11 @@ def oauth_peer(transport: str) -> Iterator[str]:
         yield f"http://127.0.0.1:{port}{'/sse' if transport == 'sse' else '/mcp'}"
     finally:
         proc.terminate()
-        proc.wait(timeout=10)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
 
 
 def connect_and_approve(http: httpx.Client, method: str, path: str, **kwargs: Any) -> tuple[list[dict], httpx.Response]:
@@ -124,6 +129,7 @@ def test_an_oauth_server_added_by_id_is_authorized_through_connect_and_its_tools
             assert grant["tokens"]["access_token"] and grant["client_info"]["client_id"]
             for answer in (http.get(f"/v1/mcp-servers/{server_id}"), http.get("/v1/tools/mcp/servers"), created):
                 assert grant["tokens"]["access_token"] not in answer.text
+            assert grant["tokens"]["access_token"] not in server.log()
         finally:
             assert http.delete(f"/v1/mcp-servers/{server_id}").status_code == 204
 
@@ -146,6 +152,24 @@ def test_legacy_connect_authorizes_an_sse_server_that_is_then_added_and_runs_wit
             http.delete(f"/v1/tools/mcp/servers/{name}")
 
 
+def test_a_refusal_at_the_provider_ends_the_connect_with_an_error_naming_it(http):
+    with oauth_peer("http") as url:
+        config = {"server_name": f"refused_{uuid.uuid4().hex[:8]}", "type": "streamable_http", "server_url": url}
+        events: list[dict] = []
+        with http.stream("POST", "/v1/tools/mcp/servers/connect", json=config, timeout=120) as stream:
+            for line in stream.iter_lines():
+                if not line.startswith("data:"):
+                    continue
+                events.append(json.loads(line[5:]))
+                if events[-1]["event"] == "authorization_url":  # the user says no: the provider redirects so
+                    state = parse_qs(urlsplit(events[-1]["url"]).query)["state"][0]
+                    refused = http.get(CALLBACK, params={"state": state, "error": "access_denied",
+                                                         "error_description": "the user said no"})
+                    assert refused.status_code == 400 and "access_denied" in refused.json()["detail"]
+        assert [e["event"] for e in events][-2:] == ["waiting_for_auth", "error"]
+        assert "access_denied" in events[-1]["message"]
+
+
 def test_bad_callbacks_are_400s_naming_the_problem_and_an_unknown_server_is_a_404(http):
     assert http.get(CALLBACK, params={"code": "abc"}).status_code == 400
     assert "state" in http.get(CALLBACK, params={"code": "abc"}).json()["detail"]
@@ -155,6 +179,36 @@ def test_bad_callbacks_are_400s_naming_the_problem_and_an_unknown_server_is_a_40
     assert no_code.status_code == 400 and "code" in no_code.json()["detail"]
     missing = http.get(f"/v1/mcp-servers/connect/mcp_server-{uuid.uuid4()}")
     assert missing.status_code == 404 and "not found" in missing.json()["detail"]
+
+
+@pytest.mark.skipif(not PG_ADMIN_URI, reason="a fleet shares a Postgres database (run with AGENTHOST_TEST_PG_URI)")
+def test_the_redirect_may_reach_another_server_process_of_the_fleet(make_server):
+    from tests.conftest import test_database_uri
+
+    uri = test_database_uri()
+    shared = {"AGENTHOST_SECRET_KEY": Fernet.generate_key().decode()}  # a fleet shares its secret key
+    first, second = make_server(shared, pg_uri=uri), make_server(shared, pg_uri=uri)
+    name = f"fleet_{uuid.uuid4().hex[:8]}"
+    with oauth_peer("http") as url, httpx.Client(base_url=first.base_url) as http:
+        config = {"server_name": name, "type": "streamable_http", "server_url": url}
+        events: list[dict] = []
+        with http.stream("POST", "/v1/tools/mcp/servers/connect", json=config, timeout=120) as stream:
+            for line in stream.iter_lines():
+                if not line.startswith("data:"):
+                    continue
+                events.append(json.loads(line[5:]))
+                if events[-1]["event"] == "authorization_url":  # approve, and take the redirect to the other
+                    approved = httpx.get(events[-1]["url"], follow_redirects=False)
+                    assert approved.status_code == 302
+                    query = urlsplit(approved.headers["location"]).query
+                    answer = httpx.get(f"{second.base_url}{CALLBACK}?{query}")
+                    assert answer.status_code == 200, answer.text
+        assert events[-1]["event"] == "success" and "add" in {t["name"] for t in events[-1]["tools"]}
+        # The grant is shared too: the server added through the second process connects with it.
+        assert httpx.put(f"{second.base_url}/v1/tools/mcp/servers", json=config).status_code == 200
+        ran = httpx.post(f"{second.base_url}/v1/tools/mcp/servers/{name}/tools/add/execute",
+                         json={"args": {"a": 1, "b": 2}}, timeout=60)
+        assert ran.status_code == 200 and ran.json() == {"result": "3", "success": True}, ran.text
 
 
 @pytest.mark.parametrize("presented", [None, "secret"])
