@@ -151,7 +151,7 @@ def _provider(config: McpServerConfig, storage: _GrantStorage, redirect: Callabl
     return provider
 
 
-def _challenge_watch(server_url: str) -> httpx2.Auth:
+def challenge_watch(server_url: str) -> httpx2.Auth:
     """No grant: requests go out as they are; a 401 (an OAuth challenge) becomes ``OAuthAuthorizationNeeded``."""
     import httpx2
 
@@ -171,7 +171,7 @@ async def stored_auth(config: McpServerConfig, store: OAuthStore) -> httpx2.Auth
     url = config.url
     grant = await store.load(url)
     if grant is None or not grant.usable:
-        return _challenge_watch(url)
+        return challenge_watch(url)
 
     async def no_one_to_ask(_authorization_url: str) -> None:
         raise OAuthAuthorizationNeeded(url)

@@ -80,6 +80,7 @@ class PoolSettings:
     """Supervision knobs shared by every server of a pool."""
 
     connect_timeout_s: float = 30.0
+    person_wait_s: float = 0.0  # added to the handshake's deadline: a person authorizing (OAuth) takes time
     ping_interval_s: float = 30.0
     ping_timeout_s: float = 10.0
     backoff_initial_s: float = 0.5
@@ -250,7 +251,7 @@ class ManagedServer:
                 client_info = types.Implementation(name=CLIENT_NAME, version=CLIENT_VERSION)
                 session = ClientSession(conn.read, conn.write, message_handler=self._on_message, client_info=client_info)
                 async with session:
-                    with anyio.fail_after(self.settings.connect_timeout_s):
+                    with anyio.fail_after(self.settings.connect_timeout_s + self.settings.person_wait_s):
                         await negotiate_auto(session)
                         self.tools = await self._list_all(session)
                     self.protocol_version = session.protocol_version

@@ -38,6 +38,7 @@ from mcp_client import McpServerConfig, McpTool, OAuthGrant, OAuthHandlers, scru
 logger = logging.getLogger(__name__)
 
 OAUTH_WAIT_S = 600.0  # how long an authorization waits for the person (and its state stays valid)
+CONNECT_TIMEOUT_S = 30.0  # connecting and the handshake, the person's time aside (as POST .../servers/test)
 POLL_S = 0.5  # how often a waiting authorization looks for a redirect that reached another process
 Emit = Callable[[dict[str, Any]], Awaitable[None]]
 
@@ -108,9 +109,9 @@ class McpOAuthService:
             state = state_of["state"]
             return await self._wait(state), state, None
 
-        handlers = OAuthHandlers(redirect_uri, redirect, callback, self.store)
-        ok, outcome = await test_server(config, timeout_s=OAUTH_WAIT_S if config.url else config.timeout_s,
-                                        oauth=handlers if config.url else None)
+        handlers = OAuthHandlers(redirect_uri, redirect, callback, self.store) if config.url else None
+        ok, outcome = await test_server(config, timeout_s=min(CONNECT_TIMEOUT_S, config.timeout_s), oauth=handlers,
+                                        oauth_wait_s=OAUTH_WAIT_S)
         if not ok:
             raise BadRequestError(f"cannot connect to MCP server {config.name!r}: {outcome}")
         assert isinstance(outcome, list)

@@ -64,6 +64,8 @@ async def test_a_server_without_a_grant_is_in_error_saying_it_needs_authorizing(
         async with McpPool([config], settings=FAST, oauth_store=MemoryStore()) as pool:
             await wait_until_async(lambda: pool.status("locked").state == "error")
             assert OAUTH_NEEDED in (pool.status("locked").last_error or "")
+        ok, reason = await test_server(config, timeout_s=10)  # POST .../servers/test: no one to authorize
+        assert ok is False and OAUTH_NEEDED in str(reason)
 
 
 async def test_expired_access_tokens_are_refreshed_also_after_a_reconnect() -> None:
