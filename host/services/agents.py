@@ -124,22 +124,26 @@ class AgentService:
         self.byok = byok  # the acting organization's own providers (host.services.byok)
 
     # ---- configuration resolution -------------------------------------------------------
+    async def resolve_model(self, handle: str, context_window_limit: int | None = None) -> LLMConfig:
+        """The model config of a handle: the server's providers', else the acting organization's own; an
+        unknown handle is an InvalidRequestError listing the known ones."""
+        await self.registry.list_llm_models()
+        try:
+            return self.registry.resolve_llm(handle, context_window_limit=context_window_limit)
+        except ProviderError as exc:
+            own = await self.byok.resolve_llm(current_actor(), handle) if self.byok else None
+            if own is None:
+                raise InvalidRequestError(str(exc)) from None
+            if context_window_limit is not None:
+                own.context_window = min(context_window_limit, own.context_window)
+            return own
+
     async def _llm_config(self, model: str | None, llm_config: dict[str, Any] | None,
                           context_window_limit: int | None, max_tokens: int | None = None,
                           enable_reasoner: bool | None = None, max_reasoning_tokens: int | None = None
                           ) -> dict[str, Any]:
         if model:
-            await self.registry.list_llm_models()
-            try:
-                config = self.registry.resolve_llm(model, context_window_limit=context_window_limit)
-            except ProviderError as exc:
-                own = await self.byok.resolve_llm(current_actor(), model) if self.byok else None
-                if own is None:
-                    raise InvalidRequestError(str(exc)) from None
-                config = own
-                if context_window_limit is not None:
-                    config.context_window = min(context_window_limit, config.context_window)
-            out = config.model_dump(mode="json")
+            out = (await self.resolve_model(model, context_window_limit)).model_dump(mode="json")
         elif llm_config:
             out = {**llm_config, **_validated(LLMConfig, llm_config, "llm_config")}
             if context_window_limit:

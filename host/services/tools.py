@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from sqlalchemy import func, select
@@ -45,6 +45,13 @@ def schema_for(source_code: str, json_schema: dict[str, Any] | None,
 class ToolService:
     def __init__(self, db: Database) -> None:
         self.db = db
+        # Told (synchronously, on the event loop) once a tool created, changed or deleted here is committed:
+        # the MCP server's catalogue, whose clients then get tools/list_changed.
+        self.observers: list[Callable[[], None]] = []
+
+    def _changed(self) -> None:
+        for observe in self.observers:
+            observe()
 
     async def sync_builtins(self, builtins: Iterable[Any]) -> None:
         """Create or refresh the built-in tools (base, memory, multi-agent, web_search, run_code)."""
@@ -88,6 +95,7 @@ class ToolService:
             row.pip_requirements = [p.model_dump() for p in spec.pip_requirements] if spec.pip_requirements else None
             row.tags = list(spec.tags)
             row.metadata_ = row.metadata_ or {}
+        self._changed()
         return tool_out(row)
 
     async def register(self, *, name: str, tool_type: str, description: str, json_schema: dict[str, Any],
@@ -164,6 +172,7 @@ class ToolService:
                 row.json_schema = {**row.json_schema, "description": data["description"]}
             if "pip_requirements" in data:
                 row.pip_requirements = data["pip_requirements"]
+        self._changed()
         return tool_out(row)
 
     async def delete(self, tool_id: str) -> None:
@@ -172,3 +181,4 @@ class ToolService:
             if row is None:
                 raise NotFoundError.for_id("Tool", tool_id)
             await s.delete(row)
+        self._changed()

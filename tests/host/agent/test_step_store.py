@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import func, select, update
 
 from host.agent.step_write import StepWrite, write_step
-from host.agent.turn import RunLease
 from host.agent.store import HistoryCache, load_turn
+from host.agent.turn import RunLease
 from host.domain.messages import StoredMessage
 from host.errors import NotFoundError, RunTakenOverError
 from host.ids import new_id, utcnow
