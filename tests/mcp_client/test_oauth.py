@@ -80,8 +80,8 @@ async def test_expired_access_tokens_are_refreshed_also_after_a_reconnect() -> N
             assert (await pool.wait_ready("short", 15)).state == "ready"
 
             async def refreshed() -> bool:
-                stats = json.loads((await pool.call_tool("short", "stats", {})).text or "{}")
-                return stats.get("by_refresh", 0) >= 2
+                answer = await pool.call_tool("short", "stats", {})
+                return answer.status == "success" and json.loads(answer.text).get("by_refresh", 0) >= 2
 
             with anyio.fail_after(60):
                 while not await refreshed():

@@ -71,7 +71,7 @@ class AutoApproveProvider:
 
     def _issue(self, client_id: str, scopes: list[str], resource: str | None) -> OAuthToken:
         access, refresh = f"at-{secrets.token_urlsafe(24)}", f"rt-{secrets.token_urlsafe(24)}"
-        expires = int(time.time()) + self.ttl + 1  # a second of leeway, as real servers allow for clock skew
+        expires = int(time.time()) + self.ttl + 2  # leeway, as real servers allow for clock skew and latency
         self.access[access] = AccessToken(token=access, client_id=client_id, scopes=scopes, expires_at=expires,
                                           resource=resource)
         self.refresh[refresh] = RefreshToken(token=refresh, client_id=client_id, scopes=scopes, resource=resource)
