@@ -21,6 +21,7 @@ import pytest
 from cryptography.fernet import Fernet
 
 from tests.conftest import PG_ADMIN_URI
+from tests.host.mcp.mcp_gateway import EMBEDDING
 from tests.mcp_client.oauth_peer import OAUTH_SERVER
 from tests.support.server import ServerProcess, free_port
 from tests.support.waiting import wait_until
@@ -84,7 +85,7 @@ def stored_grants(server: ServerProcess) -> list[str]:
     return asyncio.run(read())
 
 
-def test_an_oauth_server_added_by_id_is_authorized_through_connect_and_its_tools_run(server, http):
+def test_an_oauth_server_added_by_id_is_authorized_through_connect_and_its_tools_run(server, http, scripted_llm):
     name = f"locked_{uuid.uuid4().hex[:8]}"
     with oauth_peer("http") as url:
         created = http.post("/v1/mcp-servers/", json={"server_name": name,
@@ -118,6 +119,25 @@ def test_an_oauth_server_added_by_id_is_authorized_through_connect_and_its_tools
             assert ran.status_code == 200, ran.text
             assert ran.json()["status"] == "success" and ran.json()["func_return"] == "5"
 
+            # An agent's turn calls it too (the scripted model asks for whoami: the token's client id answers).
+            whoami = next(t for t in tools.json() if t["name"].endswith("whoami"))
+            model = f"oauth-model-{uuid.uuid4().hex[:8]}"
+            agent = http.post("/v1/agents/", json={
+                "name": f"oauth-agent-{uuid.uuid4().hex[:8]}", "model": f"openai-proxy/{model}",
+                "embedding": EMBEDDING, "tool_ids": [whoami["id"]],
+                "memory_blocks": [{"label": "human", "value": "Ada"}, {"label": "persona", "value": "Helpful."}]})
+            assert agent.status_code == 200, agent.text
+            try:
+                scripted_llm.for_model(model).push_tool_call(whoami["name"], {})
+                turn = http.post(f"/v1/agents/{agent.json()['id']}/messages",
+                                 json={"messages": [{"role": "user", "content": "who am I to that server?"}]})
+                assert turn.status_code == 200, turn.text
+                [returned] = [m for m in turn.json()["messages"] if m["message_type"] == "tool_return_message"]
+                assert returned["status"] == "success" and returned["tool_return"] != "anonymous"
+                client_id = returned["tool_return"]
+            finally:
+                http.delete(f"/v1/agents/{agent.json()['id']}")
+
             # The state is single use: the same redirect again is refused, naming the state.
             replay = http.get(CALLBACK, params=parse_qs(urlsplit(str(callback.url)).query))
             assert replay.status_code == 400 and "state" in replay.json()["detail"]
@@ -126,7 +146,7 @@ def test_an_oauth_server_added_by_id_is_authorized_through_connect_and_its_tools
             [sealed] = stored_grants(server)
             assert "access_token" not in sealed and "refresh_token" not in sealed
             grant = json.loads(Fernet((server.home / "secret.key").read_bytes().strip()).decrypt(sealed.encode()))
-            assert grant["tokens"]["access_token"] and grant["client_info"]["client_id"]
+            assert grant["tokens"]["access_token"] and grant["client_info"]["client_id"] == client_id
             for answer in (http.get(f"/v1/mcp-servers/{server_id}"), http.get("/v1/tools/mcp/servers"), created):
                 assert grant["tokens"]["access_token"] not in answer.text
             assert grant["tokens"]["access_token"] not in server.log()
