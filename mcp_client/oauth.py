@@ -25,6 +25,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
+from mcp_client.errors import McpClientError
+
 if TYPE_CHECKING:
     import httpx2
 
@@ -71,8 +73,10 @@ class OAuthHandlers:
     store: OAuthStore
 
 
-class OAuthAuthorizationNeeded(Exception):
-    """A supervised server's grant is missing or no longer accepted, and no one is there to authorize."""
+class OAuthAuthorizationNeeded(McpClientError):
+    """A supervised server's grant is missing or no longer accepted, and no one is there to authorize.
+
+    Raised inside the server's HTTP requests, so it becomes the server's ``state="error"`` and ``last_error``."""
 
     def __init__(self, server_url: str) -> None:
         super().__init__(f"{OAUTH_NEEDED}: connect it again (GET /v1/mcp-servers/connect/{{id}} or POST "
