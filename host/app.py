@@ -26,6 +26,7 @@ from host.api import (
     composio,
     groups,
     identities,
+    mcp_oauth,
     mcp_servers,
     memory,
     messages_send,
@@ -71,8 +72,9 @@ from host.wiring import open_tool_layer
 
 logger = logging.getLogger(__name__)
 
-ROUTERS = (models, agents, memory, messages_send, blocks, tool_rules, mcp_servers, composio, sandbox_configs, tools,
-           identities, sources, compat, groups, voice, chat_completions, batches_api, agent_ops, admin, providers, telemetry_api,
+ROUTERS = (models, agents, memory, messages_send, blocks, tool_rules, mcp_servers, mcp_oauth, composio, sandbox_configs,
+           tools, identities, sources, compat, groups, voice, chat_completions, batches_api, agent_ops, admin, providers,
+           telemetry_api,
            # Letta's 1.x generation: new paths over the same services (host/api/v1gen)
            misc_v1, mcp_servers_v1, archives_v1, folders_v1, run_stream_v1, conversations_v1,
            identity_links_v1, generate_v1, conversation_ops_v1)

@@ -661,3 +661,31 @@ CREATE TABLE upload_blobs (
 
 UPDATE alembic_version SET version_num='0010' WHERE alembic_version.version_num = '0009';
 
+-- Running upgrade 0010 -> 0011
+
+CREATE TABLE mcp_oauth_grants (
+    id VARCHAR(64) NOT NULL, 
+    server_url VARCHAR(2048) NOT NULL, 
+    grant_enc TEXT NOT NULL, 
+    created_at DATETIME NOT NULL, 
+    updated_at DATETIME NOT NULL, 
+    PRIMARY KEY (id), 
+    UNIQUE (server_url)
+);
+
+CREATE TABLE mcp_oauth_sessions (
+    id VARCHAR(64) NOT NULL, 
+    state VARCHAR(256) NOT NULL, 
+    server_name VARCHAR(256) NOT NULL, 
+    server_url VARCHAR(2048) NOT NULL, 
+    status VARCHAR(16) NOT NULL, 
+    code_enc TEXT, 
+    error TEXT, 
+    created_at DATETIME NOT NULL, 
+    expires_at DATETIME NOT NULL, 
+    PRIMARY KEY (id), 
+    UNIQUE (state)
+);
+
+UPDATE alembic_version SET version_num='0011' WHERE alembic_version.version_num = '0010';
+
