@@ -76,14 +76,7 @@ def _forced_arguments(response: llm.LlmResponse, tool: str, config: LLMConfig) -
     call = next((c for c in response.tool_calls if c.name == tool), None)
     if call is None:
         raise UpstreamError(f"The model ({config.handle or config.model}) did not call {tool}")
-    try:
-        args = json.loads(call.arguments_json or "{}")
-    except json.JSONDecodeError:
-        args = None
-    if not isinstance(args, dict):
-        raise UpstreamError(f"The model ({config.handle or config.model}) called {tool} with arguments that are "
-                            f"not a JSON object: {call.arguments_json[:200]!r}")
-    return args
+    return _json_object(call.arguments_json or "{}", f"arguments for {tool}", config)
 
 
 class GenerationService:
