@@ -243,7 +243,7 @@ async def fit_window(snap: AgentSnapshot, context: list[StoredMessage], sys_text
     bound = _size(sys_text) + 8 + sum(_derived(m).bound for m in context) + _size(tools_text)
     if bound <= int(window * EVICT_TRIGGER):
         return None  # a token is at least one byte: no need to tokenize a prompt this small
-    await llm.after_warm_up()  # the tokenizer comes with litellm: never import it on the event loop
+    await llm.tokenizer_ready()  # loading the encoding blocks: never on the event loop
     tokens = prompt_tokens(model, sys_text, context, tools_text)
     if not needs_eviction(tokens, window):
         return None

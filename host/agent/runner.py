@@ -121,19 +121,24 @@ class Runner:
             finally:
                 tg.cancel_scope.cancel()
                 self._tg = None
+        with anyio.CancelScope(shield=True):
+            await llm.aclose_clients()  # the pooled HTTP connections to OpenAI-compatible providers
 
-    @staticmethod
-    async def _warm_up() -> None:
-        """Import litellm and do the first call's one-time work (seconds of CPU) in the background soon after
-        start-up, not inside the first turn's model deadline (see ``llm.warm_up``).
+    async def _warm_up(self) -> None:
+        """Load the token counter's encoding, and import litellm and do its first call's one-time work (seconds
+        of CPU) when a configured provider needs it, in the background soon after start-up, not inside the
+        first turn's model deadline (see ``llm.warm_up``). A server whose providers are all OpenAI-compatible
+        calls them over HTTP and never imports litellm (about 120 MB).
 
-        It waits a moment first: the import holds the GIL for seconds, and start-up (and the first health
-        check) should not compete with it."""
+        It waits a moment first: the imports hold the GIL, and start-up (and the first health check) should
+        not compete with them."""
         await anyio.sleep(WARM_UP_DELAY_S)
         try:
-            await anyio.to_thread.run_sync(llm.warm_up, abandon_on_cancel=True)
+            await anyio.to_thread.run_sync(llm.load_tokenizer, abandon_on_cancel=True)
+            if self.loop.d.providers.beyond_openai():
+                await anyio.to_thread.run_sync(llm.warm_up, abandon_on_cancel=True)
         except Exception:
-            logger.exception("warming up litellm failed; the first model call will try again")
+            logger.exception("warming up the model layer failed; the first model call will try again")
 
     async def admit(self, req: TurnRequest) -> None:
         """The input limits (``host.agent.limits``): every way into a turn passes here before it writes
