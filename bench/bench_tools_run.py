@@ -1,11 +1,12 @@
 """Custom tools through the server: ``POST /v1/tools/run`` latency and the cost of a custom tool in a turn.
 
-Run: ``python bench/bench_tools_run.py [--calls 100] [--turns 20]``. Starts the scripted LLM and one
-``agenthost serve`` subprocess (SQLite, fresh home) and prints one table:
+Run: ``python bench/bench_tools_run.py [--calls 100] [--turns 20] [--pool 8]``. Starts the scripted LLM and
+one ``agenthost serve`` subprocess (SQLite, fresh home, ``--pool`` warm interpreters: the server's default
+unless given) and prints one table:
 
 - /v1/tools/run, trivial tool: the first call after start-up, then p50/p95 over N back-to-back calls
-  (the warm pool of 2 interpreters cannot keep up: most calls wait for a fresh interpreter) and over N
-  calls 150 ms apart (each finds a warm interpreter)
+  (the pool refills while the burst drains it; calls past its size wait for an interpreter already
+  starting) and over N calls 150 ms apart (each finds a warm interpreter)
 - agent turn with a custom tool call + send_message (two LLM calls, one sandbox run) vs a turn with
   only send_message (one LLM call); the difference is the custom tool's cost inside a turn
   (its sandbox run plus the extra model round trip to the loopback scripted LLM and the extra step write)
@@ -28,6 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
 
+from host.settings import Settings  # noqa: E402
 from tests.support.scripted_llm import ScriptedLLM  # noqa: E402
 from tests.support.server import ServerProcess, server_env  # noqa: E402
 
@@ -58,10 +60,11 @@ def _turn(http: httpx.Client, agent_id: str) -> float:
     return elapsed
 
 
-def main(calls: int, turns: int) -> None:
+def main(calls: int, turns: int, pool: int) -> None:
     with ScriptedLLM() as llm, tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp) / "home"
-        with ServerProcess(home=home, env=server_env(home, llm.base_url)) as server, \
+        env = server_env(home, llm.base_url, extra={"AGENTHOST_SANDBOX_WARM_POOL": str(pool)})
+        with ServerProcess(home=home, env=env) as server, \
                 httpx.Client(base_url=server.base_url, timeout=60) as http:
             first = _timed_run(http, 0)
             warm = [_timed_run(http, i) for i in range(calls)]
@@ -99,6 +102,7 @@ def main(calls: int, turns: int) -> None:
          _pct(samples["custom"], 0.95)),
         (f"turn: send_message only, n={turns}", statistics.median(samples["plain"]), _pct(samples["plain"], 0.95)),
     ]
+    print(f"warm pool: {pool} interpreters")
     print(f"{'measure':<48} {'p50 ms':>9} {'p95 ms':>9}")
     for name, p50, p95 in rows:
         print(f"{name:<48} {p50:>9.1f} {p95:>9.1f}")
@@ -110,5 +114,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--calls", type=int, default=100)
     parser.add_argument("--turns", type=int, default=20)
+    parser.add_argument("--pool", type=int, default=Settings.tool_warm_pool_size)
     ns = parser.parse_args()
-    main(ns.calls, ns.turns)
+    main(ns.calls, ns.turns, ns.pool)

@@ -1,18 +1,23 @@
 """Warm runner processes: interpreters started ahead of need, each waiting for exactly one job.
 
 A warm process has imported only the runner (stdlib), nothing of any tool, and
-exits after its one call, so nothing leaks from one call to the next.  Refills
-happen when a call has finished (``refill()``), so spawning a replacement does
-not compete with the call that just took a runner.
+exits after its one call, so nothing leaks from one call to the next.
+
+Refills run ahead of demand: taking a runner wakes the refiller at once (not when
+the call has finished), and up to ``concurrency`` replacements start side by side,
+so a burst of back-to-back calls keeps finding warm runners.  The pool never holds
+more than ``size`` warm processes (ready plus starting); runners handed to a call
+are the call's, disposed of after it.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import deque
+from dataclasses import dataclass
 
 import anyio
-from anyio.abc import TaskStatus
+from anyio.abc import TaskGroup, TaskStatus
 
 from ._cgroup import PidsCgroups
 from ._process import RunnerProcess, SpawnSpec, dispose, spawn_runner
@@ -20,43 +25,111 @@ from ._process import RunnerProcess, SpawnSpec, dispose, spawn_runner
 logger = logging.getLogger(__name__)
 
 _RETRY_AFTER_FAILURE_S = 1.0
+_MAX_WAIT_S = 5.0  # a warm start normally takes 30-100 ms
+
+
+@dataclass(frozen=True)
+class PoolStats:
+    """Counters of a warm pool since it started (``LocalSandbox.pool_stats``)."""
+
+    size: int  # the bound: warm processes (ready + starting) never exceed it
+    ready: int
+    starting: int
+    hits: int  # calls served by a runner that was already warm
+    waited: int  # calls that waited for a warm runner already starting (sooner than starting their own)
+    misses: int  # calls that found nothing ready or starting for them and started their own interpreter
+    started: int  # warm runners that finished booting
+    peak: int  # the most warm processes (ready + starting) alive at once
 
 
 class WarmPool:
-    def __init__(self, size: int, spec: SpawnSpec, cgroups: PidsCgroups | None) -> None:
+    def __init__(self, size: int, spec: SpawnSpec, cgroups: PidsCgroups | None, *, concurrency: int = 2) -> None:
+        if size < 1 or concurrency < 1:
+            raise ValueError(f"a warm pool needs size >= 1 and concurrency >= 1 (got {size}, {concurrency})")
         self.size = size
         self.spec = spec
+        self.concurrency = concurrency
         self._cgroups = cgroups
         self._ready: deque[RunnerProcess] = deque()
+        self._starting = 0
+        self._waiting = 0
+        self._failed = False
+        self._hits = self._waited = self._misses = self._started = self._peak = 0
         self._wake = anyio.Event()
+        self._changed = anyio.Event()
         self._full = anyio.Event()
+
+    @property
+    def stats(self) -> PoolStats:
+        return PoolStats(size=self.size, ready=len(self._ready), starting=self._starting, hits=self._hits,
+                         waited=self._waited, misses=self._misses, started=self._started, peak=self._peak)
 
     async def run(self, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
         """Keep ``size`` runners ready until cancelled; started with ``TaskGroup.start``."""
-        task_status.started()
-        while True:
-            while len(self._ready) < self.size:
-                try:
-                    runner = await spawn_runner(self.spec, self._cgroups, warm=True)
-                except (OSError, TimeoutError, anyio.EndOfStream):
-                    logger.exception("could not start a warm sandbox runner with %s", self.spec.python)
+        async with anyio.create_task_group() as tg:
+            task_status.started()
+            while True:
+                self._wake = anyio.Event()
+                if self._failed:  # no tight loop of failing starts
+                    self._failed = False
                     await anyio.sleep(_RETRY_AFTER_FAILURE_S)
                     continue
-                self._ready.append(runner)
-            self._full.set()
-            self._wake = anyio.Event()
-            await self._wake.wait()
+                self._top_up(tg)
+                await self._wake.wait()
 
-    def take(self) -> RunnerProcess | None:
-        """A ready runner (check ``alive``), or None when the pool is empty."""
-        if not self._ready:
-            return None
+    def _top_up(self, tg: TaskGroup) -> None:
+        while self._starting < self.concurrency and len(self._ready) + self._starting < self.size:
+            self._starting += 1
+            self._peak = max(self._peak, len(self._ready) + self._starting)
+            tg.start_soon(self._start_one)
+        if not self._starting and len(self._ready) >= self.size:
+            self._full.set()
+
+    async def _start_one(self) -> None:
+        try:
+            runner = await spawn_runner(self.spec, self._cgroups, warm=True)
+        except (OSError, TimeoutError, anyio.EndOfStream):
+            logger.exception("could not start a warm sandbox runner with %s", self.spec.python)
+            self._failed = True
+        else:
+            self._ready.append(runner)
+            self._started += 1
+        finally:
+            self._starting -= 1
+            self._wake.set()
+            self._changed.set()
+            self._changed = anyio.Event()
+
+    async def take(self) -> RunnerProcess | None:
+        """A warm runner (check ``alive``), or None: then the caller starts its own. Either way a refill starts now.
+
+        With nothing ready, a caller waits for a runner that is already starting and that no other caller
+        waits for: it is up sooner than one started from scratch, and starting a third interpreter
+        beside them would only slow all of them down.
+        """
+        self._wake.set()
         if self._full.is_set():
             self._full = anyio.Event()
+        waited = False
+        while not self._ready:
+            if self._waiting >= self._starting:
+                self._misses += 1
+                return None
+            waited = True
+            self._waiting += 1
+            try:
+                with anyio.move_on_after(_MAX_WAIT_S) as scope:
+                    await self._changed.wait()
+            finally:
+                self._waiting -= 1
+            if scope.cancelled_caught:  # a start that hangs: do not hang with it
+                self._misses += 1
+                return None
+        if waited:
+            self._waited += 1
+        else:
+            self._hits += 1
         return self._ready.popleft()
-
-    def refill(self) -> None:
-        self._wake.set()
 
     async def wait_full(self) -> None:
         await self._full.wait()

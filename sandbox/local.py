@@ -17,7 +17,7 @@ from ._cgroup import PidsCgroups
 from ._confine import Containment, Jail, decide, jail_for
 from ._env import build_base_env
 from ._exceptions import SandboxClosedError, SandboxStartError, VenvCreationError
-from ._pool import WarmPool
+from ._pool import PoolStats, WarmPool
 from ._process import RUNNER_PATH, Outcome, RunnerProcess, SpawnSpec, dispose, execute, spawn_runner
 from ._types import AgentStateSnapshot, SandboxRequest, SandboxResult
 from .config import LocalSandboxConfig
@@ -155,7 +155,7 @@ class LocalSandbox:
                 return _error(f"Could not install the tool's pip_requirements: {exc}", started)
         runner: RunnerProcess | None = None
         if self._pool is not None and python == self._python:
-            runner = self._pool.take()
+            runner = await self._pool.take()
             if runner is not None and not runner.alive:
                 self._dispose_later(runner)
                 runner = None
@@ -176,8 +176,6 @@ class LocalSandbox:
         # The tree is already killed; reaping and removing its cgroup and home happen
         # after the answer is returned (see quiesce()).
         self._dispose_later(runner)
-        if self._pool is not None:
-            self._pool.refill()
         return _to_result(outcome, timeout_s, self.config, started)
 
     def _dispose_later(self, runner: RunnerProcess) -> None:
@@ -194,6 +192,11 @@ class LocalSandbox:
             self._pending -= 1
             if self._pending == 0:
                 self._idle.set()
+
+    @property
+    def pool_stats(self) -> PoolStats | None:
+        """The warm pool's counters (hits, misses, peak...), None without a pool."""
+        return self._pool.stats if self._pool is not None else None
 
     async def wait_warm(self) -> None:
         """Wait until the warm pool holds ``warm_pool_size`` ready runners (returns at once without a pool)."""

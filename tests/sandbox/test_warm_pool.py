@@ -1,0 +1,78 @@
+"""The warm pool: refills ahead of demand (a burst keeps finding warm runners) and never exceeds its size.
+
+Observed through the pool's counters (``LocalSandbox.pool_stats``), never through timing.
+"""
+
+import dataclasses
+
+import anyio
+import pytest
+
+from sandbox import LocalSandbox, SandboxRequest
+from tests.support.waiting import wait_until_async
+
+pytestmark = pytest.mark.anyio
+
+ADD = "def add(a: int, b: int) -> int:\n    return a + b\n"
+
+
+async def test_a_burst_of_back_to_back_calls_is_served_by_warm_runners(local_config):
+    config = dataclasses.replace(local_config, warm_pool_size=3)
+    async with LocalSandbox(config) as sb:
+        with anyio.fail_after(20):
+            await sb.wait_warm()
+        observed = []
+        for i in range(10):  # more calls than the pool holds, one after the other
+            result = await sb.run(SandboxRequest(source_code=ADD, args={"a": i, "b": 1}))
+            assert result.status == "success" and result.func_return == i + 1
+            stats = sb.pool_stats
+            assert stats is not None
+            observed.append(stats.ready + stats.starting)
+        stats = sb.pool_stats
+    assert stats is not None
+    # every call got an interpreter the pool had started: ready, or already booting when the call came
+    assert stats.misses == 0 and stats.hits + stats.waited == 10
+    assert stats.hits >= 3  # the ones waiting at the start
+    assert stats.started >= 10  # the pool kept starting replacements during the burst
+    assert stats.peak <= 3 and max(observed) <= 3
+
+
+async def test_a_refill_starts_when_a_runner_is_taken_not_when_its_call_ends(local_config):
+    config = dataclasses.replace(local_config, warm_pool_size=1)
+    slow = "import time\ndef wait() -> str:\n    time.sleep(60)\n    return 'late'\n"
+    async with LocalSandbox(config) as sb:
+        with anyio.fail_after(20):
+            await sb.wait_warm()
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(sb.run, SandboxRequest(source_code=slow))
+            # the slow call holds the only runner; its replacement is booted while it still runs
+            await wait_until_async(lambda: (s := sb.pool_stats) is not None and s.hits == 1 and s.ready == 1,
+                                   what=lambda: f"a replacement ready during the call: {sb.pool_stats}")
+            tg.cancel_scope.cancel()
+        result = await sb.run(SandboxRequest(source_code=ADD, args={"a": 1, "b": 1}))
+        stats = sb.pool_stats
+    assert result.func_return == 2
+    assert stats is not None and stats.hits == 2 and stats.misses == 0 and stats.peak == 1
+
+
+async def test_concurrent_calls_beyond_the_pool_start_their_own_and_the_pool_stays_within_its_size(local_config):
+    config = dataclasses.replace(local_config, warm_pool_size=2)
+    results: dict[int, object] = {}
+    async with LocalSandbox(config) as sb:
+        with anyio.fail_after(20):
+            await sb.wait_warm()
+
+        async def one(i: int) -> None:
+            results[i] = (await sb.run(SandboxRequest(source_code=ADD, args={"a": i, "b": 1}))).func_return
+
+        with anyio.fail_after(60):
+            async with anyio.create_task_group() as tg:
+                for i in range(12):
+                    tg.start_soon(one, i)
+            await sb.wait_warm()  # refilled to its size after the burst, not beyond
+        stats = sb.pool_stats
+    assert results == {i: i + 1 for i in range(12)}
+    assert stats is not None
+    assert stats.hits + stats.waited + stats.misses == 12
+    assert stats.misses >= 1  # calls past what the pool holds and is starting do not queue behind it
+    assert stats.peak == 2 and stats.ready == 2 and stats.starting == 0
