@@ -33,6 +33,7 @@ from host.schemas.blocks import CreateBlock
 from host.services.agent_view import RELATIONSHIPS, hydrate, hydrate_sync
 from host.services.blocks import new_block_row
 from host.services.memory import append_messages, initial_messages, recompile_system
+from host.services.view_cache import AgentViewCache
 from host.tools.rule_graph import validate_rules
 from host.tools.rule_models import default_rules_for, dump_tool_rules, parse_tool_rules
 
@@ -118,10 +119,12 @@ def _native_reasoning(config: dict[str, Any]) -> None:
 
 
 class AgentService:
-    def __init__(self, db: Database, registry: ProviderRegistry, byok: ByokService | None = None) -> None:
+    def __init__(self, db: Database, registry: ProviderRegistry, byok: ByokService | None = None,
+                 views: AgentViewCache | None = None) -> None:
         self.db = db
         self.registry = registry
         self.byok = byok  # the acting organization's own providers (host.services.byok)
+        self.views = views if views is not None else AgentViewCache()  # whole views, by version key
 
     # ---- configuration resolution -------------------------------------------------------
     async def _llm_config(self, model: str | None, llm_config: dict[str, Any] | None,
@@ -295,7 +298,7 @@ class AgentService:
             row = s.get(AgentRow, agent_id)
             if row is None:
                 raise NotFoundError.for_id("Agent", agent_id)
-            return hydrate_sync(s, [row])[0]
+            return self.views.views(s, [row])[0]  # reached only after the lookup of the row
 
         return await self.db.read(load)  # one unit: on SQLite one thread hop instead of two per query
 
@@ -353,7 +356,7 @@ class AgentService:
 
         def load(s: Session) -> list[AgentState]:
             rows = paged(s, stmt, AgentRow, before=before, after=after, limit=limit, ascending=ascending)
-            return hydrate_sync(s, rows, include)
+            return self.views.views(s, rows) if include is None else hydrate_sync(s, rows, include)
 
         return await self.db.read(load)
 

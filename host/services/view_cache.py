@@ -1,0 +1,138 @@
+"""Agent views served again while nothing they show has changed: a bounded cache keyed by versions.
+
+A view (``AgentState``) shows the agent's row and what is linked to it: its blocks, tools and sources (each
+a row with its own ``updated_at``, bumped by every UPDATE, see ``models._Timestamps``), its tags and its
+identities. Its *version key* is read from the database on every request, in one statement, after the
+caller's normal (scoped) lookup of the agent row:
+
+    (agent.updated_at, [(block id, position, updated_at)...], [(tool id, position, updated_at)...],
+     [(source id, updated_at)...], [tags...], [identity ids...])
+
+so any change to any of these, made by any route or by another server process sharing the database,
+changes the key and the view is built again. The key is read before the view is built, so a cached view
+is never older than its key. The cache holds at most ``max_entries`` views (least recently used out).
+Only whole views are cached (``include=None``), and only from reads, never inside a write transaction.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import bindparam, literal, null, select, union_all
+from sqlalchemy.orm import Session
+
+from host.persistence.models import (
+    AgentBlockRow,
+    AgentRow,
+    AgentSourceRow,
+    AgentTagRow,
+    AgentToolRow,
+    BlockRow,
+    IdentityAgentRow,
+    SourceRow,
+    ToolRow,
+)
+from host.schemas.agents import AgentState
+from host.services.agent_view import hydrate_sync
+
+DEFAULT_MAX_ENTRIES = 512
+
+ViewKey = tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class ViewCacheStats:
+    entries: int
+    max_entries: int
+    hits: int
+    misses: int
+
+
+class AgentViewCache:
+    """Thread-safe (SQLite reads run in worker threads); bounded to ``max_entries`` views."""
+
+    def __init__(self, max_entries: int = DEFAULT_MAX_ENTRIES) -> None:
+        if max_entries < 1:
+            raise ValueError(f"max_entries must be at least 1, got {max_entries}")
+        self.max_entries = max_entries
+        self._views: OrderedDict[str, tuple[ViewKey, AgentState]] = OrderedDict()
+        self._lock = threading.Lock()
+        self._hits = self._misses = 0
+
+    @property
+    def stats(self) -> ViewCacheStats:
+        with self._lock:
+            return ViewCacheStats(entries=len(self._views), max_entries=self.max_entries, hits=self._hits,
+                                  misses=self._misses)
+
+    def get(self, agent_id: str, key: ViewKey) -> AgentState | None:
+        with self._lock:
+            entry = self._views.get(agent_id)
+            if entry is None or entry[0] != key:
+                self._misses += 1
+                return None
+            self._views.move_to_end(agent_id)
+            self._hits += 1
+            return entry[1]
+
+    def put(self, agent_id: str, key: ViewKey, view: AgentState) -> None:
+        with self._lock:
+            self._views[agent_id] = (key, view)
+            self._views.move_to_end(agent_id)
+            while len(self._views) > self.max_entries:
+                self._views.popitem(last=False)
+
+    def views(self, session: Session, agents: Sequence[AgentRow]) -> list[AgentState]:
+        """The whole views of ``agents`` (rows just read by the caller's scoped lookup), built only where
+        the version key changed since the cached one (synchronous: run inside ``Database.read``)."""
+        if not agents:
+            return []
+        keys = version_keys(session, agents)
+        found: dict[str, AgentState] = {}
+        stale: list[AgentRow] = []
+        for agent in agents:
+            view = self.get(agent.id, keys[agent.id])
+            if view is None:
+                stale.append(agent)
+            else:
+                found[agent.id] = view
+        for agent, view in zip(stale, hydrate_sync(session, stale), strict=True):
+            self.put(agent.id, keys[agent.id], view)
+            found[agent.id] = view
+        return [found[a.id] for a in agents]
+
+
+def _links() -> Any:
+    ids = bindparam("ids", expanding=True)
+    return union_all(
+        select(literal("b"), AgentBlockRow.agent_id, AgentBlockRow.block_id, AgentBlockRow.position,
+               BlockRow.updated_at)
+        .join(BlockRow, BlockRow.id == AgentBlockRow.block_id).where(AgentBlockRow.agent_id.in_(ids)),
+        select(literal("t"), AgentToolRow.agent_id, AgentToolRow.tool_id, AgentToolRow.position, ToolRow.updated_at)
+        .join(ToolRow, ToolRow.id == AgentToolRow.tool_id).where(AgentToolRow.agent_id.in_(ids)),
+        select(literal("s"), AgentSourceRow.agent_id, AgentSourceRow.source_id, null(), SourceRow.updated_at)
+        .join(SourceRow, SourceRow.id == AgentSourceRow.source_id).where(AgentSourceRow.agent_id.in_(ids)),
+        select(literal("g"), AgentTagRow.agent_id, AgentTagRow.tag, null(), null())
+        .where(AgentTagRow.agent_id.in_(ids)),
+        select(literal("i"), IdentityAgentRow.agent_id, IdentityAgentRow.identity_id, null(), null())
+        .where(IdentityAgentRow.agent_id.in_(ids)),
+    )
+
+
+_LINKS = _links()  # built once: compiled once and cached by SQLAlchemy
+
+
+def version_keys(session: Session, agents: Sequence[AgentRow]) -> dict[str, ViewKey]:
+    """Each agent's version key, read in one statement (see the module docstring)."""
+    linked: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
+    for row in session.execute(_LINKS, {"ids": [a.id for a in agents]}).tuples():
+        linked[row[1]].append((row[0], row[2], row[3], row[4]))
+    return {a.id: (a.updated_at, tuple(sorted(linked[a.id], key=_order))) for a in agents}
+
+
+def _order(link: tuple[Any, ...]) -> tuple[str, str]:
+    return link[0], link[1]
