@@ -20,7 +20,7 @@ import threading
 from collections import OrderedDict, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import bindparam, literal, null, select, union_all
 from sqlalchemy.orm import Session
@@ -129,8 +129,9 @@ _LINKS = _links()  # built once: compiled once and cached by SQLAlchemy
 def version_keys(session: Session, agents: Sequence[AgentRow]) -> dict[str, ViewKey]:
     """Each agent's version key, read in one statement (see the module docstring)."""
     linked: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
-    for row in session.execute(_LINKS, {"ids": [a.id for a in agents]}).tuples():
-        linked[row[1]].append((row[0], row[2], row[3], row[4]))
+    rows = cast(list[tuple[str, str, str, int | None, Any]], session.execute(_LINKS, {"ids": [a.id for a in agents]}).all())
+    for kind, agent_id, ref, position, updated_at in rows:
+        linked[agent_id].append((kind, ref, position, updated_at))
     return {a.id: (a.updated_at, tuple(sorted(linked[a.id], key=_order))) for a in agents}
 
 
