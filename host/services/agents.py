@@ -33,7 +33,7 @@ from host.schemas.blocks import CreateBlock
 from host.services.agent_view import RELATIONSHIPS, hydrate, hydrate_sync
 from host.services.blocks import new_block_row
 from host.services.memory import append_messages, initial_messages, recompile_system
-from host.services.view_cache import AgentViewCache
+from host.services.view_cache import AgentViewCache, key_columns_only
 from host.tools.rule_graph import validate_rules
 from host.tools.rule_models import default_rules_for, dump_tool_rules, parse_tool_rules
 
@@ -355,8 +355,12 @@ class AgentService:
                               template_id=template_id, base_template_id=base_template_id)
 
         def load(s: Session) -> list[AgentState]:
+            if include is None:  # whole views, through the cache: rows are loaded whole only where needed
+                rows = paged(s, stmt.options(key_columns_only()), AgentRow, before=before, after=after,
+                             limit=limit, ascending=ascending)
+                return self.views.views(s, rows)
             rows = paged(s, stmt, AgentRow, before=before, after=after, limit=limit, ascending=ascending)
-            return self.views.views(s, rows) if include is None else hydrate_sync(s, rows, include)
+            return hydrate_sync(s, rows, include)
 
         return await self.db.read(load)
 

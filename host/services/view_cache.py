@@ -22,8 +22,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import bindparam, literal, null, select, union_all
-from sqlalchemy.orm import Session
+from sqlalchemy import String, bindparam, inspect, literal, null, select, type_coerce, union_all
+from sqlalchemy.orm import Session, load_only
 
 from host.persistence.models import (
     AgentBlockRow,
@@ -52,6 +52,13 @@ class ViewCacheStats:
     misses: int
 
 
+@dataclass
+class _Entry:
+    key: ViewKey
+    view: AgentState
+    json: bytes | None = None
+
+
 class AgentViewCache:
     """Thread-safe (SQLite reads run in worker threads); bounded to ``max_entries`` views."""
 
@@ -59,7 +66,7 @@ class AgentViewCache:
         if max_entries < 1:
             raise ValueError(f"max_entries must be at least 1, got {max_entries}")
         self.max_entries = max_entries
-        self._views: OrderedDict[str, tuple[ViewKey, AgentState]] = OrderedDict()
+        self._views: OrderedDict[str, _Entry] = OrderedDict()
         self._lock = threading.Lock()
         self._hits = self._misses = 0
 
@@ -72,19 +79,29 @@ class AgentViewCache:
     def get(self, agent_id: str, key: ViewKey) -> AgentState | None:
         with self._lock:
             entry = self._views.get(agent_id)
-            if entry is None or entry[0] != key:
+            if entry is None or entry.key != key:
                 self._misses += 1
                 return None
             self._views.move_to_end(agent_id)
             self._hits += 1
-            return entry[1]
+            return entry.view
 
     def put(self, agent_id: str, key: ViewKey, view: AgentState) -> None:
         with self._lock:
-            self._views[agent_id] = (key, view)
+            self._views[agent_id] = _Entry(key, view)
             self._views.move_to_end(agent_id)
             while len(self._views) > self.max_entries:
                 self._views.popitem(last=False)
+
+    def json(self, view: AgentState) -> bytes:
+        """``view`` as JSON (by alias): serialized once per cached view, then the same bytes again."""
+        with self._lock:
+            entry = self._views.get(view.id)
+        if entry is None or entry.view is not view:  # not (or no longer) a cached view
+            return view.model_dump_json(by_alias=True).encode()
+        if entry.json is None:
+            entry.json = view.model_dump_json(by_alias=True).encode()
+        return entry.json
 
     def views(self, session: Session, agents: Sequence[AgentRow]) -> list[AgentState]:
         """The whole views of ``agents`` (rows just read by the caller's scoped lookup), built only where
@@ -100,21 +117,43 @@ class AgentViewCache:
                 stale.append(agent)
             else:
                 found[agent.id] = view
-        for agent, view in zip(stale, hydrate_sync(session, stale), strict=True):
+        for agent, view in zip(stale, hydrate_sync(session, _loaded(session, stale)), strict=True):
             self.put(agent.id, keys[agent.id], view)
             found[agent.id] = view
         return [found[a.id] for a in agents]
+
+
+KEY_COLUMNS = (AgentRow.id, AgentRow.created_at, AgentRow.updated_at)
+
+
+def key_columns_only() -> Any:
+    """A loader option for a query of agent rows whose views are read through the cache: only the columns
+    the key and paging need are loaded; the rows whose view is built again are loaded whole then."""
+    return load_only(*KEY_COLUMNS)
+
+
+def _loaded(session: Session, agents: list[AgentRow]) -> list[AgentRow]:
+    partial = [a.id for a in agents if inspect(a).unloaded]
+    if partial:  # the same instances, every column loaded (one statement)
+        session.execute(select(AgentRow).where(AgentRow.id.in_(partial))
+                        .execution_options(populate_existing=True)).scalars().all()
+    return agents
+
+
+def _stamp(column: Any) -> Any:
+    """A timestamp as the database stores it: compared, never parsed (SQLite keeps text, Postgres a timestamp)."""
+    return type_coerce(column, String)
 
 
 def _links() -> Any:
     ids = bindparam("ids", expanding=True)
     return union_all(
         select(literal("b"), AgentBlockRow.agent_id, AgentBlockRow.block_id, AgentBlockRow.position,
-               BlockRow.updated_at)
+               _stamp(BlockRow.updated_at))
         .join(BlockRow, BlockRow.id == AgentBlockRow.block_id).where(AgentBlockRow.agent_id.in_(ids)),
-        select(literal("t"), AgentToolRow.agent_id, AgentToolRow.tool_id, AgentToolRow.position, ToolRow.updated_at)
+        select(literal("t"), AgentToolRow.agent_id, AgentToolRow.tool_id, AgentToolRow.position, _stamp(ToolRow.updated_at))
         .join(ToolRow, ToolRow.id == AgentToolRow.tool_id).where(AgentToolRow.agent_id.in_(ids)),
-        select(literal("s"), AgentSourceRow.agent_id, AgentSourceRow.source_id, null(), SourceRow.updated_at)
+        select(literal("s"), AgentSourceRow.agent_id, AgentSourceRow.source_id, null(), _stamp(SourceRow.updated_at))
         .join(SourceRow, SourceRow.id == AgentSourceRow.source_id).where(AgentSourceRow.agent_id.in_(ids)),
         select(literal("g"), AgentTagRow.agent_id, AgentTagRow.tag, null(), null())
         .where(AgentTagRow.agent_id.in_(ids)),
