@@ -111,7 +111,9 @@ async def import_agent(
 @router.get("/{agent_id}", response_model=AgentState, operation_id="retrieve_agent")
 async def retrieve_agent(agent_id: str, svc: Svc, v1: V1,
                          include: Annotated[list[str] | None, Query()] = None) -> Any:
-    state = await _with_group(svc, await svc.agents.get(agent_id))
+    state = await svc.agents.get(agent_id)
+    if svc.agents.views.grouped(state) is not False:  # known to be in no group: nothing to add
+        state = await _with_group(svc, state)
     if v1:
         return JSONResponse(v1_agent(state, include))
     return Response(svc.agents.views.json(state), media_type="application/json")  # serialized once per version

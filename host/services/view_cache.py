@@ -6,7 +6,7 @@ identities. Its *version key* is read from the database on every request, in one
 caller's normal (scoped) lookup of the agent row:
 
     (agent.updated_at, [(block id, position, updated_at)...], [(tool id, position, updated_at)...],
-     [(source id, updated_at)...], [tags...], [identity ids...])
+     [(source id, updated_at)...], [tags...], [identity ids...], [ids of the groups it is in or manages])
 
 so any change to any of these, made by any route or by another server process sharing the database,
 changes the key and the view is built again. The key is read before the view is built, so a cached view
@@ -32,6 +32,8 @@ from host.persistence.models import (
     AgentTagRow,
     AgentToolRow,
     BlockRow,
+    GroupAgentRow,
+    GroupRow,
     IdentityAgentRow,
     SourceRow,
     ToolRow,
@@ -103,6 +105,15 @@ class AgentViewCache:
             entry.json = view.model_dump_json(by_alias=True).encode()
         return entry.json
 
+    def grouped(self, view: AgentState) -> bool | None:
+        """Whether the agent of ``view`` (a view this cache answered) belongs to or manages a multi-agent group,
+        as read with its key; None when ``view`` is not a cached view."""
+        with self._lock:
+            entry = self._views.get(view.id)
+        if entry is None or entry.view is not view:
+            return None
+        return any(link[0] == "m" for link in entry.key[1])
+
     def views(self, session: Session, agents: Sequence[AgentRow]) -> list[AgentState]:
         """The whole views of ``agents`` (rows just read by the caller's scoped lookup), built only where
         the version key changed since the cached one (synchronous: run inside ``Database.read``)."""
@@ -159,6 +170,11 @@ def _links() -> Any:
         .where(AgentTagRow.agent_id.in_(ids)),
         select(literal("i"), IdentityAgentRow.agent_id, IdentityAgentRow.identity_id, null(), null())
         .where(IdentityAgentRow.agent_id.in_(ids)),
+        # groups are not part of the view (answers add them apart): only whether there is any to add
+        select(literal("m"), GroupAgentRow.agent_id, GroupAgentRow.group_id, null(), null())
+        .where(GroupAgentRow.agent_id.in_(ids)),
+        select(literal("m"), GroupRow.manager_agent_id, GroupRow.id, null(), null())
+        .where(GroupRow.manager_agent_id.in_(ids)),
     )
 
 

@@ -115,6 +115,13 @@ def test_every_kind_of_edit_shows_on_the_next_read(http: httpx.Client, scripted_
     for view in _views(http, agent_id):
         assert view["identity_ids"] == []
 
+    # a sleep-time group made and removed (GET one answers the agent's group; the list does not)
+    _ok(http.patch(f"/v1/agents/{agent_id}", json={"enable_sleeptime": True}))
+    group = http.get(f"/v1/agents/{agent_id}").json()["multi_agent_group"]
+    assert group is not None and group["manager_agent_id"] == agent_id
+    _ok(http.patch(f"/v1/agents/{agent_id}", json={"enable_sleeptime": False}))
+    assert http.get(f"/v1/agents/{agent_id}").json()["multi_agent_group"] is None
+
     # a turn whose memory tool rewrites a block (and appends messages)
     before = len(_views(http, agent_id)[0]["message_ids"])
     queue = scripted_llm.for_model(model)
