@@ -295,7 +295,7 @@ class AgentService:
 
     async def get(self, agent_id: str) -> AgentState:
         def load(s: Session) -> AgentState:
-            row = s.get(AgentRow, agent_id)
+            row = s.get(AgentRow, agent_id, options=[key_columns_only()])  # whole only if its view is built
             if row is None:
                 raise NotFoundError.for_id("Agent", agent_id)
             return self.views.views(s, [row])[0]  # reached only after the lookup of the row
