@@ -7,12 +7,14 @@ Refills run ahead of demand: taking a runner wakes the refiller at once (not whe
 the call has finished), and up to ``concurrency`` replacements start side by side,
 so a burst of back-to-back calls keeps finding warm runners.  The pool never holds
 more than ``size`` warm processes (ready plus starting); runners handed to a call
-are the call's, disposed of after it.
+are the call's, disposed of after it.  After a quiet spell (``idle_after_s``) it
+keeps only ``idle_size`` (memory), and the next call brings it back to ``size``.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 from collections import deque
 from dataclasses import dataclass
 
@@ -40,13 +42,18 @@ class PoolStats:
     misses: int  # calls that found nothing ready or starting for them and started their own interpreter
     started: int  # warm runners that finished booting
     peak: int  # the most warm processes (ready + starting) alive at once
+    target: int  # how many it keeps now: ``size`` while calls come, ``idle_size`` after a quiet spell
 
 
 class WarmPool:
-    def __init__(self, size: int, spec: SpawnSpec, cgroups: PidsCgroups | None, *, concurrency: int = 2) -> None:
+    def __init__(self, size: int, spec: SpawnSpec, cgroups: PidsCgroups | None, *, concurrency: int = 2,
+                 idle_size: int | None = None, idle_after_s: float = 60.0) -> None:
         if size < 1 or concurrency < 1:
             raise ValueError(f"a warm pool needs size >= 1 and concurrency >= 1 (got {size}, {concurrency})")
         self.size = size
+        self.idle_size = size if idle_size is None else max(0, min(idle_size, size))
+        self.idle_after_s = idle_after_s
+        self._target = size
         self.spec = spec
         self.concurrency = concurrency
         self._cgroups = cgroups
@@ -62,10 +69,13 @@ class WarmPool:
     @property
     def stats(self) -> PoolStats:
         return PoolStats(size=self.size, ready=len(self._ready), starting=self._starting, hits=self._hits,
-                         waited=self._waited, misses=self._misses, started=self._started, peak=self._peak)
+                         waited=self._waited, misses=self._misses, started=self._started, peak=self._peak,
+                         target=self._target)
 
     async def run(self, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
-        """Keep ``size`` runners ready until cancelled; started with ``TaskGroup.start``."""
+        """Keep ``size`` runners ready until cancelled; started with ``TaskGroup.start``. After ``idle_after_s``
+        without a call or a start, the spare ones beyond ``idle_size`` are disposed of; the next call brings
+        the pool back to ``size``."""
         async with anyio.create_task_group() as tg:
             task_status.started()
             while True:
@@ -75,14 +85,20 @@ class WarmPool:
                     await anyio.sleep(_RETRY_AFTER_FAILURE_S)
                     continue
                 self._top_up(tg)
-                await self._wake.wait()
+                quiet = self.idle_after_s if self._target > self.idle_size else math.inf
+                with anyio.move_on_after(quiet):
+                    await self._wake.wait()
+                if not self._wake.is_set():  # a quiet spell: keep fewer interpreters (memory) until calls come
+                    self._target = self.idle_size
+                    while len(self._ready) > self._target:
+                        tg.start_soon(dispose, self._ready.popleft(), self._cgroups)
 
     def _top_up(self, tg: TaskGroup) -> None:
-        while self._starting < self.concurrency and len(self._ready) + self._starting < self.size:
+        while self._starting < self.concurrency and len(self._ready) + self._starting < self._target:
             self._starting += 1
             self._peak = max(self._peak, len(self._ready) + self._starting)
             tg.start_soon(self._start_one)
-        if not self._starting and len(self._ready) >= self.size:
+        if not self._starting and len(self._ready) >= self._target:
             self._full.set()
 
     async def _start_one(self) -> None:
@@ -107,6 +123,7 @@ class WarmPool:
         waits for: it is up sooner than one started from scratch, and starting a third interpreter
         beside them would only slow all of them down.
         """
+        self._target = self.size
         self._wake.set()
         if self._full.is_set():
             self._full = anyio.Event()

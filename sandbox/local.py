@@ -66,7 +66,8 @@ class LocalSandbox:
             self._base_env = build_base_env(cfg.env_allowlist, cfg.base_env, home=Path("/nonexistent"), venv_dir=cfg.venv_dir)
             self._venvs = RequirementVenvs(cfg.venv_cache_dir, self._python, cfg.pip_timeout_s)
             if cfg.warm_pool_size > 0:
-                self._pool = WarmPool(cfg.warm_pool_size, self._spec(self._python, jail), self._cgroups)
+                self._pool = WarmPool(cfg.warm_pool_size, self._spec(self._python, jail), self._cgroups,
+                                      idle_size=cfg.warm_pool_idle_size, idle_after_s=cfg.warm_pool_idle_s)
                 stack.push_async_callback(self._pool.aclose)  # after the refiller has stopped
             self._tg = tg = await stack.enter_async_context(anyio.create_task_group())
             stack.callback(tg.cancel_scope.cancel)  # stops the refiller; cleanups are shielded
@@ -199,7 +200,8 @@ class LocalSandbox:
         return self._pool.stats if self._pool is not None else None
 
     async def wait_warm(self) -> None:
-        """Wait until the warm pool holds ``warm_pool_size`` ready runners (returns at once without a pool)."""
+        """Wait until the warm pool holds the runners it keeps now (``warm_pool_size`` while calls come,
+        ``warm_pool_idle_size`` after a quiet spell); returns at once without a pool."""
         if self._pool is not None:
             await self._pool.wait_full()
 

@@ -76,3 +76,22 @@ async def test_concurrent_calls_beyond_the_pool_start_their_own_and_the_pool_sta
     assert stats.hits + stats.waited + stats.misses == 12
     assert stats.misses >= 1  # calls past what the pool holds and is starting do not queue behind it
     assert stats.peak == 2 and stats.ready == 2 and stats.starting == 0
+
+
+async def test_after_a_quiet_spell_the_pool_keeps_fewer_and_the_next_call_brings_it_back(local_config):
+    config = dataclasses.replace(local_config, warm_pool_size=3, warm_pool_idle_size=1, warm_pool_idle_s=2.0)
+    async with LocalSandbox(config) as sb:
+
+        def stats():
+            s = sb.pool_stats
+            assert s is not None
+            return s
+
+        await wait_until_async(lambda: stats().ready == 3, what=lambda: f"three warm runners: {stats()}")
+        await wait_until_async(lambda: stats().target == 1 and stats().ready == 1 and stats().starting == 0,
+                               what=lambda: f"the pool shrunk to one after the quiet spell: {stats()}")
+        result = await sb.run(SandboxRequest(source_code=ADD, args={"a": 2, "b": 2}))
+        assert result.func_return == 4
+        assert stats().target == 3  # the call brought it back to its size
+        await wait_until_async(lambda: stats().ready == 3, what=lambda: f"refilled to three: {stats()}")
+        assert stats().peak == 3 and stats().hits == 1
