@@ -3,9 +3,11 @@
 A warm process has imported only the runner (stdlib), nothing of any tool, and
 exits after its one call, so nothing leaks from one call to the next.
 
-Refills run ahead of demand: taking a runner wakes the refiller at once (not when
-the call has finished), and up to ``concurrency`` replacements start side by side,
-so a burst of back-to-back calls keeps finding warm runners.  The pool never holds
+Refills run ahead of demand: once a take leaves the pool half empty or less, the
+refiller starts at once (not when the call has finished; above that, the call's end
+tops it up, so a lone call does not share the CPU with its replacement's start), and
+up to ``concurrency`` replacements start side by side, so a burst of back-to-back
+calls keeps finding warm runners.  The pool never holds
 more than ``size`` warm processes (ready plus starting); runners handed to a call
 are the call's, disposed of after it.  After a quiet spell (``idle_after_s``) it
 keeps only ``idle_size`` (memory), and the next call brings it back to ``size``.
@@ -117,14 +119,16 @@ class WarmPool:
             self._changed = anyio.Event()
 
     async def take(self) -> RunnerProcess | None:
-        """A warm runner (check ``alive``), or None: then the caller starts its own. Either way a refill starts now.
+        """A warm runner (check ``alive``), or None: then the caller starts its own. Refills start now if the pool
+        is running low, else when the call calls ``refill``.
 
         With nothing ready, a caller waits for a runner that is already starting and that no other caller
         waits for: it is up sooner than one started from scratch, and starting a third interpreter
         beside them would only slow all of them down.
         """
         self._target = self.size
-        self._wake.set()
+        if 2 * (len(self._ready) - 1) <= self.size:  # half empty or less: refill now, ahead of the calls to come
+            self._wake.set()
         if self._full.is_set():
             self._full = anyio.Event()
         waited = False
@@ -147,6 +151,11 @@ class WarmPool:
         else:
             self._hits += 1
         return self._ready.popleft()
+
+    def refill(self) -> None:
+        """A call has finished: top the pool up (a pool still more than half full waits for this, so a single
+        call does not share the CPU with the start of its replacement)."""
+        self._wake.set()
 
     async def wait_full(self) -> None:
         await self._full.wait()

@@ -177,6 +177,8 @@ class LocalSandbox:
         # The tree is already killed; reaping and removing its cgroup and home happen
         # after the answer is returned (see quiesce()).
         self._dispose_later(runner)
+        if self._pool is not None:
+            self._pool.refill()
         return _to_result(outcome, timeout_s, self.config, started)
 
     def _dispose_later(self, runner: RunnerProcess) -> None:

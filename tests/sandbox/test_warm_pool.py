@@ -37,22 +37,35 @@ async def test_a_burst_of_back_to_back_calls_is_served_by_warm_runners(local_con
     assert stats.peak <= 3 and max(observed) <= 3
 
 
-async def test_a_refill_starts_when_a_runner_is_taken_not_when_its_call_ends(local_config):
-    config = dataclasses.replace(local_config, warm_pool_size=1)
+@pytest.mark.parametrize(("size", "refilled_during_the_call"), [(1, True), (2, True), (4, False)])
+async def test_a_pool_running_low_refills_while_the_call_runs_a_fuller_one_after_it(
+        local_config, size: int, refilled_during_the_call: bool):
+    config = dataclasses.replace(local_config, warm_pool_size=size)
     slow = "import time\ndef wait() -> str:\n    time.sleep(60)\n    return 'late'\n"
     async with LocalSandbox(config) as sb:
+
+        def stats():
+            s = sb.pool_stats
+            assert s is not None
+            return s
+
         with anyio.fail_after(20):
             await sb.wait_warm()
         async with anyio.create_task_group() as tg:
             tg.start_soon(sb.run, SandboxRequest(source_code=slow))
-            # the slow call holds the only runner; its replacement is booted while it still runs
-            await wait_until_async(lambda: (s := sb.pool_stats) is not None and s.hits == 1 and s.ready == 1,
-                                   what=lambda: f"a replacement ready during the call: {sb.pool_stats}")
+            if refilled_during_the_call:  # the slow call holds a runner; its replacement boots meanwhile
+                await wait_until_async(lambda: stats().hits == 1 and stats().ready == size,
+                                       what=lambda: f"a replacement ready during the call: {stats()}")
+            else:  # more than half the pool is left: the refill waits for the call's end (no CPU race)
+                await wait_until_async(lambda: stats().hits == 1, what=lambda: f"the call took a runner: {stats()}")
+                assert stats().ready == size - 1 and stats().starting == 0
             tg.cancel_scope.cancel()
         result = await sb.run(SandboxRequest(source_code=ADD, args={"a": 1, "b": 1}))
-        stats = sb.pool_stats
+        await wait_until_async(lambda: stats().ready == size and stats().starting == 0,
+                               what=lambda: f"topped up after the calls: {stats()}")
+        final = stats()
     assert result.func_return == 2
-    assert stats is not None and stats.hits == 2 and stats.misses == 0 and stats.peak == 1
+    assert final.hits == 2 and final.misses == 0 and final.peak == size
 
 
 async def test_concurrent_calls_beyond_the_pool_start_their_own_and_the_pool_stays_within_its_size(local_config):
