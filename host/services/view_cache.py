@@ -41,7 +41,7 @@ from host.persistence.models import (
 from host.schemas.agents import AgentState
 from host.services.agent_view import hydrate_sync
 
-DEFAULT_MAX_ENTRIES = 512
+DEFAULT_MAX_ENTRIES = 256  # a view with its JSON is about 36-60 KB: at most ~15 MB
 
 ViewKey = tuple[Any, ...]
 
