@@ -33,6 +33,7 @@ from host.schemas.blocks import CreateBlock
 from host.services.agent_view import RELATIONSHIPS, hydrate, hydrate_sync
 from host.services.blocks import new_block_row
 from host.services.memory import append_messages, initial_messages, recompile_system
+from host.services.view_cache import AgentViewCache, key_columns_only
 from host.tools.rule_graph import validate_rules
 from host.tools.rule_models import default_rules_for, dump_tool_rules, parse_tool_rules
 
@@ -118,10 +119,12 @@ def _native_reasoning(config: dict[str, Any]) -> None:
 
 
 class AgentService:
-    def __init__(self, db: Database, registry: ProviderRegistry, byok: ByokService | None = None) -> None:
+    def __init__(self, db: Database, registry: ProviderRegistry, byok: ByokService | None = None,
+                 views: AgentViewCache | None = None) -> None:
         self.db = db
         self.registry = registry
         self.byok = byok  # the acting organization's own providers (host.services.byok)
+        self.views = views if views is not None else AgentViewCache()  # whole views, by version key
 
     # ---- configuration resolution -------------------------------------------------------
     async def resolve_model(self, handle: str, context_window_limit: int | None = None) -> LLMConfig:
@@ -296,10 +299,10 @@ class AgentService:
 
     async def get(self, agent_id: str) -> AgentState:
         def load(s: Session) -> AgentState:
-            row = s.get(AgentRow, agent_id)
+            row = s.get(AgentRow, agent_id, options=[key_columns_only()])  # whole only if its view is built
             if row is None:
                 raise NotFoundError.for_id("Agent", agent_id)
-            return hydrate_sync(s, [row])[0]
+            return self.views.views(s, [row])[0]  # reached only after the lookup of the row
 
         return await self.db.read(load)  # one unit: on SQLite one thread hop instead of two per query
 
@@ -356,6 +359,10 @@ class AgentService:
                               template_id=template_id, base_template_id=base_template_id)
 
         def load(s: Session) -> list[AgentState]:
+            if include is None:  # whole views, through the cache: rows are loaded whole only where needed
+                rows = paged(s, stmt.options(key_columns_only()), AgentRow, before=before, after=after,
+                             limit=limit, ascending=ascending)
+                return self.views.views(s, rows)
             rows = paged(s, stmt, AgentRow, before=before, after=after, limit=limit, ascending=ascending)
             return hydrate_sync(s, rows, include)
 
