@@ -44,6 +44,18 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
+def settle(pid: int, timeout_s: float = 90.0) -> None:
+    """Wait until the server is idle (its background warm-up, litellm's import, done): under 5% of a core
+    over one second. Otherwise that work lands in whichever figure it overlaps."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        before = cpu_seconds(pid)
+        time.sleep(1.0)
+        if cpu_seconds(pid) - before < 0.05:
+            return
+    print(f"warning: the server (pid {pid}) did not settle within {timeout_s:.0f} s", file=sys.stderr)
+
+
 def measure(pid: int, n: int, call: Callable[[int], None]) -> tuple[float, float, float]:
     for i in range(5):  # warm up
         call(i)
@@ -81,6 +93,7 @@ def run_tree(tree: Path, n: int) -> dict[str, tuple[float, float, float]]:
                 resp.raise_for_status()
                 ids.append(resp.json()["id"])
             size = len(c.get(f"/v1/agents/{ids[0]}").content)
+            settle(pid)
 
             def get_one(i: int) -> None:
                 c.get(f"/v1/agents/{ids[i % 50]}").raise_for_status()

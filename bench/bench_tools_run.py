@@ -1,11 +1,12 @@
 """Custom tools through the server: ``POST /v1/tools/run`` latency and the cost of a custom tool in a turn.
 
-Run: ``python bench/bench_tools_run.py [--calls 100] [--turns 20]``. Starts the scripted LLM and one
-``agenthost serve`` subprocess (SQLite, fresh home) and prints one table:
+Run: ``python bench/bench_tools_run.py [--calls 100] [--turns 20] [--pool 8]``. Starts the scripted LLM and
+one ``agenthost serve`` subprocess (SQLite, fresh home, ``--pool`` warm interpreters: the server's default
+unless given) and prints one table:
 
 - /v1/tools/run, trivial tool: the first call after start-up, then p50/p95 over N back-to-back calls
-  (the warm pool of 2 interpreters cannot keep up: most calls wait for a fresh interpreter) and over N
-  calls 150 ms apart (each finds a warm interpreter)
+  (the pool refills while the burst drains it; calls past its size wait for an interpreter already
+  starting) and over N calls 150 ms apart (each finds a warm interpreter)
 - agent turn with a custom tool call + send_message (two LLM calls, one sandbox run) vs a turn with
   only send_message (one LLM call); the difference is the custom tool's cost inside a turn
   (its sandbox run plus the extra model round trip to the loopback scripted LLM and the extra step write)
@@ -28,10 +29,27 @@ sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
 
+from host.settings import Settings  # noqa: E402
 from tests.support.scripted_llm import ScriptedLLM  # noqa: E402
 from tests.support.server import ServerProcess, server_env  # noqa: E402
 
 TRIVIAL = "def add(a: int, b: int) -> int:\n    \"\"\"Add.\n\n    Args:\n        a (int): a\n        b (int): b\n    \"\"\"\n    return a + b\n"
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def settle(pid: int, timeout_s: float = 90.0) -> None:
+    """Wait until the server is idle (under 5% of a core over one second), so its start-up work does not land
+    in the burst's figures."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        before = _cpu_seconds(pid)
+        time.sleep(1.0)
+        if _cpu_seconds(pid) - before < 0.05:
+            return
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -58,12 +76,15 @@ def _turn(http: httpx.Client, agent_id: str) -> float:
     return elapsed
 
 
-def main(calls: int, turns: int) -> None:
+def main(calls: int, turns: int, pool: int) -> None:
     with ScriptedLLM() as llm, tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp) / "home"
-        with ServerProcess(home=home, env=server_env(home, llm.base_url)) as server, \
+        env = server_env(home, llm.base_url, extra={"AGENTHOST_SANDBOX_WARM_POOL": str(pool)})
+        with ServerProcess(home=home, env=env) as server, \
                 httpx.Client(base_url=server.base_url, timeout=60) as http:
             first = _timed_run(http, 0)
+            assert server.proc is not None
+            settle(server.proc.pid)  # litellm's background import done, the pool refilled
             warm = [_timed_run(http, i) for i in range(calls)]
             paced = []
             for i in range(calls):
@@ -99,6 +120,7 @@ def main(calls: int, turns: int) -> None:
          _pct(samples["custom"], 0.95)),
         (f"turn: send_message only, n={turns}", statistics.median(samples["plain"]), _pct(samples["plain"], 0.95)),
     ]
+    print(f"warm pool: {pool} interpreters")
     print(f"{'measure':<48} {'p50 ms':>9} {'p95 ms':>9}")
     for name, p50, p95 in rows:
         print(f"{name:<48} {p50:>9.1f} {p95:>9.1f}")
@@ -110,5 +132,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--calls", type=int, default=100)
     parser.add_argument("--turns", type=int, default=20)
+    parser.add_argument("--pool", type=int, default=Settings.tool_warm_pool_size)
     ns = parser.parse_args()
-    main(ns.calls, ns.turns)
+    main(ns.calls, ns.turns, ns.pool)

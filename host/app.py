@@ -21,10 +21,12 @@ from host.api import (
     agent_ops,
     agents,
     blocks,
+    chat_completions,
     compat,
     composio,
     groups,
     identities,
+    mcp_oauth,
     mcp_servers,
     memory,
     messages_send,
@@ -51,8 +53,10 @@ from host.api.nul_guard import NulGuardMiddleware
 from host.api.routing import TrailingSlashMiddleware
 from host.api.telemetry import RequestMetricsMiddleware
 from host.api.v1gen import archives as archives_v1
+from host.api.v1gen import conversation_ops as conversation_ops_v1
 from host.api.v1gen import conversations as conversations_v1
 from host.api.v1gen import folders as folders_v1
+from host.api.v1gen import generate as generate_v1
 from host.api.v1gen import identity_links as identity_links_v1
 from host.api.v1gen import mcp_servers as mcp_servers_v1
 from host.api.v1gen import misc as misc_v1
@@ -68,11 +72,12 @@ from host.wiring import open_tool_layer
 
 logger = logging.getLogger(__name__)
 
-ROUTERS = (models, agents, memory, messages_send, blocks, tool_rules, mcp_servers, composio, sandbox_configs, tools,
-           identities, sources, compat, groups, voice, batches_api, agent_ops, admin, providers, telemetry_api,
+ROUTERS = (models, agents, memory, messages_send, blocks, tool_rules, mcp_servers, mcp_oauth, composio, sandbox_configs,
+           tools, identities, sources, compat, groups, voice, chat_completions, batches_api, agent_ops, admin, providers,
+           telemetry_api,
            # Letta's 1.x generation: new paths over the same services (host/api/v1gen)
            misc_v1, mcp_servers_v1, archives_v1, folders_v1, run_stream_v1, conversations_v1,
-           identity_links_v1)
+           identity_links_v1, generate_v1, conversation_ops_v1)
 
 
 @asynccontextmanager

@@ -84,6 +84,8 @@ class Settings:
     workers: int = 1
     tool_exec_dir: Path | None = None
     tool_exec_venv_name: str | None = None
+    # AGENTHOST_SANDBOX_WARM_POOL: interpreters kept booted for custom tools (0: every call starts its own)
+    tool_warm_pool_size: int = 8
     e2b_api_key: str | None = None
     e2b_sandbox_template_id: str | None = None
     e2b_api_url: str | None = None
@@ -152,6 +154,7 @@ class Settings:
             workers=max(1, _int(env, "LETTA_UVICORN_WORKERS", 1)),
             tool_exec_dir=Path(exec_dir).expanduser() if exec_dir else None,
             tool_exec_venv_name=env.get("TOOL_EXEC_VENV_NAME") or None,
+            tool_warm_pool_size=max(0, _int(env, "AGENTHOST_SANDBOX_WARM_POOL", cls.tool_warm_pool_size)),
             e2b_api_key=env.get("E2B_API_KEY") or None,
             e2b_sandbox_template_id=env.get("E2B_SANDBOX_TEMPLATE_ID") or None,
             e2b_api_url=env.get("E2B_API_URL") or None,

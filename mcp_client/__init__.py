@@ -19,6 +19,9 @@ Public surface (import only these names):
     HEAVY_IMPORTS                                     the (reentrant) lock the SDK is imported under; hold
                                                       it to import another heavy library in a thread
     assign_agent_names(pairs) -> {(server, tool): agent_name}
+    OAuthStore, OAuthGrant, OAuthHandlers          OAuth for remote servers (mcp_client.oauth): where grants
+                                                      live; the interactive authorization's two ends
+    OAUTH_NEEDED                                      in `last_error` of a server that needs authorizing
     ToolListWatcher(pool).changes()                   async iterator of ToolListChange: which servers'
                                                       listed tools changed (ready, re-listed, gone)
 """
@@ -36,6 +39,7 @@ from mcp_client.config import (
 from mcp_client.config_file import ConfigWatcher, write_config
 from mcp_client.errors import McpClientError, McpConfigError, PoolNotRunningError, UnknownServerError
 from mcp_client.naming import assign_agent_names
+from mcp_client.oauth import OAUTH_NEEDED, OAuthGrant, OAuthHandlers, OAuthStore
 from mcp_client.pool import McpPool
 from mcp_client.probe import test_server
 from mcp_client.redaction import Redactor, env_secrets, install_log_scrubbing, redactor_for, scrub_urls
@@ -44,6 +48,7 @@ from mcp_client.watcher import ToolListChange, ToolListWatcher
 
 __all__ = [
     "HEAVY_IMPORTS",
+    "OAUTH_NEEDED",
     "ConfigWatcher",
     "McpClientError",
     "McpConfig",
@@ -53,6 +58,9 @@ __all__ = [
     "McpServerConfig",
     "McpTool",
     "McpToolResult",
+    "OAuthGrant",
+    "OAuthHandlers",
+    "OAuthStore",
     "PoolNotRunningError",
     "PoolSettings",
     "Redactor",

@@ -6,7 +6,9 @@ Tool failures, unreachable servers and timeouts are never raised: they come back
     McpClientError                 base class of everything raised here
     ├── McpConfigError             a config value cannot be used (bad path write, invalid model)
     ├── UnknownServerError         a method named a server the pool does not hold
-    └── PoolNotRunningError        the pool was used outside `async with McpPool(...)`
+    ├── PoolNotRunningError        the pool was used outside `async with McpPool(...)`
+    └── OAuthAuthorizationNeeded   (mcp_client.oauth) a server asks for an OAuth authorization no one can give
+                                   here; raised inside its requests, it becomes its state, never the caller's
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ import traceback
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 import anyio
 import anyio.abc
@@ -33,6 +33,11 @@ from mcp_client.config_file import ConfigWatcher
 from mcp_client.errors import PoolNotRunningError, UnknownServerError
 from mcp_client.naming import assign_agent_names
 from mcp_client.server import ManagedServer, PoolSettings, describe_exception
+
+if TYPE_CHECKING:
+    import httpx2
+
+    from mcp_client.oauth import OAuthStore
 
 logger = logging.getLogger(__name__)
 
@@ -53,8 +58,10 @@ class McpPool:
         *,
         settings: PoolSettings | None = None,
         on_status: Callable[[ServerStatus], None] | None = None,
+        oauth_store: OAuthStore | None = None,
     ) -> None:
         self.settings = settings or PoolSettings()
+        self.oauth_store = oauth_store  # remote servers with a stored OAuth grant connect with it
         self._initial = list(servers)
         self._on_status = on_status
         self._servers: dict[str, ManagedServer] = {}
@@ -81,6 +88,13 @@ class McpPool:
         finally:
             self._servers.clear()
         return None
+
+    async def _auth(self, config: McpServerConfig) -> httpx2.Auth | None:
+        if self.oauth_store is None:
+            return None
+        from mcp_client.oauth import stored_auth
+
+        return await stored_auth(config, self.oauth_store)
 
     def _group(self) -> anyio.abc.TaskGroup:
         if self._tg is None:
@@ -117,7 +131,7 @@ class McpPool:
         name, config, error = _split(spec)
         if name in self._servers:
             await self.remove_server(name)
-        server = ManagedServer(name, config, self.settings, self._changed, config_error=error)
+        server = ManagedServer(name, config, self.settings, self._changed, config_error=error, auth=self._auth)
         self._servers[name] = server
         self._changed(server)
         if server.runs:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -32,12 +32,16 @@ from mcp_client.config import McpServerConfig
 from mcp_client.redaction import redactor_for
 
 if TYPE_CHECKING:
+    import httpx2 as httpx2_types
     import mcp_types as types
     from mcp import ClientSession
 
     from mcp_client.transports import Connection
 
 logger = logging.getLogger(__name__)
+
+AuthFactory = Callable[[McpServerConfig], Awaitable["httpx2_types.Auth | None"]]
+"""Which auth a remote server's requests carry this attempt (``mcp_client.oauth``); None: none."""
 
 CLIENT_NAME, CLIENT_VERSION = "agenthost", "0.1.0"
 MAX_TOOL_PAGES = 1000
@@ -65,6 +69,7 @@ def load_sdk() -> None:
     with HEAVY_IMPORTS:
         import mcp  # noqa: F401
         import mcp.client._probe  # noqa: F401
+        import mcp.client.auth  # noqa: F401  (mcp_client.oauth)
         import mcp.client.subscriptions  # noqa: F401
 
         import mcp_client.transports  # noqa: F401  (mcp.client.sse, mcp.client.streamable_http, mcp_types)
@@ -75,6 +80,7 @@ class PoolSettings:
     """Supervision knobs shared by every server of a pool."""
 
     connect_timeout_s: float = 30.0
+    person_wait_s: float = 0.0  # added to the handshake's deadline: a person authorizing (OAuth) takes time
     ping_interval_s: float = 30.0
     ping_timeout_s: float = 10.0
     backoff_initial_s: float = 0.5
@@ -112,8 +118,10 @@ class ManagedServer:
         settings: PoolSettings,
         on_change: Callable[[ManagedServer], None],
         config_error: str | None = None,
+        auth: AuthFactory | None = None,
     ) -> None:
         self.name = name
+        self._auth = auth
         self.config = config
         self.settings = settings
         self._on_change = on_change
@@ -235,13 +243,15 @@ class ManagedServer:
         self._refresh, self._ping_now = anyio.Event(), anyio.Event()
         ready = False
         conn: Connection | None = None
+        auth = await self._auth(self.config) if self._auth is not None and self.config.transport != "stdio" else None
         try:
-            async with open_transport(self.config, self.settings.connect_timeout_s, self.settings.shutdown_grace_s) as conn:
+            settings = self.settings
+            async with open_transport(self.config, settings.connect_timeout_s, settings.shutdown_grace_s, auth) as conn:
                 self.pid = conn.pid
                 client_info = types.Implementation(name=CLIENT_NAME, version=CLIENT_VERSION)
                 session = ClientSession(conn.read, conn.write, message_handler=self._on_message, client_info=client_info)
                 async with session:
-                    with anyio.fail_after(self.settings.connect_timeout_s):
+                    with anyio.fail_after(self.settings.connect_timeout_s + self.settings.person_wait_s):
                         await negotiate_auto(session)
                         self.tools = await self._list_all(session)
                     self.protocol_version = session.protocol_version

@@ -177,22 +177,27 @@ async def open_stdio(config: McpServerConfig, grace_s: float = 2.0) -> AsyncIter
 
 
 @asynccontextmanager
-async def open_remote(config: McpServerConfig, connect_timeout_s: float) -> AsyncIterator[Connection]:
+async def open_remote(
+    config: McpServerConfig, connect_timeout_s: float, auth: httpx2.Auth | None = None
+) -> AsyncIterator[Connection]:
+    """SSE or streamable HTTP; `auth` (``mcp_client.oauth``) signs every request with an OAuth token."""
     assert config.url is not None
     headers = dict(config.headers)
     if config.transport == "sse":
-        cm = sse_client(config.url, headers=headers, timeout=connect_timeout_s, sse_read_timeout=3600.0)
+        cm = sse_client(config.url, headers=headers, timeout=connect_timeout_s, sse_read_timeout=3600.0, auth=auth)
         async with cm as (read, write):
             yield Connection(read=read, write=write)  # type: ignore[arg-type]
         return
     timeout = httpx2.Timeout(connect_timeout_s, read=3600.0)
-    async with httpx2.AsyncClient(headers=headers, timeout=timeout) as client:
+    async with httpx2.AsyncClient(headers=headers, timeout=timeout, auth=auth) as client:
         async with streamable_http_client(config.url, http_client=client) as (read, write):
             yield Connection(read=read, write=write)  # type: ignore[arg-type]
 
 
-def open_transport(config: McpServerConfig, connect_timeout_s: float, grace_s: float = 2.0):  # noqa: ANN201
+def open_transport(  # noqa: ANN201
+    config: McpServerConfig, connect_timeout_s: float, grace_s: float = 2.0, auth: httpx2.Auth | None = None
+):
     """An async context manager yielding a `Connection` for `config`'s transport."""
     if config.transport == "stdio":
         return open_stdio(config, grace_s)
-    return open_remote(config, connect_timeout_s)
+    return open_remote(config, connect_timeout_s, auth)

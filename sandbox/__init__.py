@@ -15,6 +15,7 @@ from ._exceptions import (
     SandboxStartError,
     VenvCreationError,
 )
+from ._pool import PoolStats
 from ._types import AgentStateSnapshot, BlockSnapshot, Sandbox, SandboxRequest, SandboxResult
 from .config import DEFAULT_ENV_ALLOWLIST, E2BSandboxConfig, LocalSandboxConfig
 from .e2b import E2BSandbox
@@ -29,6 +30,7 @@ __all__ = [
     "E2BSandboxConfig",
     "LocalSandbox",
     "LocalSandboxConfig",
+    "PoolStats",
     "Sandbox",
     "SandboxClosedError",
     "SandboxConfigError",

@@ -116,7 +116,7 @@ def _pick_function(tree: ast.Module, function_name: str) -> str:
 def _await(awaitable: Any) -> Any:
     """Run a coroutine to completion, even where a loop is already running (Jupyter)."""
 
-    import asyncio  # ~25 ms to import: only async tools pay it (warm runners preload it)
+    import asyncio  # ~30-40 ms to import (it loads ssl): only async tools pay it
     import threading
 
     async def wrap() -> Any:
@@ -252,10 +252,9 @@ def main(argv: list[str]) -> int:
     _apply_limits(limits)
     if "--drop-to" in argv:  # before anything of the tool is even read
         _drop_privileges(argv[argv.index("--drop-to") + 1])
-    if "--warm" in argv:  # a warm runner has time to spare before its job arrives
-        import asyncio  # noqa: F401
-        import threading  # noqa: F401
-
+    if "--warm" in argv:
+        # Nothing is preloaded (asyncio would double a warm runner's start-up CPU and memory, and the pool
+        # refills during bursts): async tools import it on their call, like any cold runner.
         _write_all(result_fd, READY_BYTE)  # tells the pool this interpreter is fully up
     os.set_inheritable(result_fd, False)  # grandchildren must not hold the result channel
     job = json.loads(sys.stdin.buffer.read())

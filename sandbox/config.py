@@ -55,6 +55,9 @@ class LocalSandboxConfig:
     ``sandbox_uid``/``sandbox_gid`` (default nobody/nogroup).  ``network`` False gives
     namespaced calls a network namespace of their own (loopback only, nothing
     listening); it needs namespaces.  ``extra_ro_paths`` are shown read-only.
+
+    Warm pool: ``warm_pool_size`` interpreters wait booted while calls come; after ``warm_pool_idle_s``
+    without one the pool keeps ``warm_pool_idle_size`` (at most ``warm_pool_size``) until the next call.
     """
 
     exec_dir: Path | None = None
@@ -68,6 +71,8 @@ class LocalSandboxConfig:
     max_processes: int = 64
     max_file_size_mb: int = 64
     warm_pool_size: int = 2
+    warm_pool_idle_size: int = 2  # what the pool shrinks to after warm_pool_idle_s without a call
+    warm_pool_idle_s: float = 60.0
     venv_cache_dir: Path = field(default_factory=_default_venv_cache)
     env_allowlist: tuple[str, ...] = DEFAULT_ENV_ALLOWLIST
     base_env: dict[str, str] = field(default_factory=dict)

@@ -17,7 +17,7 @@ from ._cgroup import PidsCgroups
 from ._confine import Containment, Jail, decide, jail_for
 from ._env import build_base_env
 from ._exceptions import SandboxClosedError, SandboxStartError, VenvCreationError
-from ._pool import WarmPool
+from ._pool import PoolStats, WarmPool
 from ._process import RUNNER_PATH, Outcome, RunnerProcess, SpawnSpec, dispose, execute, spawn_runner
 from ._types import AgentStateSnapshot, SandboxRequest, SandboxResult
 from .config import LocalSandboxConfig
@@ -66,7 +66,8 @@ class LocalSandbox:
             self._base_env = build_base_env(cfg.env_allowlist, cfg.base_env, home=Path("/nonexistent"), venv_dir=cfg.venv_dir)
             self._venvs = RequirementVenvs(cfg.venv_cache_dir, self._python, cfg.pip_timeout_s)
             if cfg.warm_pool_size > 0:
-                self._pool = WarmPool(cfg.warm_pool_size, self._spec(self._python, jail), self._cgroups)
+                self._pool = WarmPool(cfg.warm_pool_size, self._spec(self._python, jail), self._cgroups,
+                                      idle_size=cfg.warm_pool_idle_size, idle_after_s=cfg.warm_pool_idle_s)
                 stack.push_async_callback(self._pool.aclose)  # after the refiller has stopped
             self._tg = tg = await stack.enter_async_context(anyio.create_task_group())
             stack.callback(tg.cancel_scope.cancel)  # stops the refiller; cleanups are shielded
@@ -155,7 +156,7 @@ class LocalSandbox:
                 return _error(f"Could not install the tool's pip_requirements: {exc}", started)
         runner: RunnerProcess | None = None
         if self._pool is not None and python == self._python:
-            runner = self._pool.take()
+            runner = await self._pool.take()
             if runner is not None and not runner.alive:
                 self._dispose_later(runner)
                 runner = None
@@ -195,8 +196,14 @@ class LocalSandbox:
             if self._pending == 0:
                 self._idle.set()
 
+    @property
+    def pool_stats(self) -> PoolStats | None:
+        """The warm pool's counters (hits, misses, peak...), None without a pool."""
+        return self._pool.stats if self._pool is not None else None
+
     async def wait_warm(self) -> None:
-        """Wait until the warm pool holds ``warm_pool_size`` ready runners (returns at once without a pool)."""
+        """Wait until the warm pool holds the runners it keeps now (``warm_pool_size`` while calls come,
+        ``warm_pool_idle_size`` after a quiet spell); returns at once without a pool."""
         if self._pool is not None:
             await self._pool.wait_full()
 

@@ -206,19 +206,29 @@ def summary_message_text(summary: str, evicted_count: int, total_hidden: int) ->
     }, indent=2)
 
 
+async def write_summary(snap: AgentSnapshot, evicted: Sequence[StoredMessage], providers: ProviderSettings,
+                        timeout_s: float) -> str:
+    """A model-written summary of ``evicted`` (an extract if the model fails)."""
+    try:
+        resp = await llm.complete(llm.LlmRequest(config=snap.llm, messages=summary_prompt(evicted),
+                                                 timeout_s=timeout_s), providers)
+        return (resp.content or "").strip() or fallback_summary(evicted)
+    except llm.LlmError as exc:
+        logger.warning("summary for agent %s failed (%s); using an extract", snap.id, exc)
+        return fallback_summary(evicted)
+
+
+def summary_stored(agent_id: str, summary: str, evicted_count: int) -> StoredMessage:
+    """The message that takes the place of ``evicted_count`` messages."""
+    return StoredMessage(id=new_id("message"), agent_id=agent_id, role="user",
+                         text=summary_message_text(summary, evicted_count, evicted_count), created_at=utcnow())
+
+
 async def summary_note(snap: AgentSnapshot, evicted: Sequence[StoredMessage], providers: ProviderSettings,
                        timeout_s: float) -> StoredMessage:
     """The message that takes the place of ``evicted``: a model-written summary (an extract if the model
     fails)."""
-    try:
-        resp = await llm.complete(llm.LlmRequest(config=snap.llm, messages=summary_prompt(evicted),
-                                                 timeout_s=timeout_s), providers)
-        summary = (resp.content or "").strip() or fallback_summary(evicted)
-    except llm.LlmError as exc:
-        logger.warning("summary for agent %s failed (%s); using an extract", snap.id, exc)
-        summary = fallback_summary(evicted)
-    return StoredMessage(id=new_id("message"), agent_id=snap.id, role="user",
-                         text=summary_message_text(summary, len(evicted), len(evicted)), created_at=utcnow())
+    return summary_stored(snap.id, await write_summary(snap, evicted, providers, timeout_s), len(evicted))
 
 
 async def fit_window(snap: AgentSnapshot, context: list[StoredMessage], sys_text: str, specs: list[ToolSpec],
@@ -233,7 +243,7 @@ async def fit_window(snap: AgentSnapshot, context: list[StoredMessage], sys_text
     bound = _size(sys_text) + 8 + sum(_derived(m).bound for m in context) + _size(tools_text)
     if bound <= int(window * EVICT_TRIGGER):
         return None  # a token is at least one byte: no need to tokenize a prompt this small
-    await llm.after_warm_up()  # the tokenizer comes with litellm: never import it on the event loop
+    await llm.tokenizer_ready()  # loading the encoding blocks: never on the event loop
     tokens = prompt_tokens(model, sys_text, context, tools_text)
     if not needs_eviction(tokens, window):
         return None

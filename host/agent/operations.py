@@ -4,21 +4,28 @@
               step builds it), without sending it
     summarize compact the in-context history to a model-written summary and the newest messages (the
               summary of context eviction: ``host.agent.context.summary_note``)
+    complete  one model call on a model config, outside any turn (no history, no tools run, nothing
+              written), with the organization's own provider key when the config is one of its models
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from host import llm
-from host.agent.context import split_keeping, summary_note
+from host.agent.context import split_keeping, summary_stored, write_summary
 from host.agent.loop import AgentLoop
 from host.agent.step_write import StepWrite, write_step
 from host.agent.store import load_turn, system_text
 from host.agent.turn import Timings, TurnRequest
 from host.agent.turn_state import new_turn, offered, step_request
+from host.errors import UpstreamError
+from host.llm.providers import LLMConfig, ProviderSettings
+from host.persistence.byok import ByokMissingError, settings_for_llm
+from host.persistence.secret_box import SecretBoxError
 
 logger = logging.getLogger(__name__)
 
@@ -38,22 +45,52 @@ async def preview(loop: AgentLoop, req: TurnRequest) -> dict[str, Any]:
                                 loop.d.providers)
 
 
-async def summarize(loop: AgentLoop, agent_id: str, keep: int) -> int:
+@dataclass(frozen=True)
+class Compaction:
+    """What ``summarize`` did: in-context message counts (system message included) before and after, and the
+    summary written (None: nothing to compact)."""
+
+    before: int
+    after: int
+    summary: str | None
+
+
+async def summarize(loop: AgentLoop, agent_id: str, keep: int, min_evicted: int = 1) -> Compaction:
     """Replace all but the newest ``keep`` in-context messages (cut at a user message, so a tool call never
-    loses its return) with one summary message, under the agent's lock. Returns how many left the context
-    (0: nothing to compact, no model call)."""
+    loses its return) with one summary message, under the agent's lock. Fewer than ``min_evicted`` to
+    compact (2: only a compaction that shortens the context): no model call, nothing written."""
     async with loop.d.locks.hold(agent_id):
         loaded = await load_turn(loop.d.db, agent_id)
         history = loaded.history
         system = history[0] if history and history[0].role == "system" else None
         context = [m for m in history if m.role != "system"]
         evicted, kept = split_keeping(context, keep)
-        if not evicted:
-            return 0
-        note = await summary_note(loaded.snap, evicted, loop.d.providers, loop.d.llm_timeout_s)
+        if not evicted or len(evicted) < min_evicted:
+            return Compaction(before=len(history), after=len(history), summary=None)
+        providers = await _providers(loop, loaded.snap.llm)
+        summary = await write_summary(loaded.snap, evicted, providers, loop.d.llm_timeout_s)
+        note = summary_stored(agent_id, summary, len(evicted))
         ids = ([system.id] if system else []) + [note.id] + [m.id for m in kept]
         await write_step(loop.d.db, StepWrite(agent_id=agent_id, step=None, messages=[note], in_context_ids=ids,
                                               changed_blocks=[], system_message_id=None, system_text=None))
         loop.d.history.drop(agent_id)
         logger.info("agent %s: summarized %d messages, kept %d", agent_id, len(evicted), len(kept))
-        return len(evicted)
+        return Compaction(before=len(history), after=len(ids), summary=summary)
+
+
+async def _providers(loop: AgentLoop, config: LLMConfig) -> ProviderSettings:
+    try:
+        return await settings_for_llm(loop.d.db, loop.d.secrets, config, loop.d.providers)
+    except (ByokMissingError, SecretBoxError) as exc:
+        raise UpstreamError(f"The model call failed ({config.handle or config.model}): {exc}") from None
+
+
+async def complete(loop: AgentLoop, config: LLMConfig, messages: Sequence[llm.ChatMessage],
+                   tools: Sequence[llm.ToolSpec] = (), tool_choice: llm.ToolChoice = None) -> llm.LlmResponse:
+    """One model call outside any turn; a provider failure is an ``UpstreamError`` (502) naming the model."""
+    request = llm.LlmRequest(config=config, messages=messages, tools=tools, tool_choice=tool_choice,
+                             timeout_s=loop.d.llm_timeout_s)
+    try:
+        return await llm.complete(request, await _providers(loop, config))
+    except llm.LlmError as exc:
+        raise UpstreamError(f"The model call failed ({config.handle or config.model}): {exc}") from None

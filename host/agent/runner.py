@@ -14,27 +14,30 @@ history (the interrupted step is not written).
 from __future__ import annotations
 
 import logging
-import math
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, replace
-from typing import Any
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
 import anyio
 from anyio.abc import TaskGroup
-from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from host import llm
+from host.agent.event_pump import pump_events
 from host.agent.limits import TurnLimits, check_turn
 from host.agent.loop import AgentLoop
 from host.agent.messenger import AgentMessenger
 from host.agent.ports import AgentExists, RunLedger, TurnObserver
 from host.agent.turn import ApprovalInput, ClientToolSpec, InputMessage, Timings, TurnRequest, TurnResult, Usage
-from host.domain.events import Emit, ErrorEvent, LettaMessageEvent, RunEvents, StopReasonEvent, TurnEvent, UsageEvent
-from host.domain.letta import ErrorMessage, StopReason
+from host.domain.events import Emit, RunEvents, StopReasonEvent, TurnEvent, UsageEvent
+from host.domain.letta import StopReason
 from host.errors import HostError, InvalidRequestError, RunTakenOverError
+from host.llm.providers import LLMConfig
 from host.persistence.db import Database
 from host.schemas.messages import ApprovalCreate, LettaAsyncRequest, LettaRequest, LettaStreamingRequest
+
+if TYPE_CHECKING:
+    from host.agent.operations import Compaction
 
 logger = logging.getLogger(__name__)
 
@@ -74,20 +77,6 @@ def _approval(answer: ApprovalCreate) -> ApprovalInput:
         return ApprovalInput(approve=bool(item.approve), request_id=item.tool_call_id, reason=item.reason)
     assert answer.approve is not None and answer.approval_request_id is not None  # the schema checked
     return ApprovalInput(approve=answer.approve, request_id=answer.approval_request_id, reason=answer.reason)
-
-
-@dataclass(frozen=True)
-class _Failed:
-    """The turn raised: where an event would have been."""
-
-    error: BaseException
-
-
-def error_message(exc: BaseException, run_id: str | None) -> ErrorMessage:
-    if isinstance(exc, HostError):
-        return ErrorMessage(run_id=run_id, error_type=type(exc).__name__, message=exc.detail, detail=exc.detail)
-    return ErrorMessage(run_id=run_id, error_type="internal_error", message=f"Internal error: {type(exc).__name__}",
-                        detail=None)
 
 
 WARM_UP_DELAY_S = 2.0
@@ -132,19 +121,24 @@ class Runner:
             finally:
                 tg.cancel_scope.cancel()
                 self._tg = None
+        with anyio.CancelScope(shield=True):
+            await llm.aclose_clients()  # the pooled HTTP connections to OpenAI-compatible providers
 
-    @staticmethod
-    async def _warm_up() -> None:
-        """Import litellm and do the first call's one-time work (seconds of CPU) in the background soon after
-        start-up, not inside the first turn's model deadline (see ``llm.warm_up``).
+    async def _warm_up(self) -> None:
+        """Load the token counter's encoding, and import litellm and do its first call's one-time work (seconds
+        of CPU) when a configured provider needs it, in the background soon after start-up, not inside the
+        first turn's model deadline (see ``llm.warm_up``). A server whose providers are all OpenAI-compatible
+        calls them over HTTP and never imports litellm (about 120 MB).
 
-        It waits a moment first: the import holds the GIL for seconds, and start-up (and the first health
-        check) should not compete with it."""
+        It waits a moment first: the imports hold the GIL, and start-up (and the first health check) should
+        not compete with them."""
         await anyio.sleep(WARM_UP_DELAY_S)
         try:
-            await anyio.to_thread.run_sync(llm.warm_up, abandon_on_cancel=True)
+            await anyio.to_thread.run_sync(llm.load_tokenizer, abandon_on_cancel=True)
+            if self.loop.d.providers.beyond_openai():
+                await anyio.to_thread.run_sync(llm.warm_up, abandon_on_cancel=True)
         except Exception:
-            logger.exception("warming up litellm failed; the first model call will try again")
+            logger.exception("warming up the model layer failed; the first model call will try again")
 
     async def admit(self, req: TurnRequest) -> None:
         """The input limits (``host.agent.limits``): every way into a turn passes here before it writes
@@ -197,60 +191,22 @@ class Runner:
         config = {"stream_tokens": body.stream_tokens, **({"background": True} if body.background else {})}
         run_id = await self.runs.create(agent_id, config)
         req = replace(req, run_id=run_id)
-        if self._tg is None:
-            raise HostError("the server is shutting down")
-        send, receive = anyio.create_memory_object_stream[TurnEvent | _Failed](math.inf)
-        self._tg.start_soon(self._produce, req, send)
-        try:
-            first = await receive.receive()
-        except BaseException:
-            self._cancel_scope(run_id)
-            receive.close()
-            raise
-        if isinstance(first, _Failed):
-            receive.close()
-            raise first.error
-        return RunEvents(run_id, self._drain(run_id, first, receive))
 
-    async def _produce(self, req: TurnRequest, send: MemoryObjectSendStream[TurnEvent | _Failed]) -> None:
-        async def emit(event: LettaMessageEvent) -> None:
-            try:
-                await send.send(event)
-            except anyio.BrokenResourceError:  # the client went away: stop this run
-                self._cancel_scope(req.run_id or "")
-
-        with send:
+        async def produce(emit: Emit) -> list[TurnEvent]:
             try:
                 result = await self.execute(req, emit)
-                chunks: list[TurnEvent | _Failed] = [StopReasonEvent(StopReason(result.stop_reason)),
-                                                     UsageEvent(result.usage.statistics())]
-            except Exception as exc:  # reported to the client; never a traceback on the wire
+            except Exception as exc:
                 if not isinstance(exc, HostError):
-                    logger.exception("streamed run %s of agent %s failed", req.run_id, req.agent_id)
-                chunks = [_Failed(exc)]
-            for chunk in chunks:
-                try:
-                    await send.send(chunk)
-                except anyio.BrokenResourceError:
-                    return
+                    logger.exception("streamed run %s of agent %s failed", run_id, agent_id)
+                raise
+            return [StopReasonEvent(StopReason(result.stop_reason)), UsageEvent(result.usage.statistics())]
 
-    async def _drain(self, run_id: str, first: TurnEvent, receive: MemoryObjectReceiveStream[TurnEvent | _Failed]
-                     ) -> AsyncIterator[TurnEvent]:
-        with receive:
-            try:
-                yield first
-                async for chunk in receive:
-                    if isinstance(chunk, _Failed):
-                        yield ErrorEvent(error_message(chunk.error, run_id))
-                        yield StopReasonEvent(StopReason("error"))
-                    else:
-                        yield chunk
-            finally:  # normal end, or the client disconnected (the response task is cancelled)
-                self._cancel_scope(run_id)
+        events = await pump_events(self.start_soon, produce, lambda: self._cancel_scope(run_id), run_id=run_id)
+        return RunEvents(run_id, events)
 
     def _cancel_scope(self, run_id: str) -> None:
         scope = self._scopes.get(run_id)
-        if scope is not None:
+        if scope is not None and not scope.cancel_called:
             logger.info("run %s: the streaming client went away; cancelling", run_id)
             scope.cancel()
 
@@ -289,10 +245,17 @@ class Runner:
 
         return await operations.preview(self.loop, turn_request(agent_id, body, None))
 
-    async def summarize(self, agent_id: str, keep: int) -> int:
+    async def summarize(self, agent_id: str, keep: int, min_evicted: int = 1) -> Compaction:
         from host.agent import operations
 
-        return await operations.summarize(self.loop, agent_id, keep)
+        return await operations.summarize(self.loop, agent_id, keep, min_evicted)
+
+    async def complete(self, config: LLMConfig, messages: Sequence[llm.ChatMessage],
+                       tools: Sequence[llm.ToolSpec] = (), tool_choice: llm.ToolChoice = None) -> llm.LlmResponse:
+        """One model call outside any turn (host.agent.operations.complete)."""
+        from host.agent import operations
+
+        return await operations.complete(self.loop, config, messages, tools, tool_choice)
 
     async def cancel(self, agent_id: str, run_ids: list[str] | None) -> dict[str, str]:
         await self.exists(agent_id)

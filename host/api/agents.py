@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import Body, Depends, File, Query, Response, UploadFile
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field
 
 from host.api.routing import SlashRouter, services
 from host.api.v1gen.agent_shape import full_v1, v1_agent
@@ -20,9 +20,6 @@ from host.services import Services
 
 router = SlashRouter(prefix="/v1/agents", tags=["agents"])
 Svc = Annotated[Services, Depends(services)]
-
-
-_AGENTS = TypeAdapter(list[AgentState])
 
 
 def _json(state: AgentState, headers: dict[str, str] | None = None) -> Response:
@@ -87,7 +84,8 @@ async def list_agents(
                                    include_relationships=None if v1 else include_relationships)
     if v1:  # 1.x: relationships only when asked for
         return JSONResponse([v1_agent(a, include) for a in agents])
-    return Response(_AGENTS.dump_json(agents, by_alias=True), media_type="application/json")
+    body = b"[" + b",".join(svc.agents.views.json(a) for a in agents) + b"]"  # each view serialized once
+    return Response(body, media_type="application/json")
 
 
 @router.get("/count", response_model=int, operation_id="count_agents")
@@ -113,8 +111,12 @@ async def import_agent(
 @router.get("/{agent_id}", response_model=AgentState, operation_id="retrieve_agent")
 async def retrieve_agent(agent_id: str, svc: Svc, v1: V1,
                          include: Annotated[list[str] | None, Query()] = None) -> Any:
-    state = await _with_group(svc, await svc.agents.get(agent_id))
-    return JSONResponse(v1_agent(state, include)) if v1 else _json(state)
+    state = await svc.agents.get(agent_id)
+    if svc.agents.views.grouped(state) is not False:  # known to be in no group: nothing to add
+        state = await _with_group(svc, state)
+    if v1:
+        return JSONResponse(v1_agent(state, include))
+    return Response(svc.agents.views.json(state), media_type="application/json")  # serialized once per version
 
 
 @router.patch("/{agent_id}", response_model=AgentState, operation_id="modify_agent")

@@ -26,6 +26,12 @@ OPEN_PATHS = {"/v1/health", "/v1/health/", "/", "/agents", "/agents/",
 OPEN_PREFIXES = ("/ui/", "/agents/")
 _UNAUTHORIZED = ("Unauthorized: send 'Authorization: Bearer <password or API key>' "
                  "(or 'X-BARE-PASSWORD: password <password>')")
+# An MCP server's OAuth provider redirects a browser here, which carries no password (README: "MCP servers
+# behind OAuth"): the route needs the credential as in Letta, and the 401 says how to finish by hand.
+OAUTH_CALLBACK = "/v1/tools/mcp/oauth/callback"
+_CALLBACK_HINT = (" - this is an MCP server's OAuth redirect, which a browser sends without the password: send "
+                  "this same URL (code and state included, within 10 minutes) with the credential, e.g. "
+                  "curl -H 'Authorization: Bearer <password>' '<this URL>'")
 
 
 def _presented(headers: dict[bytes, bytes]) -> str | None:
@@ -86,7 +92,8 @@ class PasswordMiddleware:
         try:
             actor = await self._actor(scope, dict(scope.get("headers") or []))
         except HostError as exc:
-            await _send_error(send, exc.status_code, exc.detail)
+            hint = _CALLBACK_HINT if exc.status_code == 401 and path.rstrip("/") == OAUTH_CALLBACK else ""
+            await _send_error(send, exc.status_code, exc.detail + hint)
             return
         scope.setdefault("state", {})["actor"] = actor
         token = set_actor(actor)

@@ -4,7 +4,9 @@
                                                           X-MCP-Config-Error while mcp_config.json is unparsable)
     PUT    /v1/tools/mcp/servers                          add (database) -> [server]
     POST   /v1/tools/mcp/servers/test                     connect once, list tools -> [MCPTool]
-    POST   /v1/tools/mcp/servers/connect                  the same as SSE: connection_attempt, success | error
+    POST   /v1/tools/mcp/servers/connect                  the same as SSE: connection_attempt, then (a server
+                                                          asking for OAuth) oauth_required, authorization_url,
+                                                          waiting_for_auth; then success | error
     GET    /v1/tools/mcp/servers/{name}                   one server
     PATCH  /v1/tools/mcp/servers/{name}                   change it in its home (database or config file)
     DELETE /v1/tools/mcp/servers/{name}                   remove it from its home -> [server]
@@ -24,15 +26,17 @@ import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated, Any
 
-from fastapi import Body, Depends, Response
-from fastapi.responses import StreamingResponse
+import anyio
+from fastapi import Body, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
+from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from host.api.routing import SlashRouter, services
 from host.errors import HostError, NotFoundError
 from host.schemas.mcp_servers import ServerConfigIn, ServerUpdateIn, mcp_tool_out, server_out, status_out
 from host.schemas.tools import Tool
 from host.services import Services
+from host.services.mcp_oauth import Emit, McpOAuthService
 from host.services.mcp_servers import McpServersService, ServerView
 from host.services.tool_runs import run_mcp_tool
 from mcp_client import McpTool
@@ -81,30 +85,50 @@ class McpToolExecuteRequest(BaseModel):
     args: dict[str, Any] = Field(default_factory=dict)
 
 
-def connect_stream(server_name: str, list_tools: Callable[[], Awaitable[list[McpTool]]]) -> StreamingResponse:
-    """Letta's connect answer (SSE): ``connection_attempt``, then ``success`` with the tools, or ``error``."""
+def connect_stream(server_name: str, connect: Callable[[Emit], Awaitable[list[McpTool]]]) -> EventSourceResponse:
+    """Letta's connect answer (SSE, one ``data: {json}`` per event): ``connection_attempt``; the events that
+    ``connect`` emits on the way (OAuth: ``oauth_required``, ``authorization_url``, ``waiting_for_auth``);
+    then ``success`` with the tools, or ``error``. The client hanging up stops the connect."""
+    send, receive = anyio.create_memory_object_stream[dict[str, Any]](16)
 
-    async def events() -> AsyncIterator[bytes]:
-        yield _sse({"event": "connection_attempt", "server_name": server_name})
-        try:
-            tools = await list_tools()
-        except HostError as exc:
-            yield _sse({"event": "error", "message": exc.detail})
-            return
-        yield _sse({"event": "success", "tools": [mcp_tool_out(t) for t in tools]})
+    async def produce() -> None:
+        async with send:
+            await send.send({"event": "connection_attempt", "server_name": server_name})
+            try:
+                tools = await connect(send.send)
+            except HostError as exc:
+                await send.send({"event": "error", "message": exc.detail})
+                return
+            await send.send({"event": "success", "tools": [mcp_tool_out(t) for t in tools]})
 
-    return StreamingResponse(events(), media_type="text/event-stream")
+    async def events() -> AsyncIterator[ServerSentEvent]:
+        async with receive:
+            async for event in receive:
+                yield ServerSentEvent(data=json.dumps(event), sep="\n")
+
+    return EventSourceResponse(events(), data_sender_callable=produce, sep="\n", ping=0,
+                               headers={"Cache-Control": "no-cache"})
 
 
-def _sse(data: dict[str, Any]) -> bytes:
-    return f"data: {json.dumps(data)}\n\n".encode()
+def oauth_service(svc: Annotated[Services, Depends(services)]) -> McpOAuthService:
+    return McpOAuthService(svc.db, svc.byok.box)
+
+
+OAuth = Annotated[McpOAuthService, Depends(oauth_service)]
+
+
+def redirect_uri(request: Request) -> str:
+    """Where the OAuth provider sends the browser back: this server, at the address the connect reached."""
+    return str(request.base_url).rstrip("/") + "/v1/tools/mcp/oauth/callback"
 
 
 @router.post("/connect", operation_id="connect_mcp_server")
-async def connect_mcp_server(body: ServerConfigIn, gw: McpServers) -> StreamingResponse:
-    """1.x's legacy connect: the config is tried (as ``/test``), not stored."""
+async def connect_mcp_server(body: ServerConfigIn, oauth: OAuth, request: Request) -> EventSourceResponse:
+    """1.x's legacy connect: the config is tried (as ``/test``), not stored; a server that asks for OAuth is
+    authorized (its grant is stored for its URL, so adding the server afterwards connects with it)."""
     config = body.to_config()
-    return connect_stream(config.name, lambda: gw.test(config))
+    callback = redirect_uri(request)
+    return connect_stream(config.name, lambda emit: oauth.connect(config, callback, emit))
 
 
 @router.get("/{name}", operation_id="retrieve_mcp_server")

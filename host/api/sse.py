@@ -14,6 +14,7 @@ background run's stream is its stored payloads (``payload_events``), already in 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import AsyncIterable, AsyncIterator
 from typing import Any
 
@@ -21,6 +22,7 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from host.api.v1gen.wire import ping, v1_payload
 from host.domain.events import ErrorEvent, LettaMessageEvent, RunEvents, StopReasonEvent, TurnEvent
+from host.domain.letta import AssistantMessage
 
 SEP = "\n"  # Letta's line separator (sse-starlette's default is \r\n)
 
@@ -68,6 +70,25 @@ async def payload_events(payloads: AsyncIterator[dict[str, Any]]) -> AsyncIterat
     yield ServerSentEvent(data="[DONE]", sep=SEP)
 
 
+def _chunk(completion_id: str, model: str, delta: dict[str, Any], finish: str | None = None) -> ServerSentEvent:
+    return _sse({"id": completion_id, "object": "chat.completion.chunk", "created": int(time.time()), "model": model,
+                 "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]})
+
+
+async def chat_events(events: AsyncIterable[TurnEvent], completion_id: str, model: str
+                      ) -> AsyncIterator[ServerSentEvent]:
+    """The OpenAI chat-completion encoding of a turn's events: its assistant messages as content deltas."""
+    yield _chunk(completion_id, model, {"role": "assistant", "content": ""})
+    finish = "stop"
+    async for event in events:
+        if isinstance(event, LettaMessageEvent) and isinstance(event.message, AssistantMessage):
+            yield _chunk(completion_id, model, {"content": event.message.content})
+        elif isinstance(event, ErrorEvent):
+            finish = "error"
+    yield _chunk(completion_id, model, {}, finish)
+    yield ServerSentEvent(data="[DONE]", sep=SEP)
+
+
 def _response(chunks: AsyncIterator[ServerSentEvent]) -> EventSourceResponse:
     return EventSourceResponse(chunks, sep=SEP, ping=0, headers={"Cache-Control": "no-cache"})
 
@@ -80,8 +101,12 @@ def v1_sse_response(run: RunEvents, pings: bool) -> EventSourceResponse:
     return _response(v1_events(run, pings))
 
 
+def chat_sse_response(events: AsyncIterable[TurnEvent], completion_id: str, model: str) -> EventSourceResponse:
+    return _response(chat_events(events, completion_id, model))
+
+
 def payload_sse_response(payloads: AsyncIterator[dict[str, Any]]) -> EventSourceResponse:
     return _response(payload_events(payloads))
 
 
-__all__ = ["encode", "letta_events", "letta_payload", "payload_sse_response", "sse_response", "v1_events", "v1_sse_response"]
+__all__ = ["chat_events", "chat_sse_response", "encode", "letta_events", "letta_payload", "payload_sse_response", "sse_response", "v1_events", "v1_sse_response"]

@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import re
+import sys
 import threading
 from collections.abc import Awaitable, Mapping
 from functools import cache
@@ -134,9 +135,9 @@ def _map_error(exc: Exception, model: str, timeout_s: float) -> LlmError | None:
     import httpx
     import openai
 
-    litellm = _litellm()
+    litellm = sys.modules.get("litellm")  # a failure on the litellm path; the HTTP path maps its own
     chain = _causes(exc)
-    timeouts = (litellm.Timeout, TimeoutError, httpx.TimeoutException)
+    timeouts = (TimeoutError, httpx.TimeoutException, *((litellm.Timeout,) if litellm is not None else ()))
     if any(isinstance(e, timeouts) for e in chain):
         return LlmTimeoutError(model, timeout_s)
     if not isinstance(exc, (openai.APIError, httpx.HTTPError, json.JSONDecodeError)):
@@ -147,7 +148,7 @@ def _map_error(exc: Exception, model: str, timeout_s: float) -> LlmError | None:
     if any(isinstance(e, (ConnectionError, httpx.ConnectError, openai.APIConnectionError)) for e in chain):
         return LlmConnectionError(model, None, message)
     status = getattr(exc, "status_code", None)
-    if isinstance(exc, litellm.ContextWindowExceededError):
+    if litellm is not None and isinstance(exc, litellm.ContextWindowExceededError):
         return LlmContextWindowError(model, status, message)
     return LlmProviderError(model, status if isinstance(status, int) else None, message)
 
@@ -182,12 +183,16 @@ def _usage(raw: Any) -> Usage:
 
 # ---- public calls --------------------------------------------------------------------------
 async def complete(req: LlmRequest, settings: ProviderSettings) -> LlmResponse:
-    """One non-streamed completion."""
-    await after_warm_up()
-    litellm = _litellm()
-    kw = _completion_kwargs(req, settings)
+    """One non-streamed completion (OpenAI-compatible endpoints over HTTP, every other through litellm)."""
+    from host.llm import openai_http
+
     model = req.config.model
-    raw = await _guarded(litellm.acompletion(**kw), model, req.timeout_s, anyio.current_time() + req.timeout_s)
+    if openai_http.lean(req):
+        call: Awaitable[Any] = openai_http.post(req, settings)
+    else:
+        await after_warm_up()
+        call = _litellm().acompletion(**_completion_kwargs(req, settings))
+    raw = await _guarded(call, model, req.timeout_s, anyio.current_time() + req.timeout_s)
     choices = _get(raw, "choices")
     if not choices:
         raise LlmResponseError(f"{model}: the provider's answer has no choices")

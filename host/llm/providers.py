@@ -105,6 +105,12 @@ class ProviderSettings:
     bedrock_endpoint: str | None = None
     openai_models: tuple[str, ...] | None = None  # replaces the OpenAI listing when set
 
+    def beyond_openai(self) -> bool:
+        """Whether a provider that is not OpenAI-compatible (one litellm calls) is configured."""
+        return any((self.anthropic_api_key, self.gemini_api_key, self.ollama_base_url, self.groq_api_key,
+                    self.together_api_key, self.azure_api_key, self.azure_api_base, self.aws_access_key_id,
+                    self.bedrock_endpoint))
+
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> ProviderSettings:
         """Read Letta's variable names from `env` (the entrypoint passes os.environ).

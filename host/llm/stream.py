@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
+from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
 
+from host.llm import openai_http
 from host.llm.arguments import _completion_kwargs
 from host.llm.client import _get, _guarded, _litellm, _thinking_blocks, _usage, after_warm_up
 from host.llm.errors import LlmResponseError
@@ -98,12 +100,30 @@ async def stream(req: LlmRequest, settings: ProviderSettings) -> AsyncGenerator[
 
     timeout_s bounds the whole stream; the cancel scope never spans a `yield`.
     """
+    model, deadline = req.config.model, anyio.current_time() + req.timeout_s
+    assembly = _Assembly()
+    if openai_http.lean(req):
+        opened = AsyncExitStack()
+        try:
+            lean = await _guarded(opened.enter_async_context(openai_http.chunks(req, settings)), model,
+                                  req.timeout_s, deadline)
+            iterator = lean.__aiter__()
+            while True:
+                try:
+                    chunk = await _guarded(iterator.__anext__(), model, req.timeout_s, deadline)
+                except StopAsyncIteration:
+                    break
+                for delta in assembly.feed(chunk):
+                    yield delta
+        finally:
+            with anyio.CancelScope(shield=True), anyio.move_on_after(5):
+                await opened.aclose()
+        yield StreamEnd(assembly.finish(model))
+        return
     await after_warm_up()
     litellm = _litellm()
     kw = _completion_kwargs(req, settings) | {"stream": True, "stream_options": {"include_usage": True}}
-    model, deadline = req.config.model, anyio.current_time() + req.timeout_s
     chunks = await _guarded(litellm.acompletion(**kw), model, req.timeout_s, deadline)
-    assembly = _Assembly()
     iterator = chunks.__aiter__()
     try:
         while True:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any, cast
@@ -88,9 +89,12 @@ def recompile_system(s: Session, agent: AgentRow) -> None:
         row.content = [{"type": "text", "text": text}]
 
 
+_CLOCK_LINES = re.compile(r"^.*(?:The current time is|previous messages between you).*$\n?", re.MULTILINE)
+
+
 def _strip_time(prompt: str) -> str:
-    return "\n".join(line for line in prompt.splitlines() if "The current time is" not in line
-                     and "previous messages between you" not in line)
+    """The prompt without its clock lines (one regex pass: a prompt with thousands of blocks is long)."""
+    return _CLOCK_LINES.sub("", prompt)
 
 
 def recompile_sharing(s: Session, block_id: str, first: AgentRow | None = None) -> None:

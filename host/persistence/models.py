@@ -39,14 +39,14 @@ class _Timestamps:
 
 
 class OrgOwned:
-    """A top-level object of one organization (0011; host.persistence.tenancy scopes every ORM statement)."""
+    """A top-level object of one organization (0012; host.persistence.tenancy scopes every ORM statement)."""
 
     organization_id: Mapped[str] = mapped_column(String(64), nullable=False, index=True,
                                                  server_default=DEFAULT_ORG_ID)
 
 
 class OrgShared:
-    """A catalogue entry of one organization, or (NULL) of every organization (0011)."""
+    """A catalogue entry of one organization, or (NULL) of every organization (0012)."""
 
     organization_id: Mapped[str | None] = mapped_column(String(64), index=True)
 
@@ -482,3 +482,30 @@ class ProviderTraceRow(Base):
     request_json: Mapped[dict[str, Any]] = mapped_column(JSONType, nullable=False)
     response_json: Mapped[dict[str, Any]] = mapped_column(JSONType, nullable=False)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False, index=True)
+
+
+class McpOAuthGrantRow(_Timestamps, Base):  # 0011: OAuth grants of remote MCP servers (by server URL)
+    """``grant_enc`` is Fernet ciphertext (host.persistence.secret_box) of the grant's JSON: tokens, the client
+    registration (its secret too), the access token's expiry and the authorization server's metadata."""
+
+    __tablename__ = "mcp_oauth_grants"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    server_url: Mapped[str] = mapped_column(String(2048), nullable=False, unique=True)
+    grant_enc: Mapped[str] = mapped_column(Text, nullable=False)
+
+
+class McpOAuthSessionRow(Base):  # 0011: one interactive authorization, waiting for the provider's redirect
+    """Found by its ``state`` (unguessable, single use, short-lived); ``code_enc`` is Fernet ciphertext."""
+
+    __tablename__ = "mcp_oauth_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    state: Mapped[str] = mapped_column(String(256), nullable=False, unique=True)
+    server_name: Mapped[str] = mapped_column(String(256), nullable=False)
+    server_url: Mapped[str] = mapped_column(String(2048), nullable=False)
+    status: Mapped[str] = mapped_column(String(16), nullable=False)  # pending | authorized | refused | used
+    code_enc: Mapped[str | None] = mapped_column(Text)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+    expires_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)

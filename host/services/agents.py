@@ -33,6 +33,7 @@ from host.schemas.blocks import CreateBlock
 from host.services.agent_view import RELATIONSHIPS, hydrate, hydrate_sync
 from host.services.blocks import new_block_row
 from host.services.memory import append_messages, initial_messages, recompile_system
+from host.services.view_cache import AgentViewCache, key_columns_only
 from host.tools.rule_graph import validate_rules
 from host.tools.rule_models import default_rules_for, dump_tool_rules, parse_tool_rules
 
@@ -118,28 +119,34 @@ def _native_reasoning(config: dict[str, Any]) -> None:
 
 
 class AgentService:
-    def __init__(self, db: Database, registry: ProviderRegistry, byok: ByokService | None = None) -> None:
+    def __init__(self, db: Database, registry: ProviderRegistry, byok: ByokService | None = None,
+                 views: AgentViewCache | None = None) -> None:
         self.db = db
         self.registry = registry
         self.byok = byok  # the acting organization's own providers (host.services.byok)
+        self.views = views if views is not None else AgentViewCache()  # whole views, by version key
 
     # ---- configuration resolution -------------------------------------------------------
+    async def resolve_model(self, handle: str, context_window_limit: int | None = None) -> LLMConfig:
+        """The model config of a handle: the server's providers', else the acting organization's own; an
+        unknown handle is an InvalidRequestError listing the known ones."""
+        await self.registry.list_llm_models()
+        try:
+            return self.registry.resolve_llm(handle, context_window_limit=context_window_limit)
+        except ProviderError as exc:
+            own = await self.byok.resolve_llm(current_actor(), handle) if self.byok else None
+            if own is None:
+                raise InvalidRequestError(str(exc)) from None
+            if context_window_limit is not None:
+                own.context_window = min(context_window_limit, own.context_window)
+            return own
+
     async def _llm_config(self, model: str | None, llm_config: dict[str, Any] | None,
                           context_window_limit: int | None, max_tokens: int | None = None,
                           enable_reasoner: bool | None = None, max_reasoning_tokens: int | None = None
                           ) -> dict[str, Any]:
         if model:
-            await self.registry.list_llm_models()
-            try:
-                config = self.registry.resolve_llm(model, context_window_limit=context_window_limit)
-            except ProviderError as exc:
-                own = await self.byok.resolve_llm(current_actor(), model) if self.byok else None
-                if own is None:
-                    raise InvalidRequestError(str(exc)) from None
-                config = own
-                if context_window_limit is not None:
-                    config.context_window = min(context_window_limit, config.context_window)
-            out = config.model_dump(mode="json")
+            out = (await self.resolve_model(model, context_window_limit)).model_dump(mode="json")
         elif llm_config:
             out = {**llm_config, **_validated(LLMConfig, llm_config, "llm_config")}
             if context_window_limit:
@@ -292,10 +299,10 @@ class AgentService:
 
     async def get(self, agent_id: str) -> AgentState:
         def load(s: Session) -> AgentState:
-            row = s.get(AgentRow, agent_id)
+            row = s.get(AgentRow, agent_id, options=[key_columns_only()])  # whole only if its view is built
             if row is None:
                 raise NotFoundError.for_id("Agent", agent_id)
-            return hydrate_sync(s, [row])[0]
+            return self.views.views(s, [row])[0]  # reached only after the lookup of the row
 
         return await self.db.read(load)  # one unit: on SQLite one thread hop instead of two per query
 
@@ -352,6 +359,10 @@ class AgentService:
                               template_id=template_id, base_template_id=base_template_id)
 
         def load(s: Session) -> list[AgentState]:
+            if include is None:  # whole views, through the cache: rows are loaded whole only where needed
+                rows = paged(s, stmt.options(key_columns_only()), AgentRow, before=before, after=after,
+                             limit=limit, ascending=ascending)
+                return self.views.views(s, rows)
             rows = paged(s, stmt, AgentRow, before=before, after=after, limit=limit, ascending=ascending)
             return hydrate_sync(s, rows, include)
 

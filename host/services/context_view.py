@@ -8,7 +8,7 @@ from typing import Any
 from host.agent.context import to_chat, tool_specs
 from host.agent.store import load_snapshot, memory_counts, system_text
 from host.domain.prompt import render_blocks
-from host.llm import after_warm_up, count_tokens
+from host.llm import count_tokens, tokenizer_ready
 from host.persistence.db import Database
 
 
@@ -23,7 +23,7 @@ async def context_overview(db: Database, agent_id: str) -> dict[str, Any]:
     functions = [{"name": t.name, "description": t.description, "parameters": dict(t.parameters)} for t in specs]
     messages = [m for m in history if m.role != "system"]
     chat = to_chat(messages, sys_text)[1:]
-    await after_warm_up()  # the tokenizer comes with litellm: never import it on the event loop
+    await tokenizer_ready()  # loading the encoding blocks: never on the event loop
     n_system = count_tokens(model, text=sys_text)
     n_core = count_tokens(model, text=core)
     n_functions = count_tokens(model, text=json.dumps(functions))

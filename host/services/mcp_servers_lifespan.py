@@ -22,6 +22,7 @@ from typing import Any
 
 import anyio
 
+from host.services.mcp_oauth import DbOAuthStore
 from host.services.mcp_servers import McpServersService
 from mcp_client import ConfigWatcher, ToolListWatcher
 
@@ -57,6 +58,8 @@ async def _follow_tool_lists(gateway: McpServersService, services: Any) -> None:
 @asynccontextmanager
 async def lifespan(services: Any) -> AsyncIterator[None]:
     gateway = McpServersService(services)
+    # Remote servers with an OAuth grant connect with it (host.services.mcp_oauth); set before any server starts.
+    gateway.pool.oauth_store = DbOAuthStore(services.db, services.byok.box)
     catalog = gateway.catalog
     # `${VAR}` references in the config file expand against the server's environment, read once here.
     catalog.environ = dict(os.environ)

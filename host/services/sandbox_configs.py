@@ -141,7 +141,7 @@ def settings_local_config(settings: Settings, **overrides: Any) -> LocalSandboxC
     cfg = LocalSandboxConfig(
         exec_dir=settings.tool_exec_dir, venv_name=settings.tool_exec_venv_name,
         use_venv=bool(settings.tool_exec_dir and settings.tool_exec_venv_name),
-        venv_cache_dir=settings.home / "tool-venvs",
+        venv_cache_dir=settings.home / "tool-venvs", warm_pool_size=settings.tool_warm_pool_size,
     )
     return replace(cfg, **overrides)
 

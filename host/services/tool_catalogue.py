@@ -13,7 +13,7 @@ listed (the MCP server's memory tools cover them). Every call is the loop's own 
 Unknown agents raise ``NotFoundError`` like every service.
 
 ``change_event()`` is set whenever the listed tools may have changed (an MCP server's tools arrived, changed or
-left; see ``host.services.mcp_servers_lifespan``), so that the MCP server can tell its clients to list again.
+left, see ``host.services.mcp_servers_lifespan``; a custom tool was created, changed or deleted), so that the MCP server can tell its clients to list again.
 """
 
 from __future__ import annotations
@@ -116,6 +116,7 @@ class ToolCatalogue:
         self.sandboxes = sandboxes
         self._states: OrderedDict[tuple[str, str], SolverState] = OrderedDict()
         self._changed = anyio.Event()
+        tools.observers.append(self.mark_changed)  # a custom tool created, changed or deleted over REST
 
     # ---- change notification -----------------------------------------------------------------
     def change_event(self) -> anyio.Event:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -57,6 +57,13 @@ async def _name_taken(name: str) -> AsyncIterator[None]:
 class ToolService:
     def __init__(self, db: Database) -> None:
         self.db = db
+        # Told (synchronously, on the event loop) once a tool created, changed or deleted here is committed:
+        # the MCP server's catalogue, whose clients then get tools/list_changed.
+        self.observers: list[Callable[[], None]] = []
+
+    def _changed(self) -> None:
+        for observe in self.observers:
+            observe()
 
     async def sync_builtins(self, builtins: Iterable[Any]) -> None:
         """Create or refresh the built-in tools (base, memory, multi-agent, web_search, run_code)."""
@@ -100,6 +107,7 @@ class ToolService:
             row.pip_requirements = [p.model_dump() for p in spec.pip_requirements] if spec.pip_requirements else None
             row.tags = list(spec.tags)
             row.metadata_ = row.metadata_ or {}
+        self._changed()
         return tool_out(row)
 
     async def register(self, *, name: str, tool_type: str, description: str, json_schema: dict[str, Any],
@@ -176,6 +184,7 @@ class ToolService:
                 row.json_schema = {**row.json_schema, "description": data["description"]}
             if "pip_requirements" in data:
                 row.pip_requirements = data["pip_requirements"]
+        self._changed()
         return tool_out(row)
 
     async def delete(self, tool_id: str) -> None:
@@ -184,3 +193,4 @@ class ToolService:
             if row is None:
                 raise NotFoundError.for_id("Tool", tool_id)
             await s.delete(row)
+        self._changed()

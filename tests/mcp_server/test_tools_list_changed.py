@@ -4,6 +4,7 @@ them, refreshes the registered tools' schemas, and tells its own MCP clients (``
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -93,3 +94,27 @@ async def test_agenthost_mcp_tells_a_client_that_listed_early_when_the_tools_arr
                                    what="tools/list_changed after the peer reshaped its tools")
             add = _tool((await client.list_tools()).tools, "mcp__peer__add")
             assert add is not None and "c" in add.input_schema["properties"]
+
+
+async def test_a_custom_tool_created_and_deleted_over_rest_reaches_mcp_clients(server: ServerProcess) -> None:
+    notices = Notices()
+    name = f"shout_{uuid.uuid4().hex[:8]}"
+    source = f'def {name}(text: str) -> str:\n    """Shout it.\n\n    Args:\n        text: what to shout\n    """\n' \
+             "    return text.upper()\n"
+    with anyio.fail_after(90):
+        async with Client(server.base_url + "/mcp", mode="legacy", message_handler=notices, cache=None) as client:
+            assert _tool((await client.list_tools()).tools, f"custom__{name}") is None
+            async with httpx.AsyncClient(base_url=server.base_url, timeout=30) as http:
+                before = notices.count
+                tool = (await http.post("/v1/tools/", json={"source_code": source})).raise_for_status().json()
+                await wait_until_async(lambda: notices.count > before, timeout=30,
+                                       what="tools/list_changed after a tool was created over REST")
+                assert _tool((await client.list_tools()).tools, f"custom__{name}") is not None
+                shouted = await client.call_tool(f"custom__{name}", {"text": "hey"})
+                assert "HEY" in text_of(shouted)
+
+                before = notices.count
+                (await http.delete(f"/v1/tools/{tool['id']}")).raise_for_status()
+                await wait_until_async(lambda: notices.count > before, timeout=30,
+                                       what="tools/list_changed after the tool was deleted over REST")
+                assert _tool((await client.list_tools()).tools, f"custom__{name}") is None

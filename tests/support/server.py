@@ -113,5 +113,6 @@ def server_env(home: Path, llm_base_url: str | None, *, pg_uri: str | None = Non
         env["OPENAI_API_BASE"] = llm_base_url
     if pg_uri:
         env["LETTA_PG_URI"] = pg_uri
+    env.setdefault("AGENTHOST_SANDBOX_WARM_POOL", "2")  # test servers are many: keep their start-up light
     env.update(extra or {})
     return env

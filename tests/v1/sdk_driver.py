@@ -212,6 +212,23 @@ def errors(client: Letta, p: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+@flow
+def compact(client: Letta, p: dict[str, Any]) -> dict[str, Any]:
+    agent = client.agents.create(model=p["model"], embedding=p["embedding"])
+    for i in range(p["turns"]):
+        client.agents.messages.create(agent.id, messages=[{"role": "user", "content": f"question {i}"}])
+    conversation = client.conversations.create(agent_id=agent.id)
+    before = len(client.agents.retrieve(agent.id).message_ids or [])
+    done = client.conversations.messages.compact(conversation.id)
+    return {
+        "before": before, "after": len(client.agents.retrieve(agent.id).message_ids or []),
+        "compacted": done.model_dump(),
+        "missing": raised(lambda: client.conversations.messages.compact(p["missing_conversation"])),
+        "bad_mode": raised(lambda: client.conversations.messages.compact(
+            conversation.id, compaction_settings={"mode": "half"})),  # type: ignore[typeddict-item]
+    }
+
+
 def main() -> None:
     name, base_url, params = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
     client = Letta(base_url=base_url, api_key="unused", max_retries=0, timeout=120)

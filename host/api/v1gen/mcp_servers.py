@@ -10,17 +10,19 @@
     GET    /v1/mcp-servers/{id}/tools              [Tool]
     GET    /v1/mcp-servers/{id}/tools/{tool_id}    Tool
     POST   /v1/mcp-servers/{id}/tools/{tool_id}/run  {args} -> ToolExecutionResult
-    GET    /v1/mcp-servers/connect/{id}            SSE: connection_attempt, then success (tools) | error
+    GET    /v1/mcp-servers/connect/{id}            SSE: connection_attempt, then (a server that is not ready and
+                                                   asks for OAuth) oauth_required, authorization_url,
+                                                   waiting_for_auth; then success (tools) | error
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Body, Depends, Response
-from fastapi.responses import StreamingResponse
+from fastapi import Body, Depends, Request, Response
+from sse_starlette import EventSourceResponse
 
-from host.api.mcp_servers import McpServers, connect_stream
+from host.api.mcp_servers import McpServers, OAuth, connect_stream, redirect_uri
 from host.api.routing import SlashRouter, services
 from host.api.v1gen.misc import ToolExecuteRequest
 from host.errors import NotFoundError
@@ -28,9 +30,11 @@ from host.schemas.mcp_servers import server_out
 from host.schemas.tools import Tool
 from host.schemas.v1.mcp_servers import CreateMcpServerV1, UpdateMcpServerV1, server_v1
 from host.services import Services
+from host.services.mcp_oauth import Emit
 from host.services.mcp_server_ids import server_ids, server_name
 from host.services.mcp_servers import MCP_TOOL_TYPE, McpServersService
 from host.services.tool_runs import run_tool
+from mcp_client import McpTool
 
 router = SlashRouter(prefix="/v1/mcp-servers", tags=["mcp-servers"])
 Svc = Annotated[Services, Depends(services)]
@@ -67,9 +71,20 @@ async def create_server(body: CreateMcpServerV1, gw: McpServers) -> dict[str, An
 
 
 @router.get("/connect/{mcp_server_id}", operation_id="mcp_connect_mcp_server")
-async def connect_server(mcp_server_id: str, gw: McpServers) -> StreamingResponse:
+async def connect_server(mcp_server_id: str, gw: McpServers, oauth: OAuth, request: Request) -> EventSourceResponse:
     name = await server_name(gw, mcp_server_id)
-    return connect_stream(name, lambda: gw.ready_tools(name))
+    callback = redirect_uri(request)
+
+    async def connect(emit: Emit) -> list[McpTool]:
+        """A ready server answers its tools; one that is not (an OAuth server without a usable grant, say) is
+        connected once here, authorized if it asks, and then reconnected in the pool with its new grant."""
+        config = gw.get(name).config
+        if (await gw.pool.settle(name)).state != "ready" and config is not None and config.url is not None:
+            await oauth.connect(config, callback, emit)
+            await gw.resync(name)
+        return await gw.ready_tools(name)
+
+    return connect_stream(name, connect)
 
 
 @router.get("/{mcp_server_id}", operation_id="mcp_retrieve_mcp_server")

@@ -210,8 +210,8 @@ async def test_garbage_answer_raises_response_error(llm: ScriptedLLM, settings: 
 
 
 async def test_garbage_stream_raises_response_error(llm: ScriptedLLM, settings: ProviderSettings) -> None:
-    llm.push_garbage()
-    with pytest.raises(LlmResponseError, match="empty"):
+    llm.push_garbage()  # not an event stream: the call says so, naming what came instead
+    with pytest.raises(LlmResponseError, match="did not answer with an event stream.*application/json"):
         [d async for d in stream(make_request(llm), settings)]
 
 

@@ -663,6 +663,34 @@ UPDATE alembic_version SET version_num='0010' WHERE alembic_version.version_num 
 
 -- Running upgrade 0010 -> 0011
 
+CREATE TABLE mcp_oauth_grants (
+    id VARCHAR(64) NOT NULL, 
+    server_url VARCHAR(2048) NOT NULL, 
+    grant_enc TEXT NOT NULL, 
+    created_at DATETIME NOT NULL, 
+    updated_at DATETIME NOT NULL, 
+    PRIMARY KEY (id), 
+    UNIQUE (server_url)
+);
+
+CREATE TABLE mcp_oauth_sessions (
+    id VARCHAR(64) NOT NULL, 
+    state VARCHAR(256) NOT NULL, 
+    server_name VARCHAR(256) NOT NULL, 
+    server_url VARCHAR(2048) NOT NULL, 
+    status VARCHAR(16) NOT NULL, 
+    code_enc TEXT, 
+    error TEXT, 
+    created_at DATETIME NOT NULL, 
+    expires_at DATETIME NOT NULL, 
+    PRIMARY KEY (id), 
+    UNIQUE (state)
+);
+
+UPDATE alembic_version SET version_num='0011' WHERE alembic_version.version_num = '0010';
+
+-- Running upgrade 0011 -> 0012
+
 ALTER TABLE agents ADD COLUMN organization_id VARCHAR(64) DEFAULT 'org-00000000-0000-4000-8000-000000000000' NOT NULL;
 
 CREATE INDEX ix_agents_organization_id ON agents (organization_id);
@@ -707,5 +735,5 @@ UPDATE tools SET organization_id = 'org-00000000-0000-4000-8000-000000000000' WH
 
 UPDATE mcp_servers SET organization_id = 'org-00000000-0000-4000-8000-000000000000';
 
-UPDATE alembic_version SET version_num='0011' WHERE alembic_version.version_num = '0010';
+UPDATE alembic_version SET version_num='0012' WHERE alembic_version.version_num = '0011';
 

@@ -1,7 +1,7 @@
 """tenant ownership: each top-level object belongs to an organization
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0012
+Revises: 0011
 
 Written by hand. Rows written before belong to the default organization (a single-user install changes
 nothing), except the built-in tools, which every organization shares (``organization_id`` NULL on the
@@ -14,8 +14,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011"
-down_revision = "0010"
+revision = "0012"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 

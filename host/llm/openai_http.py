@@ -1,0 +1,189 @@
+"""OpenAI-compatible chat completions over HTTP, without litellm.
+
+    if lean(req): raw = await post(req, settings)          # the answer's JSON, read as litellm's is
+    async with chunks(req, settings) as stream: ...         # each streamed chunk's JSON (httpx-sse)
+
+The endpoint types litellm would reach through its generic OpenAI-compatible route (``hosted_vllm``: OpenAI,
+vLLM, LM Studio, llama.cpp, ...) are called here directly: httpx posts the request, httpx-sse reads a stream.
+The request body is ``provider_payload``, the very payload ``preview`` shows; answers and chunks are plain
+JSON, read by the same readers as litellm's objects (``host.llm.client._get``). Why: importing litellm costs
+about 120 MB of memory and seconds of CPU, and its call path about a third of a turn's CPU (measured); a
+server whose models are all OpenAI-compatible never imports it. Every other provider still goes through
+litellm, imported on first use.
+
+Failures become the package's ``LlmError`` tree as litellm's do: an HTTP error status is an
+``LlmProviderError`` carrying the provider's own message (``LlmContextWindowError`` when that message says
+the prompt is too long), no connection is an ``LlmConnectionError``, an answer that is not JSON (or a stream
+that is not an event stream) an ``LlmResponseError``; the caller's deadline (``_guarded``) makes timeouts.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+from weakref import WeakKeyDictionary
+
+import anyio
+import httpx
+from httpx_sse import SSEError, aconnect_sse
+
+from host.llm.arguments import _model_kwargs, provider_payload
+from host.llm.errors import LlmConnectionError, LlmContextWindowError, LlmProviderError, LlmResponseError
+from host.llm.providers import ProviderSettings
+from host.llm.types import LlmRequest
+
+LEAN_ENDPOINT_TYPES = frozenset({"openai", "lmstudio", "lmstudio-chatcompletions", "llamacpp", "koboldcpp", "webui",
+                                 "vllm"})
+_TOO_LONG = ("context_length_exceeded", "maximum context length", "context window", "too many tokens",
+             "prompt is too long")
+_clients: WeakKeyDictionary[Any, httpx.AsyncClient] = WeakKeyDictionary()
+
+
+def lean(req: LlmRequest) -> bool:
+    """Whether ``req`` goes straight over HTTP (an OpenAI-compatible endpoint) rather than through litellm."""
+    return req.config.model_endpoint_type in LEAN_ENDPOINT_TYPES
+
+
+def _client() -> httpx.AsyncClient:
+    """One pooled client per event loop (connections are kept alive between a turn's calls)."""
+    import asyncio
+
+    loop = asyncio.get_running_loop()
+    client = _clients.get(loop)
+    if client is None or client.is_closed:
+        client = httpx.AsyncClient(limits=httpx.Limits(max_connections=100, max_keepalive_connections=20))
+        _clients[loop] = client
+    return client
+
+
+def _request(req: LlmRequest, settings: ProviderSettings, *, stream: bool) -> tuple[str, dict[str, str], dict]:
+    c = req.config
+    route = _model_kwargs(c.model_endpoint_type, c.model, c.model_endpoint, settings)
+    body = provider_payload(req, settings)
+    if stream:
+        body |= {"stream": True, "stream_options": {"include_usage": True}}
+    headers = {"Authorization": f"Bearer {route['api_key']}"} if route.get("api_key") else {}
+    return f"{str(route['api_base']).rstrip('/')}/chat/completions", headers, body
+
+
+def _timeout(req: LlmRequest) -> httpx.Timeout:
+    return httpx.Timeout(req.timeout_s, connect=min(req.timeout_s, 30.0))
+
+
+def _status_error(model: str, status: int, text: str) -> LlmProviderError:
+    message = text.strip()
+    try:
+        body = json.loads(text)
+    except ValueError:
+        body = None
+    if isinstance(body, dict):
+        inner = body.get("error", body)
+        found = inner.get("message") if isinstance(inner, dict) else inner
+        if isinstance(found, str) and found:
+            message = found
+        code = inner.get("code") if isinstance(inner, dict) else None
+        if code == "context_length_exceeded":
+            return LlmContextWindowError(model, status, message)
+    if status == 400 and any(marker in message.lower() for marker in _TOO_LONG):
+        return LlmContextWindowError(model, status, message)
+    return LlmProviderError(model, status, message or f"HTTP {status}")
+
+
+def _connection_error(model: str, exc: httpx.TransportError) -> LlmConnectionError:
+    return LlmConnectionError(model, None, f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
+
+
+async def post(req: LlmRequest, settings: ProviderSettings) -> dict[str, Any]:
+    """One non-streamed completion: the answer's JSON."""
+    model = req.config.model
+    url, headers, body = _request(req, settings, stream=False)
+    try:
+        resp = await _client().post(url, json=body, headers=headers, timeout=_timeout(req))
+    except httpx.TimeoutException:
+        raise TimeoutError from None  # the caller's deadline speaks (LlmTimeoutError)
+    except httpx.TransportError as exc:
+        raise _connection_error(model, exc) from exc
+    if resp.status_code >= 400:
+        raise _status_error(model, resp.status_code, resp.text)
+    try:
+        answer = resp.json()
+    except ValueError as exc:
+        raise LlmResponseError(f"{model}: the provider's answer is not valid JSON ({resp.text[:200]!r})") from exc
+    if not isinstance(answer, dict):
+        raise LlmResponseError(f"{model}: the provider's answer is not a JSON object ({resp.text[:200]!r})")
+    return answer
+
+
+@asynccontextmanager
+async def chunks(req: LlmRequest, settings: ProviderSettings) -> AsyncIterator[AsyncIterator[dict[str, Any]]]:
+    """A streamed completion: each chunk's JSON, until the provider's ``[DONE]`` (or the end of the stream).
+    The HTTP response is closed when the block ends, also when it ends early."""
+    model = req.config.model
+    url, headers, body = _request(req, settings, stream=True)
+    try:
+        async with aconnect_sse(_client(), "POST", url, json=body, headers=headers, timeout=_timeout(req)) as source:
+            if source.response.status_code >= 400:
+                await source.response.aread()
+                raise _status_error(model, source.response.status_code, source.response.text)
+            yield _events(model, source.aiter_sse())
+    except httpx.TimeoutException:
+        raise TimeoutError from None
+    except httpx.TransportError as exc:
+        raise _connection_error(model, exc) from exc
+
+
+async def _events(model: str, events: AsyncIterator[Any]) -> AsyncIterator[dict[str, Any]]:
+    try:
+        async for event in events:
+            if event.data.strip() == "[DONE]":
+                return
+            if not event.data.strip():
+                continue
+            try:
+                chunk = json.loads(event.data)
+            except ValueError as exc:
+                raise LlmResponseError(f"{model}: a streamed chunk is not valid JSON ({event.data[:200]!r})") from exc
+            if isinstance(chunk, dict) and "error" in chunk and not chunk.get("choices"):
+                raise _status_error(model, 500, event.data)  # an error reported inside the stream
+            yield chunk
+    except SSEError as exc:
+        raise LlmResponseError(f"{model}: the provider did not answer with an event stream ({exc})") from exc
+
+
+async def embeddings(endpoint_type: str, model: str, endpoint: str | None, settings: ProviderSettings,
+                     texts: list[str], timeout_s: float) -> dict[str, Any]:
+    """One batch of embeddings from an OpenAI-compatible ``/embeddings``: the answer's JSON."""
+    route = _model_kwargs(endpoint_type, model, endpoint, settings)
+    headers = {"Authorization": f"Bearer {route['api_key']}"} if route.get("api_key") else {}
+    url = f"{str(route['api_base']).rstrip('/')}/embeddings"
+    try:
+        resp = await _client().post(url, json={"model": model, "input": texts}, headers=headers,
+                                    timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, 30.0)))
+    except httpx.TimeoutException:
+        raise TimeoutError from None
+    except httpx.TransportError as exc:
+        raise _connection_error(model, exc) from exc
+    if resp.status_code >= 400:
+        raise _status_error(model, resp.status_code, resp.text)
+    try:
+        answer = resp.json()
+    except ValueError as exc:
+        raise LlmResponseError(f"{model}: the provider's answer is not valid JSON ({resp.text[:200]!r})") from exc
+    if not isinstance(answer, dict):
+        raise LlmResponseError(f"{model}: the provider's answer is not a JSON object ({resp.text[:200]!r})")
+    return answer
+
+
+async def aclose_clients() -> None:
+    """Close this event loop's pooled client (at shutdown)."""
+    import asyncio
+
+    client = _clients.pop(asyncio.get_running_loop(), None)
+    if client is not None:
+        with anyio.CancelScope(shield=True):
+            await client.aclose()
+
+
+__all__ = ["LEAN_ENDPOINT_TYPES", "aclose_clients", "chunks", "embeddings", "lean", "post"]

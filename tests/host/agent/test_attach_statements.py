@@ -1,0 +1,64 @@
+"""Attaching a memory block does the same database work whatever the agent already holds: the same
+statements at 10 blocks as at 500 (issue 23's reproduction: attaches slowed from 19 ms at 100 blocks to 382 ms
+at 1,805, one query per block). What does grow with the agent is what is needed: the answer (the whole
+AgentState, with every block) and the system prompt recompiled with every block, each built once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from sqlalchemy import event
+
+from host.app import open_services
+from host.schemas.agents import CreateAgentRequest, UpdateAgent
+from host.schemas.blocks import CreateBlock
+from host.settings import Settings
+from tests import conftest as shared
+
+pytestmark = pytest.mark.anyio
+
+AGENT = {"llm_config": {"model": "gpt-4o-mini", "model_endpoint_type": "openai", "context_window": 32000},
+         "embedding_config": {"embedding_model": "x", "embedding_endpoint_type": "openai", "embedding_dim": 8},
+         "memory_blocks": []}
+
+
+@contextmanager
+def statements(engine) -> Iterator[list[str]]:
+    seen: list[str] = []
+
+    def note(conn, cursor, statement, parameters, context, executemany) -> None:
+        seen.append(statement.split(None, 1)[0].upper())
+
+    event.listen(engine.sync_engine, "before_cursor_execute", note)
+    try:
+        yield seen
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", note)
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    env = {"HOME": str(tmp_path), "LETTA_DIR": str(tmp_path), "OPENAI_API_KEY": "x",
+           "OPENAI_API_BASE": "http://127.0.0.1:9/v1"}
+    uri = shared.test_database_uri()
+    if uri is not None:
+        env["LETTA_PG_URI"] = uri
+    return env
+
+
+async def test_attaching_a_block_costs_the_same_statements_at_10_and_at_500_blocks(env: dict[str, str]) -> None:
+    counts = {}
+    async with open_services(Settings.from_env(env)) as svc:
+        for n in (10, 500):
+            state, _ = await svc.agents.create(CreateAgentRequest.model_validate(AGENT))
+            ids = [(await svc.blocks.create(CreateBlock(label=f"b{i}", value=f"value {i}"))).id for i in range(n)]
+            await svc.agents.modify(state.id, UpdateAgent.model_validate({"block_ids": ids}))
+            extra = (await svc.blocks.create(CreateBlock(label="extra", value="one more"))).id
+            with statements(svc.db.engine) as seen:
+                answer = await svc.agents.attach_block(state.id, extra)
+            assert len(answer.memory.blocks) == n + 1 and answer.memory.blocks[-1].id == extra
+            counts[n] = seen
+    assert counts[10] == counts[500], counts
