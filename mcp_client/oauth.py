@@ -156,13 +156,18 @@ def _provider(config: McpServerConfig, storage: _GrantStorage, redirect: Callabl
 
 
 def challenge_watch(server_url: str) -> httpx2.Auth:
-    """No grant: requests go out as they are; a 401 (an OAuth challenge) becomes ``OAuthAuthorizationNeeded``."""
+    """No grant: requests go out as they are; an OAuth challenge (a 401 with a ``WWW-Authenticate: Bearer``
+    header, as the MCP authorization spec has servers send) becomes ``OAuthAuthorizationNeeded``. Any other 401
+    (a server that checks a key of its own) is left to the usual error path, which reports the server's words."""
     import httpx2
 
     class _ChallengeWatch(httpx2.Auth):
         def auth_flow(self, request: httpx2.Request):  # noqa: ANN202
+            if request.url.username or request.url.password:  # as the client does with no auth of its own
+                request = next(httpx2.BasicAuth(request.url.username, request.url.password).auth_flow(request))
             response = yield request
-            if response.status_code == 401:
+            challenge = response.headers.get("www-authenticate", "")
+            if response.status_code == 401 and challenge.strip().lower().startswith("bearer"):
                 raise OAuthAuthorizationNeeded(server_url)
 
     return _ChallengeWatch()
