@@ -58,18 +58,25 @@ def _client() -> httpx.AsyncClient:
     return client
 
 
+def _endpoint(endpoint_type: str, model: str, endpoint: str | None, settings: ProviderSettings,
+              path: str) -> tuple[str, dict[str, str]]:
+    """The URL of ``path`` on the endpoint, and the headers with its key (as litellm's generic route sends)."""
+    route = _model_kwargs(endpoint_type, model, endpoint, settings)
+    headers = {"Authorization": f"Bearer {route['api_key']}"} if route.get("api_key") else {}
+    return f"{str(route['api_base']).rstrip('/')}/{path}", headers
+
+
 def _request(req: LlmRequest, settings: ProviderSettings, *, stream: bool) -> tuple[str, dict[str, str], dict]:
     c = req.config
-    route = _model_kwargs(c.model_endpoint_type, c.model, c.model_endpoint, settings)
+    url, headers = _endpoint(c.model_endpoint_type, c.model, c.model_endpoint, settings, "chat/completions")
     body = provider_payload(req, settings)
     if stream:
         body |= {"stream": True, "stream_options": {"include_usage": True}}
-    headers = {"Authorization": f"Bearer {route['api_key']}"} if route.get("api_key") else {}
-    return f"{str(route['api_base']).rstrip('/')}/chat/completions", headers, body
+    return url, headers, body
 
 
-def _timeout(req: LlmRequest) -> httpx.Timeout:
-    return httpx.Timeout(req.timeout_s, connect=min(req.timeout_s, 30.0))
+def _timeout(seconds: float) -> httpx.Timeout:
+    return httpx.Timeout(seconds, connect=min(seconds, 30.0))
 
 
 def _status_error(model: str, status: int, text: str) -> LlmProviderError:
@@ -97,10 +104,15 @@ def _connection_error(model: str, exc: httpx.TransportError) -> LlmConnectionErr
 
 async def post(req: LlmRequest, settings: ProviderSettings) -> dict[str, Any]:
     """One non-streamed completion: the answer's JSON."""
-    model = req.config.model
     url, headers, body = _request(req, settings, stream=False)
+    return await _post_json(req.config.model, url, body, headers, _timeout(req.timeout_s))
+
+
+async def _post_json(model: str, url: str, body: dict[str, Any], headers: dict[str, str],
+                     timeout: httpx.Timeout) -> dict[str, Any]:
+    """POST ``body``; the answer's JSON object, or the failure as an ``LlmError``."""
     try:
-        resp = await _client().post(url, json=body, headers=headers, timeout=_timeout(req))
+        resp = await _client().post(url, json=body, headers=headers, timeout=timeout)
     except httpx.TimeoutException:
         raise TimeoutError from None  # the caller's deadline speaks (LlmTimeoutError)
     except httpx.TransportError as exc:
@@ -123,7 +135,7 @@ async def chunks(req: LlmRequest, settings: ProviderSettings) -> AsyncIterator[A
     model = req.config.model
     url, headers, body = _request(req, settings, stream=True)
     try:
-        async with aconnect_sse(_client(), "POST", url, json=body, headers=headers, timeout=_timeout(req)) as source:
+        async with aconnect_sse(_client(), "POST", url, json=body, headers=headers, timeout=_timeout(req.timeout_s)) as source:
             if source.response.status_code >= 400:
                 await source.response.aread()
                 raise _status_error(model, source.response.status_code, source.response.text)
@@ -155,25 +167,8 @@ async def _events(model: str, events: AsyncIterator[Any]) -> AsyncIterator[dict[
 async def embeddings(endpoint_type: str, model: str, endpoint: str | None, settings: ProviderSettings,
                      texts: list[str], timeout_s: float) -> dict[str, Any]:
     """One batch of embeddings from an OpenAI-compatible ``/embeddings``: the answer's JSON."""
-    route = _model_kwargs(endpoint_type, model, endpoint, settings)
-    headers = {"Authorization": f"Bearer {route['api_key']}"} if route.get("api_key") else {}
-    url = f"{str(route['api_base']).rstrip('/')}/embeddings"
-    try:
-        resp = await _client().post(url, json={"model": model, "input": texts}, headers=headers,
-                                    timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, 30.0)))
-    except httpx.TimeoutException:
-        raise TimeoutError from None
-    except httpx.TransportError as exc:
-        raise _connection_error(model, exc) from exc
-    if resp.status_code >= 400:
-        raise _status_error(model, resp.status_code, resp.text)
-    try:
-        answer = resp.json()
-    except ValueError as exc:
-        raise LlmResponseError(f"{model}: the provider's answer is not valid JSON ({resp.text[:200]!r})") from exc
-    if not isinstance(answer, dict):
-        raise LlmResponseError(f"{model}: the provider's answer is not a JSON object ({resp.text[:200]!r})")
-    return answer
+    url, headers = _endpoint(endpoint_type, model, endpoint, settings, "embeddings")
+    return await _post_json(model, url, {"model": model, "input": texts}, headers, _timeout(timeout_s))
 
 
 async def aclose_clients() -> None:

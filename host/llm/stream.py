@@ -97,35 +97,27 @@ class _Assembly:
 
 async def stream(req: LlmRequest, settings: ProviderSettings) -> AsyncGenerator[LlmDelta, None]:
     """Stream a completion: deltas as they arrive, then one StreamEnd with the assembled response.
+    OpenAI-compatible endpoints are read over HTTP (``openai_http``), every other one through litellm.
 
-    timeout_s bounds the whole stream; the cancel scope never spans a `yield`.
+    timeout_s bounds the whole stream (from after litellm's one-time warm-up); the cancel scope never spans
+    a `yield`.
     """
+    lean = openai_http.lean(req)
+    if not lean:
+        await after_warm_up()
     model, deadline = req.config.model, anyio.current_time() + req.timeout_s
     assembly = _Assembly()
-    if openai_http.lean(req):
-        opened = AsyncExitStack()
-        try:
-            lean = await _guarded(opened.enter_async_context(openai_http.chunks(req, settings)), model,
-                                  req.timeout_s, deadline)
-            iterator = lean.__aiter__()
-            while True:
-                try:
-                    chunk = await _guarded(iterator.__anext__(), model, req.timeout_s, deadline)
-                except StopAsyncIteration:
-                    break
-                for delta in assembly.feed(chunk):
-                    yield delta
-        finally:
-            with anyio.CancelScope(shield=True), anyio.move_on_after(5):
-                await opened.aclose()
-        yield StreamEnd(assembly.finish(model))
-        return
-    await after_warm_up()
-    litellm = _litellm()
-    kw = _completion_kwargs(req, settings) | {"stream": True, "stream_options": {"include_usage": True}}
-    chunks = await _guarded(litellm.acompletion(**kw), model, req.timeout_s, deadline)
-    iterator = chunks.__aiter__()
+    opened = AsyncExitStack()  # what closes the provider's stream, also when the consumer stops early
     try:
+        if lean:
+            chunks = await _guarded(opened.enter_async_context(openai_http.chunks(req, settings)), model,
+                                    req.timeout_s, deadline)
+        else:
+            kw = _completion_kwargs(req, settings) | {"stream": True, "stream_options": {"include_usage": True}}
+            chunks = await _guarded(_litellm().acompletion(**kw), model, req.timeout_s, deadline)
+            if (close := getattr(chunks, "aclose", None)) is not None:
+                opened.push_async_callback(close)
+        iterator = chunks.__aiter__()
         while True:
             try:
                 chunk = await _guarded(iterator.__anext__(), model, req.timeout_s, deadline)
@@ -135,7 +127,5 @@ async def stream(req: LlmRequest, settings: ProviderSettings) -> AsyncGenerator[
                 yield delta
     finally:
         with anyio.CancelScope(shield=True), anyio.move_on_after(5):
-            close = getattr(chunks, "aclose", None)
-            if close is not None:
-                await close()
+            await opened.aclose()
     yield StreamEnd(assembly.finish(model))
