@@ -19,9 +19,12 @@ def test_create_an_agent_through_the_ui(ui: Any, http: httpx.Client) -> None:
     page.get_by_label("Model", exact=True).select_option("openai-proxy/gpt-4o-mini")
     page.get_by_label("Persona block").fill("I am the UI-made persona.")
     page.get_by_label("Human block").fill("The human is Ada.")
+    # The form submits only when every required field has a value (the browser checks): the embedding list
+    # arrives with the models; a click before it would meet a form that cannot submit.
+    expect(page.locator("select[name=embedding]")).not_to_have_value("", timeout=60_000)
     ui.shot("form")
     page.get_by_role("button", name="Create agent").click()
-    page.get_by_role("heading", name=name).wait_for()
+    page.get_by_role("heading", name=name).wait_for(timeout=60_000)
     agent_id = page.url.rsplit("/", 1)[1]
     assert agent_id.startswith("agent-")
     agent = http.get(f"/v1/agents/{agent_id}").json()
