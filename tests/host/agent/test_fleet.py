@@ -157,11 +157,15 @@ def test_an_mcp_server_added_on_one_process_is_callable_from_another(fleet, scri
                       json={"server_name": server, "command": sys.executable, "args": [str(PEER_SERVER)]})
     assert added.status_code == 200, added.text
 
-    def listed() -> set[str]:
-        resp = httpx.get(f"{fleet[1].base_url}/v1/tools/mcp/servers/{server}/tools", timeout=30)
+    def listed(process: int) -> set[str]:
+        resp = httpx.get(f"{fleet[process].base_url}/v1/tools/mcp/servers/{server}/tools", timeout=30)
         return {t["name"] for t in resp.json()} if resp.status_code == 200 else set()
 
-    wait_until(lambda: "add" in listed(), timeout=60, what="the server known and connected on another process")
+    # Each process re-reads the API-added servers every 2 s: the one that registers the tool and the one whose
+    # agent calls it must both have connected it.
+    for process in (1, 2):
+        wait_until(lambda p=process: "add" in listed(p), timeout=60,
+                   what=f"the server known and connected on process {process}")
     tool = httpx.post(f"{fleet[1].base_url}/v1/tools/mcp/servers/{server}/add", timeout=60)
     assert tool.status_code == 200, tool.text
     name = f"fleet-mcp-{uuid.uuid4().hex[:8]}"
