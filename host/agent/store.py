@@ -83,9 +83,13 @@ class Loaded:
     history: list[StoredMessage]
     recall: int = 0
     archival: int = 0
-    cancelled: bool = False
     run_status: str | None = None  # the turn's run as the turn starts (None: no run, or no such run)
     run_owner: str | None = None
+
+    @property
+    def cancelled(self) -> bool:
+        """The run was cancelled before the turn began."""
+        return self.run_status == "cancelled"
 
 
 def _snapshot(agent: Any, blocks: Sequence[Any], tools: Sequence[Any], message_ids: list[str]) -> AgentSnapshot:
@@ -157,7 +161,7 @@ def _load(s: Session, agent_id: str, cache: HistoryCache | None, run_id: str | N
         history = [message_out(rows[i]) for i in ids if i in rows]
     snap = _snapshot(agent, blocks, tools, [m.id for m in history])
     return Loaded(snap=snap, history=history, recall=int(agent.recall), archival=int(agent.archival),
-                  cancelled=agent.run_status == "cancelled", run_status=agent.run_status, run_owner=agent.run_owner)
+                  run_status=agent.run_status, run_owner=agent.run_owner)
 
 
 async def load_turn(db: Database, agent_id: str, *, cache: HistoryCache | None = None,
