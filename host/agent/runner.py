@@ -125,16 +125,16 @@ class Runner:
             await llm.aclose_clients()  # the pooled HTTP connections to OpenAI-compatible providers
 
     async def _warm_up(self) -> None:
-        """Load the token counter's encoding, and import litellm and do its first call's one-time work (seconds
-        of CPU) when a configured provider needs it, in the background soon after start-up, not inside the
-        first turn's model deadline (see ``llm.warm_up``). A server whose providers are all OpenAI-compatible
-        calls them over HTTP and never imports litellm (about 120 MB).
+        """Import litellm and do its first call's one-time work (seconds of CPU) when a configured provider
+        needs it, in the background soon after start-up, not inside the first turn's model deadline (see
+        ``llm.warm_up``). A server whose providers are all OpenAI-compatible calls them over HTTP and never
+        imports litellm (about 120 MB). The token counter's encoding (about 25 MB) is not loaded here: only a
+        prompt near its context window is tokenized (``host.agent.context``), so most servers never need it.
 
         It waits a moment first: the imports hold the GIL, and start-up (and the first health check) should
         not compete with them."""
         await anyio.sleep(WARM_UP_DELAY_S)
         try:
-            await anyio.to_thread.run_sync(llm.load_tokenizer, abandon_on_cancel=True)
             if self.loop.d.providers.beyond_openai():
                 await anyio.to_thread.run_sync(llm.warm_up, abandon_on_cancel=True)
         except Exception:

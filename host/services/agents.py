@@ -25,6 +25,7 @@ from host.persistence.models import (
     BlockRow,
     IdentityAgentRow,
     IdentityRow,
+    SourceRow,
     ToolRow,
 )
 from host.persistence.paging import paged
@@ -32,7 +33,7 @@ from host.schemas.agents import MASKED, AgentState, CreateAgentRequest, UpdateAg
 from host.schemas.blocks import CreateBlock
 from host.services.agent_view import RELATIONSHIPS, hydrate, hydrate_sync
 from host.services.blocks import new_block_row
-from host.services.memory import append_messages, initial_messages, recompile_system
+from host.services.memory import append_messages_sync, initial_messages_sync, recompile_system
 from host.services.view_cache import AgentViewCache, key_columns_only
 from host.tools.rule_graph import validate_rules
 from host.tools.rule_models import default_rules_for, dump_tool_rules, parse_tool_rules
@@ -196,99 +197,8 @@ class AgentService:
         llm = await self._llm_config(req.model, req.llm_config, req.context_window_limit, req.max_tokens,
                                      req.enable_reasoner, req.max_reasoning_tokens)
         emb = await self._embedding_config(req.embedding, req.embedding_config, req.embedding_chunk_size)
-        async with self.db.transaction() as s:
-            agent = AgentRow(
-                id=new_id("agent"),
-                name=req.name or f"agent-{new_id('x')[2:10]}",
-                agent_type=req.agent_type,
-                system=req.system or (DEFAULT_SYSTEM_V1 if req.agent_type == V1_AGENT_TYPE else DEFAULT_SYSTEM),
-                description=req.description,
-                metadata_=req.metadata,
-                llm_config=llm,
-                embedding_config=emb,
-                tool_rules=[],
-                message_ids=[],
-                tool_exec_env=_env_dict(req.tool_exec_environment_variables),
-                message_buffer_autoclear=req.message_buffer_autoclear,
-                enable_sleeptime=req.enable_sleeptime,
-                response_format=req.response_format,
-                timezone=req.timezone,
-                project_id=req.project_id,
-                template_id=req.template_id,
-                base_template_id=req.base_template_id,
-            )
-            s.add(agent)
-            await s.flush()
-
-            tool_rows = await self._resolve_tools(s, req)
-            for pos, tool in enumerate(tool_rows):
-                s.add(AgentToolRow(agent_id=agent.id, tool_id=tool.id, position=pos))
-            names = [t.name for t in tool_rows]
-            raw_rules = list(req.tool_rules or [])
-            if req.include_base_tool_rules:
-                given = {(r.get("type"), r.get("tool_name")) for r in raw_rules}
-                ruled = {r.get("tool_name") for r in raw_rules if r.get("type") in ("exit_loop", "continue_loop")}
-                for rule in dump_tool_rules(default_rules_for(names)):
-                    if (rule["type"], rule["tool_name"]) not in given and rule["tool_name"] not in ruled:
-                        raw_rules.append(rule)
-            agent.tool_rules, warnings = _rules_or_422(raw_rules, names)
-
-            pos = 0
-            for spec in req.memory_blocks or []:
-                block = new_block_row(spec)
-                s.add(block)
-                await s.flush()
-                s.add(AgentBlockRow(agent_id=agent.id, block_id=block.id, position=pos))
-                pos += 1
-            for block_id in req.block_ids or []:
-                if await s.get(BlockRow, block_id) is None:
-                    raise NotFoundError.unknown_id("Block", block_id)
-                s.add(AgentBlockRow(agent_id=agent.id, block_id=block_id, position=pos))
-                pos += 1
-            for tag in dict.fromkeys(req.tags or []):
-                s.add(AgentTagRow(agent_id=agent.id, tag=tag))
-            for identity_id in dict.fromkeys(req.identity_ids or []):
-                if await s.get(IdentityRow, identity_id) is None:
-                    raise NotFoundError.unknown_id("Identity", identity_id)
-                s.add(IdentityAgentRow(identity_id=identity_id, agent_id=agent.id))
-            for source_id in dict.fromkeys(req.source_ids or []):
-                from host.persistence.models import SourceRow
-
-                if await s.get(SourceRow, source_id) is None:
-                    raise NotFoundError.unknown_id("Source", source_id)
-                s.add(AgentSourceRow(agent_id=agent.id, source_id=source_id))
-            await s.flush()
-            seq = [m.model_dump() for m in req.initial_message_sequence] if req.initial_message_sequence else None
-            await append_messages(s, agent, await initial_messages(s, agent, seq))
-            state = (await hydrate(s, [agent]))[0]
-        return state, warnings
-
-    async def _resolve_tools(self, s: Any, req: CreateAgentRequest) -> list[ToolRow]:
-        wanted: list[str] = []
-        if req.include_base_tools:
-            wanted += (BASE_TOOLS_V2 if req.agent_type == "memgpt_v2_agent" else
-                       BASE_TOOLS_V1 if req.agent_type == V1_AGENT_TYPE else BASE_TOOLS)
-        if req.include_multi_agent_tools:
-            wanted += MULTI_AGENT_TOOLS
-        wanted += list(req.tools or [])
-        by_name: dict[str, ToolRow] = {}
-        if wanted:
-            rows = (await s.execute(select(ToolRow).where(ToolRow.name.in_(set(wanted))))).scalars().all()
-            by_name = {r.name: r for r in rows}
-        missing = [n for n in dict.fromkeys(wanted) if n not in by_name]
-        if missing:
-            raise NotFoundError(f"Tool(s) not found by name: {', '.join(missing)}; create them first or check "
-                                "GET /v1/tools")
-        out = [by_name[n] for n in dict.fromkeys(wanted)]
-        seen = {t.id for t in out}
-        for tool_id in req.tool_ids or []:
-            row = await s.get(ToolRow, tool_id)
-            if row is None:
-                raise NotFoundError.unknown_id("Tool", tool_id)
-            if row.id not in seen:
-                out.append(row)
-                seen.add(row.id)
-        return out
+        # One unit: every row in one transaction (on SQLite one worker thread, no hop per statement).
+        return await self.db.write(lambda s: _create_rows(s, req, llm, emb))
 
     # ---- read ------------------------------------------------------------------------------
     async def _row(self, s: Any, agent_id: str) -> AgentRow:
@@ -299,10 +209,10 @@ class AgentService:
 
     async def get(self, agent_id: str) -> AgentState:
         def load(s: Session) -> AgentState:
-            row = s.get(AgentRow, agent_id, options=[key_columns_only()])  # whole only if its view is built
-            if row is None:
+            view = self.views.view(s, agent_id)  # one statement when its view is cached
+            if view is None:
                 raise NotFoundError.for_id("Agent", agent_id)
-            return self.views.views(s, [row])[0]  # reached only after the lookup of the row
+            return view
 
         return await self.db.read(load)  # one unit: on SQLite one thread hop instead of two per query
 
@@ -423,8 +333,6 @@ class AgentService:
                     s.add(IdentityAgentRow(identity_id=identity_id, agent_id=agent_id))
             if data.get("source_ids") is not None:
                 await s.execute(delete(AgentSourceRow).where(AgentSourceRow.agent_id == agent_id))
-                from host.persistence.models import SourceRow
-
                 for source_id in dict.fromkeys(data["source_ids"]):
                     if await s.get(SourceRow, source_id) is None:
                         raise NotFoundError.unknown_id("Source", source_id)
@@ -544,3 +452,98 @@ class AgentService:
             await s.flush()
             await s.run_sync(recompile_system, agent)
             return (await hydrate(s, [agent]))[0]
+
+
+def _create_rows(s: Session, req: CreateAgentRequest, llm: dict[str, Any], emb: dict[str, Any]
+                 ) -> tuple[AgentState, list[str]]:
+    """The new agent's rows (agent, tools, rules, blocks, tags, identities, sources, first messages) and its
+    view: synchronous, inside one write unit; an unknown id raises before anything is committed."""
+    agent = AgentRow(
+        id=new_id("agent"),
+        name=req.name or f"agent-{new_id('x')[2:10]}",
+        agent_type=req.agent_type,
+        system=req.system or (DEFAULT_SYSTEM_V1 if req.agent_type == V1_AGENT_TYPE else DEFAULT_SYSTEM),
+        description=req.description,
+        metadata_=req.metadata,
+        llm_config=llm,
+        embedding_config=emb,
+        tool_rules=[],
+        message_ids=[],
+        tool_exec_env=_env_dict(req.tool_exec_environment_variables),
+        message_buffer_autoclear=req.message_buffer_autoclear,
+        enable_sleeptime=req.enable_sleeptime,
+        response_format=req.response_format,
+        timezone=req.timezone,
+        project_id=req.project_id,
+        template_id=req.template_id,
+        base_template_id=req.base_template_id,
+    )
+    s.add(agent)
+    s.flush()  # (rows are inserted in the order of their flushes: the agent before what refers to it)
+
+    tool_rows = _resolve_tools(s, req)
+    for pos, tool in enumerate(tool_rows):
+        s.add(AgentToolRow(agent_id=agent.id, tool_id=tool.id, position=pos))
+    names = [t.name for t in tool_rows]
+    raw_rules = list(req.tool_rules or [])
+    if req.include_base_tool_rules:
+        given = {(r.get("type"), r.get("tool_name")) for r in raw_rules}
+        ruled = {r.get("tool_name") for r in raw_rules if r.get("type") in ("exit_loop", "continue_loop")}
+        for rule in dump_tool_rules(default_rules_for(names)):
+            if (rule["type"], rule["tool_name"]) not in given and rule["tool_name"] not in ruled:
+                raw_rules.append(rule)
+    agent.tool_rules, warnings = _rules_or_422(raw_rules, names)
+
+    blocks = [new_block_row(spec) for spec in req.memory_blocks or []]
+    s.add_all(blocks)
+    s.flush()
+    for pos, block in enumerate(blocks):
+        s.add(AgentBlockRow(agent_id=agent.id, block_id=block.id, position=pos))
+    pos = len(blocks)
+    for block_id in req.block_ids or []:
+        if s.get(BlockRow, block_id) is None:
+            raise NotFoundError.unknown_id("Block", block_id)
+        s.add(AgentBlockRow(agent_id=agent.id, block_id=block_id, position=pos))
+        pos += 1
+    for tag in dict.fromkeys(req.tags or []):
+        s.add(AgentTagRow(agent_id=agent.id, tag=tag))
+    for identity_id in dict.fromkeys(req.identity_ids or []):
+        if s.get(IdentityRow, identity_id) is None:
+            raise NotFoundError.unknown_id("Identity", identity_id)
+        s.add(IdentityAgentRow(identity_id=identity_id, agent_id=agent.id))
+    for source_id in dict.fromkeys(req.source_ids or []):
+        if s.get(SourceRow, source_id) is None:
+            raise NotFoundError.unknown_id("Source", source_id)
+        s.add(AgentSourceRow(agent_id=agent.id, source_id=source_id))
+    s.flush()
+    seq = [m.model_dump() for m in req.initial_message_sequence] if req.initial_message_sequence else None
+    append_messages_sync(s, agent, initial_messages_sync(s, agent, seq))
+    return hydrate_sync(s, [agent])[0], warnings
+
+
+def _resolve_tools(s: Session, req: CreateAgentRequest) -> list[ToolRow]:
+    wanted: list[str] = []
+    if req.include_base_tools:
+        wanted += (BASE_TOOLS_V2 if req.agent_type == "memgpt_v2_agent" else
+                   BASE_TOOLS_V1 if req.agent_type == V1_AGENT_TYPE else BASE_TOOLS)
+    if req.include_multi_agent_tools:
+        wanted += MULTI_AGENT_TOOLS
+    wanted += list(req.tools or [])
+    by_name: dict[str, ToolRow] = {}
+    if wanted:
+        rows = s.execute(select(ToolRow).where(ToolRow.name.in_(set(wanted)))).scalars().all()
+        by_name = {r.name: r for r in rows}
+    missing = [n for n in dict.fromkeys(wanted) if n not in by_name]
+    if missing:
+        raise NotFoundError(f"Tool(s) not found by name: {', '.join(missing)}; create them first or check "
+                            "GET /v1/tools")
+    out = [by_name[n] for n in dict.fromkeys(wanted)]
+    seen = {t.id for t in out}
+    for tool_id in req.tool_ids or []:
+        row = s.get(ToolRow, tool_id)
+        if row is None:
+            raise NotFoundError.unknown_id("Tool", tool_id)
+        if row.id not in seen:
+            out.append(row)
+            seen.add(row.id)
+    return out

@@ -7,6 +7,7 @@ from typing import Any, cast
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from host.domain.messages import StoredMessage
 from host.domain.prompt import BlockLike, MemoryStats, compile_system_prompt
@@ -32,18 +33,27 @@ from host.tools.rule_guidance import prompt_guidance
 from host.tools.rule_models import parse_tool_rules
 
 
-async def append_messages(s: AsyncSession, agent: AgentRow, messages: list[StoredMessage],
-                          *, in_context: bool = True) -> None:
+def append_messages_sync(s: Session, agent: AgentRow, messages: list[StoredMessage], *,
+                         in_context: bool = True) -> None:
     for msg in messages:
         if msg.created_at is None:
             msg.created_at = utcnow()
         s.add(message_row(msg))
-    await s.flush()
+    s.flush()
     if in_context:
         agent.message_ids = list(agent.message_ids or []) + [m.id for m in messages]
 
 
+async def append_messages(s: AsyncSession, agent: AgentRow, messages: list[StoredMessage],
+                          *, in_context: bool = True) -> None:
+    await s.run_sync(append_messages_sync, agent, messages, in_context=in_context)
+
+
 async def initial_messages(s: AsyncSession, agent: AgentRow, sequence: list[dict[str, Any]] | None) -> list[StoredMessage]:
+    return await s.run_sync(initial_messages_sync, agent, sequence)
+
+
+def initial_messages_sync(s: Session, agent: AgentRow, sequence: list[dict[str, Any]] | None) -> list[StoredMessage]:
     system = StoredMessage(id=new_id("message"), agent_id=agent.id, role="system", text="")
     out = [system]
     if sequence:
@@ -62,7 +72,7 @@ async def initial_messages(s: AsyncSession, agent: AgentRow, sequence: list[dict
     now = utcnow()
     for msg in out:
         msg.created_at = now
-    blocks = (await s.run_sync(blocks_of, [agent.id]))[agent.id]
+    blocks = blocks_of(s, [agent.id])[agent.id]
     try:
         guidance = prompt_guidance(parse_tool_rules(agent.tool_rules or []))
     except Exception:

@@ -2,8 +2,8 @@
 
 A view (``AgentState``) shows the agent's row and what is linked to it: its blocks, tools and sources (each
 a row with its own ``updated_at``, bumped by every UPDATE, see ``models._Timestamps``), its tags and its
-identities. Its *version key* is read from the database on every request, in one statement, after the
-caller's normal (scoped) lookup of the agent row:
+identities. Its *version key* is read from the database on every request, in one statement that also finds
+the agent (only if it is the caller's organization's: a GET of a cached view costs that one statement):
 
     (agent.updated_at, [(block id, position, updated_at)...], [(tool id, position, updated_at)...],
      [(source id, updated_at)...], [tags...], [identity ids...], [ids of the groups it is in or manages])
@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import String, bindparam, inspect, literal, null, select, type_coerce, union_all
+from sqlalchemy import String, bindparam, func, inspect, literal, null, select, type_coerce, union_all
 from sqlalchemy.orm import Session, load_only
 
 from host.persistence.models import (
@@ -38,6 +38,7 @@ from host.persistence.models import (
     SourceRow,
     ToolRow,
 )
+from host.persistence.tenancy import IDS_RESOLVED, scope_org
 from host.schemas.agents import AgentState
 from host.services.agent_view import hydrate_sync
 
@@ -114,22 +115,39 @@ class AgentViewCache:
             return None
         return any(link[0] == "m" for link in entry.key[1])
 
+    def view(self, session: Session, agent_id: str) -> AgentState | None:
+        """The whole view of the caller's agent ``agent_id``, or None when there is no such agent (of the
+        caller's organization). A cached view costs one statement: its key, with the agent's own stamp."""
+        key = version_keys(session, [agent_id]).get(agent_id)
+        if key is None:
+            return None
+        view = self.get(agent_id, key)
+        if view is None:
+            row = session.get(AgentRow, agent_id)  # scoped; newer than the key at worst
+            if row is None:
+                return None
+            view = hydrate_sync(session, [row])[0]
+            self.put(agent_id, key, view)
+        return view
+
     def views(self, session: Session, agents: Sequence[AgentRow]) -> list[AgentState]:
         """The whole views of ``agents`` (rows just read by the caller's scoped lookup), built only where
         the version key changed since the cached one (synchronous: run inside ``Database.read``)."""
         if not agents:
             return []
-        keys = version_keys(session, agents)
+        keys = version_keys(session, [a.id for a in agents])
         found: dict[str, AgentState] = {}
         stale: list[AgentRow] = []
         for agent in agents:
-            view = self.get(agent.id, keys[agent.id])
+            key = keys.get(agent.id)
+            view = None if key is None else self.get(agent.id, key)
             if view is None:
                 stale.append(agent)
             else:
                 found[agent.id] = view
         for agent, view in zip(stale, hydrate_sync(session, _loaded(session, stale)), strict=True):
-            self.put(agent.id, keys[agent.id], view)
+            if (key := keys.get(agent.id)) is not None:  # (None: deleted since the page was read)
+                self.put(agent.id, key, view)
             found[agent.id] = view
         return [found[a.id] for a in agents]
 
@@ -159,6 +177,10 @@ def _stamp(column: Any) -> Any:
 def _links() -> Any:
     ids = bindparam("ids", expanding=True)
     return union_all(
+        # the agent itself, if it is the caller's (``org`` NULL: the unscoped system sees every agent)
+        select(literal("a"), AgentRow.id, AgentRow.id, null(), _stamp(AgentRow.updated_at))
+        .where(AgentRow.id.in_(ids), AgentRow.organization_id == func.coalesce(bindparam("org", type_=String),
+                                                                                 AgentRow.organization_id)),
         select(literal("b"), AgentBlockRow.agent_id, AgentBlockRow.block_id, AgentBlockRow.position,
                _stamp(BlockRow.updated_at))
         .join(BlockRow, BlockRow.id == AgentBlockRow.block_id).where(AgentBlockRow.agent_id.in_(ids)),
@@ -178,16 +200,24 @@ def _links() -> Any:
     )
 
 
-_LINKS = _links()  # built once: compiled once and cached by SQLAlchemy
+# Built once: compiled once and cached by SQLAlchemy. Scoped by itself (``org``), not by the session's criteria:
+# its links are read by the ids of agents it finds the caller's (host.persistence.tenancy).
+_LINKS = _links().execution_options(**{IDS_RESOLVED: True})
 
 
-def version_keys(session: Session, agents: Sequence[AgentRow]) -> dict[str, ViewKey]:
-    """Each agent's version key, read in one statement (see the module docstring)."""
+def version_keys(session: Session, agent_ids: Sequence[str]) -> dict[str, ViewKey]:
+    """The version key of each of ``agent_ids`` that is an agent of the caller's, read in one statement (see
+    the module docstring); the others are absent."""
     linked: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
-    rows = cast(list[tuple[str, str, str, int | None, Any]], session.execute(_LINKS, {"ids": [a.id for a in agents]}).all())
+    stamps: dict[str, Any] = {}
+    rows = cast(list[tuple[str, str, str, int | None, Any]],
+                session.execute(_LINKS, {"ids": list(agent_ids), "org": scope_org()}).all())
     for kind, agent_id, ref, position, updated_at in rows:
-        linked[agent_id].append((kind, ref, position, updated_at))
-    return {a.id: (a.updated_at, tuple(sorted(linked[a.id], key=_order))) for a in agents}
+        if kind == "a":
+            stamps[agent_id] = updated_at
+        else:
+            linked[agent_id].append((kind, ref, position, updated_at))
+    return {agent_id: (stamp, tuple(sorted(linked[agent_id], key=_order))) for agent_id, stamp in stamps.items()}
 
 
 def _order(link: tuple[Any, ...]) -> tuple[str, str]:
