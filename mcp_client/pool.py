@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 import traceback
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
@@ -62,6 +62,9 @@ class McpPool:
     ) -> None:
         self.settings = settings or PoolSettings()
         self.oauth_store = oauth_store  # remote servers with a stored OAuth grant connect with it
+        # Asked when a call names a server the pool does not run (before failing it): the host re-reads its
+        # servers there, so a server another process just added is started at once, not at the next re-read.
+        self.on_unknown_server: Callable[[str], Awaitable[None]] | None = None
         self._initial = list(servers)
         self._on_status = on_status
         self._servers: dict[str, ManagedServer] = {}
@@ -264,6 +267,9 @@ class McpPool:
             text = f"MCP tool {tool!r} on server {server!r} failed: {cause}"
             return McpToolResult("error", srv.redact(text) if srv is not None else text, None, elapsed)
 
+        if srv is None and self.on_unknown_server is not None:
+            await self.on_unknown_server(server)
+            srv = self._servers.get(server)
         if srv is None:
             return fail("no such server is configured")
         config = srv.config

@@ -4,7 +4,8 @@ Runs after every core resource is open (``host.app.open_services``). The pool it
 is opened by ``host.wiring``; this hook fills it: database servers first, then the config file
 (``settings.resolved_mcp_config_path``), re-read whenever it changes, until shutdown. On Postgres, where
 several server processes may share the database, the ``mcp_servers`` table is also re-read every
-``DB_SYNC_INTERVAL_S``: a server added through one process's API is soon connected on every process.
+``DB_SYNC_INTERVAL_S`` (2 s): a server added through one process's API is soon connected on every process, and
+at once on a process whose agent calls it before that re-read (the pool's ``on_unknown_server``).
 
 It also follows the servers' tool lists (``ToolListWatcher``): when a server's tools arrive (late, at start or
 after a restart) or change (``notifications/tools/list_changed``), the registered tool rows of that server
@@ -29,17 +30,39 @@ from mcp_client import ConfigWatcher, ToolListWatcher
 logger = logging.getLogger(__name__)
 
 WATCH_INTERVAL_S = 1.0
-DB_SYNC_INTERVAL_S = 2.0
+DB_SYNC_INTERVAL_S = 2.0  # AGENTHOST_MCP_DB_SYNC_SECONDS overrides it
+
+
+def _sync_interval() -> float:
+    raw = os.environ.get("AGENTHOST_MCP_DB_SYNC_SECONDS", "")
+    try:
+        return float(raw) if raw and float(raw) > 0 else DB_SYNC_INTERVAL_S
+    except ValueError:
+        logger.warning("AGENTHOST_MCP_DB_SYNC_SECONDS=%r is not a number of seconds; using %s", raw,
+                       DB_SYNC_INTERVAL_S)
+        return DB_SYNC_INTERVAL_S
 
 
 async def _sync_loop(gateway: McpServersService) -> None:
+    interval = _sync_interval()
     while True:
-        await anyio.sleep(DB_SYNC_INTERVAL_S)
+        await anyio.sleep(interval)
         try:
             if await gateway.sync_database():
                 logger.info("MCP gateway: took in server changes made by another process")
         except Exception:  # a database hiccup: the next round tries again
             logger.exception("re-reading MCP servers from the database failed")
+
+
+def _sync_on_miss(gateway: McpServersService) -> Any:
+    async def unknown(name: str) -> None:
+        try:
+            if await gateway.sync_database():
+                logger.info("MCP gateway: a call named server %r: took in server changes made by another process",
+                            name)
+        except Exception:  # the call then fails as naming no server; the periodic re-read tries again
+            logger.exception("re-reading MCP servers from the database failed")
+    return unknown
 
 
 async def _follow_tool_lists(gateway: McpServersService, services: Any) -> None:
@@ -70,6 +93,7 @@ async def lifespan(services: Any) -> AsyncIterator[None]:
         await tg.start(watcher.run)
         if services.db.is_postgres:
             tg.start_soon(_sync_loop, gateway)
+            gateway.pool.on_unknown_server = _sync_on_miss(gateway)
         logger.info("MCP gateway watching %s", catalog.config_path)
         try:
             yield

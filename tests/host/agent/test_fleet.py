@@ -179,3 +179,31 @@ def test_an_mcp_server_added_on_one_process_is_callable_from_another(fleet, scri
     assert resp.status_code == 200, resp.text
     returns = [m for m in resp.json()["messages"] if m["message_type"] == "tool_return_message"]
     assert [(r["status"], r["tool_return"]) for r in returns] == [("success", "5")]
+
+
+def test_a_process_meeting_an_unknown_server_name_reads_the_table_at_once(make_server, scripted_llm, tmp_path):
+    """The periodic re-read is an hour here: the call can only succeed if process 2, meeting a server name it
+    does not run, re-reads the table there and then (``McpPool.on_unknown_server``)."""
+    uri = shared.test_database_uri()
+    slow = {**LEASE, "AGENTHOST_MCP_DB_SYNC_SECONDS": "3600"}
+    first, second = (make_server(slow, home=tmp_path / f"slow{i}", pg_uri=uri) for i in range(2))
+    server = f"miss_{uuid.uuid4().hex[:8]}"
+    added = httpx.put(f"{first.base_url}/v1/tools/mcp/servers", timeout=60,
+                      json={"server_name": server, "command": sys.executable, "args": [str(PEER_SERVER)]})
+    assert added.status_code == 200, added.text
+    wait_until(lambda: httpx.get(f"{first.base_url}/v1/tools/mcp/servers/{server}/tools", timeout=30).status_code
+               == 200, timeout=60, what="the server connected on process 1")
+    tool = httpx.post(f"{first.base_url}/v1/tools/mcp/servers/{server}/add", timeout=60)
+    assert tool.status_code == 200, tool.text
+    assert server not in httpx.get(f"{second.base_url}/v1/tools/mcp/servers", timeout=30).json()  # not yet here
+    name = f"miss-{uuid.uuid4().hex[:8]}"
+    agent = httpx.post(f"{second.base_url}/v1/agents/", timeout=60,
+                       json={"model": f"openai-proxy/{name}", "embedding": EMBEDDING,
+                             "tool_ids": [tool.json()["id"]]}).json()["id"]
+    scripted_llm.for_model(name).push_tool_call(tool.json()["name"], {"a": 4, "b": 5})
+
+    resp = httpx.post(f"{second.base_url}/v1/agents/{agent}/messages", timeout=60,
+                      json={"messages": [{"role": "user", "content": "add"}]})
+    assert resp.status_code == 200, resp.text
+    returns = [m for m in resp.json()["messages"] if m["message_type"] == "tool_return_message"]
+    assert [(r["status"], r["tool_return"]) for r in returns] == [("success", "9")]
