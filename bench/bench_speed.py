@@ -1,0 +1,229 @@
+"""Issue 20's table, every row, for this tree and (optionally) a baseline tree, runs alternated.
+
+Run: ``python bench/bench_speed.py [--baseline /path/to/other/worktree] [--reps 2] [--n 200]``.
+
+Each run starts the scripted zero-latency model and one ``agenthost serve`` of that tree (SQLite, a fresh
+home; the tree's own ``tests.support`` starts it), waits until the server is idle, then measures:
+
+- RSS of the settled server, before any request but the health checks;
+- ``GET /v1/agents/{id}`` (one default agent), ``GET /v1/agents/?limit=50``, ``POST /v1/agents/``: wall p50
+  and the server's CPU per request (user+system from /proc; steadier than wall time on a loaded machine);
+- throughput: 10 agents, one turn in flight per agent, for ``--rounds`` rounds: messages per second;
+- ``POST /v1/tools/run`` with a trivial custom tool, 20 calls back to back: p50;
+- a turn whose model calls the custom tool, then ``send_message`` (two model calls): p50;
+- RSS of the server with its children (sandbox interpreters, MCP servers) after all of that.
+
+With ``--reps 2`` and a baseline the runs go baseline, this, baseline, this; each cell is the median of the
+tree's runs. No figure is asserted: the table is the output.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+ROOT = Path(__file__).resolve().parents[1]
+
+import anyio  # noqa: E402
+import httpx  # noqa: E402
+
+EMBEDDING = "openai/text-embedding-3-small"
+TRIVIAL = "def add(a: int, b: int) -> int:\n    \"\"\"Add.\n\n    Args:\n        a (int): a\n        b (int): b\n    \"\"\"\n    return a + b\n"
+BODY = {"model": "openai-proxy/bench", "embedding": EMBEDDING,
+        "memory_blocks": [{"label": "human", "value": "Name: Ada"}, {"label": "persona", "value": "A careful assistant."}]}
+ROWS = [  # (key, label, unit, goal)
+    ("get", "GET agent, p50 ms (server CPU ms)", "ms", "<= 2 ms"),
+    ("list", "GET 50 agents, p50 ms (server CPU ms)", "ms", "<= 10 ms"),
+    ("create", "create agent, p50 ms (server CPU ms)", "ms", "<= 5 ms"),
+    ("rss_settled", "RSS settled, MB", "MB", "<= 150 MB"),
+    ("rss_after", "RSS after, server + children, MB", "MB", "<= 200 MB"),
+    ("tput", "10 agents, msg/s", "/s", ">= 150 msg/s"),
+    ("tools_run", "/v1/tools/run x20 back to back, p50 ms", "ms", "<= 10 ms"),
+    ("tool_turn", "turn with one custom tool, p50 ms", "ms", "<= 25 ms"),
+]
+
+
+def _stat(pid: int) -> list[str]:
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = _stat(pid)
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def tree_pids(pid: int) -> list[int]:
+    out, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        out.append(current)
+        for task in Path(f"/proc/{current}/task").glob("*"):
+            try:
+                todo += [int(c) for c in (task / "children").read_text().split()]
+            except OSError:
+                continue
+    return out
+
+
+def tree_rss_mb(pid: int) -> float:
+    total = 0.0
+    for p in tree_pids(pid):
+        try:
+            total += rss_mb(p)
+        except OSError:
+            continue
+    return total
+
+
+def settle(pid: int, timeout_s: float = 90.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        before = cpu_seconds(pid)
+        time.sleep(1.0)
+        if cpu_seconds(pid) - before < 0.05:
+            return
+    print(f"warning: the server (pid {pid}) did not settle within {timeout_s:.0f} s", file=sys.stderr)
+
+
+def timed(pid: int, n: int, call: Callable[[int], object]) -> tuple[float, float]:
+    for i in range(5):
+        call(i)
+    walls = []
+    cpu0 = cpu_seconds(pid)
+    for i in range(n):
+        t0 = time.perf_counter()
+        call(i)
+        walls.append((time.perf_counter() - t0) * 1000)
+    return statistics.median(walls), (cpu_seconds(pid) - cpu0) * 1000 / n
+
+
+async def _parallel(base_url: str, agent_ids: list[str]) -> float:
+    async with httpx.AsyncClient(base_url=base_url, timeout=300,
+                                 limits=httpx.Limits(max_connections=len(agent_ids))) as c:
+        async def one(agent_id: str) -> None:
+            (await c.post(f"/v1/agents/{agent_id}/messages",
+                          json={"messages": [{"role": "user", "content": "parallel"}]})).raise_for_status()
+
+        started = time.perf_counter()
+        async with anyio.create_task_group() as tg:
+            for agent_id in agent_ids:
+                tg.start_soon(one, agent_id)
+        return len(agent_ids) / (time.perf_counter() - started)
+
+
+def _support(tree: Path) -> tuple[Any, Any]:
+    for name in [m for m in sys.modules if m == "tests" or m.startswith("tests.")]:
+        del sys.modules[name]
+    sys.path.insert(0, str(tree))
+    try:
+        return importlib.import_module("tests.support.scripted_llm"), importlib.import_module("tests.support.server")
+    finally:
+        sys.path.remove(str(tree))
+
+
+def run_tree(tree: Path, n: int, rounds: int) -> dict[str, tuple[float, float | None]]:
+    scripted, server = _support(tree)
+    out: dict[str, tuple[float, float | None]] = {}
+    with scripted.ScriptedLLM() as llm, tempfile.TemporaryDirectory() as tmp:
+        home = Path(tmp) / "home"
+        with server.ServerProcess(home=home, env=server.server_env(home, llm.base_url)) as srv, \
+                httpx.Client(base_url=srv.base_url, timeout=120) as c:
+            pid = srv.proc.pid
+            settle(pid)
+            out["rss_settled"] = (rss_mb(pid), None)
+            ids = []
+            for i in range(50):
+                resp = c.post("/v1/agents/", json={**BODY, "name": f"seed-{i}"})
+                resp.raise_for_status()
+                ids.append(resp.json()["id"])
+            settle(pid)
+            out["get"] = timed(pid, n, lambda i: c.get(f"/v1/agents/{ids[i % 50]}").raise_for_status())
+            out["list"] = timed(pid, max(20, n // 4),
+                                lambda i: c.get("/v1/agents/", params={"limit": 50}).raise_for_status())
+            out["create"] = timed(pid, max(20, n // 4), lambda i: c.post(
+                "/v1/agents/", json={**BODY, "name": f"bench-{i}-{time.monotonic_ns()}"}).raise_for_status())
+
+            par = [c.post("/v1/agents/", json={**BODY, "name": f"par-{i}"}).json()["id"] for i in range(10)]
+            anyio.run(_parallel, srv.base_url, par)  # warm-up round
+            out["tput"] = (statistics.median(anyio.run(_parallel, srv.base_url, par) for _ in range(rounds)), None)
+
+            def tool_run(i: int) -> None:
+                resp = c.post("/v1/tools/run", json={"source_code": TRIVIAL, "args": {"a": i, "b": 1}})
+                if resp.status_code != 200 or resp.json()["tool_return"] != str(i + 1):
+                    raise SystemExit(f"unexpected /v1/tools/run answer: {resp.status_code} {resp.text[:300]}")
+
+            tool_run(0)
+            settle(pid)  # the warm pool refilled
+            walls = []
+            for i in range(20):
+                t0 = time.perf_counter()
+                tool_run(i)
+                walls.append((time.perf_counter() - t0) * 1000)
+            out["tools_run"] = (statistics.median(walls), None)
+
+            tool = c.post("/v1/tools", json={"source_code": TRIVIAL}).json()
+            agent = c.post("/v1/agents/", json={**BODY, "model": "openai-proxy/bench-tool", "name": "tool-turns",
+                                                 "tool_ids": [tool["id"]]}).json()["id"]
+            queue = llm.for_model("bench-tool")
+            turns = []
+            for i in range(11):  # the first is a warm-up
+                queue.push_tool_call("add", {"a": i, "b": 1, "request_heartbeat": True})
+                queue.push_tool_call("send_message", {"message": "done"})
+                time.sleep(0.15)  # each turn finds a warm interpreter, as an agent's turns do
+                t0 = time.perf_counter()
+                c.post(f"/v1/agents/{agent}/messages",
+                       json={"messages": [{"role": "user", "content": "go"}]}).raise_for_status()
+                if i:
+                    turns.append((time.perf_counter() - t0) * 1000)
+            out["tool_turn"] = (statistics.median(turns), None)
+            out["rss_after"] = (tree_rss_mb(pid), None)
+    return out
+
+
+def _cell(runs: list[dict[str, tuple[float, float | None]]], key: str) -> str:
+    main = statistics.median(r[key][0] for r in runs)
+    cpus = [r[key][1] for r in runs if r[key][1] is not None]
+    text = f"{main:.1f}" if main >= 10 else f"{main:.2f}"
+    if cpus:
+        text += f" ({statistics.median(c for c in cpus if c is not None):.2f})"
+    return text + "  [" + ", ".join(f"{r[key][0]:.1f}" for r in runs) + "]"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--baseline", type=Path, default=None, help="another worktree (e.g. today's main)")
+    parser.add_argument("--reps", type=int, default=2)
+    parser.add_argument("--n", type=int, default=200, help="GETs of one agent (a quarter of that for the others)")
+    parser.add_argument("--rounds", type=int, default=10, help="rounds of 10 parallel turns")
+    ns = parser.parse_args()
+    trees = ([("baseline", ns.baseline.resolve())] if ns.baseline else []) + [("this tree", ROOT)]
+    results: dict[str, list[dict[str, tuple[float, float | None]]]] = {label: [] for label, _ in trees}
+    for rep in range(ns.reps):
+        for label, tree in trees:
+            print(f"run {rep + 1}/{ns.reps}: {label} ({tree})", file=sys.stderr, flush=True)
+            results[label].append(run_tree(tree, ns.n, ns.rounds))
+    width = 46
+    print(f"{'measure (median of runs; [each run])':<40}" + "".join(f"{label:>{width}}" for label, _ in trees)
+          + f"{'goal':>14}")
+    for key, label, _, goal in ROWS:
+        print(f"{label:<40}" + "".join(f"{_cell(results[t], key):>{width}}" for t, _ in trees) + f"{goal:>14}")
+
+
+if __name__ == "__main__":
+    main()
