@@ -134,41 +134,52 @@ def hydrate_sync(session: Session, agents: Sequence[AgentRow],
         select(AgentSourceRow.agent_id, SourceRow).join(SourceRow, SourceRow.id == AgentSourceRow.source_id)
         .where(AgentSourceRow.agent_id.in_(ids))
     )).all():
-        sources[agent_id].append({
-            "id": source.id, "name": source.name, "description": source.description,
-            "instructions": source.instructions, "metadata": source.metadata_,
-            "embedding_config": source.embedding_config,
-            "created_at": source.created_at.isoformat(), "updated_at": source.updated_at.isoformat(),
-        })
-    return [
-        AgentState(
-            id=a.id,
-            name=a.name,
-            tool_rules=rules_out(a.tool_rules or []),
-            message_ids=list(a.message_ids or []),
-            system=a.system,
-            agent_type=a.agent_type,
-            llm_config=a.llm_config,
-            embedding_config=a.embedding_config,
-            response_format=a.response_format,
-            description=a.description,
-            metadata=a.metadata_,
-            memory=Memory(blocks=[block_out(b) for b in blocks[a.id]], prompt_template=MEMORY_PROMPT_TEMPLATE),
-            tools=list(tools[a.id]),
-            sources=sources[a.id],
-            tags=tags[a.id],
-            tool_exec_environment_variables=env_vars_out(a) if "tool_exec_environment_variables" in want else [],
-            project_id=a.project_id,
-            template_id=a.template_id,
-            base_template_id=a.base_template_id,
-            identity_ids=identities[a.id],
-            message_buffer_autoclear=a.message_buffer_autoclear,
-            enable_sleeptime=a.enable_sleeptime,
-            last_run_completion=a.last_run_completion,
-            last_run_duration_ms=a.last_run_duration_ms,
-            timezone=a.timezone,
-            created_at=a.created_at,
-            updated_at=a.updated_at,
-        )
-        for a in agents
-    ]
+        sources[agent_id].append(source_summary(source))
+    return [state_of(a, blocks=blocks[a.id], tools=tools[a.id], sources=sources[a.id], tags=tags[a.id],
+                     identity_ids=identities[a.id], env="tool_exec_environment_variables" in want)
+            for a in agents]
+
+
+def source_summary(source: SourceRow) -> dict[str, Any]:
+    """A source as an agent's view shows it."""
+    return {
+        "id": source.id, "name": source.name, "description": source.description,
+        "instructions": source.instructions, "metadata": source.metadata_,
+        "embedding_config": source.embedding_config,
+        "created_at": source.created_at.isoformat(), "updated_at": source.updated_at.isoformat(),
+    }
+
+
+def state_of(a: AgentRow, *, blocks: Sequence[BlockView | BlockRow], tools: Sequence[Tool],
+             sources: list[dict[str, Any]], tags: list[str], identity_ids: list[str], env: bool = True) -> AgentState:
+    """The view of agent ``a`` from what is linked to it, already read (``hydrate_sync`` reads it for many
+    agents; a create has it in hand)."""
+    return AgentState(
+        id=a.id,
+        name=a.name,
+        tool_rules=rules_out(a.tool_rules or []),
+        message_ids=list(a.message_ids or []),
+        system=a.system,
+        agent_type=a.agent_type,
+        llm_config=a.llm_config,
+        embedding_config=a.embedding_config,
+        response_format=a.response_format,
+        description=a.description,
+        metadata=a.metadata_,
+        memory=Memory(blocks=[block_out(b) for b in blocks], prompt_template=MEMORY_PROMPT_TEMPLATE),
+        tools=list(tools),
+        sources=sources,
+        tags=tags,
+        tool_exec_environment_variables=env_vars_out(a) if env else [],
+        project_id=a.project_id,
+        template_id=a.template_id,
+        base_template_id=a.base_template_id,
+        identity_ids=identity_ids,
+        message_buffer_autoclear=a.message_buffer_autoclear,
+        enable_sleeptime=a.enable_sleeptime,
+        last_run_completion=a.last_run_completion,
+        last_run_duration_ms=a.last_run_duration_ms,
+        timezone=a.timezone,
+        created_at=a.created_at,
+        updated_at=a.updated_at,
+    )

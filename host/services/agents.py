@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from host.domain.actor import current_actor
-from host.domain.prompt import DEFAULT_SYSTEM, DEFAULT_SYSTEM_V1, V1_AGENT_TYPE
+from host.domain.prompt import DEFAULT_SYSTEM, DEFAULT_SYSTEM_V1, V1_AGENT_TYPE, BlockLike
 from host.errors import InvalidRequestError, NotFoundError
 from host.ids import new_id, utcnow
 from host.llm.providers import EmbeddingConfig, LLMConfig, ProviderError
 from host.llm.registry import ProviderRegistry
+from host.persistence.convert import tool_out
 from host.persistence.db import Database
 from host.persistence.models import (
     AgentBlockRow,
@@ -31,7 +32,7 @@ from host.persistence.models import (
 from host.persistence.paging import paged
 from host.schemas.agents import MASKED, AgentState, CreateAgentRequest, UpdateAgent
 from host.schemas.blocks import CreateBlock
-from host.services.agent_view import RELATIONSHIPS, hydrate, hydrate_sync
+from host.services.agent_view import RELATIONSHIPS, hydrate, hydrate_sync, source_summary, state_of
 from host.services.blocks import new_block_row
 from host.services.memory import append_messages_sync, initial_messages_sync, recompile_system
 from host.services.view_cache import AgentViewCache, key_columns_only
@@ -494,31 +495,37 @@ def _create_rows(s: Session, req: CreateAgentRequest, llm: dict[str, Any], emb: 
                 raw_rules.append(rule)
     agent.tool_rules, warnings = _rules_or_422(raw_rules, names)
 
-    blocks = [new_block_row(spec) for spec in req.memory_blocks or []]
+    blocks: list[BlockRow] = [new_block_row(spec) for spec in req.memory_blocks or []]
     s.add_all(blocks)
     s.flush()
+    for block_id in req.block_ids or []:
+        if (found := s.get(BlockRow, block_id)) is None:
+            raise NotFoundError.unknown_id("Block", block_id)
+        blocks.append(found)
     for pos, block in enumerate(blocks):
         s.add(AgentBlockRow(agent_id=agent.id, block_id=block.id, position=pos))
-    pos = len(blocks)
-    for block_id in req.block_ids or []:
-        if s.get(BlockRow, block_id) is None:
-            raise NotFoundError.unknown_id("Block", block_id)
-        s.add(AgentBlockRow(agent_id=agent.id, block_id=block_id, position=pos))
-        pos += 1
-    for tag in dict.fromkeys(req.tags or []):
+    tags = list(dict.fromkeys(req.tags or []))
+    for tag in tags:
         s.add(AgentTagRow(agent_id=agent.id, tag=tag))
-    for identity_id in dict.fromkeys(req.identity_ids or []):
+    identity_ids = list(dict.fromkeys(req.identity_ids or []))
+    for identity_id in identity_ids:
         if s.get(IdentityRow, identity_id) is None:
             raise NotFoundError.unknown_id("Identity", identity_id)
         s.add(IdentityAgentRow(identity_id=identity_id, agent_id=agent.id))
+    sources: list[SourceRow] = []
     for source_id in dict.fromkeys(req.source_ids or []):
-        if s.get(SourceRow, source_id) is None:
+        if (source := s.get(SourceRow, source_id)) is None:
             raise NotFoundError.unknown_id("Source", source_id)
+        sources.append(source)
         s.add(AgentSourceRow(agent_id=agent.id, source_id=source_id))
     s.flush()
     seq = [m.model_dump() for m in req.initial_message_sequence] if req.initial_message_sequence else None
-    append_messages_sync(s, agent, initial_messages_sync(s, agent, seq))
-    return hydrate_sync(s, [agent])[0], warnings
+    prompt_blocks = cast("list[BlockLike]", blocks)  # pyright cannot match Mapped to a protocol (pyright#11021)
+    append_messages_sync(s, agent, initial_messages_sync(s, agent, seq, blocks=prompt_blocks))
+    s.flush()  # the agent's message ids (and so its updated_at) as the view shows them
+    # The view from the rows in hand: nothing is read back.
+    return state_of(agent, blocks=blocks, tools=[tool_out(t) for t in tool_rows],
+                    sources=[source_summary(src) for src in sources], tags=tags, identity_ids=identity_ids), warnings
 
 
 def _resolve_tools(s: Session, req: CreateAgentRequest) -> list[ToolRow]:

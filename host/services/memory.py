@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any, cast
 
 from sqlalchemy import select
@@ -53,7 +54,10 @@ async def initial_messages(s: AsyncSession, agent: AgentRow, sequence: list[dict
     return await s.run_sync(initial_messages_sync, agent, sequence)
 
 
-def initial_messages_sync(s: Session, agent: AgentRow, sequence: list[dict[str, Any]] | None) -> list[StoredMessage]:
+def initial_messages_sync(s: Session, agent: AgentRow, sequence: list[dict[str, Any]] | None,
+                          blocks: Sequence[BlockLike] | None = None) -> list[StoredMessage]:
+    """The first messages of ``agent``: its system prompt (compiled from ``blocks``, its blocks in order, read
+    when not given) and the login message or ``sequence``."""
     system = StoredMessage(id=new_id("message"), agent_id=agent.id, role="system", text="")
     out = [system]
     if sequence:
@@ -72,13 +76,13 @@ def initial_messages_sync(s: Session, agent: AgentRow, sequence: list[dict[str, 
     now = utcnow()
     for msg in out:
         msg.created_at = now
-    blocks = blocks_of(s, [agent.id])[agent.id]
+    if blocks is None:
+        blocks = cast("list[BlockLike]", blocks_of(s, [agent.id])[agent.id])  # (pyright#11021: Mapped vs protocol)
     try:
         guidance = prompt_guidance(parse_tool_rules(agent.tool_rules or []))
     except Exception:
         guidance = ""
-    rows = cast("list[BlockLike]", blocks)  # pyright cannot match Mapped to a protocol (pyright#11021)
-    system.text = compile_system_prompt(agent.system, rows, MemoryStats(0, 0, agent.updated_at), guidance or None)
+    system.text = compile_system_prompt(agent.system, blocks, MemoryStats(0, 0, agent.updated_at), guidance or None)
     return out
 
 

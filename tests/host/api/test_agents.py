@@ -142,3 +142,34 @@ async def test_async_sdk_creates_lists_and_deletes(server, llm_handle, embedding
         await aclient.agents.delete(agent_id=agent.id)
     assert await aclient.agents.list(name=name) == []
 
+
+
+def test_the_create_answer_is_what_a_read_shows_with_every_kind_of_link(http, llm_handle, embedding_handle, unique):
+    """A create builds its answer from the rows it wrote, without reading them back: it must equal GET's
+    (blocks given and attached, in order; tools by name and id; tags; identities; sources; variables)."""
+    shared = http.post("/v1/blocks/", json={"label": unique("shared"), "value": "kept"}).json()
+    identity = http.post("/v1/identities/", json={"identifier_key": unique("id"), "name": "Ada",
+                                                  "identity_type": "user"}).json()
+    source = http.post("/v1/sources/", json={"name": unique("src"), "embedding": embedding_handle}).json()
+    tool = http.post("/v1/tools/", json={"source_code": f"def {unique('t')}(x: int) -> int:\n"
+                                                        "    \"\"\"Echo.\n\n    Args:\n        x (int): x\n    \"\"\"\n"
+                                                        "    return x\n"}).json()
+    created = http.post("/v1/agents/", json={
+        "name": unique("linked"), "model": llm_handle, "embedding": embedding_handle,
+        "memory_blocks": [{"label": "human", "value": "Name: Ada"}, {"label": "persona", "value": "Calm."}],
+        "block_ids": [shared["id"]], "tools": ["conversation_search"], "tool_ids": [tool["id"]],
+        "tags": ["b", "a", "b"], "identity_ids": [identity["id"]], "source_ids": [source["id"]],
+        "tool_exec_environment_variables": {"TOKEN": "secret"}, "include_base_tools": False,
+    })
+    assert created.status_code == 200, created.text
+    body = created.json()
+    try:
+        read = http.get(f"/v1/agents/{body['id']}").json()
+        assert [b["label"] for b in body["memory"]["blocks"]] == ["human", "persona", shared["label"]]
+        assert [t["name"] for t in body["tools"]] == ["conversation_search", tool["name"]]
+        assert body["identity_ids"] == [identity["id"]] and [s["id"] for s in body["sources"]] == [source["id"]]
+        assert sorted(body["tags"]) == ["a", "b"]
+        body["tags"], read["tags"] = sorted(body["tags"]), sorted(read["tags"])
+        assert body == read
+    finally:
+        http.delete(f"/v1/agents/{body['id']}")
