@@ -35,7 +35,7 @@ from host.schemas.blocks import CreateBlock
 from host.services.agent_view import RELATIONSHIPS, hydrate, hydrate_sync, source_summary, state_of
 from host.services.blocks import new_block_row
 from host.services.memory import append_messages_sync, initial_messages_sync, recompile_system
-from host.services.view_cache import AgentViewCache, key_columns_only
+from host.services.view_cache import AgentViewCache
 from host.tools.rule_graph import validate_rules
 from host.tools.rule_models import default_rules_for, dump_tool_rules, parse_tool_rules
 
@@ -270,10 +270,10 @@ class AgentService:
                               template_id=template_id, base_template_id=base_template_id)
 
         def load(s: Session) -> list[AgentState]:
-            if include is None:  # whole views, through the cache: rows are loaded whole only where needed
-                rows = paged(s, stmt.options(key_columns_only()), AgentRow, before=before, after=after,
-                             limit=limit, ascending=ascending)
-                return self.views.views(s, rows)
+            if include is None:  # whole views, through the cache: the page's ids, rows loaded only where needed
+                ids = paged(s, stmt.with_only_columns(AgentRow.id), AgentRow, before=before, after=after,
+                            limit=limit, ascending=ascending)
+                return self.views.views(s, ids)
             rows = paged(s, stmt, AgentRow, before=before, after=after, limit=limit, ascending=ascending)
             return hydrate_sync(s, rows, include)
 

@@ -22,8 +22,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import String, bindparam, func, inspect, literal, null, select, type_coerce, union_all
-from sqlalchemy.orm import Session, load_only
+from sqlalchemy import String, bindparam, func, literal, null, select, type_coerce, union_all
+from sqlalchemy.orm import Session
 
 from host.persistence.models import (
     AgentBlockRow,
@@ -130,43 +130,28 @@ class AgentViewCache:
             self.put(agent_id, key, view)
         return view
 
-    def views(self, session: Session, agents: Sequence[AgentRow]) -> list[AgentState]:
-        """The whole views of ``agents`` (rows just read by the caller's scoped lookup), built only where
-        the version key changed since the cached one (synchronous: run inside ``Database.read``)."""
-        if not agents:
+    def views(self, session: Session, agent_ids: Sequence[str]) -> list[AgentState]:
+        """The whole views of ``agent_ids`` (a page the caller's scoped query just read), in that order, each
+        built again only where its version key changed; an agent deleted since the page was read is left
+        out (synchronous: run inside ``Database.read``)."""
+        if not agent_ids:
             return []
-        keys = version_keys(session, [a.id for a in agents])
+        keys = version_keys(session, agent_ids)
         found: dict[str, AgentState] = {}
-        stale: list[AgentRow] = []
-        for agent in agents:
-            key = keys.get(agent.id)
-            view = None if key is None else self.get(agent.id, key)
-            if view is None:
-                stale.append(agent)
-            else:
-                found[agent.id] = view
-        for agent, view in zip(stale, hydrate_sync(session, _loaded(session, stale)), strict=True):
-            if (key := keys.get(agent.id)) is not None:  # (None: deleted since the page was read)
-                self.put(agent.id, key, view)
-            found[agent.id] = view
-        return [found[a.id] for a in agents]
-
-
-KEY_COLUMNS = (AgentRow.id, AgentRow.created_at, AgentRow.updated_at)
-
-
-def key_columns_only() -> Any:
-    """A loader option for a query of agent rows whose views are read through the cache: only the columns
-    the key and paging need are loaded; the rows whose view is built again are loaded whole then."""
-    return load_only(*KEY_COLUMNS)
-
-
-def _loaded(session: Session, agents: list[AgentRow]) -> list[AgentRow]:
-    partial = [a.id for a in agents if inspect(a).unloaded]
-    if partial:  # the same instances, every column loaded (one statement)
-        session.execute(select(AgentRow).where(AgentRow.id.in_(partial))
-                        .execution_options(populate_existing=True)).scalars().all()
-    return agents
+        stale: list[str] = []
+        for agent_id in agent_ids:
+            key = keys.get(agent_id)
+            view = None if key is None else self.get(agent_id, key)
+            if view is not None:
+                found[agent_id] = view
+            elif key is not None:
+                stale.append(agent_id)
+        if stale:  # loaded whole, scoped, in one statement
+            rows = session.execute(select(AgentRow).where(AgentRow.id.in_(stale))).scalars().all()
+            for row, view in zip(rows, hydrate_sync(session, rows), strict=True):
+                self.put(row.id, keys[row.id], view)
+                found[row.id] = view
+        return [found[agent_id] for agent_id in agent_ids if agent_id in found]
 
 
 def _stamp(column: Any) -> Any:
@@ -210,8 +195,9 @@ def version_keys(session: Session, agent_ids: Sequence[str]) -> dict[str, ViewKe
     the module docstring); the others are absent."""
     linked: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
     stamps: dict[str, Any] = {}
+    # On the session's connection, as Core: the ORM's result processing is not needed for plain tuples.
     rows = cast(list[tuple[str, str, str, int | None, Any]],
-                session.execute(_LINKS, {"ids": list(agent_ids), "org": scope_org()}).all())
+                session.connection().execute(_LINKS, {"ids": list(agent_ids), "org": scope_org()}).all())
     for kind, agent_id, ref, position, updated_at in rows:
         if kind == "a":
             stamps[agent_id] = updated_at
