@@ -23,37 +23,13 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 ROOT = Path(__file__).resolve().parents[1]
 
 import httpx  # noqa: E402
+from proc_stats import cpu_seconds, pct, rss_mb, settle  # noqa: E402  (this folder: the script's own)
 
 EMBEDDING = "openai/text-embedding-3-small"
 
 
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
-
-
-def settle(pid: int, timeout_s: float = 90.0) -> None:
-    """Wait until the server is idle (its background warm-up, litellm's import, done): under 5% of a core
-    over one second. Otherwise that work lands in whichever figure it overlaps."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        before = cpu_seconds(pid)
-        time.sleep(1.0)
-        if cpu_seconds(pid) - before < 0.05:
-            return
-    print(f"warning: the server (pid {pid}) did not settle within {timeout_s:.0f} s", file=sys.stderr)
 
 
 def measure(pid: int, n: int, call: Callable[[int], None]) -> tuple[float, float, float]:

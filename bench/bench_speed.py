@@ -35,6 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 import anyio  # noqa: E402
 import httpx  # noqa: E402
+from proc_stats import cpu_seconds, rss_mb, settle, tree_rss_mb  # noqa: E402  (this folder: the script's own)
 
 EMBEDDING = "openai/text-embedding-3-small"
 TRIVIAL = "def add(a: int, b: int) -> int:\n    \"\"\"Add.\n\n    Args:\n        a (int): a\n        b (int): b\n    \"\"\"\n    return a + b\n"
@@ -52,53 +53,10 @@ ROWS = [  # (key, label, unit, goal)
 ]
 
 
-def _stat(pid: int) -> list[str]:
-    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
 
 
-def cpu_seconds(pid: int) -> float:
-    fields = _stat(pid)
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
-def tree_pids(pid: int) -> list[int]:
-    out, todo = [], [pid]
-    while todo:
-        current = todo.pop()
-        out.append(current)
-        for task in Path(f"/proc/{current}/task").glob("*"):
-            try:
-                todo += [int(c) for c in (task / "children").read_text().split()]
-            except OSError:
-                continue
-    return out
-
-
-def tree_rss_mb(pid: int) -> float:
-    total = 0.0
-    for p in tree_pids(pid):
-        try:
-            total += rss_mb(p)
-        except OSError:
-            continue
-    return total
-
-
-def settle(pid: int, timeout_s: float = 90.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        before = cpu_seconds(pid)
-        time.sleep(1.0)
-        if cpu_seconds(pid) - before < 0.05:
-            return
-    print(f"warning: the server (pid {pid}) did not settle within {timeout_s:.0f} s", file=sys.stderr)
 
 
 def timed(pid: int, n: int, call: Callable[[int], object]) -> tuple[float, float]:
