@@ -52,7 +52,7 @@ def count_cases(ndjson: Path) -> tuple[int, int, list[str]]:
                     operations.add(label)
                 for check_list in (recorder.get("checks") or {}).values():
                     for check in check_list:
-                        if check.get("status") == "FAILURE" and check.get("name") == "not_a_server_error":
+                        if str(check.get("status")).lower() == "failure" and check.get("name") == "not_a_server_error":
                             failures.append(f"{label}: {(check.get('failure_info') or {}).get('failure', {})}")
     return cases, len(operations), failures
 

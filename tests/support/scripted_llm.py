@@ -20,8 +20,9 @@ so texts sharing words are near), and `POST /_scripted/push` (scripting from ano
 
 Each chat request takes its reply at arrival: pending delays plus the next scripted reply, from the
 queue of its model (see `for_model`) or else the shared queue. An empty queue falls back to the
-default behaviour: "echo" answers with a `send_message` tool call echoing the last user message
-when that tool is offered (plain text otherwise); "text" always echoes as plain text.
+default behaviour: "echo" answers a named `tool_choice` with a call to that function (arguments of its
+schema's shape, strings echoing the last user message), else with a `send_message` tool call echoing the
+last user message when that tool is offered (plain text otherwise); "text" always echoes as plain text.
 
 CLI for benches: `python -m tests.support.scripted_llm --port 8399` (prints the base URL).
 """
@@ -297,6 +298,9 @@ class ScriptedLLM(ScriptFront, LoopbackServer):
 
     def _default_reply(self, body: dict[str, Any]) -> Reply:
         text = _last_user_text(body.get("messages") or [])
+        forced = _forced_function(body)
+        if self.default == "echo" and forced is not None:  # as OpenAI: a named tool_choice is always called
+            return Reply("tools", tool_calls=(ScriptedToolCall(forced["name"], _schema_args(forced, text)),))
         send_message = next(
             (t["function"] for t in body.get("tools") or [] if t.get("function", {}).get("name") == "send_message"),
             None,
@@ -461,3 +465,30 @@ def main(argv: list[str] | None = None) -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def _forced_function(body: dict[str, Any]) -> dict[str, Any] | None:
+    """The offered function a named ``tool_choice`` forces, if any (send_message keeps the echo)."""
+    choice = body.get("tool_choice")
+    if not isinstance(choice, dict) or choice.get("type") != "function":
+        return None
+    name = (choice.get("function") or {}).get("name")
+    if name == "send_message":
+        return None
+    return next((t["function"] for t in body.get("tools") or [] if t.get("function", {}).get("name") == name), None)
+
+
+def _schema_args(function: dict[str, Any], text: str) -> dict[str, Any]:
+    """Arguments of the schema's shape for ``function``'s required parameters: strings echo ``text``."""
+    params = function.get("parameters") or {}
+    props = params.get("properties") or {}
+    filler: dict[str, Any] = {"string": text, "integer": 0, "number": 0, "boolean": False, "array": [], "object": {}}
+    out: dict[str, Any] = {}
+    for name in params.get("required") or list(props):
+        spec = props.get(name) or {}
+        if spec.get("enum"):
+            out[name] = spec["enum"][0]
+        else:
+            kind = spec.get("type")
+            out[name] = filler.get(kind[0] if isinstance(kind, list) else kind or "string", text)
+    return out
