@@ -33,6 +33,7 @@ _MAX_RESULT_BYTES = 16 * 1024 * 1024
 _DRAIN_GRACE_S = 1.0
 _WARM_BOOT_TIMEOUT_S = 30.0
 READY_BYTE = b"\x06"  # same value as _runner.READY_BYTE
+_RESULT_END = b"\n"  # ends the runner's JSON answer (json.dumps escapes newlines inside it)
 
 
 @dataclass
@@ -148,13 +149,16 @@ async def spawn_runner(spec: SpawnSpec, cgroups: PidsCgroups | None, *, warm: bo
 
 
 class _Capture:
-    """Keep the first ``limit`` bytes of a stream and count the rest; ``done`` is set at EOF."""
+    """Keep the first ``limit`` bytes of a stream and count the rest; ``done`` is set at EOF, ``complete`` at
+    the first ``terminator`` (or EOF)."""
 
-    def __init__(self, limit: int) -> None:
+    def __init__(self, limit: int, terminator: bytes | None = None) -> None:
         self.limit = limit
+        self.terminator = terminator
         self.data = bytearray()
         self.dropped = 0
         self.done = anyio.Event()
+        self.complete = anyio.Event()
 
     async def drain(self, stream: ByteReceiveStream) -> None:
         try:
@@ -162,10 +166,13 @@ class _Capture:
                 room = max(self.limit - len(self.data), 0)
                 self.data += chunk[:room]
                 self.dropped += len(chunk) - min(room, len(chunk))
+                if self.terminator is not None and self.terminator in chunk:
+                    self.complete.set()
         except (anyio.ClosedResourceError, anyio.BrokenResourceError):
             pass
         finally:
             self.done.set()
+            self.complete.set()
 
     def text(self) -> str:
         out = self.data.decode("utf-8", errors="replace")
@@ -257,7 +264,7 @@ async def execute(
     proc = runner.process
     assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
     out, err = _Capture(max_output_bytes), _Capture(max_output_bytes)
-    res = _Capture(_MAX_RESULT_BYTES)
+    res = _Capture(_MAX_RESULT_BYTES, terminator=_RESULT_END)
     timed_out = False
     try:
         async with anyio.create_task_group() as tg:
@@ -275,19 +282,20 @@ async def execute(
                     await proc.stdin.aclose()
                 except (anyio.BrokenResourceError, anyio.ClosedResourceError):
                     pass  # it died before reading the job; reported from its exit status
-                # The result channel closes when the runner has answered (stdout and stderr
-                # were flushed before) or died; its exit covers a fork that kept the channel.
-                await _first_of(res.done, exited)
+                # The answer is complete at its newline (the runner closed stdout and stderr just before);
+                # the channel's EOF covers a runner that died, its exit a fork that kept the channel.
+                await _first_of(res.complete, exited)
                 if runner.namespaced and not res.data and not exited.is_set():
                     # the runner died without answering: let bwrap exit with its status (128 + signal)
                     with anyio.move_on_after(_DRAIN_GRACE_S):
                         await exited.wait()
-            timed_out = scope.cancelled_caught and not res.done.is_set()
+            timed_out = scope.cancelled_caught and not res.complete.is_set()
             kill_tree_now(runner, cgroups)  # also ends anything the tool left running
             # Pipes reach EOF once every holder is dead; bounded in case one escaped.
             with anyio.move_on_after(_DRAIN_GRACE_S):
-                for capture in (out, err, res):
+                for capture in (out, err):
                     await capture.done.wait()
+                await res.complete.wait()
                 if not res.data:  # no answer: its exit status (and bwrap's messages) explain why
                     await exited.wait()
                     if runner.err is not None:
@@ -302,7 +310,7 @@ async def execute(
         result = {"status": "error", "error": f"the tool's return value exceeds {_MAX_RESULT_BYTES} bytes"}
     elif res.data:
         try:
-            result = json.loads(bytes(res.data))
+            result = json.loads(bytes(res.data).split(_RESULT_END, 1)[0])
         except ValueError:
             logger.warning("runner %s wrote an unreadable result (%d bytes)", proc.pid, len(res.data))
     returncode = proc.returncode
