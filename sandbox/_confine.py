@@ -43,7 +43,8 @@ from .config import LocalSandboxConfig
 
 logger = logging.getLogger(__name__)
 
-RUNNER_IN_SANDBOX = "/run/agenthost/runner.py"
+RUNNER_PATH = Path(__file__).with_name("_runner.py")
+_RUNNER_DIR_IN_SANDBOX = "/run/agenthost"
 WORK_DIR_IN_SANDBOX = "/tmp"
 _SYSTEM_DIRS = ("usr", "etc", "bin", "sbin", "lib", "lib32", "lib64", "libx32")
 _HIDDEN_ROOTS = (Path("/proc"), Path("/dev"), Path("/sys"))
@@ -173,16 +174,22 @@ class Jail:
     containment: Containment
     ro_paths: tuple[Path, ...] = ()
     cwd: Path | None = None
+    runner: Path = RUNNER_PATH  # what the interpreter runs: the runner's source, or its bytecode (``_compiled``)
 
     @property
     def namespaces(self) -> bool:
         return self.containment.namespaces
 
-    def bwrap_argv(self, home: Path, runner: Path) -> list[str]:
+    @property
+    def runner_argument(self) -> str:
+        """The runner as the interpreter's script argument (its path inside the sandbox with namespaces)."""
+        return f"{_RUNNER_DIR_IN_SANDBOX}/runner{self.runner.suffix}" if self.namespaces else str(self.runner)
+
+    def bwrap_argv(self, home: Path) -> list[str]:
         """``bwrap ... --`` for a runner whose private /tmp is the host directory ``home``."""
         head, tail = self._argv_parts
-        return [*head, "--bind", str(home), WORK_DIR_IN_SANDBOX, *tail, "--dir", "/run", "--dir", "/run/agenthost",
-                "--ro-bind", str(runner), RUNNER_IN_SANDBOX,
+        return [*head, "--bind", str(home), WORK_DIR_IN_SANDBOX, *tail, "--dir", "/run", "--dir", _RUNNER_DIR_IN_SANDBOX,
+                "--ro-bind", str(self.runner), self.runner_argument,
                 "--chdir", str(self.cwd) if self.cwd is not None else WORK_DIR_IN_SANDBOX, "--"]
 
     @functools.cached_property

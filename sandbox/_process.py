@@ -24,11 +24,10 @@ import anyio
 from anyio.abc import ByteReceiveStream, Process, SocketStream, UNIXSocketStream
 
 from ._cgroup import PidsCgroups
-from ._confine import RUNNER_IN_SANDBOX, WORK_DIR_IN_SANDBOX, Jail
+from ._confine import WORK_DIR_IN_SANDBOX, Jail
 
 logger = logging.getLogger(__name__)
 
-RUNNER_PATH = Path(__file__).with_name("_runner.py")
 _MAX_RESULT_BYTES = 16 * 1024 * 1024
 _DRAIN_GRACE_S = 1.0
 _WARM_BOOT_TIMEOUT_S = 30.0
@@ -97,11 +96,11 @@ async def spawn_runner(spec: SpawnSpec, cgroups: PidsCgroups | None, *, warm: bo
         env["HOME"] = env["TMPDIR"] = WORK_DIR_IN_SANDBOX
         if drop_to is not None:
             runner_args += ["--drop-to", f"{drop_to[0]}:{drop_to[1]}"]
-        cmd = [*jail.bwrap_argv(home, RUNNER_PATH), str(spec.python), "-I", RUNNER_IN_SANDBOX, *runner_args]
+        cmd = [*jail.bwrap_argv(home), str(spec.python), "-I", jail.runner_argument, *runner_args]
         cwd = "/"
     else:
         env["HOME"] = env["TMPDIR"] = str(home)
-        cmd = [str(spec.python), "-I", str(RUNNER_PATH), *runner_args]
+        cmd = [str(spec.python), "-I", jail.runner_argument, *runner_args]
         cwd = str(spec.cwd or home)
         if drop_to is not None:
             user = {"user": drop_to[0], "group": drop_to[1], "extra_groups": []}

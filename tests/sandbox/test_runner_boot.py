@@ -102,3 +102,15 @@ async def test_the_answer_is_read_at_its_end_even_if_the_runner_never_closes_its
         with anyio.fail_after(10):
             await sb.quiesce()
     assert result.status == "success" and result.func_return == "answered"
+
+
+async def test_runners_start_from_the_runner_compiled_once_not_from_its_source(local_config):
+    src = "import sys\n\ndef script() -> str:\n    return sys.argv[0]\n"
+    config = dataclasses.replace(local_config, warm_pool_size=1)
+    async with LocalSandbox(config) as sb:
+        cold = await sb.run(SandboxRequest(source_code=src))
+        with anyio.fail_after(20):
+            await sb.wait_warm()
+        warm = await sb.run(SandboxRequest(source_code=src))
+    assert cold.status == warm.status == "success"
+    assert cold.func_return.endswith(".pyc") and warm.func_return.endswith(".pyc")
