@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import logging
 import os
 import shutil
@@ -178,7 +179,7 @@ class LocalSandbox:
             runner = await spawn_runner(self._spec(python, jail), self._cgroups)
         job: dict[str, Any] = {
             "source_code": request.source_code,
-            "function_name": request.function_name,
+            "function_name": request.function_name or _last_function(request.source_code),
             "args": request.args,
             "env": {str(k): str(v) for k, v in request.env.items()},
             "agent_state": request.agent_state.to_json() if request.agent_state else None,
@@ -240,6 +241,18 @@ async def _check_usable(python: Path, cfg: LocalSandboxConfig, drop_to: tuple[in
             f"the tool interpreter {python}, the runner {runner} or the directory {cwd} is not usable by "
             f"uid {drop_to[0]} (tools never run as root): {tail}. Install bubblewrap, or make them readable "
             "(chmod o+rX), or set sandbox_uid/sandbox_gid")
+
+
+def _last_function(source: str) -> str:
+    """The function a request without a name calls: the last top-level ``def``, as the runner would pick it.
+    Found here, where ``ast`` is loaded, so runners need not import it (empty when the source does not parse:
+    the runner then reports why)."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return ""
+    names = [n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    return names[-1] if names else ""
 
 
 def _error(message: str, started: float, stdout: str = "", stderr: str = "") -> SandboxResult:

@@ -29,10 +29,15 @@ async def test_a_warm_interpreter_has_imported_nothing_a_plain_call_does_not_nee
     assert result.status == "success" and result.func_return == []
 
 
-async def test_a_source_without_a_function_name_still_runs_its_last_function(local_config):
+async def test_a_source_without_a_function_name_runs_its_last_function_and_the_runner_imports_no_parser(
+        local_config):
     async with LocalSandbox(local_config) as sb:
-        result = await sb.run(SandboxRequest(source_code=LOADED + "\ndef last():\n    return 'last'\n"))
-    assert result.status == "success" and result.func_return == "last"
+        result = await sb.run(SandboxRequest(source_code=LOADED))
+        broken = await sb.run(SandboxRequest(source_code="def broken(:\n    pass\n"))
+        empty = await sb.run(SandboxRequest(source_code="x = 1\n"))
+    assert result.status == "success" and result.func_return == []
+    assert broken.status == "error" and broken.error is not None and broken.error.startswith("SyntaxError")
+    assert empty.status == "error" and empty.error == "LookupError: the tool source defines no top-level function"
 
 
 async def test_a_decorated_tool_that_declares_agent_state_still_gets_it(local_config):
