@@ -249,7 +249,7 @@ def _last_function(source: str) -> str:
     the runner then reports why)."""
     try:
         tree = ast.parse(source)
-    except (SyntaxError, ValueError):
+    except (SyntaxError, ValueError, RecursionError, MemoryError):  # bad source is the runner's to report
         return ""
     names = [n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
     return names[-1] if names else ""
