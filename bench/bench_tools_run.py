@@ -10,6 +10,8 @@ unless given) and prints one table:
 - agent turn with a custom tool call + send_message (two LLM calls, one sandbox run) vs a turn with
   only send_message (one LLM call); the difference is the custom tool's cost inside a turn
   (its sandbox run plus the extra model round trip to the loopback scripted LLM and the extra step write)
+- both turns split by the server's ``Server-Timing`` header (medians): the model calls through litellm, the
+  loop's database work, the tool calls (the sandbox run), and the rest (the host's own work)
 """
 
 from __future__ import annotations
@@ -67,13 +69,23 @@ def _timed_run(http: httpx.Client, i: int) -> float:
     return elapsed
 
 
-def _turn(http: httpx.Client, agent_id: str) -> float:
+def _server_timing(header: str) -> dict[str, float]:
+    out = {}
+    for part in header.split(","):
+        name, _, params = part.strip().partition(";")
+        key, _, value = params.partition("=")
+        if key in ("dur", "desc"):
+            out[name] = float(value)
+    return out
+
+
+def _turn(http: httpx.Client, agent_id: str) -> tuple[float, dict[str, float]]:
     start = time.perf_counter()
     resp = http.post(f"/v1/agents/{agent_id}/messages", json={"messages": [{"role": "user", "content": "go"}]})
     elapsed = (time.perf_counter() - start) * 1000
     if resp.status_code != 200:
         raise SystemExit(f"turn failed: {resp.status_code} {resp.text}")
-    return elapsed
+    return elapsed, _server_timing(resp.headers.get("server-timing", ""))
 
 
 def main(calls: int, turns: int, pool: int) -> None:
@@ -102,15 +114,17 @@ def main(calls: int, turns: int, pool: int) -> None:
                     "memory_blocks": [{"label": "human", "value": "x"}, {"label": "persona", "value": "y"}],
                 }).json()["id"]
             samples: dict[str, list[float]] = {"custom": [], "plain": []}
+            timings: dict[str, list[dict[str, float]]] = {"custom": [], "plain": []}
             for i in range(turns + 1):  # the first turn of each is a warm-up
                 for kind in ("custom", "plain"):
                     queue = llm.for_model(f"bench-{kind}")
                     if kind == "custom":
                         queue.push_tool_call("add", {"a": i, "b": 1, "request_heartbeat": True})
                     queue.push_tool_call("send_message", {"message": "done"})
-                    elapsed = _turn(http, agents[kind])
+                    elapsed, timing = _turn(http, agents[kind])
                     if i:
                         samples[kind].append(elapsed)
+                        timings[kind].append(timing)
 
     rows = [
         ("/v1/tools/run first call after start", first, first),
@@ -126,6 +140,16 @@ def main(calls: int, turns: int, pool: int) -> None:
         print(f"{name:<48} {p50:>9.1f} {p95:>9.1f}")
     extra = statistics.median(samples["custom"]) - statistics.median(samples["plain"])
     print(f"{'custom tool cost inside a turn (p50 difference)':<48} {extra:>9.1f}")
+    print("\nturns by Server-Timing (medians, ms): model = litellm + the scripted LLM, tools = the sandbox run,")
+    print("host = total - model - db - tools")
+    print(f"{'turn':<28} {'total':>7} {'model':>7} {'db':>7} {'tools':>7} {'host':>7} {'cpu':>7}")
+    for kind in ("custom", "plain"):
+        rows_t = timings[kind]
+        med = {k: statistics.median(t.get(k, 0.0) for t in rows_t) for k in ("total", "model", "db", "tools", "cpu")}
+        host = statistics.median(t.get("total", 0.0) - t.get("model", 0.0) - t.get("db", 0.0) - t.get("tools", 0.0)
+                                 for t in rows_t)
+        print(f"{kind:<28} {med['total']:>7.1f} {med['model']:>7.1f} {med['db']:>7.1f} {med['tools']:>7.1f} "
+              f"{host:>7.1f} {med['cpu']:>7.1f}")
 
 
 if __name__ == "__main__":

@@ -43,7 +43,8 @@ from .config import LocalSandboxConfig
 
 logger = logging.getLogger(__name__)
 
-RUNNER_IN_SANDBOX = "/run/agenthost/runner.py"
+RUNNER_PATH = Path(__file__).with_name("_runner.py")
+_RUNNER_DIR_IN_SANDBOX = "/run/agenthost"
 WORK_DIR_IN_SANDBOX = "/tmp"
 _SYSTEM_DIRS = ("usr", "etc", "bin", "sbin", "lib", "lib32", "lib64", "libx32")
 _HIDDEN_ROOTS = (Path("/proc"), Path("/dev"), Path("/sys"))
@@ -173,41 +174,55 @@ class Jail:
     containment: Containment
     ro_paths: tuple[Path, ...] = ()
     cwd: Path | None = None
+    runner: Path = RUNNER_PATH  # what the interpreter runs: the runner's source, or its bytecode (``_compiled``)
 
     @property
     def namespaces(self) -> bool:
         return self.containment.namespaces
 
-    def bwrap_argv(self, home: Path, runner: Path) -> list[str]:
+    @property
+    def runner_argument(self) -> str:
+        """The runner as the interpreter's script argument (its path inside the sandbox with namespaces)."""
+        return f"{_RUNNER_DIR_IN_SANDBOX}/runner{self.runner.suffix}" if self.namespaces else str(self.runner)
+
+    def bwrap_argv(self, home: Path) -> list[str]:
         """``bwrap ... --`` for a runner whose private /tmp is the host directory ``home``."""
+        head, tail = self._argv_parts
+        return [*head, "--bind", str(home), WORK_DIR_IN_SANDBOX, *tail, "--dir", "/run", "--dir", _RUNNER_DIR_IN_SANDBOX,
+                "--ro-bind", str(self.runner), self.runner_argument,
+                "--chdir", str(self.cwd) if self.cwd is not None else WORK_DIR_IN_SANDBOX, "--"]
+
+    @functools.cached_property
+    def _argv_parts(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """What every runner's command line shares, around its /tmp (built once per jail: it stats the system
+        directories)."""
         c = self.containment
         assert c.bwrap is not None
-        argv = [str(c.bwrap), "--die-with-parent", "--new-session", "--unshare-pid", "--unshare-ipc",
+        head = [str(c.bwrap), "--die-with-parent", "--new-session", "--unshare-pid", "--unshare-ipc",
                 "--unshare-uts", "--unshare-cgroup-try"]
         if not c.network:
-            argv.append("--unshare-net")
+            head.append("--unshare-net")
         if c.drop_to is not None:  # root: only what the runner needs to become sandbox_uid
-            argv += ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
+            head += ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
         for name in _SYSTEM_DIRS:
             path = Path("/", name)
             if path.is_symlink():
-                argv += ["--symlink", os.readlink(path), str(path)]
+                head += ["--symlink", os.readlink(path), str(path)]
             elif path.is_dir():
-                argv += ["--ro-bind", str(path), str(path)]
-        argv += ["--proc", "/proc", "--dev", "/dev", "--bind", str(home), WORK_DIR_IN_SANDBOX]
+                head += ["--ro-bind", str(path), str(path)]
+        head += ["--proc", "/proc", "--dev", "/dev"]
+        tail: list[str] = []
         made: set[Path] = {Path("/"), Path(WORK_DIR_IN_SANDBOX)}
         bound: list[Path] = []
         for path in self.ro_paths:
             for parent in reversed(path.parents):
                 if parent in made or any(_under(parent, b) for b in bound):
                     continue
-                argv += ["--dir", str(parent)]  # 0755: bwrap's implicit parents would be 0700
+                tail += ["--dir", str(parent)]  # 0755: bwrap's implicit parents would be 0700
                 made.add(parent)
-            argv += ["--ro-bind", str(path), str(path)]
+            tail += ["--ro-bind", str(path), str(path)]
             bound.append(path)
-        argv += ["--dir", "/run", "--dir", "/run/agenthost", "--ro-bind", str(runner), RUNNER_IN_SANDBOX]
-        argv += ["--chdir", str(self.cwd) if self.cwd is not None else WORK_DIR_IN_SANDBOX, "--"]
-        return argv
+        return tuple(head), tuple(tail)
 
 
 async def jail_for(containment: Containment, python: Path, config: LocalSandboxConfig) -> Jail:

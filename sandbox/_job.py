@@ -15,7 +15,7 @@ import json
 import secrets
 from typing import Any
 
-from ._process import RUNNER_PATH
+from ._confine import RUNNER_PATH
 
 _MAIN_GUARD = 'if __name__ == "__main__":'
 

@@ -24,15 +24,15 @@ import anyio
 from anyio.abc import ByteReceiveStream, Process, SocketStream, UNIXSocketStream
 
 from ._cgroup import PidsCgroups
-from ._confine import RUNNER_IN_SANDBOX, WORK_DIR_IN_SANDBOX, Jail
+from ._confine import WORK_DIR_IN_SANDBOX, Jail
 
 logger = logging.getLogger(__name__)
 
-RUNNER_PATH = Path(__file__).with_name("_runner.py")
 _MAX_RESULT_BYTES = 16 * 1024 * 1024
 _DRAIN_GRACE_S = 1.0
 _WARM_BOOT_TIMEOUT_S = 30.0
 READY_BYTE = b"\x06"  # same value as _runner.READY_BYTE
+_RESULT_END = b"\n"  # ends the runner's JSON answer (json.dumps escapes newlines inside it)
 
 
 @dataclass
@@ -96,11 +96,11 @@ async def spawn_runner(spec: SpawnSpec, cgroups: PidsCgroups | None, *, warm: bo
         env["HOME"] = env["TMPDIR"] = WORK_DIR_IN_SANDBOX
         if drop_to is not None:
             runner_args += ["--drop-to", f"{drop_to[0]}:{drop_to[1]}"]
-        cmd = [*jail.bwrap_argv(home, RUNNER_PATH), str(spec.python), "-I", RUNNER_IN_SANDBOX, *runner_args]
+        cmd = [*jail.bwrap_argv(home), str(spec.python), "-I", jail.runner_argument, *runner_args]
         cwd = "/"
     else:
         env["HOME"] = env["TMPDIR"] = str(home)
-        cmd = [str(spec.python), "-I", str(RUNNER_PATH), *runner_args]
+        cmd = [str(spec.python), "-I", jail.runner_argument, *runner_args]
         cwd = str(spec.cwd or home)
         if drop_to is not None:
             user = {"user": drop_to[0], "group": drop_to[1], "extra_groups": []}
@@ -148,13 +148,16 @@ async def spawn_runner(spec: SpawnSpec, cgroups: PidsCgroups | None, *, warm: bo
 
 
 class _Capture:
-    """Keep the first ``limit`` bytes of a stream and count the rest; ``done`` is set at EOF."""
+    """Keep the first ``limit`` bytes of a stream and count the rest; ``done`` is set at EOF, ``complete`` at
+    the first ``terminator`` (or EOF)."""
 
-    def __init__(self, limit: int) -> None:
+    def __init__(self, limit: int, terminator: bytes | None = None) -> None:
         self.limit = limit
+        self.terminator = terminator
         self.data = bytearray()
         self.dropped = 0
         self.done = anyio.Event()
+        self.complete = anyio.Event()
 
     async def drain(self, stream: ByteReceiveStream) -> None:
         try:
@@ -162,10 +165,13 @@ class _Capture:
                 room = max(self.limit - len(self.data), 0)
                 self.data += chunk[:room]
                 self.dropped += len(chunk) - min(room, len(chunk))
+                if self.terminator is not None and self.terminator in chunk:
+                    self.complete.set()
         except (anyio.ClosedResourceError, anyio.BrokenResourceError):
             pass
         finally:
             self.done.set()
+            self.complete.set()
 
     def text(self) -> str:
         out = self.data.decode("utf-8", errors="replace")
@@ -257,7 +263,7 @@ async def execute(
     proc = runner.process
     assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
     out, err = _Capture(max_output_bytes), _Capture(max_output_bytes)
-    res = _Capture(_MAX_RESULT_BYTES)
+    res = _Capture(_MAX_RESULT_BYTES, terminator=_RESULT_END)
     timed_out = False
     try:
         async with anyio.create_task_group() as tg:
@@ -275,19 +281,20 @@ async def execute(
                     await proc.stdin.aclose()
                 except (anyio.BrokenResourceError, anyio.ClosedResourceError):
                     pass  # it died before reading the job; reported from its exit status
-                # The result channel closes when the runner has answered (stdout and stderr
-                # were flushed before) or died; its exit covers a fork that kept the channel.
-                await _first_of(res.done, exited)
+                # The answer is complete at its newline (the runner closed stdout and stderr just before);
+                # the channel's EOF covers a runner that died, its exit a fork that kept the channel.
+                await _first_of(res.complete, exited)
                 if runner.namespaced and not res.data and not exited.is_set():
                     # the runner died without answering: let bwrap exit with its status (128 + signal)
                     with anyio.move_on_after(_DRAIN_GRACE_S):
                         await exited.wait()
-            timed_out = scope.cancelled_caught and not res.done.is_set()
+            timed_out = scope.cancelled_caught and not res.complete.is_set()
             kill_tree_now(runner, cgroups)  # also ends anything the tool left running
             # Pipes reach EOF once every holder is dead; bounded in case one escaped.
             with anyio.move_on_after(_DRAIN_GRACE_S):
-                for capture in (out, err, res):
+                for capture in (out, err):
                     await capture.done.wait()
+                await res.complete.wait()
                 if not res.data:  # no answer: its exit status (and bwrap's messages) explain why
                     await exited.wait()
                     if runner.err is not None:
@@ -302,7 +309,7 @@ async def execute(
         result = {"status": "error", "error": f"the tool's return value exceeds {_MAX_RESULT_BYTES} bytes"}
     elif res.data:
         try:
-            result = json.loads(bytes(res.data))
+            result = json.loads(bytes(res.data).split(_RESULT_END, 1)[0])
         except ValueError:
             logger.warning("runner %s wrote an unreadable result (%d bytes)", proc.pid, len(res.data))
     returncode = proc.returncode

@@ -19,11 +19,16 @@ Protocol (local backend):
 
 3. The runner applies ``env`` to ``os.environ``, ``exec``s the source in a
    fresh namespace, calls the function with ``**args`` (awaiting coroutines),
-   and writes ONE JSON result to the dedicated result fd (not stdout, so the
+   closes its stdout and stderr (the tool's output is complete), and writes ONE
+   JSON result and a newline to the dedicated result fd (not stdout, so the
    tool's prints cannot corrupt it)::
 
        {"status": "success"|"error", "func_return": ..., "error": str|null,
         "agent_state": {...}|null}
+
+   ``json.dumps`` escapes newlines, so the first newline ends the result: the
+   parent reads it without waiting for the channel's EOF, which would come
+   only once this process and bubblewrap's around it have exited.
 
 The arguments are data from ``json.loads``; they are never part of the code
 that is compiled.
@@ -31,13 +36,18 @@ that is compiled.
 
 from __future__ import annotations
 
-import ast
-import inspect
 import json
 import os
 import sys
-import traceback
-from typing import Any
+
+# Every interpreter of the warm pool boots this file, and a burst of calls drains the pool as fast as
+# interpreters boot: import here only what every call needs (json). ``ast`` (a source without a function
+# name), ``inspect`` (callables that are not plain functions), ``traceback`` (a failing tool) and
+# ``asyncio`` (an async tool) are imported by the calls that need them.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import ast
+    from typing import Any
 
 _TOOL_FILENAME = "<tool>"
 READY_BYTE = b"\x06"
@@ -107,10 +117,46 @@ class _AgentState:
 def _pick_function(tree: ast.Module, function_name: str) -> str:
     if function_name:
         return function_name
+    import ast
+
     names = [n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
     if not names:
         raise LookupError("the tool source defines no top-level function")
     return names[-1]
+
+
+def _compile(source: str, function_name: str) -> tuple[Any, str]:
+    """The tool's code object and the function to call (the last top-level def when no name is given)."""
+    if function_name:
+        return compile(source, _TOOL_FILENAME, "exec"), function_name
+    import ast
+
+    tree = ast.parse(source, filename=_TOOL_FILENAME)
+    return compile(tree, _TOOL_FILENAME, "exec"), _pick_function(tree, function_name)
+
+
+def _takes(func: Any, name: str) -> bool:
+    """Whether ``func`` has a parameter ``name`` (``inspect.signature``, without importing inspect for plain
+    functions)."""
+    code = getattr(func, "__code__", None)
+    plain = type(func) is type(_takes) and not hasattr(func, "__wrapped__") and not hasattr(func, "__signature__")
+    if plain and code is not None:
+        return name in code.co_varnames[: code.co_argcount + code.co_kwonlyargcount]
+    import inspect
+
+    try:
+        return name in inspect.signature(func).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def _is_awaitable(value: Any) -> bool:
+    """``inspect.isawaitable`` without importing inspect: coroutines, futures, ``__await__`` implementations and
+    generator-based coroutines (``types.coroutine``)."""
+    if hasattr(type(value), "__await__"):
+        return True
+    gi_code = getattr(value, "gi_code", None)
+    return gi_code is not None and bool(gi_code.co_flags & 0x100)  # CO_ITERABLE_COROUTINE
 
 
 def _await(awaitable: Any) -> Any:
@@ -162,24 +208,18 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
     agent_state = _AgentState(job["agent_state"]) if job.get("agent_state") else None
     passed_state = False
     try:
-        source = job["source_code"]
-        tree = ast.parse(source, filename=_TOOL_FILENAME)
-        name = _pick_function(tree, job.get("function_name") or "")
+        code, name = _compile(job["source_code"], job.get("function_name") or "")
         namespace: dict[str, Any] = {"__name__": "__sandbox_tool__", "__builtins__": __builtins__}
-        exec(compile(tree, _TOOL_FILENAME, "exec"), namespace)
+        exec(code, namespace)
         func = namespace.get(name)
         if not callable(func):
             raise LookupError(f"the tool source defines no function named {name!r}")
         kwargs = dict(job.get("args") or {})
-        try:
-            params = inspect.signature(func).parameters
-        except (TypeError, ValueError):
-            params = {}
-        if "agent_state" in params:
+        if _takes(func, "agent_state"):
             kwargs["agent_state"] = agent_state
             passed_state = agent_state is not None
         value = func(**kwargs)
-        if inspect.isawaitable(value):
+        if _is_awaitable(value):
             value = _await(value)
         return {
             "status": "success",
@@ -188,6 +228,8 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
             "agent_state": agent_state.dump() if passed_state and agent_state else None,
         }
     except BaseException as exc:  # a tool may raise SystemExit or KeyboardInterrupt too
+        import traceback
+
         tb = traceback.format_exc()
         try:
             sys.stderr.write(tb)
@@ -252,8 +294,11 @@ def main(argv: list[str]) -> int:
     _apply_limits(limits)
     if "--drop-to" in argv:  # before anything of the tool is even read
         _drop_privileges(argv[argv.index("--drop-to") + 1])
+    # The first compile() of a process builds the compiler's AST types (about 1 ms, what ``import ast`` used
+    # to pay here): before the job, not during it.
+    compile("", _TOOL_FILENAME, "exec")
     if "--warm" in argv:
-        # Nothing is preloaded (asyncio would double a warm runner's start-up CPU and memory, and the pool
+        # Nothing else is preloaded (asyncio would double a warm runner's start-up CPU and memory, and the pool
         # refills during bursts): async tools import it on their call, like any cold runner.
         _write_all(result_fd, READY_BYTE)  # tells the pool this interpreter is fully up
     os.set_inheritable(result_fd, False)  # grandchildren must not hold the result channel
@@ -273,7 +318,12 @@ def main(argv: list[str]) -> int:
             stream.flush()
         except Exception:
             pass
-    _write_all(result_fd, payload.encode("utf-8"))
+    for fd in (1, 2):  # the output is complete: its EOF need not wait for this process's exit
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    _write_all(result_fd, payload.encode("utf-8") + b"\n")
     os.close(result_fd)
     # The parent kills the process tree as soon as the result channel closes; skipping
     # interpreter finalisation saves ~10 ms (tool atexit handlers do not run).

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import ast
 import logging
 import os
+import shutil
 import signal
+import tempfile
 import time
 from contextlib import AsyncExitStack
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Self
 
@@ -14,11 +18,12 @@ import anyio
 from anyio.abc import TaskGroup
 
 from ._cgroup import PidsCgroups
-from ._confine import Containment, Jail, decide, jail_for
+from ._compiled import compile_runner
+from ._confine import RUNNER_PATH, Containment, Jail, decide, jail_for
 from ._env import build_base_env
 from ._exceptions import SandboxClosedError, SandboxStartError, VenvCreationError
 from ._pool import PoolStats, WarmPool
-from ._process import RUNNER_PATH, Outcome, RunnerProcess, SpawnSpec, dispose, execute, spawn_runner
+from ._process import Outcome, RunnerProcess, SpawnSpec, dispose, execute, spawn_runner
 from ._types import AgentStateSnapshot, SandboxRequest, SandboxResult
 from .config import LocalSandboxConfig
 from .venv import RequirementVenvs, ensure_exec_venv
@@ -48,6 +53,7 @@ class LocalSandbox:
         self._tg: TaskGroup | None = None
         self._containment: Containment | None = None
         self._jails: dict[Path, Jail] = {}
+        self._runner_dir: Path | None = None  # the runner compiled by each interpreter (``_compiled``)
         self._pending = 0
         self._idle = anyio.Event()
 
@@ -56,9 +62,12 @@ class LocalSandbox:
         async with AsyncExitStack() as stack:
             self._python = await ensure_exec_venv(cfg)
             self._containment = await anyio.to_thread.run_sync(decide, cfg)
+            self._runner_dir = runner_dir = Path(tempfile.mkdtemp(prefix="agenthost-runner-"))
+            stack.callback(shutil.rmtree, runner_dir, True)
+            os.chmod(runner_dir, 0o755)  # tools may run as another uid (it holds only the compiled runner)
             jail = await self._jail(self._python)
             if not self._containment.namespaces and self._containment.drop_to is not None:
-                await _check_usable(self._python, cfg, self._containment.drop_to)
+                await _check_usable(self._python, cfg, self._containment.drop_to, jail.runner)
             if cfg.max_processes > 0:
                 self._cgroups = await anyio.to_thread.run_sync(PidsCgroups.open, cfg.cgroup_root)
                 if self._cgroups is not None:
@@ -87,8 +96,10 @@ class LocalSandbox:
     async def _jail(self, python: Path) -> Jail:
         jail = self._jails.get(python)
         if jail is None:
-            assert self._containment is not None
-            jail = self._jails[python] = await jail_for(self._containment, python, self.config)
+            assert self._containment is not None and self._runner_dir is not None
+            jail = await jail_for(self._containment, python, self.config)
+            jail = self._jails[python] = replace(jail, runner=await compile_runner(python, RUNNER_PATH,
+                                                                                   self._runner_dir))
         return jail
 
     @property
@@ -168,7 +179,7 @@ class LocalSandbox:
             runner = await spawn_runner(self._spec(python, jail), self._cgroups)
         job: dict[str, Any] = {
             "source_code": request.source_code,
-            "function_name": request.function_name,
+            "function_name": request.function_name or _last_function(request.source_code),
             "args": request.args,
             "env": {str(k): str(v) for k, v in request.env.items()},
             "agent_state": request.agent_state.to_json() if request.agent_state else None,
@@ -213,9 +224,9 @@ class LocalSandbox:
             await self._idle.wait()
 
 
-async def _check_usable(python: Path, cfg: LocalSandboxConfig, drop_to: tuple[int, int]) -> None:
+async def _check_usable(python: Path, cfg: LocalSandboxConfig, drop_to: tuple[int, int], runner: Path) -> None:
     """Without namespaces, tool code runs as ``drop_to``: its interpreter and runner must be readable."""
-    code = f"import json, ssl; open({str(RUNNER_PATH)!r}).close()"
+    code = f"import json, ssl; open({str(runner)!r}).close()"
     cwd = str(cfg.exec_dir) if cfg.exec_dir is not None else "/"
     try:
         with anyio.fail_after(30):
@@ -227,9 +238,21 @@ async def _check_usable(python: Path, cfg: LocalSandboxConfig, drop_to: tuple[in
     if proc.returncode != 0:
         tail = proc.stderr.decode(errors="replace").strip()[-500:]
         raise SandboxStartError(
-            f"the tool interpreter {python}, the runner {RUNNER_PATH} or the directory {cwd} is not usable by "
+            f"the tool interpreter {python}, the runner {runner} or the directory {cwd} is not usable by "
             f"uid {drop_to[0]} (tools never run as root): {tail}. Install bubblewrap, or make them readable "
             "(chmod o+rX), or set sandbox_uid/sandbox_gid")
+
+
+def _last_function(source: str) -> str:
+    """The function a request without a name calls: the last top-level ``def``, as the runner would pick it.
+    Found here, where ``ast`` is loaded, so runners need not import it (empty when the source does not parse:
+    the runner then reports why)."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):  # bad source is the runner's to report
+        return ""
+    names = [n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    return names[-1] if names else ""
 
 
 def _error(message: str, started: float, stdout: str = "", stderr: str = "") -> SandboxResult:

@@ -331,7 +331,8 @@ class AgentLoop:
             return ToolOutcome(text=f"Tool {name!r} does not exist for this agent. Tools you may call: {allowed}")
         scope = ToolScope(agent_id=t.snap.id, agent_name=t.snap.name, env=t.snap.env)
         called = time.perf_counter()
-        with self.d.telemetry.span("tool.call", {"tool.name": name, "tool.type": tool.tool_type or ""}):
+        with self.d.telemetry.span("tool.call", {"tool.name": name, "tool.type": tool.tool_type or ""}), \
+                state.timings.measure("tools"):
             call = await self.d.tools.call(solver, state.solver, scope, tool, args, t.memory, approved=approved,
                                            call_depth=t.req.call_depth, messenger=t.messenger)
         if call.result is not None:

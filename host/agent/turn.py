@@ -143,9 +143,10 @@ class Timings:
     model: float = 0.0  # the model calls, through litellm: request building, the provider, response parsing
     model_cpu: float = 0.0
     db: float = 0.0  # the loop's reads and writes (run bookkeeping included)
+    tools: float = 0.0  # the tool calls, through the dispatcher (a custom tool's sandbox run included)
 
     @contextmanager
-    def measure(self, part: Literal["model", "db"]) -> Iterator[None]:
+    def measure(self, part: Literal["model", "db", "tools"]) -> Iterator[None]:
         started, cpu = time.perf_counter(), time.process_time()
         try:
             yield

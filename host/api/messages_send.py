@@ -36,6 +36,7 @@ async def send_message(agent_id: str, body: LettaStreamingRequest, svc: Svc, res
     # entries are the process's CPU time (per turn when turns run one at a time, as in the benchmark).
     response.headers["Server-Timing"] = (
         f"model;dur={t.model * 1e3:.2f}, model-cpu;dur={t.model_cpu * 1e3:.2f}, db;dur={t.db * 1e3:.2f}, "
+        f"tools;dur={t.tools * 1e3:.2f}, "
         f"total;dur={total * 1e3:.2f}, cpu;dur={cpu * 1e3:.2f}, steps;desc={result.usage.step_count}")
     if v1:
         return v1_response(result.messages, StopReason(result.stop_reason), result.usage.statistics(), result.run_id)

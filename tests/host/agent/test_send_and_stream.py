@@ -164,10 +164,10 @@ def test_a_turn_reports_where_its_time_went_in_server_timing(http, make_agent, m
     for part in resp.headers["server-timing"].split(","):
         name, _, param = part.strip().partition(";")
         parts[name] = float(param.split("=", 1)[1])
-    assert set(parts) == {"model", "model-cpu", "db", "total", "cpu", "steps"}
+    assert set(parts) == {"model", "model-cpu", "db", "tools", "total", "cpu", "steps"}
     assert parts["steps"] == 2 == resp.json()["usage"]["step_count"]
-    assert parts["model"] > 0 and parts["db"] > 0 and parts["model-cpu"] > 0
-    assert parts["total"] >= parts["model"] + parts["db"], "the parts are within the whole"
+    assert parts["model"] > 0 and parts["db"] > 0 and parts["model-cpu"] > 0 and parts["tools"] > 0
+    assert parts["total"] >= parts["model"] + parts["db"] + parts["tools"], "the parts are within the whole"
     assert parts["cpu"] >= parts["model-cpu"], "the model calls' CPU is part of the turn's"
 
 

@@ -1,0 +1,121 @@
+"""The runner's boot and answer: a warm interpreter imports only what every call needs (a burst drains the
+pool as fast as interpreters boot), the calls that need more import it themselves, and the answer is read at
+its end rather than at the exit of the process that wrote it."""
+
+import dataclasses
+
+import anyio
+import pytest
+
+from sandbox import AgentStateSnapshot, BlockSnapshot, LocalSandbox, SandboxRequest
+
+pytestmark = pytest.mark.anyio
+
+LOADED = (
+    "import sys\n\n"
+    "def loaded() -> list:\n"
+    "    return [m for m in ('ast', 'inspect', 'traceback', 'typing', 'asyncio') if m in sys.modules]\n"
+)
+
+
+async def test_a_warm_interpreter_has_imported_nothing_a_plain_call_does_not_need(local_config):
+    config = dataclasses.replace(local_config, warm_pool_size=1)
+    async with LocalSandbox(config) as sb:
+        with anyio.fail_after(20):
+            await sb.wait_warm()
+        result = await sb.run(SandboxRequest(source_code=LOADED, function_name="loaded"))
+        stats = sb.pool_stats
+    assert stats is not None and stats.hits == 1  # the call ran in the interpreter booted ahead of it
+    assert result.status == "success" and result.func_return == []
+
+
+async def test_a_source_without_a_function_name_runs_its_last_function_and_the_runner_imports_no_parser(
+        local_config):
+    async with LocalSandbox(local_config) as sb:
+        result = await sb.run(SandboxRequest(source_code=LOADED))
+        broken = await sb.run(SandboxRequest(source_code="def broken(:\n    pass\n"))
+        empty = await sb.run(SandboxRequest(source_code="x = 1\n"))
+    assert result.status == "success" and result.func_return == []
+    assert broken.status == "error" and broken.error is not None and broken.error.startswith("SyntaxError")
+    assert empty.status == "error" and empty.error == "LookupError: the tool source defines no top-level function"
+
+
+async def test_a_decorated_tool_that_declares_agent_state_still_gets_it(local_config):
+    src = (
+        "import functools\n\n"
+        "def logged(func):\n"
+        "    @functools.wraps(func)\n"
+        "    def wrapper(*args, **kwargs):\n"
+        "        return func(*args, **kwargs)\n"
+        "    return wrapper\n\n"
+        "@logged\n"
+        "def read_human(agent_state) -> str:\n"
+        "    return agent_state.memory.get_block('human').value\n"
+    )
+    state = AgentStateSnapshot(id="agent-1", name="a", blocks=[BlockSnapshot(label="human", value="Ada")])
+    async with LocalSandbox(local_config) as sb:
+        result = await sb.run(SandboxRequest(source_code=src, function_name="read_human", agent_state=state))
+    assert result.status == "success" and result.func_return == "Ada"
+
+
+async def test_a_callable_object_and_a_generator_based_coroutine_are_called_and_awaited(local_config):
+    src = (
+        "import types\n\n"
+        "class Doubler:\n"
+        "    def __call__(self, x: int, agent_state=None) -> int:\n"
+        "        return 2 * x + (100 if agent_state is not None else 0)\n\n"
+        "double = Doubler()\n\n"
+        "@types.coroutine\n"
+        "def _seven():\n"
+        "    if False:\n"
+        "        yield\n"
+        "    return 7\n\n"
+        "def seven():\n"
+        "    return _seven()\n"
+    )
+    state = AgentStateSnapshot(id="agent-1", name="a", blocks=[])
+    async with LocalSandbox(local_config) as sb:
+        doubled = await sb.run(SandboxRequest(source_code=src, function_name="double", args={"x": 4},
+                                              agent_state=state))
+        seven = await sb.run(SandboxRequest(source_code=src, function_name="seven"))
+    assert doubled.status == "success" and doubled.func_return == 108
+    assert seven.status == "success" and seven.func_return == 7
+
+
+async def test_a_return_value_and_output_with_newlines_come_back_whole(local_config):
+    src = "def lines() -> dict:\n    print('one\\ntwo')\n    return {'text': 'a\\nb\\n', 'k\\ney': ['\\n']}\n"
+    async with LocalSandbox(local_config) as sb:
+        result = await sb.run(SandboxRequest(source_code=src))
+    assert result.status == "success"
+    assert result.func_return == {"text": "a\nb\n", "k\ney": ["\n"]}
+    assert result.stdout == ["one\ntwo\n"]
+
+
+async def test_the_answer_is_read_at_its_end_even_if_the_runner_never_closes_its_channel(local_config):
+    # The tool makes the runner keep its result channel open and never exit after answering: the answer
+    # still arrives (its newline ends it), and the tree is killed as usual.
+    src = (
+        "import os, time\n\n"
+        "def stubborn() -> str:\n"
+        "    os.close = lambda fd: None\n"
+        "    os._exit = lambda code: time.sleep(3600)\n"
+        "    return 'answered'\n"
+    )
+    config = dataclasses.replace(local_config, timeout_s=15)
+    async with LocalSandbox(config) as sb:
+        result = await sb.run(SandboxRequest(source_code=src))
+        with anyio.fail_after(10):
+            await sb.quiesce()
+    assert result.status == "success" and result.func_return == "answered"
+
+
+async def test_runners_start_from_the_runner_compiled_once_not_from_its_source(local_config):
+    src = "import sys\n\ndef script() -> str:\n    return sys.argv[0]\n"
+    config = dataclasses.replace(local_config, warm_pool_size=1)
+    async with LocalSandbox(config) as sb:
+        cold = await sb.run(SandboxRequest(source_code=src))
+        with anyio.fail_after(20):
+            await sb.wait_warm()
+        warm = await sb.run(SandboxRequest(source_code=src))
+    assert cold.status == warm.status == "success"
+    assert cold.func_return.endswith(".pyc") and warm.func_return.endswith(".pyc")
