@@ -46,7 +46,10 @@ def _annotation_schema(node: ast.expr | None, where: str) -> dict[str, Any]:
     if node is None:
         raise SchemaError(f"{where} has no type hint; annotate it (e.g. `: str`)")
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
-        node = ast.parse(node.value, mode="eval").body
+        try:
+            node = ast.parse(node.value, mode="eval").body
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            raise SchemaError(f"{where} has a type hint that is not a Python expression: {node.value!r}") from None
     if isinstance(node, ast.Constant) and node.value is None:
         return {"type": "null"}
     if isinstance(node, ast.Name) or isinstance(node, ast.Attribute):
@@ -109,6 +112,10 @@ def parse_tool_source(
         tree = ast.parse(source_code)
     except SyntaxError as exc:
         raise SchemaError(f"the source does not parse: {exc.msg} (line {exc.lineno})") from exc
+    except ValueError as exc:  # a NUL byte
+        raise SchemaError(f"the source does not parse: {exc}") from exc
+    except (RecursionError, MemoryError) as exc:  # the parser's own limits (very deep nesting)
+        raise SchemaError("the source does not parse: it is nested too deeply for Python's parser") from exc
     func = _pick_function(tree, name)
     doc = ast.get_docstring(func)
     if not doc or not doc.strip():

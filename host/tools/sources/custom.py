@@ -298,7 +298,7 @@ def function_name_for(source_code: str, name: str | None = None, json_schema: di
         return str(json_schema["name"])
     try:
         tree = ast.parse(source_code)
-    except SyntaxError:
+    except (SyntaxError, ValueError, RecursionError, MemoryError):  # bad source is the sandbox's to report
         return ""
     names = [n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
     return names[-1] if names else ""

@@ -255,3 +255,18 @@ def test_an_integer_beyond_its_column_is_422_naming_the_field(http, path, body, 
     resp = http.post(path, json=body)
     assert resp.status_code == 422, resp.text
     assert resp.json()["detail"][0]["loc"] == loc and resp.json()["detail"][0]["type"] == "less_than_equal"
+
+
+@pytest.mark.parametrize("source", [
+    "x = " + "-" * 500_000 + "1",  # past the parser's own depth limit: MemoryError / RecursionError inside ast
+    "def f(x: 'int +') -> int:\n    \"\"\"F.\n\n    Args:\n        x: x\n    \"\"\"\n    return 1\n",  # string hint
+    "def f():\n    return 1\x00\n",  # a NUL byte
+])
+def test_sources_python_cannot_parse_are_a_4xx_or_the_runs_error(http, source):
+    created = http.post("/v1/tools/", json={"source_code": source})
+    assert created.status_code in (400, 422), created.text
+    assert "parse" in created.text or "type hint" in created.text or "NUL" in created.text or "null" in created.text
+    run = http.post("/v1/tools/run", json={"source_code": source, "args": {}})
+    assert run.status_code in (200, 400, 422), run.text
+    if run.status_code == 200:
+        assert run.json()["status"] == "error"
