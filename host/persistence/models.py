@@ -484,14 +484,19 @@ class ProviderTraceRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False, index=True)
 
 
-class McpOAuthGrantRow(_Timestamps, Base):  # 0011: OAuth grants of remote MCP servers (by server URL)
+class McpOAuthGrantRow(_Timestamps, Base):  # 0011, 0013: OAuth grants of remote MCP servers, per organization
     """``grant_enc`` is Fernet ciphertext (host.persistence.secret_box) of the grant's JSON: tokens, the client
-    registration (its secret too), the access token's expiry and the authorization server's metadata."""
+    registration (its secret too), the access token's expiry and the authorization server's metadata.
+
+    One per (organization, server URL); ``organization_id`` NULL: the grant of the operator's config-file
+    servers (every organization's). Not ``OrgShared``: the store filters by the owner it connects for."""
 
     __tablename__ = "mcp_oauth_grants"
+    __table_args__ = (UniqueConstraint("organization_id", "server_url", name="uq_mcp_oauth_grants_org_url"),)
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    server_url: Mapped[str] = mapped_column(String(2048), nullable=False, unique=True)
+    organization_id: Mapped[str | None] = mapped_column(String(64))
+    server_url: Mapped[str] = mapped_column(String(2048), nullable=False)
     grant_enc: Mapped[str] = mapped_column(Text, nullable=False)
 
 
@@ -504,6 +509,7 @@ class McpOAuthSessionRow(Base):  # 0011: one interactive authorization, waiting 
     state: Mapped[str] = mapped_column(String(256), nullable=False, unique=True)
     server_name: Mapped[str] = mapped_column(String(256), nullable=False)
     server_url: Mapped[str] = mapped_column(String(2048), nullable=False)
+    organization_id: Mapped[str | None] = mapped_column(String(64))  # 0013: whose grant it becomes (NULL: shared)
     status: Mapped[str] = mapped_column(String(16), nullable=False)  # pending | authorized | refused | used
     code_enc: Mapped[str | None] = mapped_column(Text)
     error: Mapped[str | None] = mapped_column(Text)

@@ -80,7 +80,7 @@ async def connect_server(mcp_server_id: str, gw: McpServers, oauth: OAuth, reque
         connected once here, authorized if it asks, and then reconnected in the pool with its new grant."""
         config = gw.get(name).config
         if (await gw.pool.settle(name)).state != "ready" and config is not None and config.url is not None:
-            await oauth.connect(config, callback, emit)
+            await oauth.connect(config, callback, emit, gw.catalog.owner(name))
             await gw.resync(name)
         return await gw.ready_tools(name)
 

@@ -737,3 +737,26 @@ UPDATE mcp_servers SET organization_id = 'org-00000000-0000-4000-8000-0000000000
 
 UPDATE alembic_version SET version_num='0012' WHERE alembic_version.version_num = '0011';
 
+-- Running upgrade 0012 -> 0013
+
+CREATE TABLE mcp_oauth_grants_0013 (
+    id VARCHAR(64) NOT NULL, 
+    organization_id VARCHAR(64), 
+    server_url VARCHAR(2048) NOT NULL, 
+    grant_enc TEXT NOT NULL, 
+    created_at DATETIME NOT NULL, 
+    updated_at DATETIME NOT NULL, 
+    PRIMARY KEY (id), 
+    CONSTRAINT uq_mcp_oauth_grants_org_url UNIQUE (organization_id, server_url)
+);
+
+INSERT INTO mcp_oauth_grants_0013 (id, organization_id, server_url, grant_enc, created_at, updated_at) SELECT id, NULL, server_url, grant_enc, created_at, updated_at FROM mcp_oauth_grants;
+
+DROP TABLE mcp_oauth_grants;
+
+ALTER TABLE mcp_oauth_grants_0013 RENAME TO mcp_oauth_grants;
+
+ALTER TABLE mcp_oauth_sessions ADD COLUMN organization_id VARCHAR(64);
+
+UPDATE alembic_version SET version_num='0013' WHERE alembic_version.version_num = '0012';
+
