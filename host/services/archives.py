@@ -20,7 +20,8 @@ from host.services.sources import SourceService
 
 def archive_out(row: ArchiveRow) -> Archive:
     return Archive(id=row.id, name=row.name, description=row.description, embedding_config=row.embedding_config,
-                   metadata=row.metadata_, created_at=row.created_at, updated_at=row.updated_at)
+                   metadata=row.metadata_, created_at=row.created_at, updated_at=row.updated_at,
+                   organization_id=row.organization_id)
 
 
 def archive_passage_out(row: PassageRow) -> dict[str, Any]:

@@ -37,7 +37,7 @@ _TEXT_ONLY = {"embedding_endpoint_type": "openai", "embedding_endpoint": None, "
 def source_out(row: SourceRow) -> Source:
     return Source(id=row.id, name=row.name, description=row.description, instructions=row.instructions,
                   metadata=row.metadata_, embedding_config=row.embedding_config, created_at=row.created_at,
-                  updated_at=row.updated_at)
+                  updated_at=row.updated_at, organization_id=row.organization_id)
 
 
 def embedding_label(config: dict[str, Any]) -> str:
