@@ -107,7 +107,7 @@ class ToolRow(OrgShared, _Timestamps, Base):
     __tablename__ = "tools"
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    name: Mapped[str] = mapped_column(String(256), nullable=False, unique=True)
+    name: Mapped[str] = mapped_column(String(256), nullable=False)  # unique per organization (0013)
     tool_type: Mapped[str] = mapped_column(String(64), nullable=False, default="custom")
     description: Mapped[str | None] = mapped_column(Text)
     source_type: Mapped[str] = mapped_column(String(32), nullable=False, default="python")
@@ -119,7 +119,8 @@ class ToolRow(OrgShared, _Timestamps, Base):
     tags: Mapped[list[str]] = mapped_column(JSONType, nullable=False, default=list)
     metadata_: Mapped[dict[str, Any] | None] = mapped_column("metadata", JSONType)
 
-    __table_args__ = (Index("ix_tools_created", "created_at", "id"),)
+    __table_args__ = (Index("ix_tools_created", "created_at", "id"),
+                      UniqueConstraint("organization_id", "name", name="uq_tools_org_name"))
 
 
 class AgentToolRow(Base):
@@ -237,9 +238,10 @@ class FileAgentRow(Base):  # 0003: a file of an attached folder, open or closed 
 
 class SourceRow(OrgOwned, _Timestamps, Base):
     __tablename__ = "sources"
+    __table_args__ = (UniqueConstraint("organization_id", "name", name="uq_sources_org_name"),)
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    name: Mapped[str] = mapped_column(String(256), nullable=False, unique=True)
+    name: Mapped[str] = mapped_column(String(256), nullable=False)  # unique per organization (0013)
     description: Mapped[str | None] = mapped_column(Text)
     instructions: Mapped[str | None] = mapped_column(Text)
     metadata_: Mapped[dict[str, Any] | None] = mapped_column("metadata", JSONType)

@@ -331,8 +331,7 @@ class McpServersService:
                 continue
             schema = {**tool_json_schema(tool), "name": row.name}
             if row.json_schema != schema or (row.description or "") != tool.description:
-                await self.tools.register(name=row.name, tool_type=MCP_TOOL_TYPE, description=tool.description,
-                                          json_schema=schema, tags=list(row.tags), metadata=dict(row.metadata_ or {}))
+                await self.tools.refresh(row.id, description=tool.description, json_schema=schema)
             updated.append(row.name or "")
         return updated, missing
 

@@ -23,6 +23,7 @@ from host.persistence.convert import passage_out
 from host.persistence.db import Database
 from host.persistence.models import AgentRow, AgentSourceRow, FileRow, JobRow, PassageRow, SourceRow, UploadBlobRow
 from host.persistence.paging import paginate
+from host.persistence.tenancy import same_namespace
 from host.schemas.passages import Passage
 from host.schemas.sources import Source, SourceCreate, SourceUpdate
 from host.services.archival import embedding_enabled
@@ -92,7 +93,8 @@ class SourceService:
                         instructions=req.instructions, metadata_=req.metadata, embedding_config=config)
         try:
             async with self.db.transaction() as s:
-                if (await s.execute(select(SourceRow.id).where(SourceRow.name == req.name))).first():
+                if (await s.execute(select(SourceRow.id).where(SourceRow.name == req.name,
+                                                               same_namespace(SourceRow)))).first():
                     raise ConflictError(f"A source named {req.name!r} already exists: pick another name")
                 s.add(row)
         except IntegrityError:
@@ -105,7 +107,8 @@ class SourceService:
 
     async def id_by_name(self, name: str) -> str:
         async with self.db.session() as s:
-            found = (await s.execute(select(SourceRow.id).where(SourceRow.name == name))).scalar_one_or_none()
+            found = (await s.execute(select(SourceRow.id).where(SourceRow.name == name, same_namespace(SourceRow))
+                                     )).scalar_one_or_none()
         if found is None:
             raise NotFoundError(f"Source with name {name!r} not found")
         return str(found)
@@ -124,7 +127,8 @@ class SourceService:
             async with self.db.transaction() as s:
                 row = await self.row(s, source_id)
                 if update.name is not None and update.name != row.name:
-                    taken = (await s.execute(select(SourceRow.id).where(SourceRow.name == update.name))).first()
+                    taken = (await s.execute(select(SourceRow.id).where(
+                        SourceRow.name == update.name, SourceRow.organization_id == row.organization_id))).first()
                     if taken:
                         raise ConflictError(f"A source named {update.name!r} already exists: pick another name")
                     row.name = update.name
