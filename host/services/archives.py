@@ -29,10 +29,11 @@ def archive_passage_out(row: PassageRow) -> dict[str, Any]:
 
 
 class ArchiveService:
-    def __init__(self, db: Any, registry: Any, archival: ArchivalService) -> None:
+    def __init__(self, db: Any, registry: Any, archival: ArchivalService, byok: Any = None) -> None:
         self.db = db
         self.registry = registry
         self.archival = archival
+        self.byok = byok  # the acting organization's own embedding models (host.services.byok)
 
     @staticmethod
     async def _row(s: Any, archive_id: str) -> ArchiveRow:
@@ -42,7 +43,7 @@ class ArchiveService:
         return row
 
     async def create(self, req: ArchiveCreate) -> Archive:
-        config = await SourceService(self.db, self.registry)._embedding_config(SourceCreate(
+        config = await SourceService(self.db, self.registry, self.byok)._embedding_config(SourceCreate(
             name=req.name, embedding=req.embedding, embedding_config=req.embedding_config,
             embedding_chunk_size=req.embedding_chunk_size))
         now = utcnow()

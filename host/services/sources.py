@@ -15,6 +15,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from host.domain.actor import current_actor
 from host.errors import ConflictError, InvalidRequestError, NotFoundError
 from host.ids import new_id, utcnow
 from host.llm.providers import EmbeddingConfig, ProviderError
@@ -27,6 +28,7 @@ from host.persistence.tenancy import same_namespace
 from host.schemas.passages import Passage
 from host.schemas.sources import Source, SourceCreate, SourceUpdate
 from host.services.archival import embedding_enabled
+from host.services.byok import ByokService
 
 logger = logging.getLogger(__name__)
 
@@ -56,9 +58,10 @@ def same_embedding_model(a: dict[str, Any], b: dict[str, Any]) -> bool:
 
 
 class SourceService:
-    def __init__(self, db: Database, registry: ProviderRegistry) -> None:
+    def __init__(self, db: Database, registry: ProviderRegistry, byok: ByokService | None = None) -> None:
         self.db = db
         self.registry = registry
+        self.byok = byok  # the acting organization's own providers: their embedding models too
 
     async def _embedding_config(self, req: SourceCreate) -> dict[str, Any]:
         if req.embedding:
@@ -66,7 +69,10 @@ class SourceService:
             try:
                 out = self.registry.resolve_embedding(req.embedding).model_dump(mode="json")
             except ProviderError as exc:
-                raise InvalidRequestError(str(exc)) from None
+                own = await self.byok.resolve_embedding(current_actor(), req.embedding) if self.byok else None
+                if own is None:
+                    raise InvalidRequestError(str(exc)) from None
+                out = own.model_dump(mode="json")
         elif req.embedding_config:
             try:
                 out = {**req.embedding_config,
