@@ -61,6 +61,7 @@ def _named(name: str) -> Select[Any]:
     return (select(ToolRow).where(ToolRow.name == name, same_namespace(ToolRow))
             .order_by(ToolRow.organization_id.is_(None)).limit(1))
 
+
 class ToolService:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -76,7 +77,8 @@ class ToolService:
         """Create or refresh the built-in tools (base, memory, multi-agent, web_search, run_code)."""
         async with self.db.transaction() as s:
             # Workers of one server start side by side on an empty database: one of them seeds, the next ones
-            # find the rows (without the lock both insert and one fails its start-up on the unique name).
+            # find the rows (without the lock both would insert: shared rows, of NULL organization, are not
+            # held unique by the (organization_id, name) constraint).
             await self.db.serialize(s, "tools.builtins")
             existing = {r.name: r for r in (await s.execute(select(ToolRow).where(ToolRow.organization_id.is_(None))
                                                             )).scalars()}
