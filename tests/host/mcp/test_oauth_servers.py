@@ -287,3 +287,29 @@ def test_a_grant_is_its_organizations_another_organization_at_the_same_url_autho
             assert http.delete(f"/v1/mcp-servers/{id_a}", headers=a).status_code == 204
             if id_b is not None:
                 assert http.delete(f"/v1/mcp-servers/{id_b}", headers=b).status_code == 204
+
+
+def test_a_config_file_servers_grant_is_everyones_and_only_the_admin_gives_it(make_server, tmp_path):
+    with oauth_peer("http") as url:
+        home = tmp_path / "shared-home"
+        home.mkdir()
+        (home / "mcp_config.json").write_text(json.dumps({"mcpServers": {"operators": {
+            "transport": "streamable_http", "url": url}}}))
+        srv = make_server(home=home)
+        with httpx.Client(base_url=srv.base_url, timeout=60) as http:
+            user = _org_key(http, "shared")
+            listed = http.get("/v1/mcp-servers/", headers=user).json()
+            server_id = next(s["id"] for s in listed if s["server_name"] == "operators")
+            wait_until(lambda: http.get("/v1/tools/mcp/servers/operators/status").json()["state"] == "error",
+                       timeout=60, what="the config-file server to need authorization")
+
+            # A user key may not authorize it for everyone.
+            with http.stream("GET", f"/v1/mcp-servers/connect/{server_id}", headers=user, timeout=60) as stream:
+                events = [json.loads(line[5:]) for line in stream.iter_lines() if line.startswith("data:")]
+            assert events[-1]["event"] == "error" and "only the admin" in events[-1]["message"], events
+            assert "authorization_url" not in [e["event"] for e in events]
+
+            # The admin does; then every organization's calls go out with that grant.
+            events, callback = connect_and_approve(http, "GET", f"/v1/mcp-servers/connect/{server_id}")
+            assert callback.status_code == 200 and events[-1]["event"] == "success", events
+            assert _whoami(http, user, "operators") == _whoami(http, {}, "operators") != "anonymous"
