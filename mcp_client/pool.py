@@ -92,12 +92,18 @@ class McpPool:
             self._servers.clear()
         return None
 
+    def oauth_store_for(self, config: McpServerConfig) -> OAuthStore | None:
+        """The grant store `config`'s server connects with (``oauth_store`` for every server here; a subclass
+        whose servers have several owners gives each its owner's store)."""
+        return self.oauth_store
+
     async def _auth(self, config: McpServerConfig) -> httpx2.Auth | None:
-        if self.oauth_store is None:
+        store = self.oauth_store_for(config)
+        if store is None:
             return None
         from mcp_client.oauth import stored_auth
 
-        return await stored_auth(config, self.oauth_store)
+        return await stored_auth(config, store)
 
     def _group(self) -> anyio.abc.TaskGroup:
         if self._tg is None:

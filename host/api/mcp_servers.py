@@ -31,7 +31,8 @@ from fastapi import Body, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
-from host.api.routing import SlashRouter, services
+from host.api.routing import SlashRouter, actor, services
+from host.domain.actor import Actor
 from host.errors import HostError, NotFoundError
 from host.schemas.mcp_servers import ServerConfigIn, ServerUpdateIn, mcp_tool_out, server_out, status_out
 from host.schemas.tools import Tool
@@ -123,12 +124,14 @@ def redirect_uri(request: Request) -> str:
 
 
 @router.post("/connect", operation_id="connect_mcp_server")
-async def connect_mcp_server(body: ServerConfigIn, oauth: OAuth, request: Request) -> EventSourceResponse:
+async def connect_mcp_server(body: ServerConfigIn, oauth: OAuth, request: Request,
+                             who: Annotated[Actor, Depends(actor)]) -> EventSourceResponse:
     """1.x's legacy connect: the config is tried (as ``/test``), not stored; a server that asks for OAuth is
-    authorized (its grant is stored for its URL, so adding the server afterwards connects with it)."""
+    authorized (its grant is stored for the caller's organization and the URL, so adding the server
+    afterwards connects with it)."""
     config = body.to_config()
     callback = redirect_uri(request)
-    return connect_stream(config.name, lambda emit: oauth.connect(config, callback, emit))
+    return connect_stream(config.name, lambda emit: oauth.connect(config, callback, emit, who.organization_id))
 
 
 @router.get("/{name}", operation_id="retrieve_mcp_server")

@@ -21,7 +21,7 @@ Svc = Annotated[Services, Depends(services)]
 
 
 async def _sources(svc: Svc) -> SourceService:
-    return SourceService(svc.db, svc.registry)
+    return SourceService(svc.db, svc.registry, svc.byok)
 
 
 async def _files(svc: Svc) -> SourceFileService:

@@ -35,6 +35,13 @@ def current_actor() -> Actor:
     return _CURRENT.get()
 
 
+def acting_organization() -> str:
+    """The organization of what the current actor sees: a scoped actor sees only its own organization's
+    objects, so theirs is its own (answers fill ``organization_id`` from the row where they have it, and use
+    this for rows reached through a parent: steps, files, passages...). The system: the default one."""
+    return _CURRENT.get().organization_id
+
+
 def set_actor(actor: Actor) -> object:
     """Make ``actor`` current; returns the token for ``reset_actor``."""
     return _CURRENT.set(actor)
@@ -55,4 +62,4 @@ def acting_as(actor: Actor) -> Iterator[Actor]:
         _CURRENT.reset(token)
 
 
-__all__ = ["DEFAULT_ACTOR", "SYSTEM_ACTOR", "Actor", "acting_as", "current_actor", "reset_actor", "set_actor"]
+__all__ = ["DEFAULT_ACTOR", "SYSTEM_ACTOR", "Actor", "acting_as", "acting_organization", "current_actor", "reset_actor", "set_actor"]

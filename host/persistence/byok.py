@@ -22,10 +22,12 @@ class ByokMissingError(Exception):
     """The BYOK provider an agent's model names no longer exists."""
 
 
-async def provider_row(db: Database, name: str, endpoint: str | None) -> ProviderRow | None:
+async def provider_row(db: Database, name: str, endpoint: str | None, *,
+                       organization_id: str | None = None) -> ProviderRow | None:
+    """`organization_id`'s provider of that name; by default the calling organization's (the system: any)."""
     async with db.session() as s:
         stmt = select(ProviderRow).where(ProviderRow.name == name).order_by(ProviderRow.created_at)
-        if (org := scope_org()) is not None:  # the calling organization's provider of that name
+        if (org := organization_id or scope_org()) is not None:
             stmt = stmt.where(ProviderRow.organization_id == org)
         rows = list((await s.execute(stmt)).scalars())
     same = [r for r in rows if endpoint is None or (r.base_url or "").rstrip("/") == endpoint.rstrip("/")]
@@ -50,11 +52,14 @@ async def settings_for_llm(db: Database, box: SecretBox | None, config: LLMConfi
 
 
 async def settings_for_embedding(db: Database, box: SecretBox | None, config: EmbeddingConfig,
-                                 base: ProviderSettings) -> ProviderSettings:
+                                 base: ProviderSettings, *, organization_id: str | None = None) -> ProviderSettings:
+    """The settings an embedding call uses: with the key of the organization's own provider when the handle
+    names one (`organization_id`: the owner of what is embedded, for a worker acting for nobody in particular;
+    by default the caller's), else ``base``."""
     prefix, sep, _ = (config.handle or "").partition("/")
     if box is None or not sep:
         return base
-    row = await provider_row(db, prefix, config.embedding_endpoint)
+    row = await provider_row(db, prefix, config.embedding_endpoint, organization_id=organization_id)
     if row is None:
         return base
     return with_key(base, config.embedding_endpoint_type, box.decrypt(row.api_key_enc))

@@ -34,7 +34,7 @@ logger = logging.getLogger(__name__)
 _MIGRATIONS = Path(__file__).parent / "migrations"
 _PG_MIGRATION_LOCK = 7_223_114_001
 PING_AFTER_IDLE_S = 1.0  # a pooled Postgres connection idle for longer is checked before use
-HEAD_REVISION = "0012"  # the newest revision in migrations/versions (a test keeps the two in step)
+HEAD_REVISION = "0013"  # the newest revision in migrations/versions (a test keeps the two in step)
 
 
 @dataclass(frozen=True)
@@ -211,13 +211,25 @@ def _migrate_sqlite_file(path: str) -> None:
     try:
         with engine.connect() as conn:
             conn = conn.execution_options(sqlite_write=True)
-            with conn.begin():
-                state = _state(conn)  # again, now holding the write lock: another process may have been first
-                if state == "empty":
-                    for statement in statements("sqlite"):
-                        conn.exec_driver_sql(statement)
-                elif state == "behind":
-                    _run_alembic(conn)
+            # A migration that rebuilds a table (SQLite cannot drop an inline UNIQUE; 0013) drops the old one:
+            # with foreign keys on, that would cascade to the rows referencing it. Off (only possible outside a
+            # transaction) for the migration; the result is checked before it commits.
+            raw = conn.connection.dbapi_connection
+            assert raw is not None
+            raw.execute("PRAGMA foreign_keys=OFF")
+            try:
+                with conn.begin():
+                    state = _state(conn)  # again, now holding the write lock: another process may have been first
+                    if state == "empty":
+                        for statement in statements("sqlite"):
+                            conn.exec_driver_sql(statement)
+                    elif state == "behind":
+                        _run_alembic(conn)
+                        broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                        if broken:
+                            raise RuntimeError(f"migrating {path} left rows with dangling references: {broken[:5]}")
+            finally:
+                raw.execute("PRAGMA foreign_keys=ON")
     finally:
         engine.dispose()
 

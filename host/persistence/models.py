@@ -107,7 +107,7 @@ class ToolRow(OrgShared, _Timestamps, Base):
     __tablename__ = "tools"
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    name: Mapped[str] = mapped_column(String(256), nullable=False, unique=True)
+    name: Mapped[str] = mapped_column(String(256), nullable=False)  # unique per organization (0013)
     tool_type: Mapped[str] = mapped_column(String(64), nullable=False, default="custom")
     description: Mapped[str | None] = mapped_column(Text)
     source_type: Mapped[str] = mapped_column(String(32), nullable=False, default="python")
@@ -119,7 +119,8 @@ class ToolRow(OrgShared, _Timestamps, Base):
     tags: Mapped[list[str]] = mapped_column(JSONType, nullable=False, default=list)
     metadata_: Mapped[dict[str, Any] | None] = mapped_column("metadata", JSONType)
 
-    __table_args__ = (Index("ix_tools_created", "created_at", "id"),)
+    __table_args__ = (Index("ix_tools_created", "created_at", "id"),
+                      UniqueConstraint("organization_id", "name", name="uq_tools_org_name"))
 
 
 class AgentToolRow(Base):
@@ -237,9 +238,10 @@ class FileAgentRow(Base):  # 0003: a file of an attached folder, open or closed 
 
 class SourceRow(OrgOwned, _Timestamps, Base):
     __tablename__ = "sources"
+    __table_args__ = (UniqueConstraint("organization_id", "name", name="uq_sources_org_name"),)
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    name: Mapped[str] = mapped_column(String(256), nullable=False, unique=True)
+    name: Mapped[str] = mapped_column(String(256), nullable=False)  # unique per organization (0013)
     description: Mapped[str | None] = mapped_column(Text)
     instructions: Mapped[str | None] = mapped_column(Text)
     metadata_: Mapped[dict[str, Any] | None] = mapped_column("metadata", JSONType)
@@ -484,14 +486,19 @@ class ProviderTraceRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False, index=True)
 
 
-class McpOAuthGrantRow(_Timestamps, Base):  # 0011: OAuth grants of remote MCP servers (by server URL)
+class McpOAuthGrantRow(_Timestamps, Base):  # 0011, 0013: OAuth grants of remote MCP servers, per organization
     """``grant_enc`` is Fernet ciphertext (host.persistence.secret_box) of the grant's JSON: tokens, the client
-    registration (its secret too), the access token's expiry and the authorization server's metadata."""
+    registration (its secret too), the access token's expiry and the authorization server's metadata.
+
+    One per (organization, server URL); ``organization_id`` NULL: the grant of the operator's config-file
+    servers (every organization's). Not ``OrgShared``: the store filters by the owner it connects for."""
 
     __tablename__ = "mcp_oauth_grants"
+    __table_args__ = (UniqueConstraint("organization_id", "server_url", name="uq_mcp_oauth_grants_org_url"),)
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    server_url: Mapped[str] = mapped_column(String(2048), nullable=False, unique=True)
+    organization_id: Mapped[str | None] = mapped_column(String(64))
+    server_url: Mapped[str] = mapped_column(String(2048), nullable=False)
     grant_enc: Mapped[str] = mapped_column(Text, nullable=False)
 
 
@@ -504,6 +511,7 @@ class McpOAuthSessionRow(Base):  # 0011: one interactive authorization, waiting 
     state: Mapped[str] = mapped_column(String(256), nullable=False, unique=True)
     server_name: Mapped[str] = mapped_column(String(256), nullable=False)
     server_url: Mapped[str] = mapped_column(String(2048), nullable=False)
+    organization_id: Mapped[str | None] = mapped_column(String(64))  # 0013: whose grant it becomes (NULL: shared)
     status: Mapped[str] = mapped_column(String(16), nullable=False)  # pending | authorized | refused | used
     code_enc: Mapped[str | None] = mapped_column(Text)
     error: Mapped[str | None] = mapped_column(Text)

@@ -20,7 +20,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from sqlalchemy import event, exists, or_
+from sqlalchemy import ColumnElement, event, exists, or_, true
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 
 from host.domain.actor import current_actor
@@ -32,6 +32,19 @@ def scope_org() -> str | None:
     """The organization the current actor is confined to; None for the (unscoped) system."""
     actor = current_actor()
     return actor.organization_id if actor.scoped else None
+
+
+def same_namespace(model: type[OrgOwned] | type[OrgShared]) -> ColumnElement[bool]:
+    """The rows a new row of the current actor shares its names with (names are unique per organization, 0013).
+
+    A scoped actor: its organization's and (``OrgShared``) every organization's rows; the scoping adds that
+    to every ORM statement already, so nothing more here. The system: what it creates is the default
+    organization's (``OrgOwned``) or every organization's (``OrgShared``, NULL), so those rows only."""
+    if scope_org() is not None:
+        return true()
+    if issubclass(model, OrgShared):
+        return model.organization_id.is_(None)
+    return model.organization_id == current_actor().organization_id
 
 
 IDS_RESOLVED = "tenancy_ids_resolved"
@@ -97,4 +110,4 @@ def _own_new_rows(session: Session, _context: Any, _instances: Any) -> None:
             obj.organization_id = actor.organization_id  # (created by the system: NULL, every organization's)
 
 
-__all__ = ["IDS_RESOLVED", "OrgOwned", "OrgShared", "scope_org"]
+__all__ = ["IDS_RESOLVED", "OrgOwned", "OrgShared", "same_namespace", "scope_org"]

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import Field
 
-from host.ids import DEFAULT_ORG_ID
+from host.domain.actor import acting_organization
 from host.schemas.blocks import CreateBlock, Memory
 from host.schemas.common import Audited, Name, RequestModel, ResponseModel, Short
 from host.schemas.messages import MessageCreate
@@ -108,7 +108,7 @@ class AgentEnvironmentVariable(Audited):
     key: str
     value: str | None = Field(description=f'Always "{MASKED}" in answers: values are write-only')
     description: str | None = None
-    organization_id: str | None = DEFAULT_ORG_ID
+    organization_id: str | None = Field(default_factory=acting_organization)
     agent_id: str
 
 

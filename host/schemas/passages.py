@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import Field
 
-from host.ids import DEFAULT_ORG_ID
+from host.domain.actor import acting_organization
 from host.schemas.common import Audited, RequestModel
 
 
@@ -37,7 +37,7 @@ class PassageUpdate(RequestModel):
 
 class Passage(Audited):
     is_deleted: bool = False
-    organization_id: str | None = DEFAULT_ORG_ID
+    organization_id: str | None = Field(default_factory=acting_organization)
     agent_id: str | None = None
     source_id: str | None = None
     file_id: str | None = None

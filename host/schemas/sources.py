@@ -7,7 +7,8 @@ from typing import Any, Literal
 
 from pydantic import Field, field_serializer
 
-from host.ids import DEFAULT_ORG_ID, DEFAULT_USER_ID
+from host.domain.actor import acting_organization
+from host.ids import DEFAULT_USER_ID
 from host.schemas.common import Audited, RequestModel, ResponseModel
 
 FileStatus = Literal["pending", "parsing", "embedding", "completed", "error"]
@@ -41,7 +42,7 @@ class Source(Audited):
     metadata: dict[str, Any] | None = None
     id: str
     embedding_config: dict[str, Any]
-    organization_id: str | None = DEFAULT_ORG_ID
+    organization_id: str | None = Field(default_factory=acting_organization)
 
 
 class FileMetadata(ResponseModel):
@@ -59,7 +60,7 @@ class FileMetadata(ResponseModel):
     chunks_embedded: int | None = None
     content: str | None = None
     id: str
-    organization_id: str | None = DEFAULT_ORG_ID
+    organization_id: str | None = Field(default_factory=acting_organization)
     created_at: datetime | None = None
     updated_at: datetime | None = None
     is_deleted: bool = False

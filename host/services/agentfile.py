@@ -18,6 +18,7 @@ from host.errors import BadRequestError
 from host.ids import new_id, utcnow
 from host.persistence.db import Database
 from host.persistence.models import AgentBlockRow, AgentRow, AgentTagRow, AgentToolRow, BlockRow, ToolRow
+from host.persistence.tenancy import same_namespace
 from host.schemas.agents import AgentState
 from host.services.agent_view import hydrate
 from host.services.memory import append_messages, recompile_system
@@ -202,7 +203,8 @@ class AgentFileService:
             await s.flush()
             names: list[str] = []
             for pos, tool in enumerate(af.tools):
-                row = (await s.execute(select(ToolRow).where(ToolRow.name == tool.name))).scalar_one_or_none()
+                row = (await s.execute(select(ToolRow).where(ToolRow.name == tool.name, same_namespace(ToolRow))
+                                       .order_by(ToolRow.organization_id.is_(None)).limit(1))).scalar()
                 if row is None:
                     if tool.tool_type != "custom" and not tool.json_schema:
                         raise BadRequestError(f"Tool {tool.name!r} in the agent file is unknown here")

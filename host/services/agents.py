@@ -30,6 +30,7 @@ from host.persistence.models import (
     ToolRow,
 )
 from host.persistence.paging import paged
+from host.persistence.tenancy import same_namespace
 from host.schemas.agents import MASKED, AgentState, CreateAgentRequest, UpdateAgent
 from host.schemas.blocks import CreateBlock
 from host.services.agent_view import RELATIONSHIPS, hydrate, hydrate_sync, source_summary, state_of
@@ -538,7 +539,9 @@ def _resolve_tools(s: Session, req: CreateAgentRequest) -> list[ToolRow]:
     wanted += list(req.tools or [])
     by_name: dict[str, ToolRow] = {}
     if wanted:
-        rows = s.execute(select(ToolRow).where(ToolRow.name.in_(set(wanted)))).scalars().all()
+        # The caller's organization's tools and the shared ones; its own wins a name both have.
+        rows = s.execute(select(ToolRow).where(ToolRow.name.in_(set(wanted)), same_namespace(ToolRow))
+                         .order_by(ToolRow.organization_id.is_(None).desc())).scalars().all()
         by_name = {r.name: r for r in rows}
     missing = [n for n in dict.fromkeys(wanted) if n not in by_name]
     if missing:

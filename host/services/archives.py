@@ -20,7 +20,8 @@ from host.services.sources import SourceService
 
 def archive_out(row: ArchiveRow) -> Archive:
     return Archive(id=row.id, name=row.name, description=row.description, embedding_config=row.embedding_config,
-                   metadata=row.metadata_, created_at=row.created_at, updated_at=row.updated_at)
+                   metadata=row.metadata_, created_at=row.created_at, updated_at=row.updated_at,
+                   organization_id=row.organization_id)
 
 
 def archive_passage_out(row: PassageRow) -> dict[str, Any]:
@@ -28,10 +29,11 @@ def archive_passage_out(row: PassageRow) -> dict[str, Any]:
 
 
 class ArchiveService:
-    def __init__(self, db: Any, registry: Any, archival: ArchivalService) -> None:
+    def __init__(self, db: Any, registry: Any, archival: ArchivalService, byok: Any = None) -> None:
         self.db = db
         self.registry = registry
         self.archival = archival
+        self.byok = byok  # the acting organization's own embedding models (host.services.byok)
 
     @staticmethod
     async def _row(s: Any, archive_id: str) -> ArchiveRow:
@@ -41,7 +43,7 @@ class ArchiveService:
         return row
 
     async def create(self, req: ArchiveCreate) -> Archive:
-        config = await SourceService(self.db, self.registry)._embedding_config(SourceCreate(
+        config = await SourceService(self.db, self.registry, self.byok)._embedding_config(SourceCreate(
             name=req.name, embedding=req.embedding, embedding_config=req.embedding_config,
             embedding_chunk_size=req.embedding_chunk_size))
         now = utcnow()

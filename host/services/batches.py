@@ -27,6 +27,7 @@ import anyio
 from sqlalchemy import CursorResult, or_, select, update
 
 from host.agent.runner import Runner, turn_request
+from host.domain.actor import acting_organization
 from host.errors import HostError, NotFoundError, TooLargeError
 from host.ids import DEFAULT_USER_ID, new_id, utcnow
 from host.persistence.convert import message_out
@@ -70,7 +71,7 @@ def message_object(row: MessageRow, batch_item_id: str | None) -> dict[str, Any]
         "group_id": None, "sender_id": None, "batch_item_id": batch_item_id, "is_err": None,
         "created_at": _ts(row.created_at), "updated_at": _ts(row.created_at),
         "created_by_id": DEFAULT_USER_ID, "last_updated_by_id": DEFAULT_USER_ID,
-        "organization_id": None,
+        "organization_id": acting_organization(),
     }
 
 

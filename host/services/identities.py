@@ -8,7 +8,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from host.errors import ConflictError, NotFoundError
-from host.ids import DEFAULT_ORG_ID, new_id
+from host.ids import new_id
 from host.persistence.db import Database
 from host.persistence.models import AgentRow, BlockRow, IdentityAgentRow, IdentityBlockRow, IdentityRow
 from host.persistence.paging import paginate
@@ -32,7 +32,7 @@ class IdentityService:
                 blocks[iid].append(bid)
         return [Identity(id=r.id, identifier_key=r.identifier_key, name=r.name, identity_type=r.identity_type,
                          project_id=r.project_id, agent_ids=agents[r.id], block_ids=blocks[r.id],
-                         organization_id=DEFAULT_ORG_ID, properties=r.properties or []) for r in rows]
+                         organization_id=r.organization_id, properties=r.properties or []) for r in rows]
 
     async def _row(self, s: AsyncSession, identity_id: str) -> IdentityRow:
         row = await s.get(IdentityRow, identity_id)

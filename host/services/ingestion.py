@@ -1,6 +1,8 @@
 """The ingestion worker: parse an uploaded file, split it, embed the chunks in batches, store the passages.
 
-One job at a time per worker; ``sources_lifespan`` runs a few workers in a task group. Progress (file
+One job at a time per worker; ``sources_lifespan`` runs a few workers in a task group. A source on an
+organization's own (BYOK) embedding model embeds with that organization's provider key (host.persistence.byok),
+read once per job. Progress (file
 status, chunks embedded, job progress) is written after every batch, which is also the job's heartbeat.
 All passages of a file are written in one transaction at the end, so a failed or cancelled job leaves none.
 A worker cancelled mid-job (server shutdown) puts the job back in the queue.
@@ -17,8 +19,10 @@ from sqlalchemy import delete, insert, select, update
 
 from host.ids import new_id, utcnow
 from host.llm.providers import EmbeddingConfig, ProviderSettings
+from host.persistence.byok import settings_for_embedding
 from host.persistence.db import Database
 from host.persistence.models import FileRow, JobRow, PassageRow, SourceRow, UploadBlobRow
+from host.persistence.secret_box import SecretBox, SecretBoxError
 from host.services.archival import embedding_enabled
 from host.services.chunking import chunk_text
 from host.services.jobs import JobService, JobSignal
@@ -47,14 +51,16 @@ class _Work:
     file_type: str | None
     storage_path: str | None
     source_id: str
+    organization_id: str  # the source's: whose own embedding provider, if its model is one
     embedding_config: dict[str, Any]
 
 
 class IngestionWorker:
     def __init__(self, db: Database, providers: ProviderSettings, jobs: JobService, *,
-                 signal: JobSignal | None = None, poll_interval_s: float = 5.0) -> None:
+                 signal: JobSignal | None = None, poll_interval_s: float = 5.0, secrets: SecretBox | None = None) -> None:
         self.db = db
         self.providers = providers
+        self.secrets = secrets  # opens the keys of organizations' own providers
         self.jobs = jobs
         self.signal = signal or JobSignal()
         self.poll_interval_s = poll_interval_s
@@ -101,7 +107,7 @@ class IngestionWorker:
                 raise JobCancelled(job_id)
             return _Work(job_id=job_id, file_id=file.id, file_name=file.file_name, file_type=file.file_type,
                          storage_path=file.storage_path, source_id=source.id,
-                         embedding_config=dict(source.embedding_config))
+                         organization_id=source.organization_id, embedding_config=dict(source.embedding_config))
 
     async def _set_file(self, file_id: str, **values: Any) -> None:
         async with self.db.transaction() as s:
@@ -149,12 +155,18 @@ class IngestionWorker:
         from host import llm
 
         config = EmbeddingConfig.model_validate(work.embedding_config)
+        try:
+            providers = await settings_for_embedding(self.db, self.secrets, config, self.providers,
+                                                     organization_id=work.organization_id)
+        except SecretBoxError as exc:
+            raise JobFailed(f"Embedding {work.file_name!r} with {config.handle}: the provider's key cannot be "
+                            f"read ({exc}); enter it again (PATCH /v1/providers/{{id}})") from None
         step = max(1, min(EMBED_BATCH, config.batch_size * 4))
         vectors: list[list[float]] = []
         for start in range(0, len(chunks), step):
             batch = chunks[start:start + step]
             try:
-                vectors.extend(await llm.embed(config, batch, self.providers, timeout_s=EMBED_TIMEOUT_S))
+                vectors.extend(await llm.embed(config, batch, providers, timeout_s=EMBED_TIMEOUT_S))
             except llm.LlmError as exc:
                 raise JobFailed(f"Embedding {work.file_name!r} with {config.handle or config.embedding_model} "
                                 f"failed: {exc}") from None

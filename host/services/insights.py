@@ -9,9 +9,9 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from host.domain.actor import acting_organization
 from host.domain.messages import to_letta_messages
 from host.errors import NotFoundError
-from host.ids import DEFAULT_ORG_ID
 from host.persistence.convert import message_out
 from host.persistence.db import Database
 from host.persistence.models import JobRow, MessageRow, StepRow
@@ -137,7 +137,7 @@ class InsightService:
                 MessageRow.run_id == run_id, MessageRow.tool_calls.is_not(None)))).scalars()
             used = sorted({c.get("name", "") for batch in calls for c in (batch or []) if c.get("name")})
             start, done = _ns(run.created_at), _ns(run.completed_at)
-            return {"id": run.id, "organization_id": DEFAULT_ORG_ID, "agent_id": run.agent_id, "project_id": None,
+            return {"id": run.id, "organization_id": run.organization_id, "agent_id": run.agent_id, "project_id": None,
                     "run_start_ns": start, "run_ns": done - start if start is not None and done is not None else None,
                     "num_steps": steps, "tools_used": used, "template_id": None, "base_template_id": None}
 
@@ -156,7 +156,7 @@ class InsightService:
     async def step_metrics(self, step_id: str) -> dict[str, Any]:
         async with self.db.session() as s:
             row = await self._step(s, step_id)
-            return {"id": row.id, "organization_id": DEFAULT_ORG_ID, "provider_id": None, "run_id": row.run_id,
+            return {"id": row.id, "organization_id": acting_organization(), "provider_id": None, "run_id": row.run_id,
                     "agent_id": row.agent_id, "step_start_ns": _ns(row.created_at), "llm_request_start_ns": None,
                     "llm_request_ns": None, "tool_execution_ns": None, "step_ns": None, "base_template_id": None,
                     "template_id": None, "project_id": None}

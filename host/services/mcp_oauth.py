@@ -11,8 +11,10 @@
 
 The OAuth protocol is the MCP SDK's (``mcp.client.auth``); this module keeps its state. Grants (tokens, the
 client registration with its secret, expiry, the authorization server's metadata) are one encrypted row per
-server URL (``mcp_oauth_grants``, Fernet: ``host.persistence.secret_box``): never returned, never logged. A
-grant belongs to the URL, like a server belongs to the whole host: every user's agents use it.
+organization and server URL (``mcp_oauth_grants``, Fernet: ``host.persistence.secret_box``): never returned,
+never logged. A grant belongs to the organization that authorized it: a server of that organization at that URL
+connects with it, another organization's server at the same URL does not (it needs its own authorization).
+The operator's config-file servers (every organization's) share the grants of organization NULL.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import anyio
-from sqlalchemy import select, update
+from sqlalchemy import Select, select, update
 
 from host.errors import BadRequestError
 from host.ids import new_id, utcnow
@@ -44,15 +46,22 @@ Emit = Callable[[dict[str, Any]], Awaitable[None]]
 
 
 class DbOAuthStore:
-    """``mcp_client.OAuthStore`` over ``mcp_oauth_grants``, each grant encrypted with the server's key."""
+    """``mcp_client.OAuthStore`` over one organization's ``mcp_oauth_grants`` (``organization_id`` None: the
+    config-file servers' grants), each grant encrypted with the server's key."""
 
-    def __init__(self, db: Database, box: SecretBox) -> None:
+    def __init__(self, db: Database, box: SecretBox, organization_id: str | None) -> None:
         self.db = db
         self.box = box
+        self.organization_id = organization_id
+
+    def _grant(self, server_url: str) -> Select[Any]:
+        owner = McpOAuthGrantRow.organization_id
+        mine = owner.is_(None) if self.organization_id is None else owner == self.organization_id
+        return select(McpOAuthGrantRow).where(mine, McpOAuthGrantRow.server_url == server_url)
 
     async def load(self, server_url: str) -> OAuthGrant | None:
         async with self.db.session() as s:
-            row = (await s.execute(select(McpOAuthGrantRow).where(McpOAuthGrantRow.server_url == server_url))).scalar()
+            row = (await s.execute(self._grant(server_url))).scalar()
         if row is None:
             return None
         try:
@@ -66,15 +75,16 @@ class DbOAuthStore:
         sealed = self.box.encrypt(json.dumps(asdict(grant)))
         assert sealed is not None
         async with self.db.transaction() as s:
-            row = (await s.execute(select(McpOAuthGrantRow).where(McpOAuthGrantRow.server_url == server_url))).scalar()
+            row = (await s.execute(self._grant(server_url))).scalar()
             if row is None:
-                s.add(McpOAuthGrantRow(id=new_id("mcp_oauth"), server_url=server_url, grant_enc=sealed))
+                s.add(McpOAuthGrantRow(id=new_id("mcp_oauth"), organization_id=self.organization_id,
+                                       server_url=server_url, grant_enc=sealed))
             else:
                 row.grant_enc = sealed
 
     async def forget(self, server_url: str) -> None:
         async with self.db.transaction() as s:
-            row = (await s.execute(select(McpOAuthGrantRow).where(McpOAuthGrantRow.server_url == server_url))).scalar()
+            row = (await s.execute(self._grant(server_url))).scalar()
             if row is not None:
                 await s.delete(row)
 
@@ -89,17 +99,23 @@ class McpOAuthService:
     def __init__(self, db: Database, box: SecretBox) -> None:
         self.db = db
         self.box = box
-        self.store = DbOAuthStore(db, box)
+
+    def store(self, organization_id: str | None) -> DbOAuthStore:
+        """The grants of `organization_id` (None: the config-file servers')."""
+        return DbOAuthStore(self.db, self.box, organization_id)
 
     # ---- connect ----------------------------------------------------------------------------------
-    async def connect(self, config: McpServerConfig, redirect_uri: str, emit: Emit) -> list[McpTool]:
+    async def connect(self, config: McpServerConfig, redirect_uri: str, emit: Emit,
+                      organization_id: str | None) -> list[McpTool]:
         """Connect once and list the tools; a server that asks for OAuth is authorized on the way (the events
-        go to ``emit``) and its grant is stored. Raises ``BadRequestError`` naming what failed."""
+        go to ``emit``) and its grant is stored as `organization_id`'s (None: the config-file servers'), the
+        owner whose servers connect with it. Raises ``BadRequestError`` naming what failed."""
         state_of: dict[str, str] = {}
+        store = self.store(organization_id)
 
         async def redirect(url: str) -> None:
             state = (parse_qs(urlsplit(url).query).get("state") or [""])[0]
-            session_id = await self._open(state, config)
+            session_id = await self._open(state, config, organization_id)
             state_of["state"] = state
             await emit({"event": "oauth_required", "message": "OAuth authentication required"})
             await emit({"event": "authorization_url", "url": url, "session_id": session_id})
@@ -109,7 +125,7 @@ class McpOAuthService:
             state = state_of["state"]
             return await self._wait(state), state, None
 
-        handlers = OAuthHandlers(redirect_uri, redirect, callback, self.store) if config.url else None
+        handlers = OAuthHandlers(redirect_uri, redirect, callback, store) if config.url else None
         ok, outcome = await test_server(config, timeout_s=min(CONNECT_TIMEOUT_S, config.timeout_s), oauth=handlers,
                                         oauth_wait_s=OAUTH_WAIT_S)
         if not ok:
@@ -117,14 +133,15 @@ class McpOAuthService:
         assert isinstance(outcome, list)
         return outcome
 
-    async def _open(self, state: str, config: McpServerConfig) -> str:
+    async def _open(self, state: str, config: McpServerConfig, organization_id: str | None) -> str:
         if len(state) < 32:  # the MCP SDK makes 43 characters (256 bits); anything shorter is not its URL
             raise OAuthRefused("the authorization URL carries no usable state")
         session_id = new_id("mcp_oauth_session")
         assert config.url is not None
         async with self.db.transaction() as s:
             s.add(McpOAuthSessionRow(id=session_id, state=state, server_name=config.name, server_url=config.url,
-                                     status="pending", expires_at=utcnow() + timedelta(seconds=OAUTH_WAIT_S)))
+                                     organization_id=organization_id, status="pending",
+                                     expires_at=utcnow() + timedelta(seconds=OAUTH_WAIT_S)))
         return session_id
 
     async def _wait(self, state: str) -> str:

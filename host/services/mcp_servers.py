@@ -19,6 +19,7 @@ MCP tools become agenthost tool rows (``tool_type="external_mcp"``, metadata ``m
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -41,6 +42,7 @@ from mcp_client import (
     McpPool,
     McpServerConfig,
     McpTool,
+    OAuthStore,
     PoolSettings,
     ServerStatus,
     UnknownServerError,
@@ -93,13 +95,23 @@ class ServerCatalog:
         """Every server the pool runs (all organizations')."""
         return list({**self.db_entries, **self.file_entries}.values())
 
+    def owner(self, name: str) -> str | None:
+        """The organization a running server belongs to: a database server's; None for a config-file one
+        (every organization's). Its OAuth grant is that owner's (host.services.mcp_oauth)."""
+        return None if name in self.file_entries else self.db_orgs.get(name)
+
 
 class McpServerPool(McpPool):
-    """An ``McpPool`` that also holds the catalogue of homes."""
+    """An ``McpPool`` that also holds the catalogue of homes; each server connects with its owner's OAuth
+    grants (``oauth_stores(organization_id)``, set by the lifespan)."""
 
     def __init__(self, config_path: Path, *, settings: PoolSettings | None = None) -> None:
         super().__init__(settings=settings)
         self.catalog = ServerCatalog(config_path=config_path)
+        self.oauth_stores: Callable[[str | None], OAuthStore] | None = None
+
+    def oauth_store_for(self, config: McpServerConfig) -> OAuthStore | None:
+        return None if self.oauth_stores is None else self.oauth_stores(self.catalog.owner(config.name))
 
     async def settle(self, name: str, timeout: float = SETTLE_S) -> ServerStatus:
         """Wait (bounded) until `name` has left `connecting`; its status either way."""
@@ -319,8 +331,7 @@ class McpServersService:
                 continue
             schema = {**tool_json_schema(tool), "name": row.name}
             if row.json_schema != schema or (row.description or "") != tool.description:
-                await self.tools.register(name=row.name, tool_type=MCP_TOOL_TYPE, description=tool.description,
-                                          json_schema=schema, tags=list(row.tags), metadata=dict(row.metadata_ or {}))
+                await self.tools.refresh(row.id, description=tool.description, json_schema=schema)
             updated.append(row.name or "")
         return updated, missing
 

@@ -81,8 +81,9 @@ async def _follow_tool_lists(gateway: McpServersService, services: Any) -> None:
 @asynccontextmanager
 async def lifespan(services: Any) -> AsyncIterator[None]:
     gateway = McpServersService(services)
-    # Remote servers with an OAuth grant connect with it (host.services.mcp_oauth); set before any server starts.
-    gateway.pool.oauth_store = DbOAuthStore(services.db, services.byok.box)
+    # Remote servers with an OAuth grant connect with their owner's (host.services.mcp_oauth); set before any
+    # server starts.
+    gateway.pool.oauth_stores = lambda organization_id: DbOAuthStore(services.db, services.byok.box, organization_id)
     catalog = gateway.catalog
     # `${VAR}` references in the config file expand against the server's environment, read once here.
     catalog.environ = dict(os.environ)

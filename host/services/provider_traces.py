@@ -27,8 +27,9 @@ from typing import Any
 import anyio
 from sqlalchemy import delete, insert, select
 
+from host.domain.actor import acting_organization
 from host.errors import NotFoundError
-from host.ids import DEFAULT_ORG_ID, new_id, utcnow
+from host.ids import new_id, utcnow
 from host.llm.arguments import _completion_kwargs
 from host.llm.providers import ProviderSettings
 from host.llm.types import LlmRequest, LlmResponse
@@ -183,6 +184,6 @@ class ProviderTraceStore:
             raise NotFoundError(f"No provider trace for step {step_id!r} (traces are kept "
                                 f"{self.retention_s / 86400:g} days; a step without a model call has none)")
         return {"id": row.id, "step_id": row.step_id, "request_json": row.request_json,
-                "response_json": row.response_json, "organization_id": DEFAULT_ORG_ID,
+                "response_json": row.response_json, "organization_id": acting_organization(),
                 "created_by_id": None, "last_updated_by_id": None,
                 "created_at": row.created_at.isoformat(), "updated_at": row.created_at.isoformat()}

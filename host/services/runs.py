@@ -9,9 +9,10 @@ from sqlalchemy import bindparam, insert, literal, or_, select
 from sqlalchemy.orm import Session
 
 from host.agent.turn import RunLease
+from host.domain.actor import acting_organization
 from host.domain.messages import to_letta_messages
 from host.errors import NotFoundError
-from host.ids import DEFAULT_ORG_ID, DEFAULT_USER_ID, new_id, utcnow
+from host.ids import DEFAULT_USER_ID, new_id, utcnow
 from host.persistence.convert import message_out
 from host.persistence.db import Database
 from host.persistence.models import AgentRow, JobRow, MessageRow, StepRow
@@ -38,7 +39,7 @@ def run_out(row: JobRow) -> dict[str, Any]:
 
 def step_out(row: StepRow) -> dict[str, Any]:
     return {
-        "id": row.id, "origin": None, "organization_id": DEFAULT_ORG_ID, "provider_id": None, "job_id": row.run_id,
+        "id": row.id, "origin": None, "organization_id": acting_organization(), "provider_id": None, "job_id": row.run_id,
         "run_id": row.run_id,
         "agent_id": row.agent_id, "provider_name": row.provider_name, "provider_category": "base",
         "model": row.model, "model_endpoint": row.model_endpoint, "context_window_limit": row.context_window_limit,

@@ -23,8 +23,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from host.domain.actor import acting_organization
 from host.errors import BadRequestError, ConflictError, InvalidRequestError, NotFoundError
-from host.ids import DEFAULT_ORG_ID, new_id
+from host.ids import new_id
 from host.persistence.db import Database
 from host.persistence.models import SandboxConfigRow, SandboxEnvVarRow
 from host.persistence.paging import paginate
@@ -77,7 +78,7 @@ class SandboxConfigUpdate(RequestModel):
 class SandboxConfig(Audited):
     id: str
     type: SandboxType
-    organization_id: str | None = DEFAULT_ORG_ID
+    organization_id: str | None = Field(default_factory=acting_organization)
     config: dict[str, Any] = Field(default_factory=dict)
     containment: dict[str, Any] | None = None  # agenthost extension: what is actually enforced (see docs/sandbox.md)
 
@@ -99,13 +100,13 @@ class SandboxEnvironmentVariable(Audited):
     key: str
     value: str
     description: str | None = None
-    organization_id: str | None = DEFAULT_ORG_ID
+    organization_id: str | None = Field(default_factory=acting_organization)
     sandbox_config_id: str
 
 
 def _config_out(row: SandboxConfigRow) -> SandboxConfig:
     return SandboxConfig(id=row.id, type=row.type, config=dict(row.config or {}),  # type: ignore[arg-type]
-                         created_at=row.created_at, updated_at=row.updated_at)
+                         created_at=row.created_at, updated_at=row.updated_at, organization_id=row.organization_id)
 
 
 def _env_out(row: SandboxEnvVarRow) -> SandboxEnvironmentVariable:

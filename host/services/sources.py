@@ -15,6 +15,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from host.domain.actor import current_actor
 from host.errors import ConflictError, InvalidRequestError, NotFoundError
 from host.ids import new_id, utcnow
 from host.llm.providers import EmbeddingConfig, ProviderError
@@ -23,9 +24,11 @@ from host.persistence.convert import passage_out
 from host.persistence.db import Database
 from host.persistence.models import AgentRow, AgentSourceRow, FileRow, JobRow, PassageRow, SourceRow, UploadBlobRow
 from host.persistence.paging import paginate
+from host.persistence.tenancy import same_namespace
 from host.schemas.passages import Passage
 from host.schemas.sources import Source, SourceCreate, SourceUpdate
 from host.services.archival import embedding_enabled
+from host.services.byok import ByokService
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +40,7 @@ _TEXT_ONLY = {"embedding_endpoint_type": "openai", "embedding_endpoint": None, "
 def source_out(row: SourceRow) -> Source:
     return Source(id=row.id, name=row.name, description=row.description, instructions=row.instructions,
                   metadata=row.metadata_, embedding_config=row.embedding_config, created_at=row.created_at,
-                  updated_at=row.updated_at)
+                  updated_at=row.updated_at, organization_id=row.organization_id)
 
 
 def embedding_label(config: dict[str, Any]) -> str:
@@ -55,9 +58,10 @@ def same_embedding_model(a: dict[str, Any], b: dict[str, Any]) -> bool:
 
 
 class SourceService:
-    def __init__(self, db: Database, registry: ProviderRegistry) -> None:
+    def __init__(self, db: Database, registry: ProviderRegistry, byok: ByokService | None = None) -> None:
         self.db = db
         self.registry = registry
+        self.byok = byok  # the acting organization's own providers: their embedding models too
 
     async def _embedding_config(self, req: SourceCreate) -> dict[str, Any]:
         if req.embedding:
@@ -65,7 +69,10 @@ class SourceService:
             try:
                 out = self.registry.resolve_embedding(req.embedding).model_dump(mode="json")
             except ProviderError as exc:
-                raise InvalidRequestError(str(exc)) from None
+                own = await self.byok.resolve_embedding(current_actor(), req.embedding) if self.byok else None
+                if own is None:
+                    raise InvalidRequestError(str(exc)) from None
+                out = own.model_dump(mode="json")
         elif req.embedding_config:
             try:
                 out = {**req.embedding_config,
@@ -92,7 +99,8 @@ class SourceService:
                         instructions=req.instructions, metadata_=req.metadata, embedding_config=config)
         try:
             async with self.db.transaction() as s:
-                if (await s.execute(select(SourceRow.id).where(SourceRow.name == req.name))).first():
+                if (await s.execute(select(SourceRow.id).where(SourceRow.name == req.name,
+                                                               same_namespace(SourceRow)))).first():
                     raise ConflictError(f"A source named {req.name!r} already exists: pick another name")
                 s.add(row)
         except IntegrityError:
@@ -105,7 +113,8 @@ class SourceService:
 
     async def id_by_name(self, name: str) -> str:
         async with self.db.session() as s:
-            found = (await s.execute(select(SourceRow.id).where(SourceRow.name == name))).scalar_one_or_none()
+            found = (await s.execute(select(SourceRow.id).where(SourceRow.name == name, same_namespace(SourceRow))
+                                     )).scalar_one_or_none()
         if found is None:
             raise NotFoundError(f"Source with name {name!r} not found")
         return str(found)
@@ -124,7 +133,8 @@ class SourceService:
             async with self.db.transaction() as s:
                 row = await self.row(s, source_id)
                 if update.name is not None and update.name != row.name:
-                    taken = (await s.execute(select(SourceRow.id).where(SourceRow.name == update.name))).first()
+                    taken = (await s.execute(select(SourceRow.id).where(
+                        SourceRow.name == update.name, SourceRow.organization_id == row.organization_id))).first()
                     if taken:
                         raise ConflictError(f"A source named {update.name!r} already exists: pick another name")
                     row.name = update.name

@@ -42,8 +42,8 @@ async def lifespan(services: Any) -> AsyncIterator[None]:
         logger.info("re-queued %d interrupted ingestion job(s)", requeued)
     async with anyio.create_task_group() as tg:
         for _ in range(WORKERS):
-            tg.start_soon(IngestionWorker(db, services.settings.providers, jobs,
-                                          signal=services.job_signal).run_forever)
+            tg.start_soon(IngestionWorker(db, services.settings.providers, jobs, signal=services.job_signal,
+                                          secrets=services.byok.box).run_forever)
         if db.is_postgres:
             tg.start_soon(_reclaim_loop, jobs)
         try:

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 
 from host.errors import ConflictError, InvalidRequestError, NotFoundError
@@ -16,6 +16,7 @@ from host.persistence.convert import tool_out
 from host.persistence.db import Database
 from host.persistence.models import ToolRow
 from host.persistence.paging import paginate
+from host.persistence.tenancy import same_namespace
 from host.schemas.tools import Tool, ToolCreate, ToolUpdate
 from host.tools.schema_gen import SchemaError, parse_tool_source
 
@@ -47,12 +48,19 @@ def schema_for(source_code: str, json_schema: dict[str, Any] | None,
 
 @asynccontextmanager
 async def _name_taken(name: str) -> AsyncIterator[None]:
-    """Tool names are unique across organizations: another organization's tool of that name (which the
-    caller cannot see) fails the insert. A 409 that names nothing of it."""
+    """Tool names are unique per organization (0013): a same-named tool created meanwhile fails the insert."""
     try:
         yield
     except IntegrityError:
         raise ConflictError(f"Tool name {name!r} is taken; choose another name") from None
+
+
+def _named(name: str) -> Select[Any]:
+    """The tool called `name` among those the caller's names clash with (its organization's, then the shared
+    ones: a name of a shared tool is everyone's, so an organization cannot take it)."""
+    return (select(ToolRow).where(ToolRow.name == name, same_namespace(ToolRow))
+            .order_by(ToolRow.organization_id.is_(None)).limit(1))
+
 
 class ToolService:
     def __init__(self, db: Database) -> None:
@@ -69,9 +77,11 @@ class ToolService:
         """Create or refresh the built-in tools (base, memory, multi-agent, web_search, run_code)."""
         async with self.db.transaction() as s:
             # Workers of one server start side by side on an empty database: one of them seeds, the next ones
-            # find the rows (without the lock both insert and one fails its start-up on the unique name).
+            # find the rows (without the lock both would insert: shared rows, of NULL organization, are not
+            # held unique by the (organization_id, name) constraint).
             await self.db.serialize(s, "tools.builtins")
-            existing = {r.name: r for r in (await s.execute(select(ToolRow))).scalars()}
+            existing = {r.name: r for r in (await s.execute(select(ToolRow).where(ToolRow.organization_id.is_(None))
+                                                            )).scalars()}
             for tool in builtins:
                 row = existing.get(tool.name)
                 if row is None:
@@ -90,7 +100,7 @@ class ToolService:
         name, description, json_schema = schema_for(spec.source_code, spec.json_schema, spec.args_json_schema)
         async with _name_taken(name), self.db.transaction() as s:
             await self.db.serialize(s, f"tools.name:{name}")
-            row = (await s.execute(select(ToolRow).where(ToolRow.name == name))).scalar_one_or_none()
+            row = (await s.execute(_named(name))).scalar()
             if row is not None and not upsert:
                 raise ConflictError(f"Tool with name {name!r} already exists (id {row.id}); use PUT /v1/tools to upsert")
             if row is not None and row.tool_type != "custom":
@@ -115,7 +125,7 @@ class ToolService:
         """Create or refresh a non-Python tool (an MCP or Composio tool) by name."""
         async with _name_taken(name), self.db.transaction() as s:
             await self.db.serialize(s, f"tools.name:{name}")  # every worker registers the same MCP servers' tools
-            row = (await s.execute(select(ToolRow).where(ToolRow.name == name))).scalar_one_or_none()
+            row = (await s.execute(_named(name))).scalar()
             if row is not None and row.tool_type not in (tool_type,):
                 raise ConflictError(f"Tool with name {name!r} already exists as a {row.tool_type} tool")
             if row is None:
@@ -129,6 +139,14 @@ class ToolService:
             row.return_char_limit = 6000
         return tool_out(row)
 
+    async def refresh(self, tool_id: str, *, description: str, json_schema: dict[str, Any]) -> None:
+        """Give a registered (MCP) tool its server's current description and schema; its name stays."""
+        async with self.db.transaction() as s:
+            row = await s.get(ToolRow, tool_id)
+            if row is not None:
+                row.description = description
+                row.json_schema = json_schema
+
     async def get(self, tool_id: str) -> Tool:
         async with self.db.session() as s:
             row = await s.get(ToolRow, tool_id)
@@ -138,7 +156,7 @@ class ToolService:
 
     async def get_by_name(self, name: str) -> Tool | None:
         async with self.db.session() as s:
-            row = (await s.execute(select(ToolRow).where(ToolRow.name == name))).scalar_one_or_none()
+            row = (await s.execute(_named(name))).scalar()
             return tool_out(row) if row else None
 
     async def list(self, *, name: str | None = None, before: str | None = None, after: str | None = None,
@@ -167,7 +185,7 @@ class ToolService:
                 name, description, json_schema = schema_for(
                     source, data.get("json_schema"), data.get("args_json_schema", row.args_json_schema))
                 if name != row.name:
-                    clash = (await s.execute(select(ToolRow).where(ToolRow.name == name))).scalar_one_or_none()
+                    clash = (await s.execute(_named(name))).scalar()
                     if clash is not None:
                         raise ConflictError(f"Tool with name {name!r} already exists (id {clash.id})")
                     row.name = name

@@ -37,7 +37,7 @@ Svc = Annotated[Services, Depends(services)]
 
 
 async def _archives(svc: Svc) -> ArchiveService:
-    return ArchiveService(svc.db, svc.registry, svc.archival)
+    return ArchiveService(svc.db, svc.registry, svc.archival, svc.byok)
 
 
 Archives = Annotated[ArchiveService, Depends(_archives)]

@@ -23,9 +23,10 @@ from fastapi import Body, Depends, Request, Response
 from sse_starlette import EventSourceResponse
 
 from host.api.mcp_servers import McpServers, OAuth, connect_stream, redirect_uri
-from host.api.routing import SlashRouter, services
+from host.api.routing import SlashRouter, actor, services
 from host.api.v1gen.misc import ToolExecuteRequest
-from host.errors import NotFoundError
+from host.domain.actor import Actor
+from host.errors import ForbiddenError, NotFoundError
 from host.schemas.mcp_servers import server_out
 from host.schemas.tools import Tool
 from host.schemas.v1.mcp_servers import CreateMcpServerV1, UpdateMcpServerV1, server_v1
@@ -71,16 +72,22 @@ async def create_server(body: CreateMcpServerV1, gw: McpServers) -> dict[str, An
 
 
 @router.get("/connect/{mcp_server_id}", operation_id="mcp_connect_mcp_server")
-async def connect_server(mcp_server_id: str, gw: McpServers, oauth: OAuth, request: Request) -> EventSourceResponse:
+async def connect_server(mcp_server_id: str, gw: McpServers, oauth: OAuth, request: Request,
+                         who: Annotated[Actor, Depends(actor)]) -> EventSourceResponse:
     name = await server_name(gw, mcp_server_id)
     callback = redirect_uri(request)
 
     async def connect(emit: Emit) -> list[McpTool]:
         """A ready server answers its tools; one that is not (an OAuth server without a usable grant, say) is
-        connected once here, authorized if it asks, and then reconnected in the pool with its new grant."""
+        connected once here, authorized if it asks, and then reconnected in the pool with its new grant (its
+        owner's: a config-file server's grant is every organization's, so only the admin may give it)."""
         config = gw.get(name).config
         if (await gw.pool.settle(name)).state != "ready" and config is not None and config.url is not None:
-            await oauth.connect(config, callback, emit)
+            owner = gw.catalog.owner(name)
+            if owner is None and not who.is_admin:
+                raise ForbiddenError(f"MCP server {name!r} is the operator's (config file): its authorization "
+                                     "serves every organization, so only the admin (server password) may give it")
+            await oauth.connect(config, callback, emit, owner)
             await gw.resync(name)
         return await gw.ready_tools(name)
 

@@ -7,7 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from host.ids import DEFAULT_ORG_ID, DEFAULT_USER_ID
+from host.domain.actor import acting_organization
+from host.ids import DEFAULT_USER_ID
 
 
 class _In(BaseModel):
@@ -53,7 +54,7 @@ class Archive(BaseModel):
     id: str
     name: str
     description: str | None = None
-    organization_id: str = DEFAULT_ORG_ID
+    organization_id: str = Field(default_factory=acting_organization)
     vector_db_provider: str = "native"
     embedding_config: dict[str, Any] | None = None
     metadata: dict[str, Any] | None = None

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from host.agent.runner import Runner
 from host.errors import NotFoundError
 from host.persistence.models import AgentBlockRow, AgentRow, AgentToolRow, GroupAgentRow, GroupRow, ToolRow
+from host.persistence.tenancy import same_namespace
 from host.schemas.agents import AgentState, CreateAgentRequest
 from host.schemas.blocks import CreateBlock
 from host.schemas.groups import Group, GroupCreate, GroupUpdate, SleeptimeManager
@@ -40,7 +41,8 @@ class GroupService:
 
     async def _attach_tools(self, agent_id: str, names: list[str]) -> None:
         async with self.db.transaction() as s:
-            tools = (await s.execute(select(ToolRow).where(ToolRow.name.in_(names)))).scalars().all()
+            tools = (await s.execute(select(ToolRow).where(ToolRow.name.in_(names), same_namespace(ToolRow))
+                                     )).scalars().all()
             have = set((await s.execute(select(AgentToolRow.tool_id).where(AgentToolRow.agent_id == agent_id))).scalars())
             pos = len(have)
             for tool in tools:

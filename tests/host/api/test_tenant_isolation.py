@@ -193,13 +193,13 @@ def test_another_organization_sees_and_changes_nothing(secure, scripted_llm) -> 
             "/v1/agents/count", "/v1/groups/count", "/v1/sources/count", "/v1/folders/count", "/v1/identities/count")}
         assert counts == {"/v1/agents/count": 1, "/v1/groups/count": 1, "/v1/sources/count": 0,
                           "/v1/folders/count": 0, "/v1/identities/count": 0}, counts
-        # Names are unique across organizations: a clash is a 409 that shows nothing of A's tool.
-        clash = http.post("/v1/tools/", headers=bob, json={"source_code": http.get(
-            f"/v1/tools/{ids['tool_id']}", headers=alice).json()["source_code"]})
-        assert clash.status_code == 409 and ids["tool_id"] not in clash.text, clash.text
-        clash = http.post("/v1/sources/", headers=bob, json={"name": ids["source_name"], "embedding": _ok(
-            http.get("/v1/models/embedding", headers=bob))[0]["handle"]})
-        assert clash.status_code == 409 and ids["source_id"] not in clash.text, clash.text
+        # Names are unique per organization: B takes A's tool and source names for objects of its own.
+        same = _ok(http.post("/v1/tools/", headers=bob, json={"source_code": http.get(
+            f"/v1/tools/{ids['tool_id']}", headers=alice).json()["source_code"]}))
+        assert same["name"] == ids["tool_name"] and same["id"] != ids["tool_id"]
+        same = _ok(http.post("/v1/sources/", headers=bob, json={"name": ids["source_name"], "embedding": _ok(
+            http.get("/v1/models/embedding", headers=bob))[0]["handle"]}))
+        assert same["name"] == ids["source_name"] and same["id"] != ids["source_id"]
         # A multi-agent tool of B's agent cannot reach A's agent: to it, A's agent does not exist.
         model = f"tenant-{uuid.uuid4().hex[:6]}"
         caller = _ok(http.post("/v1/agents/", headers=bob, json={

@@ -240,3 +240,76 @@ def test_with_a_password_the_callback_needs_the_credential_and_the_401_says_how_
         assert answer.status_code == 401 and "OAuth redirect" in answer.json()["detail"]
     else:
         assert answer.status_code == 400 and "state" in answer.json()["detail"]
+
+
+def _org_key(http: httpx.Client, tag: str) -> dict[str, str]:
+    """A user key of a new organization (the session's server is open: the admin routes need no password)."""
+    org = http.post("/v1/admin/orgs/", json={"name": f"{tag}-{uuid.uuid4().hex[:6]}"}).json()
+    user = http.post("/v1/admin/users/", json={"name": f"{tag}-user", "organization_id": org["id"]}).json()
+    key = http.post(f"/v1/admin/users/{user['id']}/keys").json()["key"]
+    return {"Authorization": f"Bearer {key}"}
+
+
+def _whoami(http: httpx.Client, h: dict[str, str], name: str) -> str:
+    ran = http.post(f"/v1/tools/mcp/servers/{name}/tools/whoami/execute", headers=h, json={"args": {}}, timeout=60)
+    assert ran.status_code == 200 and ran.json()["success"], ran.text
+    return ran.json()["result"]
+
+
+def test_a_grant_is_its_organizations_another_organization_at_the_same_url_authorizes_its_own(http):
+    a, b = _org_key(http, "grant-a"), _org_key(http, "grant-b")
+    with oauth_peer("http") as url:
+        config = {"config": {"mcp_server_type": "streamable_http", "server_url": url}}
+        name_a, name_b = f"granted_{uuid.uuid4().hex[:8]}", f"granted_{uuid.uuid4().hex[:8]}"
+        id_a = http.post("/v1/mcp-servers/", headers=a, json={"server_name": name_a, **config}).json()["id"]
+        id_b = None
+        try:
+            events, callback = connect_and_approve(http, "GET", f"/v1/mcp-servers/connect/{id_a}", headers=a)
+            assert callback.status_code == 200 and events[-1]["event"] == "success", events
+            client_a = _whoami(http, a, name_a)
+
+            # B adds a server at the URL A authorized: it does not connect with A's grant.
+            created = http.post("/v1/mcp-servers/", headers=b, json={"server_name": name_b, **config})
+            assert created.status_code == 200, created.text
+            id_b = created.json()["id"]
+            status = f"/v1/tools/mcp/servers/{name_b}/status"
+            wait_until(lambda: http.get(status, headers=b).json()["state"] == "error", timeout=60,
+                       what="B's server to need its own authorization")
+            assert "OAuth" in http.get(status, headers=b).json()["last_error"]
+
+            # B's connect runs its own authorization, which registers its own client.
+            events, callback = connect_and_approve(http, "GET", f"/v1/mcp-servers/connect/{id_b}", headers=b)
+            assert "oauth_required" in [e["event"] for e in events] and events[-1]["event"] == "success", events
+            assert callback.status_code == 200, callback.text
+            client_b = _whoami(http, b, name_b)
+            assert client_a != client_b and _whoami(http, a, name_a) == client_a
+        finally:
+            assert http.delete(f"/v1/mcp-servers/{id_a}", headers=a).status_code == 204
+            if id_b is not None:
+                assert http.delete(f"/v1/mcp-servers/{id_b}", headers=b).status_code == 204
+
+
+def test_a_config_file_servers_grant_is_everyones_and_only_the_admin_gives_it(make_server, tmp_path):
+    with oauth_peer("http") as url:
+        home = tmp_path / "shared-home"
+        home.mkdir()
+        (home / "mcp_config.json").write_text(json.dumps({"mcpServers": {"operators": {
+            "transport": "streamable_http", "url": url}}}))
+        srv = make_server(home=home)
+        with httpx.Client(base_url=srv.base_url, timeout=60) as http:
+            user = _org_key(http, "shared")
+            listed = http.get("/v1/mcp-servers/", headers=user).json()
+            server_id = next(s["id"] for s in listed if s["server_name"] == "operators")
+            wait_until(lambda: http.get("/v1/tools/mcp/servers/operators/status").json()["state"] == "error",
+                       timeout=60, what="the config-file server to need authorization")
+
+            # A user key may not authorize it for everyone.
+            with http.stream("GET", f"/v1/mcp-servers/connect/{server_id}", headers=user, timeout=60) as stream:
+                events = [json.loads(line[5:]) for line in stream.iter_lines() if line.startswith("data:")]
+            assert events[-1]["event"] == "error" and "only the admin" in events[-1]["message"], events
+            assert "authorization_url" not in [e["event"] for e in events]
+
+            # The admin does; then every organization's calls go out with that grant.
+            events, callback = connect_and_approve(http, "GET", f"/v1/mcp-servers/connect/{server_id}")
+            assert callback.status_code == 200 and events[-1]["event"] == "success", events
+            assert _whoami(http, user, "operators") == _whoami(http, {}, "operators") != "anonymous"

@@ -120,3 +120,28 @@ def test_bad_provider_input(secure):
         reserved = http.post("/v1/providers/", headers=ADMIN, json={"name": "openai", "provider_type": "openai", "api_key": "k"})
         assert reserved.status_code == 400 and "reserved" in reserved.json()["detail"]
         assert http.delete("/v1/providers/provider-nope", headers=ADMIN).status_code == 404
+
+
+def test_an_upload_to_a_source_on_an_organizations_own_embedding_model_is_embedded_with_its_key(secure, byok_llm):
+    from tests.support.waiting import wait_until
+
+    with httpx.Client(base_url=secure.base_url, timeout=60) as http:
+        alice, _ = _user_key(http, "ingest")
+        created = http.post("/v1/providers/", headers=alice, json={
+            "name": "acme", "provider_type": "openai", "api_key": BYOK_KEY, "base_url": byok_llm.base_url})
+        assert created.status_code == 200, created.text
+        source = http.post("/v1/sources/", headers=alice, json={"name": "byok-docs", "embedding": "acme/acme-embed"})
+        assert source.status_code == 200, source.text
+        source_id = source.json()["id"]
+        before = len(byok_llm.embedding_requests)
+        upload = http.post(f"/v1/sources/{source_id}/upload", headers=alice, files={
+            "file": ("notes.txt", b"The heron waits in the shallow river.", "text/plain")})
+        assert upload.status_code == 200, upload.text
+        path = f"/v1/sources/{source_id}/files/{upload.json()['id']}"
+        wait_until(lambda: http.get(path, headers=alice).json()["processing_status"] in ("completed", "error"),
+                   what="the upload to be ingested", timeout=60)
+        file = http.get(path, headers=alice).json()
+        assert file["processing_status"] == "completed", file["error_message"]
+        assert len(byok_llm.embedding_requests) > before, "the chunks went to the organization's provider"
+        passages = http.get(f"/v1/sources/{source_id}/passages", headers=alice).json()
+        assert [p["text"] for p in passages] == ["The heron waits in the shallow river."]

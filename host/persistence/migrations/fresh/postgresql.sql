@@ -655,5 +655,25 @@ UPDATE mcp_servers SET organization_id = 'org-00000000-0000-4000-8000-0000000000
 
 UPDATE alembic_version SET version_num='0012' WHERE alembic_version.version_num = '0011';
 
+-- Running upgrade 0012 -> 0013
+
+ALTER TABLE mcp_oauth_grants DROP CONSTRAINT mcp_oauth_grants_server_url_key;
+
+ALTER TABLE mcp_oauth_grants ADD COLUMN organization_id VARCHAR(64);
+
+ALTER TABLE mcp_oauth_grants ADD CONSTRAINT uq_mcp_oauth_grants_org_url UNIQUE (organization_id, server_url);
+
+ALTER TABLE tools DROP CONSTRAINT tools_name_key;
+
+ALTER TABLE tools ADD CONSTRAINT uq_tools_org_name UNIQUE (organization_id, name);
+
+ALTER TABLE sources DROP CONSTRAINT sources_name_key;
+
+ALTER TABLE sources ADD CONSTRAINT uq_sources_org_name UNIQUE (organization_id, name);
+
+ALTER TABLE mcp_oauth_sessions ADD COLUMN organization_id VARCHAR(64);
+
+UPDATE alembic_version SET version_num='0013' WHERE alembic_version.version_num = '0012';
+
 COMMIT;
 

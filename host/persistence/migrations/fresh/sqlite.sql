@@ -737,3 +737,78 @@ UPDATE mcp_servers SET organization_id = 'org-00000000-0000-4000-8000-0000000000
 
 UPDATE alembic_version SET version_num='0012' WHERE alembic_version.version_num = '0011';
 
+-- Running upgrade 0012 -> 0013
+
+CREATE TABLE mcp_oauth_grants_0013 (
+    id VARCHAR(64) NOT NULL, 
+    organization_id VARCHAR(64), 
+    server_url VARCHAR(2048) NOT NULL, 
+    grant_enc TEXT NOT NULL, 
+    created_at DATETIME NOT NULL, 
+    updated_at DATETIME NOT NULL, 
+    PRIMARY KEY (id), 
+    CONSTRAINT uq_mcp_oauth_grants_org_url UNIQUE (organization_id, server_url)
+);
+
+INSERT INTO mcp_oauth_grants_0013 (id, organization_id, server_url, grant_enc, created_at, updated_at) SELECT id, NULL, server_url, grant_enc, created_at, updated_at FROM mcp_oauth_grants;
+
+DROP TABLE mcp_oauth_grants;
+
+ALTER TABLE mcp_oauth_grants_0013 RENAME TO mcp_oauth_grants;
+
+CREATE TABLE tools_0013 (
+    id VARCHAR(64) NOT NULL, 
+    name VARCHAR(256) NOT NULL, 
+    tool_type VARCHAR(64) NOT NULL, 
+    description TEXT, 
+    source_type VARCHAR(32) NOT NULL, 
+    source_code TEXT, 
+    json_schema JSON NOT NULL, 
+    args_json_schema JSON, 
+    return_char_limit INTEGER NOT NULL, 
+    pip_requirements JSON, 
+    tags JSON NOT NULL, 
+    metadata JSON, 
+    created_at DATETIME NOT NULL, 
+    updated_at DATETIME NOT NULL, 
+    organization_id VARCHAR(64), 
+    PRIMARY KEY (id), 
+    CONSTRAINT uq_tools_org_name UNIQUE (organization_id, name)
+);
+
+INSERT INTO tools_0013 (id, name, tool_type, description, source_type, source_code, json_schema, args_json_schema, return_char_limit, pip_requirements, tags, metadata, created_at, updated_at, organization_id) SELECT id, name, tool_type, description, source_type, source_code, json_schema, args_json_schema, return_char_limit, pip_requirements, tags, metadata, created_at, updated_at, organization_id FROM tools;
+
+DROP TABLE tools;
+
+ALTER TABLE tools_0013 RENAME TO tools;
+
+CREATE INDEX ix_tools_created ON tools (created_at, id);
+
+CREATE INDEX ix_tools_organization_id ON tools (organization_id);
+
+CREATE TABLE sources_0013 (
+    id VARCHAR(64) NOT NULL, 
+    name VARCHAR(256) NOT NULL, 
+    description TEXT, 
+    instructions TEXT, 
+    metadata JSON, 
+    embedding_config JSON NOT NULL, 
+    created_at DATETIME NOT NULL, 
+    updated_at DATETIME NOT NULL, 
+    organization_id VARCHAR(64) DEFAULT 'org-00000000-0000-4000-8000-000000000000' NOT NULL, 
+    PRIMARY KEY (id), 
+    CONSTRAINT uq_sources_org_name UNIQUE (organization_id, name)
+);
+
+INSERT INTO sources_0013 (id, name, description, instructions, metadata, embedding_config, created_at, updated_at, organization_id) SELECT id, name, description, instructions, metadata, embedding_config, created_at, updated_at, organization_id FROM sources;
+
+DROP TABLE sources;
+
+ALTER TABLE sources_0013 RENAME TO sources;
+
+CREATE INDEX ix_sources_organization_id ON sources (organization_id);
+
+ALTER TABLE mcp_oauth_sessions ADD COLUMN organization_id VARCHAR(64);
+
+UPDATE alembic_version SET version_num='0013' WHERE alembic_version.version_num = '0012';
+
