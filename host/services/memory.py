@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any, cast
 
 from sqlalchemy import select
@@ -18,9 +19,12 @@ from host.memory import (  # noqa: F401  (re-exported: callers import them from 
     blocks_of,
     compiled_system,
     count_memories,
+    mark_stale,
     memory_stats,
     recompile_sharing,
     recompile_system,
+    refresh_stale,
+    stale_agents,
 )
 from host.persistence.convert import block_out, message_row
 from host.persistence.db import Database
@@ -70,6 +74,14 @@ async def initial_messages(s: AsyncSession, agent: AgentRow, sequence: list[dict
     rows = cast("list[BlockLike]", blocks)  # pyright cannot match Mapped to a protocol (pyright#11021)
     system.text = compile_system_prompt(agent.system, rows, MemoryStats(0, 0, agent.updated_at), guidance or None)
     return out
+
+
+async def fresh_prompts(db: Database, agent_ids: Sequence[str] | None = None) -> None:
+    """Before a read that shows stored system messages (of ``agent_ids``; None: of any agent): the prompts
+    marked stale by an attach or detach are compiled now (host.memory.system). Nothing stale: one read."""
+    stale = await db.read(lambda s: stale_agents(s, agent_ids))
+    if stale:
+        await db.write(lambda s: refresh_stale(s, stale))
 
 
 class MemoryService:

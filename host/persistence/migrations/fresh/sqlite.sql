@@ -737,3 +737,11 @@ UPDATE mcp_servers SET organization_id = 'org-00000000-0000-4000-8000-0000000000
 
 UPDATE alembic_version SET version_num='0012' WHERE alembic_version.version_num = '0011';
 
+-- Running upgrade 0012 -> 0014
+
+ALTER TABLE agents ADD COLUMN prompt_stale BOOLEAN DEFAULT 0 NOT NULL;
+
+CREATE INDEX ix_agents_prompt_stale ON agents (prompt_stale);
+
+UPDATE alembic_version SET version_num='0014' WHERE alembic_version.version_num = '0012';
+
