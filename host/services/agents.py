@@ -32,7 +32,7 @@ from host.schemas.agents import MASKED, AgentState, CreateAgentRequest, UpdateAg
 from host.schemas.blocks import CreateBlock
 from host.services.agent_view import RELATIONSHIPS, hydrate, hydrate_sync
 from host.services.blocks import new_block_row
-from host.services.memory import append_messages, initial_messages, recompile_system
+from host.services.memory import append_messages, initial_messages, mark_stale, recompile_system
 from host.services.view_cache import AgentViewCache, key_columns_only
 from host.tools.rule_graph import validate_rules
 from host.tools.rule_models import default_rules_for, dump_tool_rules, parse_tool_rules
@@ -260,7 +260,7 @@ class AgentService:
             await s.flush()
             seq = [m.model_dump() for m in req.initial_message_sequence] if req.initial_message_sequence else None
             await append_messages(s, agent, await initial_messages(s, agent, seq))
-            state = (await hydrate(s, [agent]))[0]
+            state = (await hydrate(s, [agent], blocks=self.views.blocks))[0]
         return state, warnings
 
     async def _resolve_tools(self, s: Any, req: CreateAgentRequest) -> list[ToolRow]:
@@ -440,7 +440,7 @@ class AgentService:
                 agent.system = data["system"]
             agent.updated_at = utcnow()
             await s.run_sync(recompile_system, agent)
-            state = (await hydrate(s, [agent]))[0]
+            state = (await hydrate(s, [agent], blocks=self.views.blocks))[0]
         return state, warnings
 
     async def _tool_names(self, s: Any, agent_id: str) -> list[str]:
@@ -468,7 +468,7 @@ class AgentService:
                 s.add(AgentToolRow(agent_id=agent_id, tool_id=tool_id, position=int(count)))
             agent.updated_at = utcnow()
             await s.flush()
-            return (await hydrate(s, [agent]))[0]
+            return (await hydrate(s, [agent], blocks=self.views.blocks))[0]
 
     async def detach_tool(self, agent_id: str, tool_id: str) -> AgentState:
         async with self.db.transaction() as s:
@@ -483,7 +483,7 @@ class AgentService:
             agent.tool_rules = [r for r in agent.tool_rules if r.get("tool_name") != tool.name]
             agent.updated_at = utcnow()
             await s.flush()
-            return (await hydrate(s, [agent]))[0]
+            return (await hydrate(s, [agent], blocks=self.views.blocks))[0]
 
     # ---- blocks ---------------------------------------------------------------------------------
     async def attach_block(self, agent_id: str, block_id: str) -> AgentState:
@@ -503,8 +503,8 @@ class AgentService:
                                          .where(AgentBlockRow.agent_id == agent_id))).scalar_one()
                 s.add(AgentBlockRow(agent_id=agent_id, block_id=block_id, position=int(count)))
             await s.flush()
-            await s.run_sync(recompile_system, agent)
-            return (await hydrate(s, [agent]))[0]
+            await s.run_sync(mark_stale, [agent_id])  # compiled by the next read that shows it
+            return (await hydrate(s, [agent], blocks=self.views.blocks))[0]
 
     async def detach_block(self, agent_id: str, block_id: str) -> AgentState:
         async with self.db.transaction() as s:
@@ -515,8 +515,8 @@ class AgentService:
             if link is not None:
                 await s.delete(link)
             await s.flush()
-            await s.run_sync(recompile_system, agent)
-            return (await hydrate(s, [agent]))[0]
+            await s.run_sync(mark_stale, [agent_id])  # compiled by the next read that shows it
+            return (await hydrate(s, [agent], blocks=self.views.blocks))[0]
 
     async def set_tool_approval(self, agent_id: str, tool_name: str, requires_approval: bool) -> AgentState:
         """The agent's ``requires_approval`` rule for one attached tool, added or removed (idempotent)."""
@@ -532,7 +532,7 @@ class AgentService:
             agent.tool_rules, _ = _rules_or_422(rules, names)
             agent.updated_at = utcnow()
             await s.flush()
-            return (await hydrate(s, [agent]))[0]
+            return (await hydrate(s, [agent], blocks=self.views.blocks))[0]
 
     async def create_block_for(self, agent_id: str, spec: CreateBlock) -> AgentState:
         async with self.db.transaction() as s:
@@ -542,5 +542,5 @@ class AgentService:
             await s.flush()
             s.add(AgentBlockRow(agent_id=agent_id, block_id=block.id, position=99))
             await s.flush()
-            await s.run_sync(recompile_system, agent)
-            return (await hydrate(s, [agent]))[0]
+            await s.run_sync(mark_stale, [agent_id])  # compiled by the next read that shows it
+            return (await hydrate(s, [agent], blocks=self.views.blocks))[0]

@@ -40,6 +40,7 @@ from host.persistence.models import (
 )
 from host.schemas.agents import AgentState
 from host.services.agent_view import hydrate_sync
+from host.services.block_cache import BlockCache
 
 DEFAULT_MAX_ENTRIES = 256  # a view with its JSON is about 36-60 KB: at most ~15 MB
 
@@ -64,10 +65,13 @@ class _Entry:
 class AgentViewCache:
     """Thread-safe (SQLite reads run in worker threads); bounded to ``max_entries`` views."""
 
-    def __init__(self, max_entries: int = DEFAULT_MAX_ENTRIES) -> None:
+    def __init__(self, max_entries: int = DEFAULT_MAX_ENTRIES, blocks: BlockCache | None = None) -> None:
         if max_entries < 1:
             raise ValueError(f"max_entries must be at least 1, got {max_entries}")
         self.max_entries = max_entries
+        # The blocks of the views built here, by block version: a view built again after one block was
+        # attached reads that block whole, not all of them (writes that answer a view use it too).
+        self.blocks = blocks if blocks is not None else BlockCache()
         self._views: OrderedDict[str, _Entry] = OrderedDict()
         self._lock = threading.Lock()
         self._hits = self._misses = 0
@@ -128,7 +132,7 @@ class AgentViewCache:
                 stale.append(agent)
             else:
                 found[agent.id] = view
-        for agent, view in zip(stale, hydrate_sync(session, _loaded(session, stale)), strict=True):
+        for agent, view in zip(stale, hydrate_sync(session, _loaded(session, stale), blocks=self.blocks), strict=True):
             self.put(agent.id, keys[agent.id], view)
             found[agent.id] = view
         return [found[a.id] for a in agents]
