@@ -59,8 +59,9 @@ _BY_AGENT = (select(_STAMP, *_COLUMNS).join(AgentBlockRow, AgentBlockRow.block_i
 
 
 class BlockCache:
-    """Thread-safe (SQLite reads run in worker threads); at most ``max_entries`` blocks (least recently used
-    out). An agent with more blocks than that is still answered right, only without the saving."""
+    """Thread-safe (SQLite reads run in worker threads); at most ``max_entries`` blocks (the longest since
+    read whole out first). An agent with more blocks than that is still answered right, only without the
+    saving. ``read_whole``: how many blocks were read whole so far (what a view built again costs)."""
 
     def __init__(self, max_entries: int = DEFAULT_MAX_BLOCKS) -> None:
         if max_entries < 1:
@@ -68,26 +69,28 @@ class BlockCache:
         self.max_entries = max_entries
         self._blocks: OrderedDict[str, tuple[Any, Block]] = OrderedDict()
         self._lock = threading.Lock()
+        self.read_whole = 0
 
     def __len__(self) -> int:
         with self._lock:
             return len(self._blocks)
 
-    def _found(self, links: Sequence[tuple[str, Any]]) -> dict[str, Block]:
-        with self._lock:
-            out = {}
-            for block_id, stamp in links:
-                entry = self._blocks.get(block_id)
+    def _found(self, links: Sequence[tuple[str, str, Any]]) -> dict[str, Block]:
+        out: dict[str, Block] = {}
+        with self._lock:  # plain lookups: a hit does not reorder (eviction is by when a block was read whole)
+            get = self._blocks.get
+            for _, block_id, stamp in links:
+                entry = get(block_id)
                 if entry is not None and entry[0] == stamp:
-                    self._blocks.move_to_end(block_id)
                     out[block_id] = entry[1]
-            return out
+        return out
 
     def _put(self, built: dict[str, tuple[Any, Block]]) -> None:
         with self._lock:
             for block_id, entry in built.items():
                 self._blocks[block_id] = entry
                 self._blocks.move_to_end(block_id)
+            self.read_whole += len(built)
             while len(self._blocks) > self.max_entries:
                 self._blocks.popitem(last=False)
 
@@ -96,8 +99,8 @@ class BlockCache:
         out: dict[str, list[Block]] = defaultdict(list)
         if not agent_ids:
             return out
-        links = [(a, b, stamp) for a, b, stamp in session.execute(_LINKS, {"agents": list(agent_ids)}).all()]
-        found = self._found([(b, stamp) for _, b, stamp in links])
+        links = session.execute(_LINKS, {"agents": list(agent_ids)}).all()
+        found = self._found(links)
         missing = {b: a for a, b, _ in links if b not in found}
         if missing:
             if len(missing) < WHOLE_READ_BELOW:
