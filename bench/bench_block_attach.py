@@ -5,7 +5,9 @@ Run from the repository root: `python bench/bench_block_attach.py [--pg URI] [--
 Postgres database with --pg / AGENTHOST_TEST_PG_URI). Prints one table: for each shape, the median wall time
 and event-loop CPU time (``time.thread_time``: the database driver's own thread is not counted) of 15
 attaches, each of a new block to an agent that already holds N blocks, or of a block that M other agents
-already share to a new agent. The whole AgentState is still returned (its block list is O(N) by contract).
+already share to a new agent. The whole AgentState is still returned (its block list is O(N) by contract):
+its blocks come from the block cache, which reads whole only the new block; the stored system prompt is
+marked stale, not compiled (the next read that shows it compiles it).
 """
 
 from __future__ import annotations
