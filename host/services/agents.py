@@ -6,7 +6,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, exists, func, select
 from sqlalchemy.orm import Session
 
 from host.domain.actor import current_actor
@@ -493,9 +493,9 @@ class AgentService:
             if block is None:
                 raise NotFoundError.for_id("Block", block_id)
             if await s.get(AgentBlockRow, (agent_id, block_id)) is None:
-                taken = await s.execute(select(AgentBlockRow.block_id).join(BlockRow, AgentBlockRow.block_id == BlockRow.id)
-                                        .where(AgentBlockRow.agent_id == agent_id, BlockRow.label == block.label)
-                                        .limit(1))
+                # the blocks with this label (indexed), each looked up in the agent's links: not a scan of them
+                taken = await s.execute(select(BlockRow.id).where(BlockRow.label == block.label, exists().where(
+                    AgentBlockRow.agent_id == agent_id, AgentBlockRow.block_id == BlockRow.id)).limit(1))
                 if taken.first() is not None:
                     raise InvalidRequestError(f"Agent {agent_id} already has a block labelled {block.label!r}; "
                                               "detach it first")
