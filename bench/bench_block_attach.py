@@ -76,9 +76,7 @@ async def main(blocks: list[int], agents: list[int], pg: str | None) -> None:
     home = tempfile.mkdtemp()
     env = {"HOME": home, "LETTA_DIR": home, "OPENAI_API_KEY": "x", "OPENAI_API_BASE": "http://127.0.0.1:9/v1"}
     if pg:
-        from tests.support.server import fresh_pg_database
-
-        env["LETTA_PG_URI"] = fresh_pg_database(pg)
+        env["LETTA_PG_URI"] = pg
     async with open_services(Settings.from_env(env)) as svc:
         await asyncio.sleep(4)  # the runner's litellm warm-up import out of the way
         print(f"{'shape':<34}{'attach p50 ms':>14}{'loop CPU p50 ms':>17}", flush=True)
@@ -96,4 +94,9 @@ if __name__ == "__main__":
     parser.add_argument("--agents", default="1,10,100,500")
     parser.add_argument("--pg", default=os.environ.get("AGENTHOST_TEST_PG_URI"))
     args = parser.parse_args()
-    asyncio.run(main([int(x) for x in args.blocks.split(",")], [int(x) for x in args.agents.split(",")], args.pg))
+    pg_uri = None
+    if args.pg:  # made before the event loop runs (it runs a loop of its own)
+        from tests.support.server import fresh_pg_database
+
+        pg_uri = fresh_pg_database(args.pg)
+    asyncio.run(main([int(x) for x in args.blocks.split(",")], [int(x) for x in args.agents.split(",")], pg_uri))
