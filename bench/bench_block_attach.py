@@ -5,7 +5,9 @@ Run from the repository root: `python bench/bench_block_attach.py [--pg URI] [--
 Postgres database with --pg / AGENTHOST_TEST_PG_URI). Prints one table: for each shape, the median wall time
 and event-loop CPU time (``time.thread_time``: the database driver's own thread is not counted) of 15
 attaches, each of a new block to an agent that already holds N blocks, or of a block that M other agents
-already share to a new agent. The whole AgentState is still returned (its block list is O(N) by contract).
+already share to a new agent. The whole AgentState is still returned (its block list is O(N) by contract):
+its blocks come from the block cache, which reads whole only the new block; the stored system prompt is
+marked stale, not compiled (the next read that shows it compiles it).
 """
 
 from __future__ import annotations
@@ -74,9 +76,7 @@ async def main(blocks: list[int], agents: list[int], pg: str | None) -> None:
     home = tempfile.mkdtemp()
     env = {"HOME": home, "LETTA_DIR": home, "OPENAI_API_KEY": "x", "OPENAI_API_BASE": "http://127.0.0.1:9/v1"}
     if pg:
-        from tests.support.server import fresh_pg_database
-
-        env["LETTA_PG_URI"] = fresh_pg_database(pg)
+        env["LETTA_PG_URI"] = pg
     async with open_services(Settings.from_env(env)) as svc:
         await asyncio.sleep(4)  # the runner's litellm warm-up import out of the way
         print(f"{'shape':<34}{'attach p50 ms':>14}{'loop CPU p50 ms':>17}", flush=True)
@@ -94,4 +94,9 @@ if __name__ == "__main__":
     parser.add_argument("--agents", default="1,10,100,500")
     parser.add_argument("--pg", default=os.environ.get("AGENTHOST_TEST_PG_URI"))
     args = parser.parse_args()
-    asyncio.run(main([int(x) for x in args.blocks.split(",")], [int(x) for x in args.agents.split(",")], args.pg))
+    pg_uri = None
+    if args.pg:  # made before the event loop runs (it runs a loop of its own)
+        from tests.support.server import fresh_pg_database
+
+        pg_uri = fresh_pg_database(args.pg)
+    asyncio.run(main([int(x) for x in args.blocks.split(",")], [int(x) for x in args.agents.split(",")], pg_uri))

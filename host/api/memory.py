@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Body, Depends
+from fastapi import Body, Depends, Response
 
 from host.api.routing import SlashRouter, services
 from host.api.v1gen.generation import V1, Order, page_in_memory
@@ -42,15 +42,21 @@ async def modify_block(agent_id: str, block_label: str, body: BlockUpdate, svc: 
 
 
 @router.patch("/core-memory/blocks/attach/{block_id}", response_model=AgentState, operation_id="attach_core_memory_block")
-async def attach_block(agent_id: str, block_id: str, svc: Svc) -> AgentState:  # 1.x too: the AgentState
+async def attach_block(agent_id: str, block_id: str, svc: Svc) -> Response:  # 1.x too: the AgentState
     state = await svc.agents.attach_block(agent_id, block_id)
     await svc.groups.block_attached(agent_id, block_id)  # and to its sleep-time agents
-    return state
+    return _agent_json(state)
 
 
 @router.patch("/core-memory/blocks/detach/{block_id}", response_model=AgentState, operation_id="detach_core_memory_block")
-async def detach_block(agent_id: str, block_id: str, svc: Svc) -> AgentState:
-    return await svc.agents.detach_block(agent_id, block_id)
+async def detach_block(agent_id: str, block_id: str, svc: Svc) -> Response:
+    return _agent_json(await svc.agents.detach_block(agent_id, block_id))
+
+
+def _agent_json(state: AgentState) -> Response:
+    """The AgentState serialized once, by pydantic's serializer (returned as a model, FastAPI would dump it,
+    validate it again and encode it: three passes over every block of an agent that may hold thousands)."""
+    return Response(state.model_dump_json(by_alias=True), media_type="application/json")
 
 
 @router.get("/archival-memory", response_model=list[Passage], operation_id="list_passages")

@@ -10,10 +10,13 @@ from host.memory.system import (
     blocks_of,
     compiled_system,
     count_memories,
+    mark_stale,
     memory_stats,
     recompile_sharing,
     recompile_system,
+    refresh_stale,
+    stale_agents,
 )
 
-__all__ = ["ARCHIVAL_COUNT", "RECALL_COUNT", "blocks_of", "compiled_system", "count_memories", "memory_stats",
-           "recompile_sharing", "recompile_system"]
+__all__ = ["ARCHIVAL_COUNT", "RECALL_COUNT", "blocks_of", "compiled_system", "count_memories", "mark_stale",
+           "memory_stats", "recompile_sharing", "recompile_system", "refresh_stale", "stale_agents"]

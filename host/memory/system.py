@@ -1,4 +1,10 @@
-"""The system prompt as stored: recompiled from an agent's blocks when memory changes; memory counts."""
+"""The system prompt as stored: recompiled from an agent's blocks when memory changes; memory counts.
+
+Attaching or detaching a block does not recompile it (the prompt holds every block: that work grew with
+the agent): ``mark_stale`` marks the agent in the database, and every read that shows the stored system
+message calls ``refresh_stale`` first, which compiles it once for any number of attaches. A turn never
+reads the stored text (each step compiles the prompt it sends), so a turn sees the new block either way.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any, cast
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from host.domain.prompt import BlockLike, MemoryStats, compile_system_prompt
@@ -104,3 +110,42 @@ def recompile_sharing(s: Session, block_id: str, first: AgentRow | None = None) 
         agent = first if first is not None and first.id == agent_id else s.get(AgentRow, agent_id)
         if agent is not None:
             recompile_system(s, agent)
+
+
+def mark_stale(s: Session, agent_ids: Sequence[str]) -> None:
+    """The stored system prompts of ``agent_ids`` no longer show their memory: the next read that shows one
+    compiles it (``refresh_stale``). One statement, whatever the size of the agents; ``updated_at`` is kept
+    (the mark is bookkeeping, not a change of the agent)."""
+    if agent_ids:
+        s.execute(update(AgentRow).where(AgentRow.id.in_(list(agent_ids)))
+                  .values(prompt_stale=True, updated_at=AgentRow.updated_at)
+                  .execution_options(synchronize_session=False))
+
+
+_STALE = select(AgentRow.id).where(AgentRow.prompt_stale.is_(True))
+
+
+def stale_agents(s: Session, agent_ids: Sequence[str] | None = None) -> list[str]:
+    """Which of ``agent_ids`` (None: every agent the session sees) have a stale stored system prompt."""
+    stmt = _STALE if agent_ids is None else _STALE.where(AgentRow.id.in_(list(agent_ids)))
+    return list(s.execute(stmt).scalars())
+
+
+def refresh_stale(s: Session, agent_ids: Sequence[str]) -> int:
+    """Compile the stored system prompt of each of ``agent_ids`` still marked stale; how many were compiled.
+
+    Each mark is cleared (one conditional UPDATE) *before* the blocks are read: a concurrent attach that
+    marks the agent again either waits for this transaction (the row is locked) and marks it after, or has
+    committed already and its block is read here. Either way no attach is left out of the stored prompt."""
+    done = 0
+    for agent_id in agent_ids:
+        claimed = s.execute(update(AgentRow).where(AgentRow.id == agent_id, AgentRow.prompt_stale.is_(True))
+                            .values(prompt_stale=False, updated_at=AgentRow.updated_at)
+                            .execution_options(synchronize_session=False))
+        if not claimed.rowcount:  # pyright: ignore[reportAttributeAccessIssue]
+            continue
+        agent = s.get(AgentRow, agent_id, populate_existing=True)
+        if agent is not None:
+            recompile_system(s, agent)
+            done += 1
+    return done

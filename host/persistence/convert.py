@@ -13,7 +13,7 @@ from host.storable import storable
 
 
 class BlockColumns(Protocol):
-    """A block's columns, read plainly (host.services.agent_view.BlockView). A BlockRow has them too, but
+    """A block's columns, read plainly (host.services.block_cache.BlockView). A BlockRow has them too, but
     pyright cannot match its ``Mapped`` descriptors to a protocol (pyright#11021): block_out names both."""
 
     @property

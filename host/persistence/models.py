@@ -22,6 +22,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -74,6 +75,10 @@ class AgentRow(OrgOwned, _Timestamps, Base):
     base_template_id: Mapped[str | None] = mapped_column(String(64))
     last_run_completion: Mapped[datetime | None] = mapped_column(DateTime)
     last_run_duration_ms: Mapped[int | None] = mapped_column(Integer)
+    # The stored system message no longer shows the agent's memory: the next read that shows it compiles it
+    # first (0014; host.memory.system.mark_stale / refresh_stale).
+    prompt_stale: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, server_default=false(),
+                                               index=True)
 
     __table_args__ = (Index("ix_agents_created", "created_at", "id"),)
 

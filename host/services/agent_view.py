@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,8 +23,9 @@ from host.persistence.models import (
     ToolRow,
 )
 from host.schemas.agents import MASKED, AgentEnvironmentVariable, AgentState
-from host.schemas.blocks import Memory
+from host.schemas.blocks import Block, Memory
 from host.schemas.tools import Tool
+from host.services.block_cache import BlockCache, BlockView
 from host.tools.rule_models import dump_tool_rules, parse_tool_rules, with_letta_templates
 
 MEMORY_PROMPT_TEMPLATE = "{% for block in blocks %}<{{ block.label }}>\n{{ block.value }}\n</{{ block.label }}>{% endfor %}"
@@ -54,22 +55,6 @@ def rules_out(raw: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return list(raw)
 
 
-class BlockView(NamedTuple):
-    """A block as read for a view or a prompt: plain columns, no ORM instance (building thousands of those
-    was most of the cost of attaching a block to an agent that has many)."""
-
-    id: str
-    value: str
-    limit: int
-    name: str | None
-    is_template: bool
-    preserve_on_migration: bool
-    label: str
-    read_only: bool
-    description: str | None
-    metadata_: dict[str, Any] | None
-
-
 _BLOCK_COLUMNS = tuple(getattr(BlockRow, f) for f in BlockView._fields)
 
 
@@ -89,8 +74,10 @@ def block_views_of(session: Session, agent_ids: Sequence[str]) -> dict[str, list
     return out
 
 
-async def hydrate(session: AsyncSession, agents: Sequence[AgentRow]) -> list[AgentState]:
-    return await session.run_sync(hydrate_sync, agents)
+async def hydrate(session: AsyncSession, agents: Sequence[AgentRow], *,
+                  blocks: BlockCache | None = None) -> list[AgentState]:
+    """``hydrate_sync`` from async code; ``blocks``: the process's block cache (see ``hydrate_sync``)."""
+    return await session.run_sync(lambda s: hydrate_sync(s, agents, blocks=blocks))
 
 
 # Letta's ``include_relationships`` names (GET /v1/agents): a relation not named is answered empty.
@@ -98,16 +85,23 @@ RELATIONSHIPS = frozenset({"memory", "tools", "sources", "tags", "identity_ids",
                            "multi_agent_group"})
 
 
-def hydrate_sync(session: Session, agents: Sequence[AgentRow],
-                 include: frozenset[str] | None = None) -> list[AgentState]:
+def hydrate_sync(session: Session, agents: Sequence[AgentRow], include: frozenset[str] | None = None, *,
+                 blocks: BlockCache | None = None) -> list[AgentState]:
     """The views of ``agents`` in five queries (synchronous: run whole in a unit of reads, ``Database.read``,
     where on SQLite the queries cost no event-loop/thread hops). ``include`` (names in ``RELATIONSHIPS``)
-    limits the relations loaded; None loads all."""
+    limits the relations loaded; None loads all. ``blocks``: the blocks come from this cache, which reads
+    whole only the blocks it has not seen at their current version (one statement more, and none of the
+    work that grows with the agent's blocks but that statement's rows); None: every block read whole."""
     ids = [a.id for a in agents]
     if not ids:
         return []
     want = RELATIONSHIPS if include is None else include
-    blocks = block_views_of(session, ids) if "memory" in want else defaultdict(list)
+    shown: dict[str, list[Block]] = defaultdict(list)
+    if "memory" in want:
+        if blocks is not None:
+            shown = blocks.blocks_of(session, ids)
+        else:
+            shown = defaultdict(list, {a: [block_out(b) for b in bs] for a, bs in block_views_of(session, ids).items()})
     tools: dict[str, list[Tool]] = defaultdict(list)
     if "tools" in want:
         # Agents share most tools (the base tools): each distinct tool is loaded and converted once.
@@ -135,7 +129,7 @@ def hydrate_sync(session: Session, agents: Sequence[AgentRow],
         .where(AgentSourceRow.agent_id.in_(ids))
     )).all():
         sources[agent_id].append(source_summary(source))
-    return [state_of(a, blocks=blocks[a.id], tools=tools[a.id], sources=sources[a.id], tags=tags[a.id],
+    return [state_of(a, blocks=shown[a.id], tools=tools[a.id], sources=sources[a.id], tags=tags[a.id],
                      identity_ids=identities[a.id], env="tool_exec_environment_variables" in want)
             for a in agents]
 
@@ -150,7 +144,7 @@ def source_summary(source: SourceRow) -> dict[str, Any]:
     }
 
 
-def state_of(a: AgentRow, *, blocks: Sequence[BlockView | BlockRow], tools: Sequence[Tool],
+def state_of(a: AgentRow, *, blocks: Sequence[Block], tools: Sequence[Tool],
              sources: list[dict[str, Any]], tags: list[str], identity_ids: list[str], env: bool = True) -> AgentState:
     """The view of agent ``a`` from what is linked to it, already read (``hydrate_sync`` reads it for many
     agents; a create has it in hand)."""
@@ -166,7 +160,7 @@ def state_of(a: AgentRow, *, blocks: Sequence[BlockView | BlockRow], tools: Sequ
         response_format=a.response_format,
         description=a.description,
         metadata=a.metadata_,
-        memory=Memory(blocks=[block_out(b) for b in blocks], prompt_template=MEMORY_PROMPT_TEMPLATE),
+        memory=Memory(blocks=list(blocks), prompt_template=MEMORY_PROMPT_TEMPLATE),
         tools=list(tools),
         sources=sources,
         tags=tags,

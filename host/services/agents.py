@@ -6,7 +6,7 @@ import logging
 from typing import TYPE_CHECKING, Any, cast
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, exists, func, select
 from sqlalchemy.orm import Session
 
 from host.domain.actor import current_actor
@@ -15,7 +15,7 @@ from host.errors import InvalidRequestError, NotFoundError
 from host.ids import new_id, utcnow
 from host.llm.providers import EmbeddingConfig, LLMConfig, ProviderError
 from host.llm.registry import ProviderRegistry
-from host.persistence.convert import tool_out
+from host.persistence.convert import block_out, tool_out
 from host.persistence.db import Database
 from host.persistence.models import (
     AgentBlockRow,
@@ -35,7 +35,7 @@ from host.schemas.agents import MASKED, AgentState, CreateAgentRequest, UpdateAg
 from host.schemas.blocks import CreateBlock
 from host.services.agent_view import RELATIONSHIPS, hydrate, hydrate_sync, source_summary, state_of
 from host.services.blocks import new_block_row
-from host.services.memory import append_messages_sync, initial_messages_sync, recompile_system
+from host.services.memory import append_messages_sync, initial_messages_sync, mark_stale, recompile_system
 from host.services.view_cache import AgentViewCache
 from host.tools.rule_graph import validate_rules
 from host.tools.rule_models import default_rules_for, dump_tool_rules, parse_tool_rules
@@ -350,7 +350,7 @@ class AgentService:
                 agent.system = data["system"]
             agent.updated_at = utcnow()
             await s.run_sync(recompile_system, agent)
-            state = (await hydrate(s, [agent]))[0]
+            state = (await hydrate(s, [agent], blocks=self.views.blocks))[0]
         return state, warnings
 
     async def _tool_names(self, s: Any, agent_id: str) -> list[str]:
@@ -378,7 +378,7 @@ class AgentService:
                 s.add(AgentToolRow(agent_id=agent_id, tool_id=tool_id, position=int(count)))
             agent.updated_at = utcnow()
             await s.flush()
-            return (await hydrate(s, [agent]))[0]
+            return (await hydrate(s, [agent], blocks=self.views.blocks))[0]
 
     async def detach_tool(self, agent_id: str, tool_id: str) -> AgentState:
         async with self.db.transaction() as s:
@@ -393,7 +393,7 @@ class AgentService:
             agent.tool_rules = [r for r in agent.tool_rules if r.get("tool_name") != tool.name]
             agent.updated_at = utcnow()
             await s.flush()
-            return (await hydrate(s, [agent]))[0]
+            return (await hydrate(s, [agent], blocks=self.views.blocks))[0]
 
     # ---- blocks ---------------------------------------------------------------------------------
     async def attach_block(self, agent_id: str, block_id: str) -> AgentState:
@@ -403,9 +403,9 @@ class AgentService:
             if block is None:
                 raise NotFoundError.for_id("Block", block_id)
             if await s.get(AgentBlockRow, (agent_id, block_id)) is None:
-                taken = await s.execute(select(AgentBlockRow.block_id).join(BlockRow, AgentBlockRow.block_id == BlockRow.id)
-                                        .where(AgentBlockRow.agent_id == agent_id, BlockRow.label == block.label)
-                                        .limit(1))
+                # the blocks with this label (indexed), each looked up in the agent's links: not a scan of them
+                taken = await s.execute(select(BlockRow.id).where(BlockRow.label == block.label, exists().where(
+                    AgentBlockRow.agent_id == agent_id, AgentBlockRow.block_id == BlockRow.id)).limit(1))
                 if taken.first() is not None:
                     raise InvalidRequestError(f"Agent {agent_id} already has a block labelled {block.label!r}; "
                                               "detach it first")
@@ -413,8 +413,8 @@ class AgentService:
                                          .where(AgentBlockRow.agent_id == agent_id))).scalar_one()
                 s.add(AgentBlockRow(agent_id=agent_id, block_id=block_id, position=int(count)))
             await s.flush()
-            await s.run_sync(recompile_system, agent)
-            return (await hydrate(s, [agent]))[0]
+            await s.run_sync(mark_stale, [agent_id])  # compiled by the next read that shows it
+            return (await hydrate(s, [agent], blocks=self.views.blocks))[0]
 
     async def detach_block(self, agent_id: str, block_id: str) -> AgentState:
         async with self.db.transaction() as s:
@@ -425,8 +425,8 @@ class AgentService:
             if link is not None:
                 await s.delete(link)
             await s.flush()
-            await s.run_sync(recompile_system, agent)
-            return (await hydrate(s, [agent]))[0]
+            await s.run_sync(mark_stale, [agent_id])  # compiled by the next read that shows it
+            return (await hydrate(s, [agent], blocks=self.views.blocks))[0]
 
     async def set_tool_approval(self, agent_id: str, tool_name: str, requires_approval: bool) -> AgentState:
         """The agent's ``requires_approval`` rule for one attached tool, added or removed (idempotent)."""
@@ -442,7 +442,7 @@ class AgentService:
             agent.tool_rules, _ = _rules_or_422(rules, names)
             agent.updated_at = utcnow()
             await s.flush()
-            return (await hydrate(s, [agent]))[0]
+            return (await hydrate(s, [agent], blocks=self.views.blocks))[0]
 
     async def create_block_for(self, agent_id: str, spec: CreateBlock) -> AgentState:
         async with self.db.transaction() as s:
@@ -452,8 +452,8 @@ class AgentService:
             await s.flush()
             s.add(AgentBlockRow(agent_id=agent_id, block_id=block.id, position=99))
             await s.flush()
-            await s.run_sync(recompile_system, agent)
-            return (await hydrate(s, [agent]))[0]
+            await s.run_sync(mark_stale, [agent_id])  # compiled by the next read that shows it
+            return (await hydrate(s, [agent], blocks=self.views.blocks))[0]
 
 
 def _create_rows(s: Session, req: CreateAgentRequest, llm: dict[str, Any], emb: dict[str, Any]
@@ -525,7 +525,7 @@ def _create_rows(s: Session, req: CreateAgentRequest, llm: dict[str, Any], emb: 
     append_messages_sync(s, agent, initial_messages_sync(s, agent, seq, blocks=prompt_blocks))
     s.flush()  # the agent's message ids (and so its updated_at) as the view shows them
     # The view from the rows in hand: nothing is read back.
-    return state_of(agent, blocks=blocks, tools=[tool_out(t) for t in tool_rows],
+    return state_of(agent, blocks=[block_out(b) for b in blocks], tools=[tool_out(t) for t in tool_rows],
                     sources=[source_summary(src) for src in sources], tags=tags, identity_ids=identity_ids), warnings
 
 

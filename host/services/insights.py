@@ -16,6 +16,7 @@ from host.persistence.convert import message_out
 from host.persistence.db import Database
 from host.persistence.models import JobRow, MessageRow, StepRow
 from host.services.batches import message_object
+from host.services.memory import fresh_prompts
 
 
 def _ns(value: datetime | None) -> int | None:
@@ -44,6 +45,10 @@ class InsightService:
 
     async def message(self, message_id: str) -> list[dict[str, Any]]:
         """The Letta messages one stored message renders to (a tool call and its reasoning share an id)."""
+        owner = await self.db.read(lambda s: s.execute(select(MessageRow.agent_id).where(
+            MessageRow.id == message_id, MessageRow.role == "system")).scalar_one_or_none())
+        if owner is not None:  # a system message shows its agent's memory as it is now
+            await fresh_prompts(self.db, [owner])
         async with self.db.session() as s:
             row = (await s.execute(select(MessageRow).where(MessageRow.id == message_id))).scalar_one_or_none()
             if row is None:
@@ -54,6 +59,8 @@ class InsightService:
                            end: datetime | None, roles: Sequence[str] = ("user", "assistant", "system")
                            ) -> list[MessageRow]:
         """Stored messages whose text holds ``query`` (any agent's, or one agent's), newest first."""
+        if "system" in roles:
+            await fresh_prompts(self.db, [agent_id] if agent_id else None)
         async with self.db.session() as s:
             stmt = select(MessageRow).where(MessageRow.role.in_(tuple(roles)))
             if agent_id:
@@ -96,6 +103,8 @@ class InsightService:
         message's boundary, so ``after=<last id>`` continues where it stopped."""
         out: list[dict[str, Any]] = []
         batch = max(limit or 0, 100)
+        if not message_types or "system_message" in message_types:
+            await fresh_prompts(self.db)
         async with self.db.session() as s:
             while True:
                 rows = await _page(s, select(MessageRow), order=order, after=after, before=before, limit=batch)

@@ -20,9 +20,12 @@ from host.memory import (  # noqa: F401  (re-exported: callers import them from 
     blocks_of,
     compiled_system,
     count_memories,
+    mark_stale,
     memory_stats,
     recompile_sharing,
     recompile_system,
+    refresh_stale,
+    stale_agents,
 )
 from host.persistence.convert import block_out, message_row
 from host.persistence.db import Database
@@ -84,6 +87,14 @@ def initial_messages_sync(s: Session, agent: AgentRow, sequence: list[dict[str, 
         guidance = ""
     system.text = compile_system_prompt(agent.system, blocks, MemoryStats(0, 0, agent.updated_at), guidance or None)
     return out
+
+
+async def fresh_prompts(db: Database, agent_ids: Sequence[str] | None = None) -> None:
+    """Before a read that shows stored system messages (of ``agent_ids``; None: of any agent): the prompts
+    marked stale by an attach or detach are compiled now (host.memory.system). Nothing stale: one read."""
+    stale = await db.read(lambda s: stale_agents(s, agent_ids))
+    if stale:
+        await db.write(lambda s: refresh_stale(s, stale))
 
 
 class MemoryService:

@@ -16,7 +16,7 @@ from host.persistence.db import Database
 from host.persistence.models import AgentRow, MessageRow
 from host.schemas.agents import AgentState
 from host.services.agent_view import hydrate
-from host.services.memory import append_messages, initial_messages, recompile_system
+from host.services.memory import append_messages, fresh_prompts, initial_messages, recompile_system
 
 
 class MessageService:
@@ -33,7 +33,9 @@ class MessageService:
                      limit: int | None = 10, group_id: str | None = None,
                      order: str | None = None) -> list[StoredMessage]:
         """A window of history, chronological; with ``order`` (1.x) a page in that order whose cursors
-        follow it (``desc`` + ``after=<id>``: older than that message)."""
+        follow it (``desc`` + ``after=<id>``: older than that message). The system message shows the
+        agent's memory as it is now (compiled here if an attach or detach left it stale)."""
+        await fresh_prompts(self.db, [agent_id])
         async with self.db.session() as s:
             await self._agent(s, agent_id)
             stmt = select(MessageRow).where(MessageRow.agent_id == agent_id)
@@ -85,6 +87,7 @@ class MessageService:
         import json
 
         kind = body.get("message_type")
+        await fresh_prompts(self.db, [agent_id])  # an edit of the system message is not undone by a stale mark
         async with self.db.transaction() as s:
             agent = await self._agent(s, agent_id)
             agent.updated_at = utcnow()  # moves the agent's version: cached histories are read afresh

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from host.domain.messages import to_letta_messages
 from host.errors import InvalidRequestError, NotFoundError
 from host.ids import new_id, utcnow
-from host.memory.system import recompile_system
+from host.memory.system import mark_stale
 from host.persistence.convert import message_out
 from host.persistence.db import Database
 from host.persistence.models import (
@@ -87,7 +87,8 @@ async def share_blocks(s: AsyncSession, agent_ids: list[str], block_ids: list[st
                 s.add(AgentBlockRow(agent_id=agent_id, block_id=b, position=pos))
                 pos += 1
         if any(b not in have for b in block_ids):
-            await s.execute(update(AgentRow).where(AgentRow.id == agent_id).values(updated_at=utcnow()))
+            await s.execute(update(AgentRow).where(AgentRow.id == agent_id).values(updated_at=utcnow(),
+                                                                                   prompt_stale=True))
 
 
 class GroupStore:
@@ -210,8 +211,7 @@ class GroupStore:
                 await s.execute(update(AgentRow).where(AgentRow.id.in_(agent_ids)).values(updated_at=utcnow()))
             row.updated_at = utcnow()
             await s.flush()
-            for agent in (await s.execute(select(AgentRow).where(AgentRow.id.in_(agent_ids)))).scalars():
-                await s.run_sync(recompile_system, agent)  # each member's prompt shows (or drops) the block
+            await s.run_sync(mark_stale, agent_ids)  # each member's prompt shows (or drops) the block when next read
 
     async def delete(self, group_id: str) -> None:
         async with self.db.transaction() as s:

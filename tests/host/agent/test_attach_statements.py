@@ -1,7 +1,8 @@
 """Attaching a memory block does the same database work whatever the agent already holds: the same
 statements at 10 blocks as at 500 (issue 23's reproduction: attaches slowed from 19 ms at 100 blocks to 382 ms
-at 1,805, one query per block). What does grow with the agent is what is needed: the answer (the whole
-AgentState, with every block) and the system prompt recompiled with every block, each built once."""
+at 1,805, one query per block). What still grows with the agent is what the answer needs: the whole AgentState
+with every block, whose blocks come from the block cache (only the new block is read whole; the others' ids
+and versions are read in one narrow statement). The system prompt is not compiled: the attach marks it stale."""
 
 from __future__ import annotations
 

@@ -77,6 +77,22 @@ def test_attach_and_detach_a_block(client, make_agent):
         client.blocks.delete(block_id=block.id)
 
 
+def test_attaching_a_second_block_with_a_label_the_agent_has_is_422_and_attaches_nothing(client, http, make_agent):
+    agent = make_agent()
+    other = make_agent()  # another agent's "human" block is no conflict for the first
+    block = client.blocks.create(label="human", value="A second human block")
+    try:
+        resp = http.patch(f"/v1/agents/{agent.id}/core-memory/blocks/attach/{block.id}")
+        assert resp.status_code == 422 and "already has a block labelled 'human'" in resp.text, resp.text
+        assert [b.label for b in client.agents.blocks.list(agent_id=agent.id)].count("human") == 1
+        client.agents.blocks.detach(agent_id=other.id,
+                                    block_id=next(b.id for b in other.memory.blocks if b.label == "human"))
+        attached = http.patch(f"/v1/agents/{other.id}/core-memory/blocks/attach/{block.id}")
+        assert attached.status_code == 200, attached.text
+    finally:
+        client.blocks.delete(block_id=block.id)
+
+
 def test_core_memory_view_lists_blocks_in_order_and_compiles_into_the_system_message(client, make_agent):
     agent = make_agent(memory_blocks=[{"label": "human", "value": "Name: Grace"},
                                       {"label": "persona", "value": "Patient tutor."}])

@@ -675,5 +675,13 @@ ALTER TABLE mcp_oauth_sessions ADD COLUMN organization_id VARCHAR(64);
 
 UPDATE alembic_version SET version_num='0013' WHERE alembic_version.version_num = '0012';
 
+-- Running upgrade 0013 -> 0014
+
+ALTER TABLE agents ADD COLUMN prompt_stale BOOLEAN DEFAULT false NOT NULL;
+
+CREATE INDEX ix_agents_prompt_stale ON agents (prompt_stale);
+
+UPDATE alembic_version SET version_num='0014' WHERE alembic_version.version_num = '0013';
+
 COMMIT;
 
