@@ -30,33 +30,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
+from proc_stats import pct as _pct  # noqa: E402  (this folder: the script's own)
+from proc_stats import settle  # noqa: E402
 
 from host.settings import Settings  # noqa: E402
 from tests.support.scripted_llm import ScriptedLLM  # noqa: E402
 from tests.support.server import ServerProcess, server_env  # noqa: E402
 
 TRIVIAL = "def add(a: int, b: int) -> int:\n    \"\"\"Add.\n\n    Args:\n        a (int): a\n        b (int): b\n    \"\"\"\n    return a + b\n"
-
-
-def _cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def settle(pid: int, timeout_s: float = 90.0) -> None:
-    """Wait until the server is idle (under 5% of a core over one second), so its start-up work does not land
-    in the burst's figures."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        before = _cpu_seconds(pid)
-        time.sleep(1.0)
-        if _cpu_seconds(pid) - before < 0.05:
-            return
-
-
-def _pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
 def _timed_run(http: httpx.Client, i: int) -> float:

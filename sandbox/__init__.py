@@ -19,7 +19,7 @@ from ._pool import PoolStats
 from ._types import AgentStateSnapshot, BlockSnapshot, Sandbox, SandboxRequest, SandboxResult
 from .config import DEFAULT_ENV_ALLOWLIST, E2BSandboxConfig, LocalSandboxConfig
 from .e2b import E2BSandbox
-from .local import LocalSandbox
+from .local import LocalSandbox, last_function
 from .venv import ensure_exec_venv, recreate_venv
 
 __all__ = [
@@ -40,5 +40,6 @@ __all__ = [
     "SandboxStartError",
     "VenvCreationError",
     "ensure_exec_venv",
+    "last_function",
     "recreate_venv",
 ]

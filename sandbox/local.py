@@ -179,7 +179,7 @@ class LocalSandbox:
             runner = await spawn_runner(self._spec(python, jail), self._cgroups)
         job: dict[str, Any] = {
             "source_code": request.source_code,
-            "function_name": request.function_name or _last_function(request.source_code),
+            "function_name": request.function_name or last_function(request.source_code),
             "args": request.args,
             "env": {str(k): str(v) for k, v in request.env.items()},
             "agent_state": request.agent_state.to_json() if request.agent_state else None,
@@ -243,7 +243,7 @@ async def _check_usable(python: Path, cfg: LocalSandboxConfig, drop_to: tuple[in
             "(chmod o+rX), or set sandbox_uid/sandbox_gid")
 
 
-def _last_function(source: str) -> str:
+def last_function(source: str) -> str:
     """The function a request without a name calls: the last top-level ``def``, as the runner would pick it.
     Found here, where ``ast`` is loaded, so runners need not import it (empty when the source does not parse:
     the runner then reports why)."""

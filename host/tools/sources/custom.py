@@ -15,7 +15,6 @@ keys the server hands to built-in tools (``withheld``) are dropped when they arr
 
 from __future__ import annotations
 
-import ast
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -39,6 +38,7 @@ from sandbox import (
     Sandbox,
     SandboxRequest,
     SandboxResult,
+    last_function,
     recreate_venv,
 )
 
@@ -296,12 +296,7 @@ def function_name_for(source_code: str, name: str | None = None, json_schema: di
         return name
     if json_schema and isinstance(json_schema.get("name"), str) and json_schema["name"]:
         return str(json_schema["name"])
-    try:
-        tree = ast.parse(source_code)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):  # bad source is the sandbox's to report
-        return ""
-    names = [n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
-    return names[-1] if names else ""
+    return last_function(source_code)
 
 
 def tool_return_message(result: SandboxResult, function_name: str) -> dict[str, Any]:
