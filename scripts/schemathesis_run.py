@@ -67,7 +67,8 @@ def main() -> int:
     parser.add_argument("--report-dir", type=Path, default=None)
     args = parser.parse_args()
     command = schemathesis_bin(args.venv)
-    with ScriptedLLM() as llm, tempfile.TemporaryDirectory() as home:
+    # A named tool_choice is followed, as a real model does (POST /v1/tools/generate-tool, agents/generate).
+    with ScriptedLLM(follow_tool_choice=True) as llm, tempfile.TemporaryDirectory() as home:
         uri = fresh_pg_database(args.pg) if args.pg else None
         report = args.report_dir or Path(home) / "report"
         with ServerProcess(home=Path(home), env=server_env(Path(home), llm.base_url, pg_uri=uri)) as srv:

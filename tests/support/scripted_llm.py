@@ -20,9 +20,10 @@ so texts sharing words are near), and `POST /_scripted/push` (scripting from ano
 
 Each chat request takes its reply at arrival: pending delays plus the next scripted reply, from the
 queue of its model (see `for_model`) or else the shared queue. An empty queue falls back to the
-default behaviour: "echo" answers a named `tool_choice` with a call to that function (arguments of its
-schema's shape, strings echoing the last user message), else with a `send_message` tool call echoing the
-last user message when that tool is offered (plain text otherwise); "text" always echoes as plain text.
+default behaviour: "echo" answers with a `send_message` tool call echoing the last user message when that
+tool is offered (plain text otherwise); with `follow_tool_choice=True` it answers a named `tool_choice` with
+a call to that function (arguments of its schema's shape, strings echoing the last user message), as OpenAI
+does; "text" always echoes as plain text.
 
 CLI for benches: `python -m tests.support.scripted_llm --port 8399` (prints the base URL).
 """
@@ -153,9 +154,13 @@ class ScriptedLLM(ScriptFront, LoopbackServer):
         default: DefaultMode = "echo",
         stream_chunk_chars: int = 4,
         required_key: str | None = None,
+        follow_tool_choice: bool = False,
     ) -> None:
         super().__init__()
         self.required_key = required_key  # when set, every route answers 401 to any other bearer key
+        # "echo" with a named tool_choice: call that function, as OpenAI does (off: the echo as usual; the
+        # tests script what the loop's forced calls get)
+        self.follow_tool_choice = follow_tool_choice
         self._port = port
         self._backlog = 128
         self._models = list(models or ["gpt-4o-mini", "fake-gpt", "text-embedding-3-small"])
@@ -298,7 +303,7 @@ class ScriptedLLM(ScriptFront, LoopbackServer):
 
     def _default_reply(self, body: dict[str, Any]) -> Reply:
         text = _last_user_text(body.get("messages") or [])
-        forced = _forced_function(body)
+        forced = _forced_function(body) if self.follow_tool_choice else None
         if self.default == "echo" and forced is not None:  # as OpenAI: a named tool_choice is always called
             return Reply("tools", tool_calls=(ScriptedToolCall(forced["name"], _schema_args(forced, text)),))
         send_message = next(
