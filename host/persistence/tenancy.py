@@ -47,10 +47,6 @@ def same_namespace(model: type[OrgOwned] | type[OrgShared]) -> ColumnElement[boo
     return model.organization_id == current_actor().organization_id
 
 
-IDS_RESOLVED = "tenancy_ids_resolved"
-"""An execution option (``stmt.execution_options(**{IDS_RESOLVED: True})``) for a statement that selects
-only by ids a scoped lookup of the same unit resolved just before: it is not scoped again."""
-
 # Tables reached through an owned agent: its links (tags, blocks, tools...), messages, steps...
 _AGENT_CHILDREN = (m.AgentTagRow, m.AgentBlockRow, m.AgentToolRow, m.AgentSourceRow, m.FileAgentRow,
                    m.ArchiveAgentRow, m.IdentityAgentRow, m.GroupAgentRow, m.MessageRow, m.StepRow,
@@ -93,7 +89,7 @@ def _criteria(org: str) -> tuple[Any, ...]:
 def _scope_statement(state: ORMExecuteState) -> None:
     if not (state.is_select or state.is_update or state.is_delete):
         return
-    if state.is_column_load or state.is_relationship_load or state.execution_options.get(IDS_RESOLVED):
+    if state.is_column_load or state.is_relationship_load:
         return
     org = scope_org()
     if org is not None:
@@ -110,4 +106,4 @@ def _own_new_rows(session: Session, _context: Any, _instances: Any) -> None:
             obj.organization_id = actor.organization_id  # (created by the system: NULL, every organization's)
 
 
-__all__ = ["IDS_RESOLVED", "OrgOwned", "OrgShared", "same_namespace", "scope_org"]
+__all__ = ["OrgOwned", "OrgShared", "same_namespace", "scope_org"]

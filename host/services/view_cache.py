@@ -38,7 +38,7 @@ from host.persistence.models import (
     SourceRow,
     ToolRow,
 )
-from host.persistence.tenancy import IDS_RESOLVED, scope_org
+from host.persistence.tenancy import scope_org
 from host.schemas.agents import AgentState
 from host.services.agent_view import hydrate_sync
 from host.services.block_cache import BlockCache
@@ -189,9 +189,10 @@ def _links() -> Any:
     )
 
 
-# Built once: compiled once and cached by SQLAlchemy. Scoped by itself (``org``), not by the session's criteria:
-# its links are read by the ids of agents it finds the caller's (host.persistence.tenancy).
-_LINKS = _links().execution_options(**{IDS_RESOLVED: True})
+# Built once: compiled once and cached by SQLAlchemy. Run on the session's connection, as Core, so the session's
+# organization criteria do not apply: it is scoped by itself (``org``), and its links are read by the ids of agents
+# it finds the caller's (host.persistence.tenancy).
+_LINKS = _links()
 
 
 def version_keys(session: Session, agent_ids: Sequence[str]) -> dict[str, ViewKey]:
