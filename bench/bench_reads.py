@@ -12,18 +12,16 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
-import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 ROOT = Path(__file__).resolve().parents[1]
 
 import httpx  # noqa: E402
-from proc_stats import cpu_seconds, pct, rss_mb, settle  # noqa: E402  (this folder: the script's own)
+from proc_stats import measure, rss_mb, settle  # noqa: E402  (this folder: the script's own)
 
 EMBEDDING = "openai/text-embedding-3-small"
 
@@ -31,18 +29,6 @@ EMBEDDING = "openai/text-embedding-3-small"
 
 
 
-
-def measure(pid: int, n: int, call: Callable[[int], None]) -> tuple[float, float, float]:
-    for i in range(5):  # warm up
-        call(i)
-    walls = []
-    cpu0 = cpu_seconds(pid)
-    for i in range(n):
-        t0 = time.perf_counter()
-        call(i)
-        walls.append((time.perf_counter() - t0) * 1000)
-    cpu = (cpu_seconds(pid) - cpu0) * 1000 / n
-    return statistics.median(walls), pct(walls, 0.9), cpu
 
 
 def run_tree(tree: Path, n: int) -> dict[str, tuple[float, float, float]]:

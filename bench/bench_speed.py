@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 import anyio  # noqa: E402
 import httpx  # noqa: E402
-from proc_stats import cpu_seconds, rss_mb, settle, tree_rss_mb  # noqa: E402  (this folder: the script's own)
+from proc_stats import measure, rss_mb, settle, tree_rss_mb  # noqa: E402  (this folder: the script's own)
 
 EMBEDDING = "openai/text-embedding-3-small"
 TRIVIAL = "def add(a: int, b: int) -> int:\n    \"\"\"Add.\n\n    Args:\n        a (int): a\n        b (int): b\n    \"\"\"\n    return a + b\n"
@@ -59,16 +59,10 @@ ROWS = [  # (key, label, unit, goal)
 
 
 
+
 def timed(pid: int, n: int, call: Callable[[int], object]) -> tuple[float, float]:
-    for i in range(5):
-        call(i)
-    walls = []
-    cpu0 = cpu_seconds(pid)
-    for i in range(n):
-        t0 = time.perf_counter()
-        call(i)
-        walls.append((time.perf_counter() - t0) * 1000)
-    return statistics.median(walls), (cpu_seconds(pid) - cpu0) * 1000 / n
+    p50, _, cpu = measure(pid, n, call)  # (p90 is not in the table)
+    return p50, cpu
 
 
 async def _parallel(base_url: str, agent_ids: list[str]) -> float:

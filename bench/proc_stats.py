@@ -4,8 +4,10 @@ and whether it is idle; and a percentile. Imported by the ``bench_*.py`` scripts
 from __future__ import annotations
 
 import os
+import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -62,3 +64,16 @@ def settle(pid: int, timeout_s: float = 90.0) -> None:
         if cpu_seconds(pid) - before < 0.05:
             return
     print(f"warning: the server (pid {pid}) did not settle within {timeout_s:.0f} s", file=sys.stderr)
+
+
+def measure(pid: int, n: int, call: Callable[[int], object]) -> tuple[float, float, float]:
+    """``call(i)`` n times after 5 warm-ups: wall p50 and p90 (ms), and ``pid``'s CPU per call (ms)."""
+    for i in range(5):
+        call(i)
+    walls = []
+    cpu0 = cpu_seconds(pid)
+    for i in range(n):
+        t0 = time.perf_counter()
+        call(i)
+        walls.append((time.perf_counter() - t0) * 1000)
+    return statistics.median(walls), pct(walls, 0.9), (cpu_seconds(pid) - cpu0) * 1000 / n

@@ -276,7 +276,7 @@ class AgentService:
                             limit=limit, ascending=ascending)
                 return self.views.views(s, ids)
             rows = paged(s, stmt, AgentRow, before=before, after=after, limit=limit, ascending=ascending)
-            return hydrate_sync(s, rows, include)
+            return hydrate_sync(s, rows, include, blocks=self.views.blocks)
 
         return await self.db.read(load)
 
@@ -350,8 +350,12 @@ class AgentService:
                 agent.system = data["system"]
             agent.updated_at = utcnow()
             await s.run_sync(recompile_system, agent)
-            state = (await hydrate(s, [agent], blocks=self.views.blocks))[0]
+            state = await self._view_of(s, agent)
         return state, warnings
+
+    async def _view_of(self, s: Any, agent: AgentRow) -> AgentState:
+        """The view a write answers, built in its transaction (blocks through the process's block cache)."""
+        return (await hydrate(s, [agent], blocks=self.views.blocks))[0]
 
     async def _tool_names(self, s: Any, agent_id: str) -> list[str]:
         rows = await s.execute(select(ToolRow.name).join(AgentToolRow, AgentToolRow.tool_id == ToolRow.id)
@@ -378,7 +382,7 @@ class AgentService:
                 s.add(AgentToolRow(agent_id=agent_id, tool_id=tool_id, position=int(count)))
             agent.updated_at = utcnow()
             await s.flush()
-            return (await hydrate(s, [agent], blocks=self.views.blocks))[0]
+            return await self._view_of(s, agent)
 
     async def detach_tool(self, agent_id: str, tool_id: str) -> AgentState:
         async with self.db.transaction() as s:
@@ -393,7 +397,7 @@ class AgentService:
             agent.tool_rules = [r for r in agent.tool_rules if r.get("tool_name") != tool.name]
             agent.updated_at = utcnow()
             await s.flush()
-            return (await hydrate(s, [agent], blocks=self.views.blocks))[0]
+            return await self._view_of(s, agent)
 
     # ---- blocks ---------------------------------------------------------------------------------
     async def attach_block(self, agent_id: str, block_id: str) -> AgentState:
@@ -414,7 +418,7 @@ class AgentService:
                 s.add(AgentBlockRow(agent_id=agent_id, block_id=block_id, position=int(count)))
             await s.flush()
             await s.run_sync(mark_stale, [agent_id])  # compiled by the next read that shows it
-            return (await hydrate(s, [agent], blocks=self.views.blocks))[0]
+            return await self._view_of(s, agent)
 
     async def detach_block(self, agent_id: str, block_id: str) -> AgentState:
         async with self.db.transaction() as s:
@@ -426,7 +430,7 @@ class AgentService:
                 await s.delete(link)
             await s.flush()
             await s.run_sync(mark_stale, [agent_id])  # compiled by the next read that shows it
-            return (await hydrate(s, [agent], blocks=self.views.blocks))[0]
+            return await self._view_of(s, agent)
 
     async def set_tool_approval(self, agent_id: str, tool_name: str, requires_approval: bool) -> AgentState:
         """The agent's ``requires_approval`` rule for one attached tool, added or removed (idempotent)."""
@@ -442,7 +446,7 @@ class AgentService:
             agent.tool_rules, _ = _rules_or_422(rules, names)
             agent.updated_at = utcnow()
             await s.flush()
-            return (await hydrate(s, [agent], blocks=self.views.blocks))[0]
+            return await self._view_of(s, agent)
 
     async def create_block_for(self, agent_id: str, spec: CreateBlock) -> AgentState:
         async with self.db.transaction() as s:
@@ -453,7 +457,7 @@ class AgentService:
             s.add(AgentBlockRow(agent_id=agent_id, block_id=block.id, position=99))
             await s.flush()
             await s.run_sync(mark_stale, [agent_id])  # compiled by the next read that shows it
-            return (await hydrate(s, [agent], blocks=self.views.blocks))[0]
+            return await self._view_of(s, agent)
 
 
 def _create_rows(s: Session, req: CreateAgentRequest, llm: dict[str, Any], emb: dict[str, Any]
