@@ -142,7 +142,8 @@ class AgentLoop:
         logger.info("agent %s run %s: %d steps, stop=%s, %.1f ms", snap.id, req.run_id, t.state.usage.step_count,
                     t.state.stop_reason, elapsed * 1000)
         return TurnResult(messages=t.state.messages, stop_reason=t.state.stop_reason, usage=t.state.usage,
-                          run_id=req.run_id, run_closed=t.closed, timings=t.state.timings)
+                          run_id=req.run_id, run_closed=t.closed, timings=t.state.timings,
+                          sleeptime_main=snap.sleeptime_main)
 
     @staticmethod
     def input_message(req: TurnRequest, i: Any) -> StoredMessage:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, or_, select
+from sqlalchemy import Connection, bindparam, exists, or_, select
 from sqlalchemy.orm import Session
 
 from builtin_tools import MemoryBlock
@@ -30,6 +30,7 @@ from host.persistence.models import (
     AgentRow,
     AgentToolRow,
     BlockRow,
+    GroupRow,
     JobRow,
     MessageRow,
     ToolRow,
@@ -112,18 +113,23 @@ def _snapshot(agent: Any, blocks: Sequence[Any], tools: Sequence[Any], message_i
         autoclear=agent.message_buffer_autoclear,
         version=agent.updated_at,
         memory_modified=max((b.updated_at for b in blocks), default=None),
+        sleeptime_main=bool(getattr(agent, "sleeptime_main", False)),
     )
 
 
 # A turn's reads, built once (Core column selects: plain rows, no ORM bookkeeping). The agent row comes with
 # the memory counts and the run's status: one round trip fewer.
+# The group types whose manager's turns are counted (host.services.groups.sleeptime): the load says whether the
+# agent manages one, so the turns of every other agent (nearly all) cost nothing more once they end.
+SLEEPTIME_TYPES = ("sleeptime", "voice_sleeptime")
+_SLEEPTIME_MAIN = exists().where(GroupRow.manager_agent_id == AgentRow.id, GroupRow.manager_type.in_(SLEEPTIME_TYPES))
 _RUN_STATUS = select(JobRow.status).where(JobRow.id == bindparam("run_id")).scalar_subquery()
 _RUN_OWNER = select(JobRow.owner).where(JobRow.id == bindparam("run_id")).scalar_subquery()
 _AGENT_Q = select(AgentRow.id, AgentRow.name, AgentRow.system, AgentRow.llm_config, AgentRow.embedding_config,
                   AgentRow.tool_rules, AgentRow.message_ids, AgentRow.tool_exec_env,
                   AgentRow.message_buffer_autoclear, AgentRow.updated_at, AgentRow.agent_type,
                   RECALL_COUNT.label("recall"), ARCHIVAL_COUNT.label("archival"), _RUN_STATUS.label("run_status"),
-                  _RUN_OWNER.label("run_owner")).where(
+                  _RUN_OWNER.label("run_owner"), _SLEEPTIME_MAIN.label("sleeptime_main")).where(
     AgentRow.id == bindparam("agent_id"),  # an agent of the caller's organization (org None: the system, any)
     or_(bindparam("org", type_=AgentRow.organization_id.type).is_(None), AgentRow.organization_id == bindparam("org")))
 _BLOCKS_Q = (select(BlockRow.id, BlockRow.label, BlockRow.value, BlockRow.limit, BlockRow.description,

@@ -97,6 +97,7 @@ class AgentSnapshot:
     # when a memory block was last written (the prompt's "Memory blocks were last modified"); a turn's
     # prompt stays the same text until memory changes, so a preview matches it and provider caches hold
     memory_modified: datetime | None = None
+    sleeptime_main: bool = False  # the main agent of a sleep-time group when loaded: its turns are counted
 
     @property
     def v1_loop(self) -> bool:
@@ -163,6 +164,7 @@ class TurnResult:
     usage: Usage
     run_id: str | None
     run_closed: bool = False  # the run's end was written with the last step
+    sleeptime_main: bool = False  # the agent managed a sleep-time group as the turn began (its turns are counted)
     timings: Timings = field(default_factory=lambda: Timings())
 
     def as_letta(self) -> dict[str, Any]:

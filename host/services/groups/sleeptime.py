@@ -2,8 +2,9 @@
 
 The runner tells ``SleeptimeWatch.observe`` about every finished turn (``host.agent.ports.TurnObserver``).
 It schedules ``after_turn`` in the runner's task group and returns: nothing is done on the request path.
-``after_turn`` reads from the database which sleep-time groups the agent is the main agent of (none, for
-most agents: one indexed query), and for each (one at a time per group, the group row locked) counts the
+Only the turns of an agent that managed a sleep-time group as the turn began are counted (the turn's load
+reads that with the agent: ``TurnResult.sleeptime_main``); ``after_turn`` then reads from the database which
+sleep-time groups the agent is the main agent of, and for each (one at a time per group, the group row locked) counts the
 turn; on every ``sleeptime_agent_frequency``-th it takes the main agent's messages since the last
 processed one as a transcript and starts, for each sleep-time agent, an ordinary run (visible in /v1/runs,
 cancellable; its agent lock keeps two runs of one sleep-time agent from interleaving). Its memory edits are
@@ -23,6 +24,7 @@ import anyio
 from sqlalchemy import select
 
 from host.agent.runner import Runner, turn_request
+from host.agent.store import SLEEPTIME_TYPES
 from host.agent.turn import TurnResult
 from host.domain.messages import to_letta_messages
 from host.persistence.convert import message_out
@@ -35,7 +37,6 @@ SLEEPTIME_TOOLS = ["memory_replace", "memory_insert", "memory_rethink", "memory_
 MAIN_AGENT_TOOLS = ["send_message", "conversation_search", "archival_memory_search"]
 SLEEPTIME_PERSONA = ("I am a sleep-time memory agent. I read the conversations of the agent I support and keep "
                      "its memory blocks accurate and well organised, then call memory_finish_edits.")
-SLEEPTIME_TYPES = ("sleeptime", "voice_sleeptime")
 TRANSCRIPT_LIMIT = 200  # messages per background run
 VOICE_MAX_BUFFER, VOICE_MIN_BUFFER = 30, 15  # voice_sleeptime defaults (Letta's)
 
@@ -68,7 +69,7 @@ class SleeptimeWatch:
         self._pending: dict[str, _Pending] = {}  # agents with finished turns not yet counted
 
     def observe(self, agent_id: str, result: TurnResult) -> None:
-        if result.stop_reason in ("cancelled", "error") or not self.runner.accepting:
+        if not result.sleeptime_main or result.stop_reason in ("cancelled", "error") or not self.runner.accepting:
             return
         last = next((m.id for m in reversed(result.messages) if m.id), None)
         pending = self._pending.setdefault(agent_id, _Pending())
