@@ -11,7 +11,7 @@ providers that are not OpenAI-compatible: those are called over HTTP, ``openai_h
     errors.py      the LlmError tree
     arguments.py   litellm's arguments per provider (model string, credentials, reasoning knobs)
     client.py      the lazy litellm import, error mapping, complete()
-    openai_http.py OpenAI-compatible endpoints over HTTP (httpx, httpx-sse): no litellm import
+    openai_http.py OpenAI-compatible endpoints over HTTP (aiohttp; streams: httpx, httpx-sse): no litellm import
     stream.py      stream() and the assembly of streamed deltas
     embeddings.py  embed() and count_tokens() (tiktoken's cl100k_base, litellm's bundled copy)
 

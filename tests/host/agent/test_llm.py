@@ -2,7 +2,7 @@
 
 import json
 import math
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import aclosing
 
 import pytest
@@ -19,6 +19,7 @@ from host.llm import (
     StreamEnd,
     ToolCall,
     ToolCallDelta,
+    aclose_clients,
     complete,
     count_tokens,
     embed,
@@ -29,6 +30,13 @@ from tests.support import ScriptedLLM
 from tests.support.tool_specs import ADD, SEND_MESSAGE  # noqa: E402
 
 pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture(autouse=True)
+async def _pooled_clients_closed() -> AsyncIterator[None]:
+    """Each test has its own event loop: close the loop's pooled HTTP clients after it, as a server's shutdown does."""
+    yield
+    await aclose_clients()
 
 
 
@@ -253,7 +261,7 @@ async def test_embed_provider_error_is_mapped(llm: ScriptedLLM, settings: Provid
         await embed(config, ["hello"], settings, timeout_s=5)
 
 
-def test_count_tokens_grows_with_text_and_messages() -> None:
+async def test_count_tokens_grows_with_text_and_messages() -> None:
     short = count_tokens("gpt-4o-mini", text="hello")
     long = count_tokens("gpt-4o-mini", text="hello " * 100)
     assert 0 < short < long

@@ -8,7 +8,7 @@ scripted server through their base URLs. Each test checks what we parse *and* wh
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import ExitStack, aclosing
 from dataclasses import replace
 
@@ -23,6 +23,7 @@ from host.llm import (
     StreamEnd,
     ToolCall,
     ToolCallDelta,
+    aclose_clients,
     complete,
     embed,
     stream,
@@ -46,6 +47,13 @@ from tests.host.agent.provider_cases import (
 from tests.support.tool_specs import ADD, SEND_MESSAGE  # noqa: E402
 
 pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture(autouse=True)
+async def _pooled_clients_closed() -> AsyncIterator[None]:
+    """Each test has its own event loop: close the loop's pooled HTTP clients after it, as a server's shutdown does."""
+    yield
+    await aclose_clients()
 
 PROMPT = [ChatMessage("system", "You are terse."), ChatMessage("user", "hello there")]
 
@@ -381,7 +389,7 @@ async def test_each_configured_provider_lists_its_models_with_its_endpoint(
         assert listings and all(c.query == {"api-version": "2023-03-15-preview"} for c in listings)
 
 
-def test_base_urls_and_lettas_variable_names_are_read_from_the_environment() -> None:
+async def test_base_urls_and_lettas_variable_names_are_read_from_the_environment() -> None:
     settings = ProviderSettings.from_env({
         "ANTHROPIC_API_KEY": "a", "ANTHROPIC_BASE_URL": "http://anthropic.test",
         "GEMINI_API_KEY": "g", "GEMINI_BASE_URL": "http://gemini.test/",
