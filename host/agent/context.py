@@ -44,11 +44,22 @@ def tool_specs(snap: AgentSnapshot, allowed: frozenset[str], terminal: set[str])
 
 
 def _model_schema(tool: ToolInfo, *, heartbeat: bool, inner: bool) -> dict[str, Any]:
-    builtin = get_builtin(tool.name) if tool.tool_type.startswith("letta") else None
-    schema = builtin.json_schema if builtin is not None else tool.json_schema
-    if heartbeat:
-        schema = with_heartbeat(schema)
-    schema = json.loads(json.dumps(schema))
+    """The schema the model is offered for ``tool``: a fresh copy each time (a provider's library may edit it)."""
+    if tool.tool_type.startswith("letta") and get_builtin(tool.name) is not None:
+        return json.loads(_builtin_schema_text(tool.name, heartbeat, inner))  # one parse, not two deep copies
+    return _shaped(tool.json_schema, heartbeat=heartbeat, inner=inner)
+
+
+@lru_cache(maxsize=256)
+def _builtin_schema_text(name: str, heartbeat: bool, inner: bool) -> str:
+    """A built-in tool's offered schema as JSON text (built-in schemas are constants of the code)."""
+    builtin = get_builtin(name)
+    assert builtin is not None
+    return json.dumps(_shaped(builtin.json_schema, heartbeat=heartbeat, inner=inner))
+
+
+def _shaped(source: dict[str, Any], *, heartbeat: bool, inner: bool) -> dict[str, Any]:
+    schema = with_heartbeat(source) if heartbeat else json.loads(json.dumps(source))  # (both copy it)
     if inner:
         params = schema.setdefault("parameters", {"type": "object", "properties": {}})
         props = params.setdefault("properties", {})

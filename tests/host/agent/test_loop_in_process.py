@@ -6,6 +6,7 @@ in-memory implementations of the loop's tool ports (archival and recall memory) 
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -30,6 +31,7 @@ from host.agent.turn import InputMessage, TurnRequest
 from host.domain.events import LettaMessageEvent, StopReasonEvent, TurnEvent, UsageEvent
 from host.domain.letta import AssistantMessage, ToolReturnMessage
 from host.errors import NotFoundError
+from host.llm import aclose_clients
 from host.llm.providers import ProviderSettings
 from host.llm.registry import ProviderRegistry
 from host.persistence.db import Database
@@ -102,7 +104,7 @@ class Rig:
 
 
 @pytest.fixture
-async def rig(db: Database, scripted_llm: ScriptedLLM) -> Rig:
+async def rig(db: Database, scripted_llm: ScriptedLLM) -> AsyncIterator[Rig]:
     providers = ProviderSettings(openai_api_key="sk-test", openai_api_base=scripted_llm.base_url)
     await ToolService(db).sync_builtins(all_builtins())
     contexts = InMemoryContexts()
@@ -110,8 +112,9 @@ async def rig(db: Database, scripted_llm: ScriptedLLM) -> Rig:
     loop = AgentLoop(LoopDeps(db=db, providers=providers, tools=ToolCaller(dispatcher, contexts),
                               locks=AgentLocks(db), llm_timeout_s=30))
     name = f"inproc-{uuid.uuid4().hex[:10]}"
-    return Rig(db=db, loop=loop, contexts=contexts, agents=AgentService(db, ProviderRegistry(providers)),
-               script=scripted_llm.for_model(name), handle=f"openai-proxy/{name}")
+    yield Rig(db=db, loop=loop, contexts=contexts, agents=AgentService(db, ProviderRegistry(providers)),
+              script=scripted_llm.for_model(name), handle=f"openai-proxy/{name}")
+    await aclose_clients()  # the pooled HTTP clients of this test's event loop, as a server's shutdown closes them
 
 
 def turn(agent_id: str, text: str, **extra: Any) -> TurnRequest:
