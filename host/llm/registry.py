@@ -132,6 +132,11 @@ class ProviderRegistry:
         listing = self._listings.get(provider)
         return listing.models if listing else []
 
+    async def refresh(self) -> None:
+        """Bring the remote model lists up to date (cached) before ``resolve_llm``/``resolve_embedding``, without
+        building every model's config as the listings do."""
+        await self._refresh()
+
     async def _refresh(self) -> None:
         """Fetch remote model lists (OpenAI-compatible /models, Ollama /api/tags, Azure deployments), cached."""
         s = self.settings

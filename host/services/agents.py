@@ -133,7 +133,7 @@ class AgentService:
     async def resolve_model(self, handle: str, context_window_limit: int | None = None) -> LLMConfig:
         """The model config of a handle: the server's providers', else the acting organization's own; an
         unknown handle is an InvalidRequestError listing the known ones."""
-        await self.registry.list_llm_models()
+        await self.registry.refresh()
         try:
             return self.registry.resolve_llm(handle, context_window_limit=context_window_limit)
         except ProviderError as exc:
@@ -170,7 +170,7 @@ class AgentService:
     async def _embedding_config(self, embedding: str | None, embedding_config: dict[str, Any] | None,
                                 chunk_size: int | None) -> dict[str, Any]:
         if embedding:
-            await self.registry.list_embedding_models()
+            await self.registry.refresh()
             try:
                 out = self.registry.resolve_embedding(embedding).model_dump(mode="json")
             except ProviderError as exc:

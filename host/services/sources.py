@@ -65,7 +65,7 @@ class SourceService:
 
     async def _embedding_config(self, req: SourceCreate) -> dict[str, Any]:
         if req.embedding:
-            await self.registry.list_embedding_models()
+            await self.registry.refresh()
             try:
                 out = self.registry.resolve_embedding(req.embedding).model_dump(mode="json")
             except ProviderError as exc:
