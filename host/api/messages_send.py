@@ -6,7 +6,7 @@ import time
 from typing import Annotated, Any, Literal
 
 from fastapi import Body, Depends, Query, Response
-from fastapi.responses import StreamingResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 
 from host.api.routing import SlashRouter, services
 from host.api.sse import sse_response, v1_sse_response
@@ -23,8 +23,7 @@ Svc = Annotated[Services, Depends(services)]
 
 
 @router.post("/v1/agents/{agent_id}/messages", operation_id="send_message")
-async def send_message(agent_id: str, body: LettaStreamingRequest, svc: Svc, response: Response,
-                       v1: V1) -> Any:
+async def send_message(agent_id: str, body: LettaStreamingRequest, svc: Svc, v1: V1) -> Any:
     if body.streaming:  # 1.x: the same route streams (Letta refuses it to other clients, and so do we)
         if not v1:
             raise InvalidRequestError("streaming=true is only supported for SDK v1.0+ clients.")
@@ -34,13 +33,13 @@ async def send_message(agent_id: str, body: LettaStreamingRequest, svc: Svc, res
     total, cpu, t = time.perf_counter() - started, time.process_time() - cpu, result.timings
     # W3C Server-Timing: where the turn's time went (the host's own work is total - model). The cpu
     # entries are the process's CPU time (per turn when turns run one at a time, as in the benchmark).
-    response.headers["Server-Timing"] = (
-        f"model;dur={t.model * 1e3:.2f}, model-cpu;dur={t.model_cpu * 1e3:.2f}, db;dur={t.db * 1e3:.2f}, "
-        f"tools;dur={t.tools * 1e3:.2f}, "
-        f"total;dur={total * 1e3:.2f}, cpu;dur={cpu * 1e3:.2f}, steps;desc={result.usage.step_count}")
-    if v1:
-        return v1_response(result.messages, StopReason(result.stop_reason), result.usage.statistics(), result.run_id)
-    return result.as_letta()
+    timing = (f"model;dur={t.model * 1e3:.2f}, model-cpu;dur={t.model_cpu * 1e3:.2f}, db;dur={t.db * 1e3:.2f}, "
+              f"tools;dur={t.tools * 1e3:.2f}, "
+              f"total;dur={total * 1e3:.2f}, cpu;dur={cpu * 1e3:.2f}, steps;desc={result.usage.step_count}")
+    answer = (v1_response(result.messages, StopReason(result.stop_reason), result.usage.statistics(), result.run_id)
+              if v1 else result.as_letta())
+    # Plain JSON built by the server itself: encoded as is (FastAPI's jsonable_encoder pass costs ~0.25 ms).
+    return JSONResponse(answer, headers={"Server-Timing": timing})
 
 
 @router.post("/v1/agents/{agent_id}/messages/stream", operation_id="create_agent_message_stream",
