@@ -22,9 +22,12 @@ that is not an event stream) an ``LlmResponseError``; the caller's deadline (``_
 from __future__ import annotations
 
 import json
+import urllib.request
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 from weakref import WeakKeyDictionary
 
 import anyio
@@ -44,7 +47,7 @@ LEAN_ENDPOINT_TYPES = frozenset({"openai", "lmstudio", "lmstudio-chatcompletions
 _TOO_LONG = ("context_length_exceeded", "maximum context length", "context window", "too many tokens",
              "prompt is too long")
 _clients: WeakKeyDictionary[Any, httpx.AsyncClient] = WeakKeyDictionary()
-_sessions: WeakKeyDictionary[Any, aiohttp.ClientSession] = WeakKeyDictionary()
+_sessions: WeakKeyDictionary[Any, _Pooled] = WeakKeyDictionary()
 
 
 def lean(req: LlmRequest) -> bool:
@@ -64,19 +67,40 @@ def _client() -> httpx.AsyncClient:
     return client
 
 
-def _session() -> aiohttp.ClientSession:
+@dataclass
+class _Pooled:
+    """A loop's aiohttp session, with the environment's proxies read once when it was made (as httpx reads
+    them once per client: aiohttp's ``trust_env`` would scan the whole environment on every request)."""
+
+    session: aiohttp.ClientSession
+    proxies: dict[str, str]
+    by_origin: dict[tuple[str, str], str | None] = field(default_factory=dict)
+
+    def proxy_for(self, url: str) -> str | None:
+        parts = urlsplit(url)
+        origin = (parts.scheme, parts.hostname or "")
+        if origin not in self.by_origin:
+            proxy = self.proxies.get(parts.scheme)
+            # (no_proxy as urllib reads it; the function is public but missing from typeshed)
+            bypass = not proxy or urllib.request.proxy_bypass_environment(  # pyright: ignore[reportAttributeAccessIssue]
+                origin[1], self.proxies)
+            self.by_origin[origin] = None if bypass else proxy
+        return self.by_origin[origin]
+
+
+def _pooled() -> _Pooled:
     """One pooled aiohttp session per event loop, for requests that are not streamed."""
     import asyncio
 
     import aiohttp
 
     loop = asyncio.get_running_loop()
-    session = _sessions.get(loop)
-    if session is None or session.closed:
+    pooled = _sessions.get(loop)
+    if pooled is None or pooled.session.closed:
         connector = aiohttp.TCPConnector(limit=100, ssl=httpx.create_ssl_context())
-        session = aiohttp.ClientSession(connector=connector, trust_env=True)
-        _sessions[loop] = session
-    return session
+        pooled = _Pooled(aiohttp.ClientSession(connector=connector), urllib.request.getproxies_environment())
+        _sessions[loop] = pooled
+    return pooled
 
 
 def _endpoint(endpoint_type: str, model: str, endpoint: str | None, settings: ProviderSettings,
@@ -136,7 +160,9 @@ async def _post_json(model: str, url: str, body: dict[str, Any], headers: dict[s
 
     limit = aiohttp.ClientTimeout(total=timeout.read, connect=timeout.connect)
     try:
-        async with _session().post(url, json=body, headers=headers, timeout=limit) as resp:
+        pooled = _pooled()
+        async with pooled.session.post(url, json=body, headers=headers, timeout=limit,
+                                       proxy=pooled.proxy_for(url)) as resp:
             raw = await resp.read()
             status = resp.status
     except TimeoutError:
@@ -209,7 +235,7 @@ async def aclose_clients() -> None:
         if client is not None:
             await client.aclose()
         if session is not None:
-            await session.close()
+            await session.session.close()
 
 
 __all__ = ["LEAN_ENDPOINT_TYPES", "aclose_clients", "chunks", "embeddings", "lean", "post"]

@@ -74,6 +74,24 @@ async def test_plain_completion_returns_text_usage_and_model(llm: ScriptedLLM, s
     assert "tools" not in body
 
 
+async def test_a_request_goes_through_the_proxy_the_environment_names(
+        llm: ScriptedLLM, settings: ProviderSettings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """HTTP_PROXY is honoured (read when the loop's pooled client is made, as httpx does) and NO_PROXY too.
+    The scripted model is the proxy here: the endpoint's own host does not resolve, so only a request sent
+    through the proxy can be answered."""
+    monkeypatch.setenv("HTTP_PROXY", llm.base_url.rsplit("/v1", 1)[0])
+    monkeypatch.setenv("NO_PROXY", "")
+    unreachable = LLMConfig(model="gpt-4o-mini", model_endpoint_type="openai", context_window=32000,
+                            model_endpoint="http://model-host.invalid:9/v1")
+    llm.push_text("via the proxy")
+    response = await complete(LlmRequest(config=unreachable, messages=[ChatMessage("user", "hi")]), settings)
+    assert response.content == "via the proxy"
+    await aclose_clients()  # a new client reads the environment again: the host is now exempt
+    monkeypatch.setenv("NO_PROXY", "model-host.invalid")
+    with pytest.raises(LlmConnectionError):
+        await complete(LlmRequest(config=unreachable, messages=[ChatMessage("user", "hi")]), settings)
+
+
 async def test_reasoning_content_is_surfaced(llm: ScriptedLLM, settings: ProviderSettings) -> None:
     llm.push_text("42", reasoning="six times seven")
     response = await complete(make_request(llm), settings)
