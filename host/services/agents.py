@@ -6,7 +6,7 @@ import logging
 from typing import TYPE_CHECKING, Any, cast
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import delete, exists, func, select
+from sqlalchemy import delete, exists, func, insert, select
 from sqlalchemy.orm import Session
 
 from host.domain.actor import current_actor
@@ -15,7 +15,7 @@ from host.errors import InvalidRequestError, NotFoundError
 from host.ids import new_id, utcnow
 from host.llm.providers import EmbeddingConfig, LLMConfig, ProviderError
 from host.llm.registry import ProviderRegistry
-from host.persistence.convert import block_out, tool_out
+from host.persistence.convert import block_out, message_values, tool_out
 from host.persistence.db import Database
 from host.persistence.models import (
     AgentBlockRow,
@@ -26,6 +26,7 @@ from host.persistence.models import (
     BlockRow,
     IdentityAgentRow,
     IdentityRow,
+    MessageRow,
     SourceRow,
     ToolRow,
 )
@@ -35,7 +36,7 @@ from host.schemas.agents import MASKED, AgentState, CreateAgentRequest, UpdateAg
 from host.schemas.blocks import CreateBlock
 from host.services.agent_view import RELATIONSHIPS, hydrate, hydrate_sync, source_summary, state_of
 from host.services.blocks import new_block_row
-from host.services.memory import append_messages_sync, initial_messages_sync, mark_stale, recompile_system
+from host.services.memory import initial_messages_sync, mark_stale, recompile_system
 from host.services.view_cache import AgentViewCache
 from host.tools.rule_graph import validate_rules
 from host.tools.rule_models import default_rules_for, dump_tool_rules, parse_tool_rules
@@ -463,7 +464,12 @@ class AgentService:
 def _create_rows(s: Session, req: CreateAgentRequest, llm: dict[str, Any], emb: dict[str, Any]
                  ) -> tuple[AgentState, list[str]]:
     """The new agent's rows (agent, tools, rules, blocks, tags, identities, sources, first messages) and its
-    view: synchronous, inside one write unit; an unknown id raises before anything is committed."""
+    view: synchronous, inside one write unit; an unknown id raises before anything is written.
+
+    One ORM flush (the agent and its new blocks, which the answer is built from); the links and the first
+    messages are Core inserts, many rows a statement (the unit of work's bookkeeping was most of a create's CPU).
+    """
+    now = utcnow()
     agent = AgentRow(
         id=new_id("agent"),
         name=req.name or f"agent-{new_id('x')[2:10]}",
@@ -483,13 +489,10 @@ def _create_rows(s: Session, req: CreateAgentRequest, llm: dict[str, Any], emb: 
         project_id=req.project_id,
         template_id=req.template_id,
         base_template_id=req.base_template_id,
+        created_at=now,
+        updated_at=now,
     )
-    s.add(agent)
-    s.flush()  # (rows are inserted in the order of their flushes: the agent before what refers to it)
-
     tool_rows = _resolve_tools(s, req)
-    for pos, tool in enumerate(tool_rows):
-        s.add(AgentToolRow(agent_id=agent.id, tool_id=tool.id, position=pos))
     names = [t.name for t in tool_rows]
     raw_rules = list(req.tool_rules or [])
     if req.include_base_tool_rules:
@@ -500,34 +503,45 @@ def _create_rows(s: Session, req: CreateAgentRequest, llm: dict[str, Any], emb: 
                 raw_rules.append(rule)
     agent.tool_rules, warnings = _rules_or_422(raw_rules, names)
 
-    blocks: list[BlockRow] = [new_block_row(spec) for spec in req.memory_blocks or []]
-    s.add_all(blocks)
-    s.flush()
+    new_blocks: list[BlockRow] = [new_block_row(spec) for spec in req.memory_blocks or []]
+    for block in new_blocks:
+        block.created_at = block.updated_at = now
+    blocks = list(new_blocks)
     for block_id in req.block_ids or []:
         if (found := s.get(BlockRow, block_id)) is None:
             raise NotFoundError.unknown_id("Block", block_id)
         blocks.append(found)
-    for pos, block in enumerate(blocks):
-        s.add(AgentBlockRow(agent_id=agent.id, block_id=block.id, position=pos))
     tags = list(dict.fromkeys(req.tags or []))
-    for tag in tags:
-        s.add(AgentTagRow(agent_id=agent.id, tag=tag))
     identity_ids = list(dict.fromkeys(req.identity_ids or []))
     for identity_id in identity_ids:
         if s.get(IdentityRow, identity_id) is None:
             raise NotFoundError.unknown_id("Identity", identity_id)
-        s.add(IdentityAgentRow(identity_id=identity_id, agent_id=agent.id))
     sources: list[SourceRow] = []
     for source_id in dict.fromkeys(req.source_ids or []):
         if (source := s.get(SourceRow, source_id)) is None:
             raise NotFoundError.unknown_id("Source", source_id)
         sources.append(source)
-        s.add(AgentSourceRow(agent_id=agent.id, source_id=source_id))
-    s.flush()
+
     seq = [m.model_dump() for m in req.initial_message_sequence] if req.initial_message_sequence else None
     prompt_blocks = cast("list[BlockLike]", blocks)  # pyright cannot match Mapped to a protocol (pyright#11021)
-    append_messages_sync(s, agent, initial_messages_sync(s, agent, seq, blocks=prompt_blocks))
-    s.flush()  # the agent's message ids (and so its updated_at) as the view shows them
+    messages = initial_messages_sync(s, agent, seq, blocks=prompt_blocks)
+    agent.message_ids = [m.id for m in messages]
+    s.add(agent)
+    s.add_all(new_blocks)
+    s.flush()  # the agent (and its organization: host.persistence.tenancy) before the rows that refer to it
+
+    conn, aid = s.connection(), agent.id
+    links: list[tuple[Any, list[dict[str, Any]]]] = [
+        (AgentToolRow, [{"agent_id": aid, "tool_id": t.id, "position": i} for i, t in enumerate(tool_rows)]),
+        (AgentBlockRow, [{"agent_id": aid, "block_id": b.id, "position": i} for i, b in enumerate(blocks)]),
+        (AgentTagRow, [{"agent_id": aid, "tag": tag} for tag in tags]),
+        (IdentityAgentRow, [{"identity_id": i, "agent_id": aid} for i in identity_ids]),
+        (AgentSourceRow, [{"agent_id": aid, "source_id": src.id} for src in sources]),
+        (MessageRow, [message_values(m) for m in messages]),
+    ]
+    for row_type, rows in links:
+        if rows:
+            conn.execute(insert(row_type.__table__), rows)
     # The view from the rows in hand: nothing is read back.
     return state_of(agent, blocks=[block_out(b) for b in blocks], tools=[tool_out(t) for t in tool_rows],
                     sources=[source_summary(src) for src in sources], tags=tags, identity_ids=identity_ids), warnings
