@@ -89,12 +89,12 @@ async def delete_conversation(conversation_id: str, svc: Svc) -> None:
 @router.post("/v1/conversations/{conversation_id}/messages", operation_id="send_conversation_message",
              response_class=StreamingResponse)
 async def send_conversation_message(conversation_id: str, body: ConversationMessageRequest, svc: Svc,
-                                    response: Response, v1: V1) -> Any:
+                                    v1: V1) -> Any:
     agent_id, _ = await svc.conversations.since(conversation_id)
     await svc.conversations.touched(conversation_id)
     turn = LettaStreamingRequest.model_validate(body.model_dump(exclude={"agent_id"}, exclude_unset=True)
                                                 | {"streaming": body.streaming})
-    return await send_message(agent_id, turn, svc, response, v1=True)
+    return await send_message(agent_id, turn, svc, v1=True)
 
 
 @router.get("/v1/conversations/{conversation_id}/messages", operation_id="list_conversation_messages")
