@@ -62,6 +62,7 @@ class SpawnSpec:
     limits: dict[str, int]
     max_pids: int
     jail: Jail
+    hidden_pth: tuple[str, ...] = ()  # .pth files the runner's site leaves out (``_sitehooks``)
 
 
 @dataclass
@@ -74,17 +75,19 @@ class Outcome:
 
 
 async def spawn_runner(spec: SpawnSpec, cgroups: PidsCgroups | None, *, warm: bool = False) -> RunnerProcess:
-    """Start ``python -I _runner.py``: it applies its limits and waits on stdin for one job.
+    """Start ``python -I -S _runner.py``: it applies its limits, runs ``site`` and waits on stdin for one job.
 
-    ``-I`` (isolated) ignores PYTHON* variables, the user site and the script's
-    directory, but keeps ``site`` so a venv's site-packages work (``-S`` would not).
+    ``-I`` (isolated) ignores PYTHON* variables, the user site and the script's directory. ``-S`` only
+    defers ``site``: the runner runs it itself, without the server's own ``.pth`` hooks (``_sitehooks``), so
+    a venv's site-packages and its other ``.pth`` files work as before.
     """
     jail, drop_to = spec.jail, spec.jail.containment.drop_to
     home = Path(tempfile.mkdtemp(prefix="agenthost-tool-"))
     pairs = [socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM) for _ in range(3 if jail.namespaces else 1)]
     parent_sock, child_sock = pairs[0]
     env = dict(spec.env)
-    runner_args = ["--result-fd", str(child_sock.fileno()), "--limits", json.dumps(spec.limits)]
+    runner_args = ["--result-fd", str(child_sock.fileno()), "--limits", json.dumps(spec.limits),
+                   "--site", ",".join(spec.hidden_pth)]
     if jail.namespaces:
         runner_args += ["--stdio-fds", f"{pairs[1][1].fileno()},{pairs[2][1].fileno()}"]
     user: dict[str, Any] = {}
@@ -96,11 +99,11 @@ async def spawn_runner(spec: SpawnSpec, cgroups: PidsCgroups | None, *, warm: bo
         env["HOME"] = env["TMPDIR"] = WORK_DIR_IN_SANDBOX
         if drop_to is not None:
             runner_args += ["--drop-to", f"{drop_to[0]}:{drop_to[1]}"]
-        cmd = [*jail.bwrap_argv(home), str(spec.python), "-I", jail.runner_argument, *runner_args]
+        cmd = [*jail.bwrap_argv(home), str(spec.python), "-I", "-S", jail.runner_argument, *runner_args]
         cwd = "/"
     else:
         env["HOME"] = env["TMPDIR"] = str(home)
-        cmd = [str(spec.python), "-I", jail.runner_argument, *runner_args]
+        cmd = [str(spec.python), "-I", "-S", jail.runner_argument, *runner_args]
         cwd = str(spec.cwd or home)
         if drop_to is not None:
             user = {"user": drop_to[0], "group": drop_to[1], "extra_groups": []}
