@@ -11,9 +11,9 @@ Protocol (local backend):
 1. At start-up the runner applies resource limits (``resource.setrlimit``),
    switches to the unprivileged uid/gid when asked (``--drop-to``), runs
    ``site`` without the ``.pth`` files named by ``--site`` (see ``_site``) and
-   blocks reading stdin.  A warm-pool process sits here, having imported
-   nothing of any tool.
-2. The parent writes ONE JSON job to stdin and closes it::
+   blocks reading the result channel (``--result-fd``, a socket).  A
+   warm-pool process sits here, having imported nothing of any tool.
+2. The parent writes ONE JSON job to that channel and shuts its sending side::
 
        {"source_code": str, "function_name": str, "args": {...},
         "env": {...}, "agent_state": {...} | null}
@@ -298,6 +298,14 @@ def _site(hidden: set[str]) -> None:
         site.addpackage = add
 
 
+def _read_all(fd: int) -> bytes:
+    """The job: everything the server sends on the result channel before it shuts its side."""
+    chunks = []
+    while chunk := os.read(fd, 1 << 16):
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 def _write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
@@ -306,7 +314,7 @@ def _write_all(fd: int, data: bytes) -> None:
 
 
 def main(argv: list[str]) -> int:
-    if "--stdio-fds" in argv:  # namespace mode: stdout/stderr on channels only this process tree holds
+    if "--stdio-fds" in argv:  # stdout/stderr on channels only this process tree holds (not bwrap)
         for target, fd in zip((1, 2), (int(x) for x in argv[argv.index("--stdio-fds") + 1].split(",")), strict=False):
             os.dup2(fd, target)
             os.close(fd)
@@ -325,7 +333,7 @@ def main(argv: list[str]) -> int:
         # refills during bursts): async tools import it on their call, like any cold runner.
         _write_all(result_fd, READY_BYTE)  # tells the pool this interpreter is fully up
     os.set_inheritable(result_fd, False)  # grandchildren must not hold the result channel
-    job = json.loads(sys.stdin.buffer.read())
+    job = json.loads(_read_all(result_fd))
     os.environ.update({str(k): str(v) for k, v in (job.get("env") or {}).items()})
     me = os.getpid()
     result = run_job(job)
