@@ -155,13 +155,15 @@ class _Capture:
         self.complete = anyio.Event()
 
     async def drain(self, stream: ByteReceiveStream) -> None:
+        """Read to EOF, or to the terminator: a read left pending would be cancelled as the tree dies, and
+        anyio's socket streams can then set a cancelled future's result (an error in the event loop)."""
         try:
             async for chunk in stream:
                 room = max(self.limit - len(self.data), 0)
                 self.data += chunk[:room]
                 self.dropped += len(chunk) - min(room, len(chunk))
                 if self.terminator is not None and self.terminator in chunk:
-                    self.complete.set()
+                    break
         except (anyio.ClosedResourceError, anyio.BrokenResourceError):
             pass
         finally:
@@ -254,13 +256,12 @@ async def execute(
     proc = runner.process
     out, err = _Capture(max_output_bytes), _Capture(max_output_bytes)
     res = _Capture(_MAX_RESULT_BYTES, terminator=_RESULT_END)
+    diag = _Capture(4096)  # what the started process wrote itself: read only when there is no answer
     timed_out = False
     try:
         async with anyio.create_task_group() as tg:
             tg.start_soon(out.drain, runner.out)
             tg.start_soon(err.drain, runner.err)
-            diag = _Capture(4096)  # bwrap's own messages: read only when there is no answer
-            tg.start_soon(diag.drain, runner.diag)
             tg.start_soon(res.drain, runner.result)
             exited = anyio.Event()
             tg.start_soon(_set_after, proc.wait, exited)
@@ -286,7 +287,7 @@ async def execute(
                 await res.complete.wait()
                 if not res.data:  # no answer: its exit status (and bwrap's messages) explain why
                     await exited.wait()
-                    await diag.done.wait()
+                    await diag.drain(runner.diag)  # at EOF: its writer has exited
             tg.cancel_scope.cancel()
     except BaseException:
         with anyio.CancelScope(shield=True):
