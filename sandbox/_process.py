@@ -3,6 +3,11 @@
 Each process serves exactly one call, so no state leaks between calls.  With namespaces the process
 started is ``bwrap`` (see ``_confine``), whose PID-namespace reaper and the runner are its descendants:
 killing bwrap's process group kills the reaper, and the reaper's death kills the whole namespace.
+
+Every channel is a socket pair whose other end only the runner's tree holds: the job goes in and the answer
+comes back on one (the job ends where the server shuts its sending side), the runner's stdout and stderr
+are two more, and a fourth carries what the started process itself writes to stderr (bubblewrap's
+messages, or an interpreter that could not start the runner), read only when there is no answer.
 """
 
 from __future__ import annotations
@@ -13,7 +18,6 @@ import os
 import shutil
 import signal
 import socket
-import subprocess
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -21,9 +25,10 @@ from pathlib import Path
 from typing import Any
 
 import anyio
-from anyio.abc import ByteReceiveStream, Process, SocketStream, UNIXSocketStream
+from anyio.abc import ByteReceiveStream, SocketStream, UNIXSocketStream
 
 from ._cgroup import PidsCgroups
+from ._child import Child, start_child
 from ._confine import WORK_DIR_IN_SANDBOX, Jail
 
 logger = logging.getLogger(__name__)
@@ -37,17 +42,20 @@ _RESULT_END = b"\n"  # ends the runner's JSON answer (json.dumps escapes newline
 
 @dataclass
 class RunnerProcess:
-    process: Process
-    result: SocketStream
+    process: Child
+    result: SocketStream  # the job in, the answer out
+    out: SocketStream  # the runner's stdout and stderr: their EOF comes when the tool's processes die,
+    err: SocketStream  # not (with namespaces) when the namespace does
+    diag: SocketStream  # the started process's own stderr (bubblewrap's messages)
     home: Path
     cgroup: Path | None
     python: Path
     namespaced: bool = False
-    # with namespaces the runner's stdout/stderr are sockets only it holds (bwrap's own stdio stays on
-    # process.stdout/stderr): their EOF comes when the tool's processes die, not the namespace's
-    out: SocketStream | None = None
-    err: SocketStream | None = None
     spawned_at: float = field(default_factory=time.monotonic)
+
+    @property
+    def streams(self) -> tuple[SocketStream, ...]:
+        return self.result, self.out, self.err, self.diag
 
     @property
     def alive(self) -> bool:
@@ -62,6 +70,7 @@ class SpawnSpec:
     limits: dict[str, int]
     max_pids: int
     jail: Jail
+    hidden_pth: tuple[str, ...] = ()  # .pth files the runner's site leaves out (``_sitehooks``)
 
 
 @dataclass
@@ -74,20 +83,20 @@ class Outcome:
 
 
 async def spawn_runner(spec: SpawnSpec, cgroups: PidsCgroups | None, *, warm: bool = False) -> RunnerProcess:
-    """Start ``python -I _runner.py``: it applies its limits and waits on stdin for one job.
+    """Start ``python -I -S _runner.py``: it applies its limits, runs ``site`` and waits for its one job.
 
-    ``-I`` (isolated) ignores PYTHON* variables, the user site and the script's
-    directory, but keeps ``site`` so a venv's site-packages work (``-S`` would not).
+    ``-I`` (isolated) ignores PYTHON* variables, the user site and the script's directory. ``-S`` only
+    defers ``site``: the runner runs it itself, without the server's own ``.pth`` hooks (``_sitehooks``), so
+    a venv's site-packages and its other ``.pth`` files work as before.
     """
     jail, drop_to = spec.jail, spec.jail.containment.drop_to
     home = Path(tempfile.mkdtemp(prefix="agenthost-tool-"))
-    pairs = [socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM) for _ in range(3 if jail.namespaces else 1)]
-    parent_sock, child_sock = pairs[0]
+    pairs = [socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM) for _ in range(4)]  # result, out, err, diag
+    result_fd, out_fd, err_fd, diag_fd = (child.fileno() for _, child in pairs)
     env = dict(spec.env)
-    runner_args = ["--result-fd", str(child_sock.fileno()), "--limits", json.dumps(spec.limits)]
-    if jail.namespaces:
-        runner_args += ["--stdio-fds", f"{pairs[1][1].fileno()},{pairs[2][1].fileno()}"]
-    user: dict[str, Any] = {}
+    runner_args = ["--result-fd", str(result_fd), "--stdio-fds", f"{out_fd},{err_fd}", "--limits",
+                   json.dumps(spec.limits), "--site", ",".join(spec.hidden_pth)]
+    user: tuple[int, int] | None = None  # without namespaces, a root server starts it as drop_to
     if drop_to is not None:
         os.chown(home, *drop_to)
         if jail.namespaces:  # bwrap, root without CAP_DAC_OVERRIDE by then, must enter it
@@ -96,28 +105,18 @@ async def spawn_runner(spec: SpawnSpec, cgroups: PidsCgroups | None, *, warm: bo
         env["HOME"] = env["TMPDIR"] = WORK_DIR_IN_SANDBOX
         if drop_to is not None:
             runner_args += ["--drop-to", f"{drop_to[0]}:{drop_to[1]}"]
-        cmd = [*jail.bwrap_argv(home), str(spec.python), "-I", jail.runner_argument, *runner_args]
+        cmd = [*jail.bwrap_argv(home), str(spec.python), "-I", "-S", jail.runner_argument, *runner_args]
         cwd = "/"
     else:
         env["HOME"] = env["TMPDIR"] = str(home)
-        cmd = [str(spec.python), "-I", jail.runner_argument, *runner_args]
+        cmd = [str(spec.python), "-I", "-S", jail.runner_argument, *runner_args]
         cwd = str(spec.cwd or home)
-        if drop_to is not None:
-            user = {"user": drop_to[0], "group": drop_to[1], "extra_groups": []}
+        user = drop_to
     if warm:
         cmd.append("--warm")
     try:
-        process = await anyio.open_process(
-            cmd,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            cwd=cwd,
-            env=env,
-            start_new_session=True,
-            pass_fds=tuple(child.fileno() for _, child in pairs),
-            **user,
-        )
+        process, group = await start_child(cmd, cwd=cwd, env=env, stderr=diag_fd, pass_fds=(result_fd, out_fd, err_fd),
+                                           user=user, cgroups=cgroups, max_pids=spec.max_pids)
     except BaseException:
         for parent, _ in pairs:
             parent.close()
@@ -127,17 +126,13 @@ async def spawn_runner(spec: SpawnSpec, cgroups: PidsCgroups | None, *, warm: bo
         for _, child in pairs:
             child.close()
     with anyio.CancelScope(shield=True):  # the process exists now: never lose track of it
-        # the first cgroup v1 migration can take ~15 ms in the kernel: keep it off the event loop
-        group = await anyio.to_thread.run_sync(cgroups.enter, process.pid, spec.max_pids) if cgroups else None
-        stream = await UNIXSocketStream.from_socket(parent_sock)
-        stdio = [await UNIXSocketStream.from_socket(parent) for parent, _ in pairs[1:]]
-    runner = RunnerProcess(process=process, result=stream, home=home, cgroup=group, python=spec.python,
-                           namespaced=jail.namespaces, out=stdio[0] if stdio else None,
-                           err=stdio[1] if stdio else None)
+        result, out, err, diag = [await UNIXSocketStream.from_socket(parent) for parent, _ in pairs]
+    runner = RunnerProcess(process=process, result=result, out=out, err=err, diag=diag, home=home, cgroup=group,
+                           python=spec.python, namespaced=jail.namespaces)
     if warm:  # wait until it has booted and preloaded, so "ready" means ready
         try:
             with anyio.fail_after(_WARM_BOOT_TIMEOUT_S):
-                ready = await stream.receive(1)
+                ready = await result.receive(1)
         except BaseException:
             await dispose(runner, cgroups)
             raise
@@ -160,13 +155,15 @@ class _Capture:
         self.complete = anyio.Event()
 
     async def drain(self, stream: ByteReceiveStream) -> None:
+        """Read to EOF, or to the terminator: a read left pending would be cancelled as the tree dies, and
+        anyio's socket streams can then set a cancelled future's result (an error in the event loop)."""
         try:
             async for chunk in stream:
                 room = max(self.limit - len(self.data), 0)
                 self.data += chunk[:room]
                 self.dropped += len(chunk) - min(room, len(chunk))
                 if self.terminator is not None and self.terminator in chunk:
-                    self.complete.set()
+                    break
         except (anyio.ClosedResourceError, anyio.BrokenResourceError):
             pass
         finally:
@@ -246,13 +243,9 @@ async def dispose(runner: RunnerProcess, cgroups: PidsCgroups | None) -> None:
             await cgroups.kill_and_remove(runner.cgroup)
         else:
             await _wait_group_dead(runner.process.pid)
-        await runner.result.aclose()
-        for sock in (runner.out, runner.err):
-            if sock is not None:
-                await sock.aclose()
-        for s in (runner.process.stdin, runner.process.stdout, runner.process.stderr):
-            if s is not None:
-                await s.aclose()
+        for stream in runner.streams:
+            await stream.aclose()
+        runner.process.close()
         await anyio.to_thread.run_sync(lambda: shutil.rmtree(runner.home, ignore_errors=True))
 
 
@@ -261,24 +254,21 @@ async def execute(
 ) -> Outcome:
     """Hand the runner its job and collect the answer; the tree is killed, the caller then calls ``dispose``."""
     proc = runner.process
-    assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
     out, err = _Capture(max_output_bytes), _Capture(max_output_bytes)
     res = _Capture(_MAX_RESULT_BYTES, terminator=_RESULT_END)
+    diag = _Capture(4096)  # what the started process wrote itself: read only when there is no answer
     timed_out = False
     try:
         async with anyio.create_task_group() as tg:
-            tg.start_soon(out.drain, runner.out or proc.stdout)
-            tg.start_soon(err.drain, runner.err or proc.stderr)
-            diag = _Capture(4096)  # bwrap's own messages (namespace mode): read only when there is no answer
-            if runner.err is not None:
-                tg.start_soon(diag.drain, proc.stderr)
+            tg.start_soon(out.drain, runner.out)
+            tg.start_soon(err.drain, runner.err)
             tg.start_soon(res.drain, runner.result)
             exited = anyio.Event()
             tg.start_soon(_set_after, proc.wait, exited)
             with anyio.move_on_after(timeout_s) as scope:
                 try:
-                    await proc.stdin.send(json.dumps(job).encode("utf-8"))
-                    await proc.stdin.aclose()
+                    await runner.result.send(json.dumps(job).encode("utf-8"))
+                    await runner.result.send_eof()  # the job ends here
                 except (anyio.BrokenResourceError, anyio.ClosedResourceError):
                     pass  # it died before reading the job; reported from its exit status
                 # The answer is complete at its newline (the runner closed stdout and stderr just before);
@@ -297,8 +287,7 @@ async def execute(
                 await res.complete.wait()
                 if not res.data:  # no answer: its exit status (and bwrap's messages) explain why
                     await exited.wait()
-                    if runner.err is not None:
-                        await diag.done.wait()
+                    await diag.drain(runner.diag)  # at EOF: its writer has exited
             tg.cancel_scope.cancel()
     except BaseException:
         with anyio.CancelScope(shield=True):

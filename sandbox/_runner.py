@@ -1,7 +1,7 @@
 """The child side of a sandbox run: one job in, one result out, then exit.
 
 This file is executed as a script by an interpreter that is not the server's
-(``python -I _runner.py --result-fd N --limits JSON [--drop-to UID:GID] [--warm]``,
+(``python -I -S _runner.py --result-fd N --limits JSON [--drop-to UID:GID] --site HIDDEN [--warm]``,
 inside bubblewrap when namespaces work) and, for E2B, its source
 is sent as code into the remote kernel.  It must therefore import nothing but
 the standard library and must never import the ``sandbox`` package.
@@ -9,10 +9,11 @@ the standard library and must never import the ``sandbox`` package.
 Protocol (local backend):
 
 1. At start-up the runner applies resource limits (``resource.setrlimit``),
-   switches to the unprivileged uid/gid when asked (``--drop-to``) and
-   blocks reading stdin.  A warm-pool process sits here, having imported
-   nothing of any tool.
-2. The parent writes ONE JSON job to stdin and closes it::
+   switches to the unprivileged uid/gid when asked (``--drop-to``), runs
+   ``site`` without the ``.pth`` files named by ``--site`` (see ``_site``) and
+   blocks reading the result channel (``--result-fd``, a socket).  A
+   warm-pool process sits here, having imported nothing of any tool.
+2. The parent writes ONE JSON job to that channel and shuts its sending side::
 
        {"source_code": str, "function_name": str, "args": {...},
         "env": {...}, "agent_state": {...} | null}
@@ -277,6 +278,34 @@ def _drop_privileges(spec: str) -> None:
     raise SystemExit("still able to become root after dropping privileges")
 
 
+def _site(hidden: set[str]) -> None:
+    """What ``site`` does at start-up, run here (the interpreter starts with ``-S``) so that the ``.pth`` files
+    named in ``hidden`` are left out: the server's own editable-install hook, which would cost every runner's
+    boot more than the rest of ``site`` together and only finds the server's own packages. Everything else is
+    as ``site`` always does it: the venv's ``sys.prefix``, its site-packages, every other ``.pth`` file (path
+    lines and import lines), ``sitecustomize``, ``exit``/``help``."""
+    import site
+
+    add = site.addpackage
+
+    def addpackage(sitedir: str, name: str, known_paths: Any) -> Any:
+        return known_paths if name in hidden else add(sitedir, name, known_paths)
+
+    site.addpackage = addpackage
+    try:
+        site.main()
+    finally:
+        site.addpackage = add
+
+
+def _read_all(fd: int) -> bytes:
+    """The job: everything the server sends on the result channel before it shuts its side."""
+    chunks = []
+    while chunk := os.read(fd, 1 << 16):
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 def _write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
@@ -285,7 +314,7 @@ def _write_all(fd: int, data: bytes) -> None:
 
 
 def main(argv: list[str]) -> int:
-    if "--stdio-fds" in argv:  # namespace mode: stdout/stderr on channels only this process tree holds
+    if "--stdio-fds" in argv:  # stdout/stderr on channels only this process tree holds (not bwrap)
         for target, fd in zip((1, 2), (int(x) for x in argv[argv.index("--stdio-fds") + 1].split(",")), strict=False):
             os.dup2(fd, target)
             os.close(fd)
@@ -294,6 +323,8 @@ def main(argv: list[str]) -> int:
     _apply_limits(limits)
     if "--drop-to" in argv:  # before anything of the tool is even read
         _drop_privileges(argv[argv.index("--drop-to") + 1])
+    if "--site" in argv:  # started with -S: site runs here, as the tool's uid, within the limits
+        _site({name for name in argv[argv.index("--site") + 1].split(",") if name})
     # The first compile() of a process builds the compiler's AST types (about 1 ms, what ``import ast`` used
     # to pay here): before the job, not during it.
     compile("", _TOOL_FILENAME, "exec")
@@ -302,7 +333,7 @@ def main(argv: list[str]) -> int:
         # refills during bursts): async tools import it on their call, like any cold runner.
         _write_all(result_fd, READY_BYTE)  # tells the pool this interpreter is fully up
     os.set_inheritable(result_fd, False)  # grandchildren must not hold the result channel
-    job = json.loads(sys.stdin.buffer.read())
+    job = json.loads(_read_all(result_fd))
     os.environ.update({str(k): str(v) for k, v in (job.get("env") or {}).items()})
     me = os.getpid()
     result = run_job(job)

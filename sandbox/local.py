@@ -24,6 +24,7 @@ from ._env import build_base_env
 from ._exceptions import SandboxClosedError, SandboxStartError, VenvCreationError
 from ._pool import PoolStats, WarmPool
 from ._process import Outcome, RunnerProcess, SpawnSpec, dispose, execute, spawn_runner
+from ._sitehooks import server_pth_files
 from ._types import AgentStateSnapshot, SandboxRequest, SandboxResult
 from .config import LocalSandboxConfig
 from .venv import RequirementVenvs, ensure_exec_venv
@@ -152,7 +153,8 @@ class LocalSandbox:
             env["PATH"] = f"{venv_dir / 'bin'}{os.pathsep}{env.get('PATH', os.defpath)}"
         # bwrap and its PID-namespace reaper count in the call's pids cgroup too
         max_pids = cfg.max_processes + 2 if jail.namespaces and cfg.max_processes > 0 else cfg.max_processes
-        return SpawnSpec(python=python, env=env, cwd=cfg.exec_dir, limits=limits, max_pids=max_pids, jail=jail)
+        return SpawnSpec(python=python, env=env, cwd=cfg.exec_dir, limits=limits, max_pids=max_pids, jail=jail,
+                         hidden_pth=server_pth_files())
 
     async def run(self, request: SandboxRequest) -> SandboxResult:
         if self._stack is None or self._venvs is None:

@@ -162,6 +162,20 @@ async def test_warm_runners_answer_and_leak_no_state_between_calls(local_config)
         assert len(pids) == 3  # every call ran in a process of its own
 
 
+async def test_a_job_larger_than_a_socket_buffer_arrives_whole_and_the_tool_reads_an_empty_stdin(local_config):
+    # the job travels on the runner's result channel, which the server shuts after it: many reads, one job
+    config = dataclasses.replace(local_config, warm_pool_size=1)
+    src = "import sys\ndef size(blob: str) -> list:\n    return [len(blob), blob[-3:], sys.stdin.read()]\n"
+    blob = "x" * 3_000_000 + "end"
+    async with LocalSandbox(config) as sb:
+        cold = await sb.run(SandboxRequest(source_code=src, args={"blob": blob}))
+        with anyio.fail_after(20):
+            await sb.wait_warm()
+        warm = await sb.run(SandboxRequest(source_code=src, args={"blob": blob}))
+    assert cold.status == warm.status == "success", (cold.error, warm.error)
+    assert cold.func_return == warm.func_return == [len(blob), "end", ""]
+
+
 async def test_run_outside_async_with_raises(local_config):
     from sandbox import SandboxClosedError
 

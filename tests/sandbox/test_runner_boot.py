@@ -3,18 +3,21 @@ pool as fast as interpreters boot), the calls that need more import it themselve
 its end rather than at the exit of the process that wrote it."""
 
 import dataclasses
+import zipfile
+from pathlib import Path
 
 import anyio
 import pytest
 
 from sandbox import AgentStateSnapshot, BlockSnapshot, LocalSandbox, SandboxRequest
+from sandbox._sitehooks import server_pth_files
 
 pytestmark = pytest.mark.anyio
 
 LOADED = (
     "import sys\n\n"
     "def loaded() -> list:\n"
-    "    return [m for m in ('ast', 'inspect', 'traceback', 'typing', 'asyncio') if m in sys.modules]\n"
+    "    return [m for m in ('ast', 'inspect', 'traceback', 'typing', 'asyncio', 'pathlib') if m in sys.modules]\n"
 )
 
 
@@ -119,3 +122,50 @@ async def test_runners_start_from_the_runner_compiled_once_not_from_its_source(l
         warm = await sb.run(SandboxRequest(source_code=src))
     assert cold.status == warm.status == "success"
     assert cold.func_return.endswith(".pyc") and warm.func_return.endswith(".pyc")
+
+
+def _wheel_with_site_hooks(directory: Path) -> Path:
+    """A wheel whose ``.pth`` file has a path line (a directory beside it) and an import line (run at start-up)."""
+    path = directory / "hookpkg-0.1-py3-none-any.whl"
+    info = "hookpkg-0.1.dist-info"
+    with zipfile.ZipFile(path, "w") as whl:
+        whl.writestr("hookpkg_extra/hooked_module.py", "VALUE = 'from a path line'\n")
+        whl.writestr("hookpkg.pth", "hookpkg_extra\nimport os; os.environ['HOOKPKG_PTH'] = 'ran'\n")
+        whl.writestr(f"{info}/METADATA", "Metadata-Version: 2.1\nName: hookpkg\nVersion: 0.1\n")
+        whl.writestr(f"{info}/WHEEL", "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n")
+        whl.writestr(f"{info}/RECORD", "")
+    return path
+
+
+async def test_site_runs_in_the_runner_with_a_venvs_prefix_and_its_pth_path_and_import_lines(local_config, tmp_path):
+    src = (
+        "import builtins, os, sys\n\n"
+        "def probe() -> list:\n"
+        "    import hooked_module\n"
+        "    return [sys.prefix, os.environ.get('HOOKPKG_PTH'), hooked_module.VALUE, callable(builtins.exit)]\n"
+    )
+    wheel = _wheel_with_site_hooks(tmp_path)
+    async with LocalSandbox(local_config) as sb:
+        result = await sb.run(SandboxRequest(source_code=src, pip_requirements=[str(wheel)]))
+    assert result.status == "success", result
+    prefix, hook, value, has_exit = result.func_return
+    assert prefix.startswith(str(local_config.venv_cache_dir))  # site's venv handling: the tool venv's prefix
+    assert (hook, value, has_exit) == ("ran", "from a path line", True)
+
+
+@pytest.mark.skipif(not server_pth_files(), reason="a regular install of the server has no site hook of its own")
+async def test_the_servers_own_editable_install_hook_is_not_loaded_by_tool_interpreters(local_config):
+    src = (
+        "import sys\n\n"
+        "def hooks() -> list:\n"
+        "    return [m for m in sys.modules if m.startswith('__editable__')] + "
+        "[p for p in sys.path if '__editable__' in p]\n"
+    )
+    config = dataclasses.replace(local_config, warm_pool_size=1)
+    async with LocalSandbox(config) as sb:
+        cold = await sb.run(SandboxRequest(source_code=src))
+        with anyio.fail_after(20):
+            await sb.wait_warm()
+        warm = await sb.run(SandboxRequest(source_code=src))
+    assert cold.status == warm.status == "success"
+    assert cold.func_return == warm.func_return == []
