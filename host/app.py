@@ -89,7 +89,7 @@ async def open_services(settings: Settings, telemetry: Telemetry | None = None) 
     beside it closes only runs whose lease expired."""
     async with AsyncExitStack() as stack:
         db = await stack.enter_async_context(open_database(
-            settings.database_url, pool_size=settings.pg_pool_size, max_overflow=settings.pg_max_overflow,
+            settings.database_url, workers_share_file=settings.workers > 1, pool_size=settings.pg_pool_size, max_overflow=settings.pg_max_overflow,
             pool_timeout=settings.pg_pool_timeout, pool_recycle=settings.pg_pool_recycle))
         telemetry = telemetry or Telemetry()
         if settings.otel:  # OTEL_EXPORTER_OTLP_ENDPOINT is set: the SDK is imported only then
@@ -109,8 +109,11 @@ async def open_services(settings: Settings, telemetry: Telemetry | None = None) 
         import mcp_server
         from host.services import batches, mcp_servers_lifespan, recovery, sources_lifespan
 
-        for area in (partial(recovery.lifespan, exclusive=settings.recover_interrupted),
-                     partial(batches.lifespan, exclusive=settings.recover_interrupted), mcp_servers_lifespan.lifespan,
+        # Exclusive: this process alone uses the database, so whatever runs and batches it finds active were
+        # left by a stopped server (not by a live worker beside it).
+        exclusive = settings.recover_interrupted and not db.shared
+        for area in (partial(recovery.lifespan, exclusive=exclusive),
+                     partial(batches.lifespan, exclusive=exclusive), mcp_servers_lifespan.lifespan,
                      sources_lifespan.lifespan, mcp_server.lifespan):
             await stack.enter_async_context(area(services))
         logger.info("agenthost %s ready on %s", __version__, "postgres" if db.is_postgres else "sqlite")
