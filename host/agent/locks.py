@@ -62,6 +62,10 @@ class AgentLocks:
                 self._users.pop(agent_id, None)
                 self._locks.pop(agent_id, None)
 
+    def close(self) -> None:
+        if self._files is not None:
+            self._files.close()
+
     def _pg_limiter(self) -> anyio.CapacityLimiter:
         if self._pg_turns is None:
             pool = self.db.engine.pool
