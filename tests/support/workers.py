@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import time
 from typing import Any
 
 import psutil
@@ -71,9 +72,11 @@ class WorkerConnection:
 
 
 def connect(server: ServerProcess, *, to: int | None = None, avoid: int | None = None,
-            attempts: int = 200, timeout: float = 60.0) -> WorkerConnection:
-    """A connection accepted by worker ``to`` (or by any worker but ``avoid``)."""
-    for _ in range(attempts):
+            within: float = 60.0, timeout: float = 60.0) -> WorkerConnection:
+    """A connection accepted by worker ``to`` (or by any worker but ``avoid``), found within ``within`` seconds
+    (a worker still starting accepts nothing yet); ``timeout`` is the connection's own."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
         conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=timeout)
         conn.connect()
         assert conn.sock is not None
@@ -91,4 +94,4 @@ def connect(server: ServerProcess, *, to: int | None = None, avoid: int | None =
         if (to is None or pid == to) and pid != avoid:
             return WorkerConnection(server, conn, pid)
         conn.close()
-    raise AssertionError(f"no connection reached worker {to} (avoiding {avoid}) in {attempts} attempts")
+    raise AssertionError(f"no connection reached worker {to} (avoiding {avoid}) within {within} s")

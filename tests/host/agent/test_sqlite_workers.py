@@ -23,7 +23,7 @@ import httpx
 import pytest
 
 from tests.host.agent.conftest import EMBEDDING
-from tests.support.server import ServerProcess
+from tests.support.server import ServerProcess, server_env
 from tests.support.waiting import wait_until
 from tests.support.workers import WorkerConnection, connect, worker_pids
 
@@ -33,14 +33,23 @@ TERMINAL = {"completed", "failed", "cancelled"}
 
 
 @pytest.fixture
-def two_workers(make_server):
+def two_workers(scripted_llm, tmp_path):
+    """`agenthost serve --workers 2` on SQLite (in every pass: no LETTA_PG_URI)."""
+    started: list[ServerProcess] = []
+
     def start(extra: dict[str, str] | None = None) -> ServerProcess:
-        srv = make_server({"LETTA_UVICORN_WORKERS": "2", **(extra or {})}, pg_uri="")  # "": SQLite in every pass
+        home = tmp_path / f"home{len(started)}"
+        srv = ServerProcess(home=home, env=server_env(home, scripted_llm.base_url, extra=extra),
+                            args=("--workers", "2"))
+        started.append(srv)
+        srv.start()
         assert len(worker_pids(srv)) == 2, "two worker processes"
-        assert not srv.env.get("LETTA_PG_URI")
         return srv
 
-    return start
+    yield start
+    for srv in started:
+        srv.stop()
+        print(f"--- log of the server on port {srv.port} ---\n{srv.log()}")  # shown when the test failed
 
 
 def _pair(srv: ServerProcess) -> tuple[WorkerConnection, WorkerConnection]:
