@@ -5,7 +5,8 @@ that worker's sockets). One turn per agent at a time holds across the workers (a
 ``agent-turns.lock``); an edit made through one worker is what the other serves next; a worker killed with
 SIGKILL frees its agents at once, its runs are closed when their lease expires, and the worker uvicorn starts
 in its place leaves its sibling's live runs alone; an MCP server added through one worker is callable through
-the other. These run on SQLite in both passes (the Postgres pass included): that is what they are about.
+the other; a second `serve` on the directory is refused by the supervisor, which holds its lock. These run on
+SQLite in both passes (the Postgres pass included): that is what they are about.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
 import sys
 import threading
 import uuid
@@ -23,7 +25,7 @@ import httpx
 import pytest
 
 from tests.host.agent.conftest import EMBEDDING
-from tests.support.server import ServerProcess, server_env
+from tests.support.server import ServerProcess, free_port, server_env
 from tests.support.waiting import wait_until
 from tests.support.workers import WorkerConnection, connect, worker_pids
 
@@ -204,3 +206,15 @@ def test_an_mcp_server_added_through_one_worker_is_callable_through_the_other(tw
     answer = _say(b, agent["id"], "add")
     returns = [m for m in answer["messages"] if m["message_type"] == "tool_return_message"]
     assert [(r["status"], r["tool_return"]) for r in returns] == [("success", "5")]
+
+
+def test_a_second_serve_on_the_data_directory_of_a_two_worker_server_is_refused(two_workers):
+    """The supervisor holds the data directory lock for its workers (they never try to take it)."""
+    srv = two_workers()
+    assert srv.proc is not None
+    second = subprocess.run([sys.executable, "-m", "host.cli", "serve", "--port", str(free_port()), "--workers", "2"],
+                            env=srv.env, capture_output=True, text=True, cwd=Path(__file__).resolve().parents[3],
+                            timeout=60)
+    assert second.returncode == 1, second.stderr
+    assert f"is in use by process {srv.proc.pid}" in second.stderr
+    assert len(worker_pids(srv)) == 2 and httpx.get(f"{srv.base_url}/v1/health/", timeout=30).status_code == 200
