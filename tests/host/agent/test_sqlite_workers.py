@@ -5,7 +5,8 @@ that worker's sockets). One turn per agent at a time holds across the workers (a
 ``agent-turns.lock``); an edit made through one worker is what the other serves next; a worker killed with
 SIGKILL frees its agents at once, its runs are closed when their lease expires, and the worker uvicorn starts
 in its place leaves its sibling's live runs alone; an MCP server added through one worker is callable through
-the other; a second `serve` on the directory is refused by the supervisor, which holds its lock. These run on
+the other; uploads sent to either are each ingested once; a second `serve` on the directory is refused by
+the supervisor, which holds its lock. These run on
 SQLite in both passes (the Postgres pass included): that is what they are about.
 """
 
@@ -218,3 +219,28 @@ def test_a_second_serve_on_the_data_directory_of_a_two_worker_server_is_refused(
     assert second.returncode == 1, second.stderr
     assert f"is in use by process {srv.proc.pid}" in second.stderr
     assert len(worker_pids(srv)) == 2 and httpx.get(f"{srv.base_url}/v1/health/", timeout=30).status_code == 200
+
+
+def test_uploads_to_both_workers_are_each_ingested_once(two_workers):
+    srv = two_workers()
+    a, b = _pair(srv)
+    status, source = a.request("POST", "/v1/sources/", {"name": f"w-{uuid.uuid4().hex[:8]}", "embedding": EMBEDDING})
+    assert status == 200, source
+    words = [f"Kestrel{uuid.uuid4().hex[:8]}" for _ in range(12)]
+    jobs = []
+    for i, word in enumerate(words):
+        resp = httpx.post(f"{srv.base_url}/v1/sources/{source['id']}/upload", timeout=60,
+                          headers={"Connection": "close"},  # each upload a new connection, to either worker
+                          files={"file": (f"note{i}.txt", f"Note {i}: the word is {word}.".encode(), "text/plain")})
+        assert resp.status_code == 200, resp.text
+        jobs.append(resp.json()["job_id"])
+
+    def statuses() -> list[str]:
+        return [(b if i % 2 else a).request("GET", f"/v1/jobs/{job}")[1]["status"] for i, job in enumerate(jobs)]
+
+    wait_until(lambda: all(s in TERMINAL for s in statuses()), timeout=120, what="every ingestion job ended")
+    assert statuses() == ["completed"] * len(jobs)
+    status, passages = b.request("GET", f"/v1/sources/{source['id']}/passages?limit=1000")
+    assert status == 200, passages
+    texts = [p["text"] for p in passages]
+    assert len(texts) == len(words) and all(sum(w in t for t in texts) == 1 for w in words), "each file once"
