@@ -6,8 +6,8 @@ that worker's sockets). One turn per agent at a time holds across the workers (a
 SIGKILL frees its agents at once, its runs are closed when their lease expires, and the worker uvicorn starts
 in its place leaves its sibling's live runs alone; an MCP server added through one worker is callable through
 the other; uploads sent to either are each ingested once; a second `serve` on the directory is refused by
-the supervisor, which holds its lock. These run on
-SQLite in both passes (the Postgres pass included): that is what they are about.
+the supervisor, which holds its lock. These run on SQLite in both passes (the Postgres pass included): that
+is what they are about.
 """
 
 from __future__ import annotations
