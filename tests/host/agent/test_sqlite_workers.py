@@ -6,8 +6,8 @@ that worker's sockets). One turn per agent at a time holds across the workers (a
 SIGKILL frees its agents at once, its runs are closed when their lease expires, and the worker uvicorn starts
 in its place leaves its sibling's live runs alone; an MCP server added through one worker is callable through
 the other; uploads sent to either are each ingested once; a second `serve` on the directory is refused by
-the supervisor, which holds its lock. These run on SQLite in both passes (the Postgres pass included): that
-is what they are about.
+the supervisor, which holds its lock, and the workers stop when the supervisor is killed. These run on SQLite
+in both passes (the Postgres pass included): that is what they are about.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psutil
 import pytest
 
 from tests.host.agent.conftest import EMBEDDING
@@ -244,3 +245,25 @@ def test_uploads_to_both_workers_are_each_ingested_once(two_workers):
     assert status == 200, passages
     texts = [p["text"] for p in passages]
     assert len(texts) == len(words) and all(sum(w in t for t in texts) == 1 for w in words), "each file once"
+
+
+def test_the_workers_stop_when_their_supervisor_is_killed(two_workers):
+    """The supervisor holds the data directory lock: no worker may serve on after it is gone."""
+    srv = two_workers()
+    assert srv.proc is not None
+    workers = [psutil.Process(pid) for pid in worker_pids(srv)]
+    os.kill(srv.proc.pid, signal.SIGKILL)
+    srv.proc.wait(timeout=10)
+
+    def stopped(proc: psutil.Process) -> bool:
+        try:
+            return proc.status() == psutil.STATUS_ZOMBIE
+        except psutil.NoSuchProcess:
+            return True
+
+    try:
+        wait_until(lambda: all(stopped(w) for w in workers), timeout=60, what="both workers gone with their supervisor")
+    finally:
+        for w in workers:  # (if they outlived it, the fixture's stop no longer reaches them)
+            if not stopped(w):
+                w.kill()
