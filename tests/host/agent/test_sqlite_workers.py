@@ -31,7 +31,9 @@ from tests.support.server import ServerProcess, free_port, server_env
 from tests.support.waiting import wait_until
 from tests.support.workers import WorkerConnection, connect, worker_pids
 
-LEASE = {"AGENTHOST_RUN_LEASE_SECONDS": "2", "AGENTHOST_RUN_RENEW_SECONDS": "0.5"}
+# Short, so that a dead worker's run ends soon; long enough that a live worker starved of CPU on a loaded machine still
+# renews its runs in time (every 0.5 s).
+LEASE = {"AGENTHOST_RUN_LEASE_SECONDS": "5", "AGENTHOST_RUN_RENEW_SECONDS": "0.5"}
 PEER_SERVER = Path(__file__).resolve().parents[2] / "peers" / "peer_server.py"
 TERMINAL = {"completed", "failed", "cancelled"}
 
@@ -174,7 +176,7 @@ def test_a_worker_killed_mid_turn_frees_its_agent_and_its_run_is_closed_by_lease
     def run_status(role: str) -> str:
         return run(role)["status"]
 
-    wait_until(lambda: run_status("victim") in TERMINAL, timeout=60, what="the killed worker's run ended (lease 2 s)")
+    wait_until(lambda: run_status("victim") in TERMINAL, timeout=60, what="the killed worker's run ended (lease 5 s)")
     # An async run that had written nothing is run again by a live worker (host.services.recovery); else failed.
     ended = run("victim")
     assert ended["status"] == "failed" or (ended["status"] == "completed" and ended["metadata"].get("requeued"))
