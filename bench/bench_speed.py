@@ -1,6 +1,6 @@
 """Issue 20's table, every row, for this tree and (optionally) a baseline tree, runs alternated.
 
-Run: ``python bench/bench_speed.py [--baseline /path/to/other/worktree] [--reps 2] [--n 200]``.
+Run: ``python bench/bench_speed.py [--baseline /path/to/other/worktree] [--reps 2] [--n 200] [--workers N]``.
 
 Each run starts the scripted zero-latency model and one ``agenthost serve`` of that tree (SQLite, a fresh
 home; the tree's own ``tests.support`` starts it), waits until the server is idle, then measures:
@@ -14,7 +14,9 @@ home; the tree's own ``tests.support`` starts it), waits until the server is idl
 - RSS of the server with its children (sandbox interpreters, MCP servers) after all of that.
 
 With ``--reps 2`` and a baseline the runs go baseline, this, baseline, this; each cell is the median of the
-tree's runs. No figure is asserted: the table is the output.
+tree's runs. No figure is asserted: the table is the output. ``--workers N`` starts each server with
+``LETTA_UVICORN_WORKERS=N`` (on SQLite: one file, N worker processes); server CPU and the settled RSS are then
+the sum over the supervisor and its workers.
 """
 
 from __future__ import annotations
@@ -35,7 +37,13 @@ ROOT = Path(__file__).resolve().parents[1]
 
 import anyio  # noqa: E402
 import httpx  # noqa: E402
-from proc_stats import measure, rss_mb, settle, tree_rss_mb  # noqa: E402  (this folder: the script's own)
+from proc_stats import (  # noqa: E402  (this folder: the script's own)
+    measure,
+    server_cpu_seconds,
+    server_rss_mb,
+    settle,
+    tree_rss_mb,
+)
 
 EMBEDDING = "openai/text-embedding-3-small"
 TRIVIAL = "def add(a: int, b: int) -> int:\n    \"\"\"Add.\n\n    Args:\n        a (int): a\n        b (int): b\n    \"\"\"\n    return a + b\n"
@@ -47,7 +55,7 @@ ROWS = [  # (key, label, unit, goal)
     ("create", "create agent, p50 ms (server CPU ms)", "ms", "<= 5 ms"),
     ("rss_settled", "RSS settled, MB", "MB", "<= 150 MB"),
     ("rss_after", "RSS after, server + children, MB", "MB", "<= 200 MB"),
-    ("tput", "10 agents, msg/s", "/s", ">= 150 msg/s"),
+    ("tput", "10 agents, msg/s (server CPU ms/msg)", "/s", ">= 150 msg/s"),
     ("tools_run", "/v1/tools/run x20 back to back, p50 ms", "ms", "<= 10 ms"),
     ("tool_turn", "turn with one custom tool, p50 ms", "ms", "<= 25 ms"),
 ]
@@ -89,16 +97,17 @@ def _support(tree: Path) -> tuple[Any, Any]:
         sys.path.remove(str(tree))
 
 
-def run_tree(tree: Path, n: int, rounds: int) -> dict[str, tuple[float, float | None]]:
+def run_tree(tree: Path, n: int, rounds: int, workers: int = 1) -> dict[str, tuple[float, float | None]]:
     scripted, server = _support(tree)
     out: dict[str, tuple[float, float | None]] = {}
+    extra = {"LETTA_UVICORN_WORKERS": str(workers)} if workers > 1 else None
     with scripted.ScriptedLLM() as llm, tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp) / "home"
-        with server.ServerProcess(home=home, env=server.server_env(home, llm.base_url)) as srv, \
+        with server.ServerProcess(home=home, env=server.server_env(home, llm.base_url, extra=extra)) as srv, \
                 httpx.Client(base_url=srv.base_url, timeout=120) as c:
             pid = srv.proc.pid
             settle(pid)
-            out["rss_settled"] = (rss_mb(pid), None)
+            out["rss_settled"] = (server_rss_mb(pid), None)
             ids = []
             for i in range(50):
                 resp = c.post("/v1/agents/", json={**BODY, "name": f"seed-{i}"})
@@ -113,7 +122,9 @@ def run_tree(tree: Path, n: int, rounds: int) -> dict[str, tuple[float, float | 
 
             par = [c.post("/v1/agents/", json={**BODY, "name": f"par-{i}"}).json()["id"] for i in range(10)]
             anyio.run(_parallel, srv.base_url, par)  # warm-up round
-            out["tput"] = (statistics.median(anyio.run(_parallel, srv.base_url, par) for _ in range(rounds)), None)
+            cpu0 = server_cpu_seconds(pid)
+            rates = [anyio.run(_parallel, srv.base_url, par) for _ in range(rounds)]
+            out["tput"] = (statistics.median(rates), (server_cpu_seconds(pid) - cpu0) * 1000 / (rounds * len(par)))
 
             def tool_run(i: int) -> None:
                 resp = c.post("/v1/tools/run", json={"source_code": TRIVIAL, "args": {"a": i, "b": 1}})
@@ -163,13 +174,14 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=2)
     parser.add_argument("--n", type=int, default=200, help="GETs of one agent (a quarter of that for the others)")
     parser.add_argument("--rounds", type=int, default=10, help="rounds of 10 parallel turns")
+    parser.add_argument("--workers", type=int, default=1, help="server worker processes (LETTA_UVICORN_WORKERS)")
     ns = parser.parse_args()
     trees = ([("baseline", ns.baseline.resolve())] if ns.baseline else []) + [("this tree", ROOT)]
     results: dict[str, list[dict[str, tuple[float, float | None]]]] = {label: [] for label, _ in trees}
     for rep in range(ns.reps):
         for label, tree in trees:
             print(f"run {rep + 1}/{ns.reps}: {label} ({tree})", file=sys.stderr, flush=True)
-            results[label].append(run_tree(tree, ns.n, ns.rounds))
+            results[label].append(run_tree(tree, ns.n, ns.rounds, ns.workers))
     width = 46
     print(f"{'measure (median of runs; [each run])':<40}" + "".join(f"{label:>{width}}" for label, _ in trees)
           + f"{'goal':>14}")

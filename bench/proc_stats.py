@@ -17,6 +17,51 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _children(pid: int) -> list[int]:
+    out: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            out += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    return out
+
+
+def server_pids(pid: int) -> list[int]:
+    """``pid`` and, under ``agenthost serve --workers N``, its worker processes (uvicorn's supervisor spawns
+    them: ``multiprocessing.spawn``); not the sandbox interpreters or MCP servers."""
+    out = [pid]
+    for child in _children(pid):
+        try:
+            if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes():
+                out.append(child)
+        except OSError:  # gone meanwhile
+            continue
+    return out
+
+
+def server_cpu_seconds(pid: int) -> float:
+    """User + system CPU time of the server: ``pid`` and its workers (``server_pids``)."""
+    total = 0.0
+    for p in server_pids(pid):
+        try:
+            total += cpu_seconds(p)
+        except OSError:
+            continue
+    return total
+
+
+def server_rss_mb(pid: int) -> float:
+    """RSS of the server: ``pid`` and its workers (``server_pids``)."""
+    total = 0.0
+    for p in server_pids(pid):
+        try:
+            total += rss_mb(p)
+        except OSError:
+            continue
+    return total
+
+
 def rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -30,11 +75,7 @@ def tree_pids(pid: int) -> list[int]:
     while todo:
         current = todo.pop()
         out.append(current)
-        for task in Path(f"/proc/{current}/task").glob("*"):
-            try:
-                todo += [int(c) for c in (task / "children").read_text().split()]
-            except OSError:
-                continue
+        todo += _children(current)
     return out
 
 
@@ -55,25 +96,26 @@ def pct(values: list[float], q: float) -> float:
 
 
 def settle(pid: int, timeout_s: float = 90.0) -> None:
-    """Wait until the server is idle (its background warm-up done): under 5% of a core over one second.
-    Otherwise that work lands in whichever figure it overlaps."""
+    """Wait until the server (with its workers) is idle, its background warm-up done: under 5% of a core over
+    one second. Otherwise that work lands in whichever figure it overlaps."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        before = cpu_seconds(pid)
+        before = server_cpu_seconds(pid)
         time.sleep(1.0)
-        if cpu_seconds(pid) - before < 0.05:
+        if server_cpu_seconds(pid) - before < 0.05:
             return
     print(f"warning: the server (pid {pid}) did not settle within {timeout_s:.0f} s", file=sys.stderr)
 
 
 def measure(pid: int, n: int, call: Callable[[int], object]) -> tuple[float, float, float]:
-    """``call(i)`` n times after 5 warm-ups: wall p50 and p90 (ms), and ``pid``'s CPU per call (ms)."""
+    """``call(i)`` n times after 5 warm-ups: wall p50 and p90 (ms), and the server's CPU per call (ms: ``pid``
+    with its workers)."""
     for i in range(5):
         call(i)
     walls = []
-    cpu0 = cpu_seconds(pid)
+    cpu0 = server_cpu_seconds(pid)
     for i in range(n):
         t0 = time.perf_counter()
         call(i)
         walls.append((time.perf_counter() - t0) * 1000)
-    return statistics.median(walls), pct(walls, 0.9), (cpu_seconds(pid) - cpu0) * 1000 / n
+    return statistics.median(walls), pct(walls, 0.9), (server_cpu_seconds(pid) - cpu0) * 1000 / n

@@ -85,12 +85,14 @@ async def open_services(settings: Settings, telemetry: Telemetry | None = None) 
     """Every resource the server needs, opened and closed in one place (also used by ``agenthost mcp``).
 
     ``settings.recover_interrupted``: this is ``agenthost serve``, the one server of a SQLite data directory,
-    which closes every run left unfinished there at start-up (host.services.recovery); ``agenthost mcp``
-    beside it closes only runs whose lease expired."""
+    which closes every run left unfinished there at start-up (host.services.recovery) when it runs one worker;
+    each of several workers (``settings.workers``, one SQLite file) and ``agenthost mcp`` beside a server close
+    only runs whose lease expired."""
     async with AsyncExitStack() as stack:
         db = await stack.enter_async_context(open_database(
-            settings.database_url, pool_size=settings.pg_pool_size, max_overflow=settings.pg_max_overflow,
-            pool_timeout=settings.pg_pool_timeout, pool_recycle=settings.pg_pool_recycle))
+            settings.database_url, workers_share_file=settings.workers > 1, pool_size=settings.pg_pool_size,
+            max_overflow=settings.pg_max_overflow, pool_timeout=settings.pg_pool_timeout,
+            pool_recycle=settings.pg_pool_recycle))
         telemetry = telemetry or Telemetry()
         if settings.otel:  # OTEL_EXPORTER_OTLP_ENDPOINT is set: the SDK is imported only then
             from host.services.tracing import start_tracing
@@ -109,8 +111,11 @@ async def open_services(settings: Settings, telemetry: Telemetry | None = None) 
         import mcp_server
         from host.services import batches, mcp_servers_lifespan, recovery, sources_lifespan
 
-        for area in (partial(recovery.lifespan, exclusive=settings.recover_interrupted),
-                     partial(batches.lifespan, exclusive=settings.recover_interrupted), mcp_servers_lifespan.lifespan,
+        # Exclusive: this process alone uses the database, so whatever runs and batches it finds active were
+        # left by a stopped server (not by a live worker beside it).
+        exclusive = settings.recover_interrupted and not db.shared
+        for area in (partial(recovery.lifespan, exclusive=exclusive),
+                     partial(batches.lifespan, exclusive=exclusive), mcp_servers_lifespan.lifespan,
                      sources_lifespan.lifespan, mcp_server.lifespan):
             await stack.enter_async_context(area(services))
         logger.info("agenthost %s ready on %s", __version__, "postgres" if db.is_postgres else "sqlite")

@@ -8,6 +8,8 @@ start (data directory in use or unusable, port in use, unparsable ``mcp_config.j
 
 ``serve`` order, so that a process which cannot serve never touches shared state: settings → the data
 directory lock (SQLite) → the listening socket → the app (database, recovery, MCP servers, workers).
+With ``--workers N`` (N > 1) the app is built in each of N worker processes (uvicorn's supervisor); this
+process keeps the data directory lock and the socket for them, on SQLite as on Postgres.
 """
 
 from __future__ import annotations
@@ -183,9 +185,10 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"SECURE=true and no LETTA_SERVER_PASSWORD set; generated password: {settings.server_password}",
               flush=True)
     workers = args.workers or settings.workers
-    if workers > 1 and not settings.is_postgres:
-        logger.warning("LETTA_UVICORN_WORKERS=%d needs Postgres (LETTA_PG_URI); SQLite runs one worker", workers)
-        workers = 1
+    # The workers read their settings from the environment: each must know it has siblings on the database
+    # (on SQLite: agent locks across processes, no recovery of a sibling's live runs; Database.shared).
+    os.environ["LETTA_UVICORN_WORKERS"] = str(workers)
+    settings = replace(settings, workers=workers)
     # httptools parses HTTP (a dependency: about 1 ms of CPU less per request than h11). The loop stays
     # asyncio's: uvloop's subprocesses refuse ``user``/``group``, which the sandbox needs as root without bwrap.
     common: dict[str, Any] = {"log_config": None, "log_level": args.log_level, "access_log": False,
@@ -240,7 +243,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="address to listen on; anything but loopback needs SECURE=true")
     serve.add_argument("--port", type=_port, default=8283, help="TCP port to listen on")
     serve.add_argument("--workers", type=_positive_int, default=0,
-                       help="worker processes (Postgres only); 0 means LETTA_UVICORN_WORKERS or 1")
+                       help="worker processes (on SQLite too); 0 means LETTA_UVICORN_WORKERS or 1")
     _log_flags(serve, "info")
     serve.set_defaults(func=_serve)
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gc
 import os
+import signal
+import sys
 from typing import TYPE_CHECKING
 
 from host.settings import Settings
@@ -32,5 +34,19 @@ def build(settings: Settings) -> FastAPI:
 def app() -> FastAPI:
     from host.cli import configure_log_scrubbing
 
+    _die_with_the_supervisor()
     configure_log_scrubbing()  # a worker process starts here, not in ``host.cli.main``
     return build(Settings.from_env(os.environ))
+
+
+def _die_with_the_supervisor() -> None:
+    """A worker of ``serve --workers N`` gets SIGTERM when its supervisor dies, however it dies (``kill -9``
+    too): the supervisor holds the data directory lock for its workers, and a worker serving on without it
+    would share the SQLite file with whichever server takes the directory next."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM, 0, 0, 0)  # PR_SET_PDEATHSIG = 1
+        except (OSError, AttributeError):
+            return

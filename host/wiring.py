@@ -95,7 +95,9 @@ async def open_tool_layer(settings: Settings, core: CoreServices,
         traces = await stack.enter_async_context(ProviderTraceStore(
             core.db, settings.providers, retention_s=settings.provider_trace_retention_s,
             max_bytes=settings.provider_trace_max_bytes, enabled=settings.provider_traces).running())
-        deps = LoopDeps(db=core.db, providers=settings.providers, tools=caller, locks=AgentLocks(core.db),
+        locks = AgentLocks(core.db)
+        stack.callback(locks.close)  # after the runner below has stopped every turn
+        deps = LoopDeps(db=core.db, providers=settings.providers, tools=caller, locks=locks,
                         llm_timeout_s=settings.llm_timeout_s, secrets=core.byok.box,
                         telemetry=telemetry)
         limits = TurnLimits(max_message_chars=settings.limits.max_message_chars,

@@ -3,10 +3,16 @@
 Venvs are created ``--without-pip``; packages are installed by the server's own
 pip pointed at the venv (``pip --python <venv python>``), which is much faster
 than bootstrapping pip into every venv.  Progress is logged line by line.
+
+Several server processes may share the venv directories (``agenthost serve --workers N``): a build holds an
+exclusive ``flock`` (the exec venv: on its exec directory; a cached venv: on ``<cache>/<key>.lock``) and looks
+again for a finished venv once it has it, so a venv is built once and never removed while another process
+builds it. The lock dies with its process.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import logging
@@ -15,6 +21,8 @@ import shutil
 import stat
 import subprocess
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import anyio
@@ -30,6 +38,26 @@ _READY_MARKER = ".agenthost-ready"
 
 def venv_python(venv_dir: Path) -> Path:
     return venv_dir / "bin" / "python"
+
+
+@asynccontextmanager
+async def _building(path: Path, *, directory: bool = False) -> AsyncIterator[None]:
+    """Hold an exclusive ``flock`` on ``path`` (a lock file, created if missing, or a directory) against
+    other processes' builds; waits by polling (cancellable, the event loop never blocks)."""
+    flags = (os.O_RDONLY | os.O_DIRECTORY) if directory else (os.O_RDWR | os.O_CREAT)
+    fd = os.open(path, flags | os.O_CLOEXEC, 0o600)
+    try:
+        wait = 0.01
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                await anyio.sleep(wait)
+                wait = min(wait * 2, 0.5)
+        yield
+    finally:
+        os.close(fd)  # drops the lock
 
 
 async def _run_logged(cmd: list[str], venv_dir: Path, step: str, timeout_s: float) -> None:
@@ -114,11 +142,14 @@ async def ensure_exec_venv(config: LocalSandboxConfig) -> Path:
         raise SandboxConfigError("exec_dir", f"{config.exec_dir} is not a directory; create it or unset it")
     if (venv_dir / _READY_MARKER).exists() and venv_python(venv_dir).exists():
         return venv_python(venv_dir)
-    if venv_dir.exists():
-        logger.warning("venv %s is incomplete; recreating it", venv_dir)
-        await anyio.to_thread.run_sync(shutil.rmtree, venv_dir)
-    reqs = _read_requirements_file(config.exec_dir / "requirements.txt")
-    return await _create(config.python_executable, venv_dir, reqs, config.pip_timeout_s)
+    async with _building(config.exec_dir, directory=True):
+        if (venv_dir / _READY_MARKER).exists() and venv_python(venv_dir).exists():
+            return venv_python(venv_dir)  # another process built it meanwhile
+        if venv_dir.exists():
+            logger.warning("venv %s is incomplete; recreating it", venv_dir)
+            await anyio.to_thread.run_sync(shutil.rmtree, venv_dir)
+        reqs = _read_requirements_file(config.exec_dir / "requirements.txt")
+        return await _create(config.python_executable, venv_dir, reqs, config.pip_timeout_s)
 
 
 async def recreate_venv(config: LocalSandboxConfig) -> Path:
@@ -154,10 +185,13 @@ class RequirementVenvs:
             if (venv_dir / _READY_MARKER).exists():
                 return venv_python(venv_dir)
             await anyio.Path(self._cache_dir).mkdir(parents=True, exist_ok=True)
-            if venv_dir.exists():
-                await anyio.to_thread.run_sync(shutil.rmtree, venv_dir)
-            try:
-                return await _create(self._base_python, venv_dir, sorted(set(requirements)), self._pip_timeout_s)
-            except VenvCreationError:
-                await anyio.to_thread.run_sync(lambda: shutil.rmtree(venv_dir, ignore_errors=True))
-                raise
+            async with _building(self._cache_dir / f"{key}.lock"):
+                if (venv_dir / _READY_MARKER).exists():
+                    return venv_python(venv_dir)  # another process built it meanwhile
+                if venv_dir.exists():
+                    await anyio.to_thread.run_sync(shutil.rmtree, venv_dir)
+                try:
+                    return await _create(self._base_python, venv_dir, sorted(set(requirements)), self._pip_timeout_s)
+                except VenvCreationError:
+                    await anyio.to_thread.run_sync(lambda: shutil.rmtree(venv_dir, ignore_errors=True))
+                    raise

@@ -1,4 +1,8 @@
-"""One turn per agent at a time: an in-process lock, plus a Postgres advisory lock across workers.
+"""One turn per agent at a time: an in-process lock, plus a lock across the processes sharing the database.
+
+Across processes: on Postgres an advisory lock; on a SQLite file served by several workers a byte-range lock
+on a file beside the database (``host.agent.file_locks``). A SQLite database that one process alone uses
+needs neither.
 
 On Postgres the advisory lock pins one pooled connection for the whole turn, and the turn needs
 another one for its reads and writes. So the number of turns holding advisory locks at once is
@@ -11,12 +15,14 @@ from __future__ import annotations
 import zlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import anyio
 from sqlalchemy import text
 from sqlalchemy.pool import QueuePool
 
-from host.persistence.db import Database
+from host.agent.file_locks import LOCK_NAME, FileLocks
+from host.persistence.db import Database, sqlite_file
 from host.persistence.units import pinned
 
 
@@ -26,6 +32,8 @@ class AgentLocks:
         self._locks: dict[str, anyio.Lock] = {}
         self._users: dict[str, int] = {}
         self._pg_turns: anyio.CapacityLimiter | None = None
+        path = sqlite_file(db.engine) if db.shared else None
+        self._files = FileLocks(Path(path).with_name(LOCK_NAME)) if path else None
 
     @asynccontextmanager
     async def hold(self, agent_id: str) -> AsyncIterator[None]:
@@ -43,6 +51,9 @@ class AgentLocks:
                             yield
                     finally:
                         limiter.release_on_behalf_of(token)
+                elif self._files is not None:
+                    async with self._files.hold(agent_id):
+                        yield
                 else:
                     yield
         finally:
@@ -50,6 +61,10 @@ class AgentLocks:
             if self._users[agent_id] == 0:
                 self._users.pop(agent_id, None)
                 self._locks.pop(agent_id, None)
+
+    def close(self) -> None:
+        if self._files is not None:
+            self._files.close()
 
     def _pg_limiter(self) -> anyio.CapacityLimiter:
         if self._pg_turns is None:

@@ -39,8 +39,14 @@ HEAD_REVISION = "0014"  # the newest revision in migrations/versions (a test kee
 
 @dataclass(frozen=True)
 class Database:
+    """The engine and its sessions. ``is_postgres`` is about SQL (dialect, pools, round trips); ``shared`` is
+    about who else writes: other server processes may use this database at the same time (Postgres always;
+    a SQLite file when ``serve`` runs several workers on it, ``workers_share_file``). Where this process
+    alone uses the database it may treat whatever another process left behind as abandoned."""
+
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
+    workers_share_file: bool = False
 
     @property
     def dialect(self) -> str:
@@ -49,6 +55,10 @@ class Database:
     @property
     def is_postgres(self) -> bool:
         return self.dialect == "postgresql"
+
+    @property
+    def shared(self) -> bool:
+        return self.is_postgres or self.workers_share_file
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
@@ -133,10 +143,11 @@ def create_engine(url: str, *, pool_size: int = 20, max_overflow: int = 30, pool
         @event.listens_for(engine.sync_engine, "connect")
         def _pragmas(dbapi_conn, _record):
             cur = dbapi_conn.cursor()
+            # The timeout first: switching to WAL takes a lock that workers starting together contend for.
+            cur.execute("PRAGMA busy_timeout=30000")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
-            cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
 
         @event.listens_for(engine.sync_engine, "begin")
@@ -271,7 +282,7 @@ class PoolOptions(TypedDict, total=False):
 
 
 @asynccontextmanager
-async def open_database(url: str, *, run_migrations: bool = True,
+async def open_database(url: str, *, run_migrations: bool = True, workers_share_file: bool = False,
                         **pool: Unpack[PoolOptions]) -> AsyncIterator[Database]:
     import host.persistence.tenancy  # noqa: F401 - registers the organization scoping of every ORM session
 
@@ -279,7 +290,8 @@ async def open_database(url: str, *, run_migrations: bool = True,
     try:
         if run_migrations:
             await migrate(engine)
-        db = Database(engine=engine, sessions=async_sessionmaker(engine, expire_on_commit=False))
+        db = Database(engine=engine, sessions=async_sessionmaker(engine, expire_on_commit=False),
+                      workers_share_file=workers_share_file and sqlite_file(engine) is not None)
         try:
             yield db
         finally:

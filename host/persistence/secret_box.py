@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import secrets
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
@@ -39,14 +40,7 @@ class SecretBox:
         path = home / KEY_FILE
         if not path.exists():
             home.mkdir(parents=True, exist_ok=True)
-            try:
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            except FileExistsError:
-                pass  # another process made it first
-            else:
-                with os.fdopen(fd, "wb") as f:
-                    f.write(Fernet.generate_key())
-                logger.info("generated the server secret key at %s (0600)", path)
+            _create_key_file(path)
         return cls(path.read_bytes().strip())
 
     def encrypt(self, clear: str | None) -> str | None:
@@ -60,6 +54,22 @@ class SecretBox:
         except InvalidToken:
             raise SecretBoxError("a stored provider key cannot be decrypted with this server's secret key "
                                  f"({ENV_VAR} or {KEY_FILE} changed?)") from None
+
+
+def _create_key_file(path: Path) -> None:
+    """Write a new key to a draft file of its own, then link it into place: the key file appears whole
+    or not at all (server workers starting together each try; the first link wins, the others read it)."""
+    draft = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(Fernet.generate_key())
+        os.link(draft, path)
+    except FileExistsError:
+        return  # another process made it first
+    finally:
+        draft.unlink(missing_ok=True)
+    logger.info("generated the server secret key at %s (0600)", path)
 
 
 __all__ = ["SecretBox", "SecretBoxError"]

@@ -319,10 +319,10 @@ async def _sweep(batches: BatchService, every_s: float) -> None:
 
 @asynccontextmanager
 async def lifespan(services: Any, *, exclusive: bool = False) -> AsyncIterator[None]:
-    """After the run recovery: resume the batches a stopped server left, then sweep for more (Postgres)."""
+    """After the run recovery: resume the batches a stopped server left, then sweep for more."""
     batches: BatchService = services.batches
     limits = services.settings.limits
-    everything = exclusive and not services.db.is_postgres
+    everything = exclusive and not services.db.shared
     claimed = await batches.claim(expired_before=None if everything else utcnow())
     if claimed:
         logger.warning("resumed %d batch(es) left unfinished by a stopped server", len(claimed))

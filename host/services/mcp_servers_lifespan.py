@@ -2,10 +2,10 @@
 
 Runs after every core resource is open (``host.app.open_services``). The pool itself (``McpServerPool``)
 is opened by ``host.wiring``; this hook fills it: database servers first, then the config file
-(``settings.resolved_mcp_config_path``), re-read whenever it changes, until shutdown. On Postgres, where
-several server processes may share the database, the ``mcp_servers`` table is also re-read every
-``DB_SYNC_INTERVAL_S`` (2 s): a server added through one process's API is soon connected on every process, and
-at once on a process whose agent calls it before that re-read (the pool's ``on_unknown_server``).
+(``settings.resolved_mcp_config_path``), re-read whenever it changes, until shutdown. On a shared database
+(Postgres, or one SQLite file served by several workers: ``Database.shared``), the ``mcp_servers`` table is
+also re-read every ``DB_SYNC_INTERVAL_S`` (2 s): a server added through one process's API is soon connected on
+every process, and at once on a process whose agent calls it before that re-read (the pool's ``on_unknown_server``).
 
 It also follows the servers' tool lists (``ToolListWatcher``): when a server's tools arrive (late, at start or
 after a restart) or change (``notifications/tools/list_changed``), the registered tool rows of that server
@@ -92,7 +92,7 @@ async def lifespan(services: Any) -> AsyncIterator[None]:
     async with anyio.create_task_group() as tg:
         tg.start_soon(_follow_tool_lists, gateway, services)
         await tg.start(watcher.run)
-        if services.db.is_postgres:
+        if services.db.shared:
             tg.start_soon(_sync_loop, gateway)
             gateway.pool.on_unknown_server = _sync_on_miss(gateway)
         logger.info("MCP gateway watching %s", catalog.config_path)

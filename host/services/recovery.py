@@ -4,9 +4,11 @@ Each server process has an instance id (``RunService.instance_id``). A run recor
 expiry (``jobs.owner``, ``jobs.lease_expires_at``); the owner renews the leases of all its live runs in one
 UPDATE every ``Limits.run_renew_s`` (lease ``Limits.run_lease_s``).
 
-    start-up, SQLite     one server per data directory: every run still created/running is orphaned
-                         (``agenthost mcp`` on the same file, beside a server, applies the lease rule only)
-    start-up, Postgres   several servers may share the database: runs whose lease expired (or that have no
+    start-up, SQLite     one server per data directory, one worker: every run still created/running is
+                         orphaned (``agenthost mcp`` on the same file, beside a server, applies the lease
+                         rule only)
+    start-up, shared     Postgres, where several servers may share the database, or one SQLite file served
+                         by several workers (``Database.shared``): runs whose lease expired (or that have no
                          owner, written before leases existed) are orphaned
     periodically         the same lease sweep, on both databases
 
@@ -167,13 +169,14 @@ async def lifespan(services: Any, *, exclusive: bool = False) -> AsyncIterator[N
     """The start-up step (after the data-directory lock and the port bind) and the lease keeper.
 
     ``exclusive``: the process is ``agenthost serve``, alone on its SQLite data directory, so every run left
-    active there is orphaned. Otherwise (Postgres, or ``agenthost mcp`` beside a server on the same SQLite
-    file) only runs whose lease expired are."""
+    active there is orphaned. Otherwise (Postgres, a worker beside others on one SQLite file, or ``agenthost
+    mcp`` beside a server on the same SQLite file) only runs whose lease expired are: a sibling's live runs
+    keep their leases renewed."""
     db: Database = services.db
     runs: RunService = services.runs
     limits = services.settings.limits
     runner: Runner = services.runner
-    everything = exclusive and not db.is_postgres
+    everything = exclusive and not db.shared
     _, closed = await recover(db, runner, owner=runs.instance_id, lease_s=limits.run_lease_s,
                               expired_before=None if everything else utcnow())
     if closed:

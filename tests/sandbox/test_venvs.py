@@ -2,9 +2,12 @@
 
 import dataclasses
 import logging
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
+import anyio
 import pytest
 
 from sandbox import LocalSandbox, SandboxRequest, recreate_venv
@@ -37,7 +40,7 @@ async def test_pip_requirements_run_in_a_cached_venv(local_config, tmp_path):
     assert first.func_return[0] == 42
     assert first.func_return[1].startswith(str(local_config.venv_cache_dir))
     assert second.func_return == first.func_return  # same cached venv
-    assert len(list(local_config.venv_cache_dir.iterdir())) == 1
+    assert len([p for p in local_config.venv_cache_dir.iterdir() if p.is_dir()]) == 1  # (and its build lock file)
 
 
 async def test_an_uninstallable_requirement_is_an_error_result(local_config, tmp_path):
@@ -70,3 +73,27 @@ async def test_the_exec_venv_is_created_at_start_up_and_can_be_recreated(local_c
     async with LocalSandbox(config) as sb:
         again = await sb.run(SandboxRequest(source_code=TOOL))
     assert again.func_return[0] == 43
+
+
+async def test_two_processes_sharing_the_cache_build_a_venv_once(local_config, tmp_path, caplog):
+    """Two server workers share ``venv_cache_dir``: each has its own ``RequirementVenvs`` (own in-process locks).
+    The second to ask waits for the first's build and uses it; it never removes the venv being built."""
+    from sandbox.venv import RequirementVenvs
+
+    wheel = build_wheel(tmp_path)
+    python = Path(sys.executable)
+    workers = [RequirementVenvs(local_config.venv_cache_dir, python, 120) for _ in range(2)]
+    found: list[Path] = []
+
+    async def build(venvs: RequirementVenvs) -> None:
+        found.append(await venvs.python_for([str(wheel)]))
+
+    with caplog.at_level(logging.INFO, logger="sandbox"):
+        async with anyio.create_task_group() as tg:
+            for venvs in workers:
+                tg.start_soon(build, venvs)
+    assert len(found) == 2 and found[0] == found[1] and found[0].exists()
+    assert sum(r.getMessage().endswith(": create venv") for r in caplog.records) == 1, "built once"
+    probe = subprocess.run([str(found[0]), "-c", "import tinypkg; print(tinypkg.VALUE)"], capture_output=True,
+                           text=True, timeout=60)
+    assert probe.stdout.strip() == "42", probe.stderr

@@ -50,6 +50,7 @@ class ServerProcess:
     proc: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
     log_level: str = "warning"
+    args: tuple[str, ...] = ()  # more `serve` flags (e.g. "--workers", "2")
 
     @property
     def base_url(self) -> str:
@@ -60,7 +61,8 @@ class ServerProcess:
         self.log_path = self.home / f"server-{self.port}.log"
         log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "host.cli", "serve", "--port", str(self.port), "--log-level", self.log_level],
+            [sys.executable, "-m", "host.cli", "serve", "--port", str(self.port), "--log-level", self.log_level,
+             *self.args],
             env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
             cwd=str(Path(__file__).resolve().parents[2]),
         )

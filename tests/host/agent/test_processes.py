@@ -1,5 +1,5 @@
 """Several server processes on one database: `agenthost serve` beside `agenthost mcp` on the same SQLite
-file, or `LETTA_UVICORN_WORKERS` workers (or several hosts) on one Postgres. Each process keeps agents'
+file, `LETTA_UVICORN_WORKERS` workers on one SQLite file or on Postgres, or several hosts on one Postgres. Each process keeps agents'
 histories in memory between turns; what another process changed must still reach the model."""
 
 from __future__ import annotations
@@ -43,8 +43,8 @@ def test_a_turn_sees_what_another_process_did_to_the_agent(make_server, model, t
         ["first (edited)", "second", "third"]
 
 
-@pytest.mark.skipif(PG_ADMIN_URI is None, reason="several workers need Postgres; runs in the Postgres pass")
-def test_uvicorn_workers_share_agents_on_postgres(make_server, model):
+def test_uvicorn_workers_share_agents(make_server, model):
+    """On SQLite (one file, agent locks across processes) as on Postgres."""
     srv = make_server({"LETTA_UVICORN_WORKERS": "2"})
     workers = [p for p in psutil.Process(srv.proc.pid).children(recursive=True) if "python" in p.name()]
     assert len(workers) >= 2, f"expected two worker processes, found {workers}"
