@@ -107,9 +107,10 @@ def _harden() -> None:
             logger.debug("prctl(PR_SET_DUMPABLE) unavailable")
 
 
-def listen(host: str, port: int) -> socket.socket:
+def listen(host: str, port: int, *, reuse_port: bool = False) -> socket.socket:
     """Bind and listen now, before any start-up work; uvicorn serves on this socket once the app is up
-    (connections made meanwhile wait in the backlog)."""
+    (connections made meanwhile wait in the backlog). ``reuse_port``: one of several sockets on the port, one
+    per worker (``host.workers``)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     try:
         infos = socket.getaddrinfo(host, port, family, socket.SOCK_STREAM)
@@ -121,6 +122,8 @@ def listen(host: str, port: int) -> socket.socket:
     sock = socket.socket(infos[0][0], socket.SOCK_STREAM, socket.IPPROTO_TCP)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if reuse_port:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         sock.bind(infos[0][4])
         sock.listen(2048)
     except OSError as exc:
@@ -196,10 +199,14 @@ def _serve(args: argparse.Namespace) -> int:
     logger.info("agenthost %s listening on http://%s:%d (data in %s)", __version__, args.host, args.port,
                 settings.home)
     if workers > 1:
-        from uvicorn.supervisors import Multiprocess
+        from host.workers import SocketPerWorker
 
+        # The first bind (no SO_REUSEPORT) proved the port free and said so if not; each worker now gets a
+        # socket of its own on it, so the kernel spreads connections over them (host.workers).
+        sock.close()
+        sockets = [listen(args.host, args.port, reuse_port=True) for _ in range(workers)]
         config = uvicorn.Config("host.entry:app", factory=True, workers=workers, **common)
-        Multiprocess(config, sockets=[sock]).run()
+        SocketPerWorker(config, sockets).run()
         return 0
     from host.entry import build
 

@@ -32,7 +32,7 @@ def _is_worker(proc: psutil.Process) -> bool:
         return False
 
 
-def _owner(server: ServerProcess, client_port: int) -> int | None:
+def owner_of(server: ServerProcess, client_port: int) -> int | None:
     for pid in worker_pids(server):
         try:
             conns = psutil.Process(pid).net_connections(kind="tcp")
@@ -84,7 +84,7 @@ def connect(server: ServerProcess, *, to: int | None = None, avoid: int | None =
         found: list[int] = []
 
         def accepted(p: int = port, into: list[int] = found) -> bool:
-            owner = _owner(server, p)
+            owner = owner_of(server, p)
             if owner is not None:
                 into.append(owner)
             return owner is not None

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -29,7 +30,7 @@ import pytest
 from tests.host.agent.conftest import EMBEDDING
 from tests.support.server import ServerProcess, free_port, server_env
 from tests.support.waiting import wait_until
-from tests.support.workers import WorkerConnection, connect, worker_pids
+from tests.support.workers import WorkerConnection, owner_of, connect, worker_pids
 
 # Short, so that a dead worker's run ends soon; long enough that a live worker starved of CPU on a loaded machine still
 # renews its runs in time (every 0.5 s).
@@ -269,3 +270,29 @@ def test_the_workers_stop_when_their_supervisor_is_killed(two_workers):
         for w in workers:  # (if they outlived it, the fixture's stop no longer reaches them)
             if not stopped(w):
                 w.kill()
+
+
+def test_connections_opened_together_are_spread_over_both_workers(two_workers):
+    """Each worker accepts on a socket of its own (SO_REUSEPORT): a pool of keep-alive connections opened at
+    once reaches both workers. With one shared socket the first worker to wake accepted them all."""
+    srv = two_workers()
+    clients = [socket.create_connection(("127.0.0.1", srv.port)) for _ in range(24)]  # all in one burst
+    try:
+        owners: dict[int, int] = {}
+
+        def all_accepted() -> bool:
+            for c in clients:
+                port = c.getsockname()[1]
+                if port not in owners and (pid := owner_of(srv, port)) is not None:
+                    owners[port] = pid
+            return len(owners) == len(clients)
+
+        wait_until(all_accepted, timeout=30, what="every connection accepted by a worker", poll=0.05)
+        # (24 connections hashed over two sockets all on one: a chance of 2 in 2**24)
+        assert set(owners.values()) == set(worker_pids(srv)), owners
+        for c in clients[:2]:  # and they are served
+            c.sendall(f"GET /v1/health/ HTTP/1.1\r\nHost: 127.0.0.1:{srv.port}\r\n\r\n".encode())
+            assert c.recv(64).startswith(b"HTTP/1.1 200")
+    finally:
+        for c in clients:
+            c.close()
