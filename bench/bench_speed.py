@@ -8,7 +8,8 @@ home; the tree's own ``tests.support`` starts it), waits until the server is idl
 - RSS of the settled server, before any request but the health checks;
 - ``GET /v1/agents/{id}`` (one default agent), ``GET /v1/agents/?limit=50``, ``POST /v1/agents/``: wall p50
   and the server's CPU per request (user+system from /proc; steadier than wall time on a loaded machine);
-- throughput: 10 agents, one turn in flight per agent, for ``--rounds`` rounds: messages per second;
+- throughput: 10 agents, one turn in flight per agent, for ``--rounds`` rounds: messages per second, the load
+  sent from a process of its own (``turn_load.py``, aiohttp), and the server's CPU per message;
 - ``POST /v1/tools/run`` with a trivial custom tool, 20 calls back to back: p50;
 - a turn whose model calls the custom tool, then ``send_message`` (two model calls): p50;
 - RSS of the server with its children (sandbox interpreters, MCP servers) after all of that.
@@ -23,8 +24,10 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -35,7 +38,6 @@ from typing import Any
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 ROOT = Path(__file__).resolve().parents[1]
 
-import anyio  # noqa: E402
 import httpx  # noqa: E402
 from proc_stats import (  # noqa: E402  (this folder: the script's own)
     measure,
@@ -73,18 +75,14 @@ def timed(pid: int, n: int, call: Callable[[int], object]) -> tuple[float, float
     return p50, cpu
 
 
-async def _parallel(base_url: str, agent_ids: list[str]) -> float:
-    async with httpx.AsyncClient(base_url=base_url, timeout=300,
-                                 limits=httpx.Limits(max_connections=len(agent_ids))) as c:
-        async def one(agent_id: str) -> None:
-            (await c.post(f"/v1/agents/{agent_id}/messages",
-                          json={"messages": [{"role": "user", "content": "parallel"}]})).raise_for_status()
-
-        started = time.perf_counter()
-        async with anyio.create_task_group() as tg:
-            for agent_id in agent_ids:
-                tg.start_soon(one, agent_id)
-        return len(agent_ids) / (time.perf_counter() - started)
+def _throughput(base_url: str, agent_ids: list[str], rounds: int) -> list[float]:
+    """Rounds of one turn per agent, sent from ``turn_load.py`` in a process of its own (aiohttp): the load
+    generator does not share the scripted model's interpreter, nor cost httpx's CPU per message."""
+    done = subprocess.run([sys.executable, str(Path(__file__).with_name("turn_load.py")), base_url, *agent_ids,
+                           "--rounds", str(rounds)], capture_output=True, text=True, timeout=600)
+    if done.returncode:
+        raise SystemExit(f"turn_load.py failed: {done.stderr.strip()[-500:]}")
+    return list(json.loads(done.stdout)["rates"])
 
 
 def _support(tree: Path) -> tuple[Any, Any]:
@@ -121,10 +119,10 @@ def run_tree(tree: Path, n: int, rounds: int, workers: int = 1) -> dict[str, tup
                 "/v1/agents/", json={**BODY, "name": f"bench-{i}-{time.monotonic_ns()}"}).raise_for_status())
 
             par = [c.post("/v1/agents/", json={**BODY, "name": f"par-{i}"}).json()["id"] for i in range(10)]
-            anyio.run(_parallel, srv.base_url, par)  # warm-up round
             cpu0 = server_cpu_seconds(pid)
-            rates = [anyio.run(_parallel, srv.base_url, par) for _ in range(rounds)]
-            out["tput"] = (statistics.median(rates), (server_cpu_seconds(pid) - cpu0) * 1000 / (rounds * len(par)))
+            rates = _throughput(srv.base_url, par, rounds)  # (after a warm-up round, also in the CPU figure)
+            out["tput"] = (statistics.median(rates),
+                           (server_cpu_seconds(pid) - cpu0) * 1000 / ((rounds + 1) * len(par)))
 
             def tool_run(i: int) -> None:
                 resp = c.post("/v1/tools/run", json={"source_code": TRIVIAL, "args": {"a": i, "b": 1}})
