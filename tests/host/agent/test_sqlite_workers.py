@@ -30,7 +30,7 @@ import pytest
 from tests.host.agent.conftest import EMBEDDING
 from tests.support.server import ServerProcess, free_port, server_env
 from tests.support.waiting import wait_until
-from tests.support.workers import WorkerConnection, owner_of, connect, worker_pids
+from tests.support.workers import WorkerConnection, connect, owner_of, worker_pids
 
 # Short, so that a dead worker's run ends soon; long enough that a live worker starved of CPU on a loaded machine still
 # renews its runs in time (every 0.5 s).
