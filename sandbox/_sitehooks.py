@@ -22,11 +22,11 @@ _SERVER_DISTRIBUTION = "agenthost"  # the distribution the sandbox package ships
 
 @functools.lru_cache(maxsize=1)
 def server_pth_files() -> tuple[str, ...]:
-    """File names of the ``.pth`` files the server's distribution installed (none for a regular install)."""
-    try:
-        files = importlib.metadata.distribution(_SERVER_DISTRIBUTION).files or []
-    except importlib.metadata.PackageNotFoundError:  # run from a source tree without an install
-        return ()
+    """File names of the ``.pth`` files the server's distribution installed (none for a regular install).
+
+    Every copy of its metadata is read: run from a checkout, the source tree's ``agenthost.egg-info`` (which
+    lists no ``.pth``) is found before the installed ``.dist-info`` (which does); none: not installed."""
+    files = [f for dist in importlib.metadata.distributions(name=_SERVER_DISTRIBUTION) for f in dist.files or []]
     names = tuple(sorted({f.name for f in files if f.name.endswith(".pth") and "/" not in str(f)}))
     if names:
         logger.debug("tool interpreters start without the server's own site hooks %s", names)
