@@ -6,8 +6,9 @@ that worker's sockets). One turn per agent at a time holds across the workers (a
 SIGKILL frees its agents at once, its runs are closed when their lease expires, and the worker uvicorn starts
 in its place leaves its sibling's live runs alone; an MCP server added through one worker is callable through
 the other; uploads sent to either are each ingested once; a second `serve` on the directory is refused by
-the supervisor, which holds its lock, and the workers stop when the supervisor is killed. These run on SQLite
-in both passes (the Postgres pass included): that is what they are about.
+the supervisor, which holds its lock, and the workers stop when the supervisor is killed. They are about
+SQLite, so they run in the SQLite pass; the Postgres pass (``AGENTHOST_TEST_PG_URI``) would only run them again
+(several Postgres processes: ``test_processes.py``, ``test_fleet.py``).
 """
 
 from __future__ import annotations
@@ -31,6 +32,9 @@ from tests.host.agent.conftest import EMBEDDING
 from tests.support.server import ServerProcess, free_port, server_env
 from tests.support.waiting import wait_until
 from tests.support.workers import WorkerConnection, connect, owner_of, worker_pids
+
+pytestmark = pytest.mark.skipif(bool(os.environ.get("AGENTHOST_TEST_PG_URI")),
+                                reason="SQLite workers: run in the SQLite pass (the same tests again on SQLite)")
 
 # Short, so that a dead worker's run ends soon; long enough that a live worker starved of CPU on a loaded machine still
 # renews its runs in time (every 0.5 s).
