@@ -162,14 +162,15 @@ def test_a_stalled_server_whose_run_was_taken_over_writes_nothing_when_it_wakes(
     wait_until(lambda: len(scripted_llm.requests_for(name)) == 1, what="the first server's model call sent")
     os.killpg(stalled.proc.pid, signal.SIGSTOP)
     try:
+        # (generous: on a loaded machine the sweeper's lease rounds can time out on the database a while)
         wait_until(lambda: httpx.get(f"{sweeper.base_url}/v1/runs/{run['id']}", timeout=30).json()["metadata"]
-                   .get("requeued") == 1, timeout=60, what="the run claimed by the other server")
+                   .get("requeued") == 1, timeout=180, what="the run claimed by the other server")
     finally:
         os.killpg(stalled.proc.pid, signal.SIGCONT)
     # The frozen server still holds the agent (its advisory lock): the other server answers the run once the
     # woken one has given its turn up.
     wait_until(lambda: httpx.get(f"{sweeper.base_url}/v1/runs/{run['id']}", timeout=30).json()["status"]
-               == "completed", timeout=60, what="the run answered by the other server")
+               == "completed", timeout=180, what="the run answered by the other server")
     queue.push_tool_call("send_message", {"message": "after"})
     resp = httpx.post(f"{stalled.base_url}/v1/agents/{agent}/messages", timeout=60,
                       json={"messages": [{"role": "user", "content": "after"}]})
