@@ -40,26 +40,25 @@ def server_pids(pid: int) -> list[int]:
     return out
 
 
-def server_cpu_seconds(pid: int) -> float:
-    """User + system CPU time of the server: ``pid`` and its workers (``server_pids``)."""
+def _summed(read: Callable[[int], float], pids: list[int]) -> float:
+    """``read(p)`` summed over ``pids``, skipping processes gone meanwhile."""
     total = 0.0
-    for p in server_pids(pid):
+    for p in pids:
         try:
-            total += cpu_seconds(p)
+            total += read(p)
         except OSError:
             continue
     return total
+
+
+def server_cpu_seconds(pid: int) -> float:
+    """User + system CPU time of the server: ``pid`` and its workers (``server_pids``)."""
+    return _summed(cpu_seconds, server_pids(pid))
 
 
 def server_rss_mb(pid: int) -> float:
     """RSS of the server: ``pid`` and its workers (``server_pids``)."""
-    total = 0.0
-    for p in server_pids(pid):
-        try:
-            total += rss_mb(p)
-        except OSError:
-            continue
-    return total
+    return _summed(rss_mb, server_pids(pid))
 
 
 def rss_mb(pid: int) -> float:
@@ -81,13 +80,7 @@ def tree_pids(pid: int) -> list[int]:
 
 def tree_rss_mb(pid: int) -> float:
     """RSS of ``pid`` with its children (sandbox interpreters, MCP servers)."""
-    total = 0.0
-    for p in tree_pids(pid):
-        try:
-            total += rss_mb(p)
-        except OSError:  # gone meanwhile
-            continue
-    return total
+    return _summed(rss_mb, tree_pids(pid))
 
 
 def pct(values: list[float], q: float) -> float:

@@ -113,7 +113,7 @@ def _snapshot(agent: Any, blocks: Sequence[Any], tools: Sequence[Any], message_i
         autoclear=agent.message_buffer_autoclear,
         version=agent.updated_at,
         memory_modified=max((b.updated_at for b in blocks), default=None),
-        sleeptime_main=bool(getattr(agent, "sleeptime_main", False)),
+        sleeptime_main=bool(agent.sleeptime_main),
     )
 
 

@@ -108,11 +108,11 @@ class ProviderRegistry:
 
     # ---- listing ---------------------------------------------------------------------------
     async def list_llm_models(self) -> list[LLMConfig]:
-        await self._refresh()
+        await self.refresh()
         return [self._llm(p, name) for p in self._providers.values() for name in self._llm_names(p)]
 
     async def list_embedding_models(self) -> list[EmbeddingConfig]:
-        await self._refresh()
+        await self.refresh()
         return [self._embedding(p, name) for p in self._providers.values() for name in self._embedding_names(p)]
 
     def _llm_names(self, p: _Provider) -> list[str]:
@@ -133,12 +133,8 @@ class ProviderRegistry:
         return listing.models if listing else []
 
     async def refresh(self) -> None:
-        """Bring the remote model lists up to date (cached) before ``resolve_llm``/``resolve_embedding``, without
-        building every model's config as the listings do."""
-        await self._refresh()
-
-    async def _refresh(self) -> None:
-        """Fetch remote model lists (OpenAI-compatible /models, Ollama /api/tags, Azure deployments), cached."""
+        """Fetch remote model lists (OpenAI-compatible /models, Ollama /api/tags, Azure deployments), cached; called
+        before ``resolve_llm``/``resolve_embedding`` (the listings also build every model's config)."""
         s = self.settings
         targets: dict[str, str] = {}
         if "openai" in self._providers and s.openai_is_proxy and not s.openai_models:

@@ -112,14 +112,19 @@ async def test_the_answer_is_read_at_its_end_even_if_the_runner_never_closes_its
     assert result.status == "success" and result.func_return == "answered"
 
 
-async def test_runners_start_from_the_runner_compiled_once_not_from_its_source(local_config):
-    src = "import sys\n\ndef script() -> str:\n    return sys.argv[0]\n"
+async def _cold_and_warm(local_config, src: str):
+    """``src`` run once by an interpreter started for the call, then once by one booted ahead of it."""
     config = dataclasses.replace(local_config, warm_pool_size=1)
     async with LocalSandbox(config) as sb:
         cold = await sb.run(SandboxRequest(source_code=src))
         with anyio.fail_after(20):
             await sb.wait_warm()
-        warm = await sb.run(SandboxRequest(source_code=src))
+        return cold, await sb.run(SandboxRequest(source_code=src))
+
+
+async def test_runners_start_from_the_runner_compiled_once_not_from_its_source(local_config):
+    src = "import sys\n\ndef script() -> str:\n    return sys.argv[0]\n"
+    cold, warm = await _cold_and_warm(local_config, src)
     assert cold.status == warm.status == "success"
     assert cold.func_return.endswith(".pyc") and warm.func_return.endswith(".pyc")
 
@@ -161,11 +166,6 @@ async def test_the_servers_own_editable_install_hook_is_not_loaded_by_tool_inter
         "    return [m for m in sys.modules if m.startswith('__editable__')] + "
         "[p for p in sys.path if '__editable__' in p]\n"
     )
-    config = dataclasses.replace(local_config, warm_pool_size=1)
-    async with LocalSandbox(config) as sb:
-        cold = await sb.run(SandboxRequest(source_code=src))
-        with anyio.fail_after(20):
-            await sb.wait_warm()
-        warm = await sb.run(SandboxRequest(source_code=src))
+    cold, warm = await _cold_and_warm(local_config, src)
     assert cold.status == warm.status == "success"
     assert cold.func_return == warm.func_return == []
