@@ -88,6 +88,10 @@ class Database:
         """Run ``fn(session)``, a synchronous unit of reads (see ``host.persistence.units``)."""
         return await self.units.read(fn)
 
+    async def peek(self, fn: Callable[[Connection], T]) -> T:
+        """Run ``fn(connection)``, one read statement, on a bare connection (no session, no transaction)."""
+        return await self.units.peek(fn)
+
     async def write(self, fn: Callable[[Session], T]) -> T:
         """Run ``fn(session)`` in one transaction: committed when it returns, rolled back if it raises."""
         return await self.units.write(fn)

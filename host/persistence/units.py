@@ -22,7 +22,7 @@ from contextvars import ContextVar
 from typing import TypeVar
 
 import anyio
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -41,8 +41,9 @@ class Units:
             self._sessions = sessionmaker(self._engine, expire_on_commit=False)
         # Reads on Postgres run without BEGIN/ROLLBACK (two round trips fewer). Under READ COMMITTED a
         # transaction gives each statement its own snapshot anyway, so the reads see the same data.
-        self._async_reads = async_sessionmaker(db.engine.execution_options(isolation_level="AUTOCOMMIT"),
-                                               expire_on_commit=False) if db.is_postgres else db.sessions
+        self._read_engine = db.engine.execution_options(isolation_level="AUTOCOMMIT") if db.is_postgres else db.engine
+        self._async_reads = async_sessionmaker(self._read_engine, expire_on_commit=False) if db.is_postgres \
+            else db.sessions
 
     async def read(self, fn: Callable[[Session], T]) -> T:
         if self._sessions is not None:
@@ -53,6 +54,17 @@ class Units:
                 return await s.run_sync(fn)
         async with self._async_reads() as s:
             return await s.run_sync(fn)
+
+    async def peek(self, fn: Callable[[Connection], T]) -> T:
+        """Run ``fn(connection)``, one read statement (atomic by itself), on a bare connection: no session and no
+        transaction around it (on SQLite no BEGIN and ROLLBACK either)."""
+        if self._engine is not None:
+            return await anyio.to_thread.run_sync(self._peek, fn)
+        conn = await _pinned_connection("AUTOCOMMIT")
+        if conn is not None:
+            return await conn.run_sync(fn)
+        async with self._read_engine.connect() as conn:
+            return await conn.run_sync(fn)
 
     async def write(self, fn: Callable[[Session], T]) -> T:
         if self._sessions is not None:
@@ -73,6 +85,11 @@ class Units:
         assert self._sessions is not None
         with self._sessions() as s:
             return fn(s)
+
+    def _peek(self, fn: Callable[[Connection], T]) -> T:
+        assert self._engine is not None
+        with self._engine.connect().execution_options(sqlite_autocommit=True) as conn:
+            return fn(conn)
 
     def _write(self, fn: Callable[[Session], T]) -> T:
         assert self._sessions is not None
@@ -135,7 +152,10 @@ def sync_sqlite_engine(path: str, *, pool_size: int = 8) -> Engine:
     def _begin(conn):
         # Autocommit driver (isolation_level=None): transactions are ours. A writer takes the write lock
         # at BEGIN, so it never fails to upgrade a read lock half-way (SQLITE_BUSY without waiting).
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("sqlite_write") else "BEGIN")
+        # ``peek`` (one statement, atomic by itself) needs no BEGIN at all.
+        options = conn.get_execution_options()
+        if not options.get("sqlite_autocommit"):
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get("sqlite_write") else "BEGIN")
 
     return engine
 

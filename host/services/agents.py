@@ -37,7 +37,7 @@ from host.schemas.blocks import CreateBlock
 from host.services.agent_view import RELATIONSHIPS, hydrate, hydrate_sync, source_summary, state_of
 from host.services.blocks import new_block_row
 from host.services.memory import initial_messages_sync, mark_stale, recompile_system
-from host.services.view_cache import AgentViewCache
+from host.services.view_cache import AgentViewCache, ViewKey, version_key
 from host.tools.rule_graph import validate_rules
 from host.tools.rule_models import default_rules_for, dump_tool_rules, parse_tool_rules
 
@@ -200,8 +200,17 @@ class AgentService:
         llm = await self._llm_config(req.model, req.llm_config, req.context_window_limit, req.max_tokens,
                                      req.enable_reasoner, req.max_reasoning_tokens)
         emb = await self._embedding_config(req.embedding, req.embedding_config, req.embedding_chunk_size)
+        seed = not self.db.is_postgres  # see AgentViewCache.seed
+
+        def unit(s: Session) -> tuple[AgentState, list[str], ViewKey | None]:
+            state, warnings = _create_rows(s, req, llm, emb)
+            return state, warnings, version_key(s.connection(), state.id) if seed else None
+
         # One unit: every row in one transaction (on SQLite one worker thread, no hop per statement).
-        return await self.db.write(lambda s: _create_rows(s, req, llm, emb))
+        state, warnings, key = await self.db.write(unit)
+        if key is not None:  # committed: a GET of the new agent finds its view built
+            self.views.seed(state, key)
+        return state, warnings
 
     # ---- read ------------------------------------------------------------------------------
     async def _row(self, s: Any, agent_id: str) -> AgentRow:
@@ -211,13 +220,15 @@ class AgentService:
         return row
 
     async def get(self, agent_id: str) -> AgentState:
-        def load(s: Session) -> AgentState:
-            view = self.views.view(s, agent_id)  # one statement when its view is cached
-            if view is None:
-                raise NotFoundError.for_id("Agent", agent_id)
-            return view
-
-        return await self.db.read(load)  # one unit: on SQLite one thread hop instead of two per query
+        found = await self.db.peek(lambda conn: self.views.lookup(conn, agent_id))  # one statement
+        view = None
+        if found is not None:
+            key, view = found
+            if view is None:  # built once per version of the agent
+                view = await self.db.read(lambda s: self.views.build(s, agent_id, key))
+        if view is None:
+            raise NotFoundError.for_id("Agent", agent_id)
+        return view
 
     async def exists(self, agent_id: str) -> None:
         async with self.db.session() as s:

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import String, bindparam, func, literal, null, select, type_coerce, union_all
+from sqlalchemy import Connection, String, bindparam, func, literal, null, select, type_coerce, union_all
 from sqlalchemy.orm import Session
 
 from host.persistence.models import (
@@ -100,6 +100,18 @@ class AgentViewCache:
             while len(self._views) > self.max_entries:
                 self._views.popitem(last=False)
 
+    def seed(self, view: AgentState, key: ViewKey) -> bool:
+        """Cache the view a write built from the rows it wrote (the new agent's answer) under the key the same
+        transaction read, so that the next read needs no build. Only where that transaction is one snapshot
+        (SQLite: one writer at a time holds the file from BEGIN IMMEDIATE to commit; Postgres' READ COMMITTED
+        gives each statement its own) and where the view shows its lists in the stored order: tags sorted,
+        as a build reads them; identities and sources, which a build reads in no defined order, at most one
+        each. Returns whether it was cached."""
+        if len(view.identity_ids) > 1 or len(view.sources) > 1:
+            return False
+        self.put(view.id, key, view.model_copy(update={"tags": sorted(view.tags)}))
+        return True
+
     def json(self, view: AgentState) -> bytes:
         """``view`` as JSON (by alias): serialized once per cached view, then the same bytes again."""
         with self._lock:
@@ -119,19 +131,21 @@ class AgentViewCache:
             return None
         return any(link[0] == "m" for link in entry.key[1])
 
-    def view(self, session: Session, agent_id: str) -> AgentState | None:
-        """The whole view of the caller's agent ``agent_id``, or None when there is no such agent (of the
-        caller's organization). A cached view costs one statement: its key, with the agent's own stamp."""
-        key = version_keys(session, [agent_id]).get(agent_id)
-        if key is None:
+    def lookup(self, conn: Connection, agent_id: str) -> tuple[ViewKey, AgentState | None] | None:
+        """The version key of the caller's agent ``agent_id`` and its cached view (None when the cache has none
+        for that key); None when there is no such agent (of the caller's organization). One statement, on a
+        bare connection (``Database.peek``)."""
+        key = version_key(conn, agent_id)
+        return None if key is None else (key, self.get(agent_id, key))
+
+    def build(self, session: Session, agent_id: str, key: ViewKey) -> AgentState | None:
+        """Build the view of ``agent_id`` whose key ``lookup`` just read, and cache it under that key (the view is
+        as new as the key or newer, never older); None when the agent is gone meanwhile."""
+        row = session.get(AgentRow, agent_id)  # scoped
+        if row is None:
             return None
-        view = self.get(agent_id, key)
-        if view is None:
-            row = session.get(AgentRow, agent_id)  # scoped; newer than the key at worst
-            if row is None:
-                return None
-            view = hydrate_sync(session, [row], blocks=self.blocks)[0]
-            self.put(agent_id, key, view)
+        view = hydrate_sync(session, [row], blocks=self.blocks)[0]
+        self.put(agent_id, key, view)
         return view
 
     def views(self, session: Session, agent_ids: Sequence[str]) -> list[AgentState]:
@@ -163,46 +177,62 @@ def _stamp(column: Any) -> Any:
     return type_coerce(column, String)
 
 
-def _links() -> Any:
-    ids = bindparam("ids", expanding=True)
+def _links(one: bool) -> Any:
+    """The version-key statement: for the agents ``ids`` (expanding, rendered again per number of ids), or for
+    the one agent ``id`` (compiled once, no rendering per call: a GET of one agent)."""
+    ids = bindparam("id") if one else bindparam("ids", expanding=True)
+
+    def of(column: Any) -> Any:
+        return column == ids if one else column.in_(ids)
+
     return union_all(
         # the agent itself, if it is the caller's (``org`` NULL: the unscoped system sees every agent)
         select(literal("a"), AgentRow.id, AgentRow.id, null(), _stamp(AgentRow.updated_at))
-        .where(AgentRow.id.in_(ids), AgentRow.organization_id == func.coalesce(bindparam("org", type_=String),
+        .where(of(AgentRow.id), AgentRow.organization_id == func.coalesce(bindparam("org", type_=String),
                                                                                  AgentRow.organization_id)),
         select(literal("b"), AgentBlockRow.agent_id, AgentBlockRow.block_id, AgentBlockRow.position,
                _stamp(BlockRow.updated_at))
-        .join(BlockRow, BlockRow.id == AgentBlockRow.block_id).where(AgentBlockRow.agent_id.in_(ids)),
+        .join(BlockRow, BlockRow.id == AgentBlockRow.block_id).where(of(AgentBlockRow.agent_id)),
         select(literal("t"), AgentToolRow.agent_id, AgentToolRow.tool_id, AgentToolRow.position, _stamp(ToolRow.updated_at))
-        .join(ToolRow, ToolRow.id == AgentToolRow.tool_id).where(AgentToolRow.agent_id.in_(ids)),
+        .join(ToolRow, ToolRow.id == AgentToolRow.tool_id).where(of(AgentToolRow.agent_id)),
         select(literal("s"), AgentSourceRow.agent_id, AgentSourceRow.source_id, null(), _stamp(SourceRow.updated_at))
-        .join(SourceRow, SourceRow.id == AgentSourceRow.source_id).where(AgentSourceRow.agent_id.in_(ids)),
+        .join(SourceRow, SourceRow.id == AgentSourceRow.source_id).where(of(AgentSourceRow.agent_id)),
         select(literal("g"), AgentTagRow.agent_id, AgentTagRow.tag, null(), null())
-        .where(AgentTagRow.agent_id.in_(ids)),
+        .where(of(AgentTagRow.agent_id)),
         select(literal("i"), IdentityAgentRow.agent_id, IdentityAgentRow.identity_id, null(), null())
-        .where(IdentityAgentRow.agent_id.in_(ids)),
+        .where(of(IdentityAgentRow.agent_id)),
         # groups are not part of the view (answers add them apart): only whether there is any to add
         select(literal("m"), GroupAgentRow.agent_id, GroupAgentRow.group_id, null(), null())
-        .where(GroupAgentRow.agent_id.in_(ids)),
+        .where(of(GroupAgentRow.agent_id)),
         select(literal("m"), GroupRow.manager_agent_id, GroupRow.id, null(), null())
-        .where(GroupRow.manager_agent_id.in_(ids)),
+        .where(of(GroupRow.manager_agent_id)),
     )
 
 
 # Built once: compiled once and cached by SQLAlchemy. Run on the session's connection, as Core, so the session's
 # organization criteria do not apply: it is scoped by itself (``org``), and its links are read by the ids of agents
 # it finds the caller's (host.persistence.tenancy).
-_LINKS = _links()
+_LINKS = _links(one=False)
+_LINKS_ONE = _links(one=True)
 
 
 def version_keys(session: Session, agent_ids: Sequence[str]) -> dict[str, ViewKey]:
     """The version key of each of ``agent_ids`` that is an agent of the caller's, read in one statement (see
-    the module docstring); the others are absent."""
+    the module docstring); the others are absent. On the session's connection, as Core: the ORM's result
+    processing is not needed for plain tuples."""
+    return _keyed(session.connection().execute(_LINKS, {"ids": list(agent_ids), "org": scope_org()}).all())
+
+
+def version_key(conn: Connection, agent_id: str) -> ViewKey | None:
+    """The version key of the caller's agent ``agent_id`` (None when there is no such agent of the caller's),
+    in one statement: runs on a bare connection, no transaction needed."""
+    return _keyed(conn.execute(_LINKS_ONE, {"id": agent_id, "org": scope_org()}).all()).get(agent_id)
+
+
+def _keyed(result: Sequence[Any]) -> dict[str, ViewKey]:
     linked: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
     stamps: dict[str, Any] = {}
-    # On the session's connection, as Core: the ORM's result processing is not needed for plain tuples.
-    rows = cast(list[tuple[str, str, str, int | None, Any]],
-                session.connection().execute(_LINKS, {"ids": list(agent_ids), "org": scope_org()}).all())
+    rows = cast(list[tuple[str, str, str, int | None, Any]], result)
     for kind, agent_id, ref, position, updated_at in rows:
         if kind == "a":
             stamps[agent_id] = updated_at

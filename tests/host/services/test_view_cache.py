@@ -28,10 +28,10 @@ async def _service(db: Database, llm: ScriptedLLM, max_entries: int) -> AgentSer
     return AgentService(db, registry, views=AgentViewCache(max_entries=max_entries))
 
 
-async def _agent(agents: AgentService) -> str:
+async def _agent(agents: AgentService, tags: list[str] | None = None) -> str:
     state, _ = await agents.create(CreateAgentRequest(
         name=f"v-{uuid.uuid4().hex[:8]}", model="openai-proxy/view-cache", embedding="openai/text-embedding-3-small",
-        memory_blocks=[CreateBlock(label="human", value="Name: Ada")]))
+        memory_blocks=[CreateBlock(label="human", value="Name: Ada")], tags=tags))
     return state.id
 
 
@@ -39,8 +39,9 @@ async def test_a_view_is_reused_until_a_write_elsewhere_changes_its_key(db: Data
     agents = await _service(db, scripted_llm, max_entries=8)
     agent_id = await _agent(agents)
     first = await agents.get(agent_id)
+    hits = agents.views.stats.hits
     assert await agents.get(agent_id) is first  # nothing changed: the same view, not built again
-    assert agents.views.stats.hits == 1
+    assert agents.views.stats.hits == hits + 1
 
     # a write that bypasses every service (as another process would): the block's row only
     block_id = first.memory.blocks[0].id
@@ -64,3 +65,17 @@ async def test_the_cache_never_holds_more_than_its_bound(db: Database, scripted_
     for agent_id in ids[-3:]:
         await agents.get(agent_id)
     assert agents.views.stats.misses == misses and agents.views.stats.entries == 3
+
+
+async def test_a_new_agent_s_view_is_cached_at_create_on_sqlite_as_a_read_would_build_it(
+        db: Database, scripted_llm: ScriptedLLM):
+    agents = await _service(db, scripted_llm, max_entries=8)
+    agent_id = await _agent(agents, tags=["zeta", "alpha"])
+    seeded = await agents.get(agent_id)
+    stats = agents.views.stats
+    # SQLite: the create's transaction is one snapshot, its view is cached; Postgres: the first read builds it
+    assert (stats.hits, stats.misses) == ((0, 1) if db.is_postgres else (1, 0))
+
+    fresh = await (await _service(db, scripted_llm, max_entries=8)).get(agent_id)  # an empty cache: built
+    assert seeded.model_dump() == fresh.model_dump()
+    assert fresh.tags == ["alpha", "zeta"]
