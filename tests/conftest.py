@@ -21,6 +21,27 @@ from tests.support.server import ServerProcess, fresh_pg_database, server_env
 
 PG_ADMIN_URI = os.environ.get("AGENTHOST_TEST_PG_URI") or None
 
+# The tests of the two libraries that never open the database (the sandbox, the MCP client) run where the suite
+# runs on SQLite: on Postgres they would run the same code again. The one sandbox test through a server stays.
+_NO_DATABASE = ("tests/mcp_client/", "tests/sandbox/")
+_THROUGH_A_SERVER = ("tests/sandbox/test_containment_api.py",)
+_ROOT = Path(__file__).resolve().parents[1]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if PG_ADMIN_URI is None:
+        return
+    kept: list[pytest.Item] = []
+    left_out: list[pytest.Item] = []
+    for item in items:
+        path = item.path.resolve()
+        rel = path.relative_to(_ROOT).as_posix() if path.is_relative_to(_ROOT) else ""
+        database_free = rel.startswith(_NO_DATABASE) and not rel.startswith(_THROUGH_A_SERVER)
+        (left_out if database_free else kept).append(item)
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = kept
+
 
 @pytest.fixture
 def anyio_backend() -> str:
