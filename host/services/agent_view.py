@@ -26,6 +26,8 @@ from host.schemas.agents import MASKED, AgentEnvironmentVariable, AgentState
 from host.schemas.blocks import Block, Memory
 from host.schemas.tools import Tool
 from host.services.block_cache import BlockCache, BlockView
+from host.services.tool_cache import STAMP as TOOL_STAMP
+from host.services.tool_cache import ToolCache
 from host.tools.rule_models import dump_tool_rules, parse_tool_rules, with_letta_templates
 
 MEMORY_PROMPT_TEMPLATE = "{% for block in blocks %}<{{ block.label }}>\n{{ block.value }}\n</{{ block.label }}>{% endfor %}"
@@ -74,10 +76,10 @@ def block_views_of(session: Session, agent_ids: Sequence[str]) -> dict[str, list
     return out
 
 
-async def hydrate(session: AsyncSession, agents: Sequence[AgentRow], *,
-                  blocks: BlockCache | None = None) -> list[AgentState]:
-    """``hydrate_sync`` from async code; ``blocks``: the process's block cache (see ``hydrate_sync``)."""
-    return await session.run_sync(lambda s: hydrate_sync(s, agents, blocks=blocks))
+async def hydrate(session: AsyncSession, agents: Sequence[AgentRow], *, blocks: BlockCache | None = None,
+                  tool_cache: ToolCache | None = None) -> list[AgentState]:
+    """``hydrate_sync`` from async code; ``blocks``, ``tool_cache``: the process's caches (see ``hydrate_sync``)."""
+    return await session.run_sync(lambda s: hydrate_sync(s, agents, blocks=blocks, tool_cache=tool_cache))
 
 
 # Letta's ``include_relationships`` names (GET /v1/agents): a relation not named is answered empty.
@@ -86,12 +88,13 @@ RELATIONSHIPS = frozenset({"memory", "tools", "sources", "tags", "identity_ids",
 
 
 def hydrate_sync(session: Session, agents: Sequence[AgentRow], include: frozenset[str] | None = None, *,
-                 blocks: BlockCache | None = None) -> list[AgentState]:
+                 blocks: BlockCache | None = None, tool_cache: ToolCache | None = None) -> list[AgentState]:
     """The views of ``agents`` in five queries (synchronous: run whole in a unit of reads, ``Database.read``,
     where on SQLite the queries cost no event-loop/thread hops). ``include`` (names in ``RELATIONSHIPS``)
     limits the relations loaded; None loads all. ``blocks``: the blocks come from this cache, which reads
     whole only the blocks it has not seen at their current version (one statement more, and none of the
-    work that grows with the agent's blocks but that statement's rows); None: every block read whole."""
+    work that grows with the agent's blocks but that statement's rows); None: every block read whole.
+    ``tool_cache``: the same for the tools (``ToolCache``)."""
     ids = [a.id for a in agents]
     if not ids:
         return []
@@ -104,13 +107,20 @@ def hydrate_sync(session: Session, agents: Sequence[AgentRow], include: frozense
             shown = defaultdict(list, {a: [block_out(b) for b in bs] for a, bs in block_views_of(session, ids).items()})
     tools: dict[str, list[Tool]] = defaultdict(list)
     if "tools" in want:
-        # Agents share most tools (the base tools): each distinct tool is loaded and converted once.
-        links = session.execute(select(AgentToolRow.agent_id, AgentToolRow.tool_id)
-                                .where(AgentToolRow.agent_id.in_(ids)).order_by(AgentToolRow.position)).all()
-        distinct = {tool_id for _, tool_id in links}
-        views = {row.id: tool_out(row) for row in session.execute(
-            select(ToolRow).where(ToolRow.id.in_(distinct))).scalars()} if distinct else {}
-        for agent_id, tool_id in links:
+        # Agents share most tools (the base tools): each distinct tool is converted once, and with a cache
+        # read whole only when this process has not seen it at its current version.
+        if tool_cache is not None:
+            links = session.execute(select(AgentToolRow.agent_id, AgentToolRow.tool_id, TOOL_STAMP)
+                                    .join(ToolRow, ToolRow.id == AgentToolRow.tool_id)
+                                    .where(AgentToolRow.agent_id.in_(ids)).order_by(AgentToolRow.position)).all()
+            views = tool_cache.views(session, {tool_id: stamp for _, tool_id, stamp in links}.items())
+        else:
+            links = session.execute(select(AgentToolRow.agent_id, AgentToolRow.tool_id)
+                                    .where(AgentToolRow.agent_id.in_(ids)).order_by(AgentToolRow.position)).all()
+            distinct = {link[1] for link in links}
+            views = {row.id: tool_out(row) for row in session.execute(
+                select(ToolRow).where(ToolRow.id.in_(distinct))).scalars()} if distinct else {}
+        for agent_id, tool_id, *_ in links:
             if tool_id in views:
                 tools[agent_id].append(views[tool_id])
     tags: dict[str, list[str]] = defaultdict(list)

@@ -15,7 +15,7 @@ from host.errors import InvalidRequestError, NotFoundError
 from host.ids import new_id, utcnow
 from host.llm.providers import EmbeddingConfig, LLMConfig, ProviderError
 from host.llm.registry import ProviderRegistry
-from host.persistence.convert import block_out, message_values, tool_out
+from host.persistence.convert import block_out, message_values
 from host.persistence.db import Database
 from host.persistence.models import (
     AgentBlockRow,
@@ -34,9 +34,12 @@ from host.persistence.paging import paged
 from host.persistence.tenancy import same_namespace
 from host.schemas.agents import MASKED, AgentState, CreateAgentRequest, UpdateAgent
 from host.schemas.blocks import CreateBlock
+from host.schemas.tools import Tool
 from host.services.agent_view import RELATIONSHIPS, hydrate, hydrate_sync, source_summary, state_of
 from host.services.blocks import new_block_row
 from host.services.memory import initial_messages_sync, mark_stale, recompile_system
+from host.services.tool_cache import STAMP as TOOL_STAMP
+from host.services.tool_cache import ToolCache
 from host.services.view_cache import AgentViewCache, ViewKey, version_key
 from host.tools.rule_graph import validate_rules
 from host.tools.rule_models import default_rules_for, dump_tool_rules, parse_tool_rules
@@ -203,7 +206,7 @@ class AgentService:
         seed = not self.db.is_postgres  # see AgentViewCache.seed
 
         def unit(s: Session) -> tuple[AgentState, list[str], ViewKey | None]:
-            state, warnings = _create_rows(s, req, llm, emb)
+            state, warnings = _create_rows(s, req, llm, emb, self.views.tools)
             return state, warnings, version_key(s.connection(), state.id) if seed else None
 
         # One unit: every row in one transaction (on SQLite one worker thread, no hop per statement).
@@ -288,7 +291,7 @@ class AgentService:
                             limit=limit, ascending=ascending)
                 return self.views.views(s, ids)
             rows = paged(s, stmt, AgentRow, before=before, after=after, limit=limit, ascending=ascending)
-            return hydrate_sync(s, rows, include, blocks=self.views.blocks)
+            return hydrate_sync(s, rows, include, blocks=self.views.blocks, tool_cache=self.views.tools)
 
         return await self.db.read(load)
 
@@ -367,7 +370,7 @@ class AgentService:
 
     async def _view_of(self, s: Any, agent: AgentRow) -> AgentState:
         """The view a write answers, built in its transaction (blocks through the process's block cache)."""
-        return (await hydrate(s, [agent], blocks=self.views.blocks))[0]
+        return (await hydrate(s, [agent], blocks=self.views.blocks, tool_cache=self.views.tools))[0]
 
     async def _tool_names(self, s: Any, agent_id: str) -> list[str]:
         rows = await s.execute(select(ToolRow.name).join(AgentToolRow, AgentToolRow.tool_id == ToolRow.id)
@@ -472,7 +475,7 @@ class AgentService:
             return await self._view_of(s, agent)
 
 
-def _create_rows(s: Session, req: CreateAgentRequest, llm: dict[str, Any], emb: dict[str, Any]
+def _create_rows(s: Session, req: CreateAgentRequest, llm: dict[str, Any], emb: dict[str, Any], tools: ToolCache
                  ) -> tuple[AgentState, list[str]]:
     """The new agent's rows (agent, tools, rules, blocks, tags, identities, sources, first messages) and its
     view: synchronous, inside one write unit; an unknown id raises before anything is written.
@@ -503,8 +506,8 @@ def _create_rows(s: Session, req: CreateAgentRequest, llm: dict[str, Any], emb: 
         created_at=now,
         updated_at=now,
     )
-    tool_rows = _resolve_tools(s, req)
-    names = [t.name for t in tool_rows]
+    tool_views = _resolve_tools(s, req, tools)
+    names = [t.name or "" for t in tool_views]
     raw_rules = list(req.tool_rules or [])
     if req.include_base_tool_rules:
         given = {(r.get("type"), r.get("tool_name")) for r in raw_rules}
@@ -543,7 +546,7 @@ def _create_rows(s: Session, req: CreateAgentRequest, llm: dict[str, Any], emb: 
 
     conn, aid = s.connection(), agent.id
     links: list[tuple[Any, list[dict[str, Any]]]] = [
-        (AgentToolRow, [{"agent_id": aid, "tool_id": t.id, "position": i} for i, t in enumerate(tool_rows)]),
+        (AgentToolRow, [{"agent_id": aid, "tool_id": t.id, "position": i} for i, t in enumerate(tool_views)]),
         (AgentBlockRow, [{"agent_id": aid, "block_id": b.id, "position": i} for i, b in enumerate(blocks)]),
         (AgentTagRow, [{"agent_id": aid, "tag": tag} for tag in tags]),
         (IdentityAgentRow, [{"identity_id": i, "agent_id": aid} for i in identity_ids]),
@@ -554,11 +557,13 @@ def _create_rows(s: Session, req: CreateAgentRequest, llm: dict[str, Any], emb: 
         if rows:
             conn.execute(insert(row_type.__table__), rows)
     # The view from the rows in hand: nothing is read back.
-    return state_of(agent, blocks=[block_out(b) for b in blocks], tools=[tool_out(t) for t in tool_rows],
+    return state_of(agent, blocks=[block_out(b) for b in blocks], tools=tool_views,
                     sources=[source_summary(src) for src in sources], tags=tags, identity_ids=identity_ids), warnings
 
 
-def _resolve_tools(s: Session, req: CreateAgentRequest) -> list[ToolRow]:
+def _resolve_tools(s: Session, req: CreateAgentRequest, cache: ToolCache) -> list[Tool]:
+    """The new agent's tools, named or by id, in order, each once; each read whole only when ``cache`` does not
+    hold it at its current version."""
     wanted: list[str] = []
     if req.include_base_tools:
         wanted += (BASE_TOOLS_V2 if req.agent_type == "memgpt_v2_agent" else
@@ -566,23 +571,26 @@ def _resolve_tools(s: Session, req: CreateAgentRequest) -> list[ToolRow]:
     if req.include_multi_agent_tools:
         wanted += MULTI_AGENT_TOOLS
     wanted += list(req.tools or [])
-    by_name: dict[str, ToolRow] = {}
+    by_name: dict[str, tuple[str, Any]] = {}
     if wanted:
         # The caller's organization's tools and the shared ones; its own wins a name both have.
-        rows = s.execute(select(ToolRow).where(ToolRow.name.in_(set(wanted)), same_namespace(ToolRow))
-                         .order_by(ToolRow.organization_id.is_(None).desc())).scalars().all()
-        by_name = {r.name: r for r in rows}
+        rows = s.execute(select(ToolRow.name, ToolRow.id, TOOL_STAMP)
+                         .where(ToolRow.name.in_(set(wanted)), same_namespace(ToolRow))
+                         .order_by(ToolRow.organization_id.is_(None).desc())).all()
+        by_name = {name: (tool_id, stamp) for name, tool_id, stamp in rows}
     missing = [n for n in dict.fromkeys(wanted) if n not in by_name]
     if missing:
         raise NotFoundError(f"Tool(s) not found by name: {', '.join(missing)}; create them first or check "
                             "GET /v1/tools")
-    out = [by_name[n] for n in dict.fromkeys(wanted)]
-    seen = {t.id for t in out}
-    for tool_id in req.tool_ids or []:
-        row = s.get(ToolRow, tool_id)
-        if row is None:
+    versions = dict(by_name[n] for n in dict.fromkeys(wanted))
+    if req.tool_ids:
+        found = dict(s.execute(select(ToolRow.id, TOOL_STAMP).where(ToolRow.id.in_(set(req.tool_ids)))).all())
+        for tool_id in req.tool_ids:
+            if tool_id not in found:
+                raise NotFoundError.unknown_id("Tool", tool_id)
+            versions.setdefault(tool_id, found[tool_id])
+    views = cache.views(s, versions.items())
+    for tool_id in versions:
+        if tool_id not in views:  # deleted since the statement above (another transaction)
             raise NotFoundError.unknown_id("Tool", tool_id)
-        if row.id not in seen:
-            out.append(row)
-            seen.add(row.id)
-    return out
+    return [views[tool_id] for tool_id in versions]

@@ -42,6 +42,7 @@ from host.persistence.tenancy import scope_org
 from host.schemas.agents import AgentState
 from host.services.agent_view import hydrate_sync
 from host.services.block_cache import BlockCache
+from host.services.tool_cache import ToolCache
 
 DEFAULT_MAX_ENTRIES = 256  # a view with its JSON is about 36-60 KB: at most ~15 MB
 
@@ -66,13 +67,15 @@ class _Entry:
 class AgentViewCache:
     """Thread-safe (SQLite reads run in worker threads); bounded to ``max_entries`` views."""
 
-    def __init__(self, max_entries: int = DEFAULT_MAX_ENTRIES, blocks: BlockCache | None = None) -> None:
+    def __init__(self, max_entries: int = DEFAULT_MAX_ENTRIES, blocks: BlockCache | None = None,
+                 tools: ToolCache | None = None) -> None:
         if max_entries < 1:
             raise ValueError(f"max_entries must be at least 1, got {max_entries}")
         self.max_entries = max_entries
         # The blocks of the views built here, by block version: a view built again after one block was
         # attached reads that block whole, not all of them (writes that answer a view use it too).
         self.blocks = blocks if blocks is not None else BlockCache()
+        self.tools = tools if tools is not None else ToolCache()  # and of their tools (creates use it too)
         self._views: OrderedDict[str, _Entry] = OrderedDict()
         self._lock = threading.Lock()
         self._hits = self._misses = 0
@@ -144,7 +147,7 @@ class AgentViewCache:
         row = session.get(AgentRow, agent_id)  # scoped
         if row is None:
             return None
-        view = hydrate_sync(session, [row], blocks=self.blocks)[0]
+        view = hydrate_sync(session, [row], blocks=self.blocks, tool_cache=self.tools)[0]
         self.put(agent_id, key, view)
         return view
 
@@ -166,7 +169,7 @@ class AgentViewCache:
                 stale.append(agent_id)
         if stale:  # loaded whole, scoped, in one statement
             rows = session.execute(select(AgentRow).where(AgentRow.id.in_(stale))).scalars().all()
-            for row, view in zip(rows, hydrate_sync(session, rows, blocks=self.blocks), strict=True):
+            for row, view in zip(rows, hydrate_sync(session, rows, blocks=self.blocks, tool_cache=self.tools), strict=True):
                 self.put(row.id, keys[row.id], view)
                 found[row.id] = view
         return [found[agent_id] for agent_id in agent_ids if agent_id in found]
