@@ -241,8 +241,7 @@ def _keyed(result: Sequence[Any]) -> dict[str, ViewKey]:
             stamps[agent_id] = updated_at
         else:
             linked[agent_id].append((kind, ref, position, updated_at))
-    return {agent_id: (stamp, tuple(sorted(linked[agent_id], key=_order))) for agent_id, stamp in stamps.items()}
-
-
-def _order(link: tuple[Any, ...]) -> tuple[str, str]:
-    return link[0], link[1]
+    # Sorted as whole tuples: (kind, ref) is unique within an agent's links (one row per link; only an agent that
+    # is both a member and the manager of one group has a ("m", group) twice, as equal tuples), so no comparison
+    # ever reaches a position or a stamp that could be None.
+    return {agent_id: (stamp, tuple(sorted(linked[agent_id]))) for agent_id, stamp in stamps.items()}
