@@ -96,14 +96,19 @@ def _scope_statement(state: ORMExecuteState) -> None:
         state.statement = state.statement.options(*_criteria(org))
 
 
+def own(obj: Any) -> None:
+    """Give a new row without an organization the current actor's: an owned row always, a shared one only when
+    a scoped actor creates it (created by the system: NULL, every organization's)."""
+    if isinstance(obj, OrgOwned) and obj.organization_id is None:
+        obj.organization_id = current_actor().organization_id
+    elif isinstance(obj, OrgShared) and obj.organization_id is None and (actor := current_actor()).scoped:
+        obj.organization_id = actor.organization_id
+
+
 @event.listens_for(Session, "before_flush")
 def _own_new_rows(session: Session, _context: Any, _instances: Any) -> None:
-    actor = current_actor()
     for obj in session.new:
-        if isinstance(obj, OrgOwned) and obj.organization_id is None:
-            obj.organization_id = actor.organization_id
-        elif isinstance(obj, OrgShared) and obj.organization_id is None and actor.scoped:
-            obj.organization_id = actor.organization_id  # (created by the system: NULL, every organization's)
+        own(obj)
 
 
-__all__ = ["OrgOwned", "OrgShared", "same_namespace", "scope_org"]
+__all__ = ["OrgOwned", "OrgShared", "own", "same_namespace", "scope_org"]

@@ -16,6 +16,7 @@ from host.ids import new_id, utcnow
 from host.llm.providers import EmbeddingConfig, LLMConfig, ProviderError
 from host.llm.registry import ProviderRegistry
 from host.persistence.convert import block_out, message_values
+from host.persistence.core_insert import insert_new
 from host.persistence.db import Database
 from host.persistence.models import (
     AgentBlockRow,
@@ -480,8 +481,9 @@ def _create_rows(s: Session, req: CreateAgentRequest, llm: dict[str, Any], emb: 
     """The new agent's rows (agent, tools, rules, blocks, tags, identities, sources, first messages) and its
     view: synchronous, inside one write unit; an unknown id raises before anything is written.
 
-    One ORM flush (the agent and its new blocks, which the answer is built from); the links and the first
-    messages are Core inserts, many rows a statement (the unit of work's bookkeeping was most of a create's CPU).
+    Every row is a Core insert, many rows a statement: the agent and its new blocks through ``insert_new`` (the
+    values a flush would write; the answer is built from those objects), the links and the first messages as
+    plain rows (the unit of work's bookkeeping was most of a create's CPU).
     """
     now = utcnow()
     agent = AgentRow(
@@ -540,11 +542,8 @@ def _create_rows(s: Session, req: CreateAgentRequest, llm: dict[str, Any], emb: 
     prompt_blocks = cast("list[BlockLike]", blocks)  # pyright cannot match Mapped to a protocol (pyright#11021)
     messages = initial_messages_sync(s, agent, seq, blocks=prompt_blocks)
     agent.message_ids = [m.id for m in messages]
-    s.add(agent)
-    s.add_all(new_blocks)
-    s.flush()  # the agent (and its organization: host.persistence.tenancy) before the rows that refer to it
-
     conn, aid = s.connection(), agent.id
+    insert_new(conn, [agent, *new_blocks])  # the agent (and its organization) before the rows that refer to it
     links: list[tuple[Any, list[dict[str, Any]]]] = [
         (AgentToolRow, [{"agent_id": aid, "tool_id": t.id, "position": i} for i, t in enumerate(tool_views)]),
         (AgentBlockRow, [{"agent_id": aid, "block_id": b.id, "position": i} for i, b in enumerate(blocks)]),
