@@ -6,7 +6,7 @@ import logging
 from typing import TYPE_CHECKING, Any, cast
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import delete, exists, func, insert, select
+from sqlalchemy import String, bindparam, delete, exists, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from host.domain.actor import current_actor
@@ -32,7 +32,7 @@ from host.persistence.models import (
     ToolRow,
 )
 from host.persistence.paging import paged
-from host.persistence.tenancy import same_namespace
+from host.persistence.tenancy import scope_org
 from host.schemas.agents import MASKED, AgentState, CreateAgentRequest, UpdateAgent
 from host.schemas.blocks import CreateBlock
 from host.schemas.tools import Tool
@@ -560,6 +560,20 @@ def _create_rows(s: Session, req: CreateAgentRequest, llm: dict[str, Any], emb: 
                     sources=[source_summary(src) for src in sources], tags=tags, identity_ids=identity_ids), warnings
 
 
+# The tools a create may name, read as Core with the scoping written out (``org``: the caller's organization, None
+# for the unscoped system; host.persistence.tenancy): by name, the caller's organization's tools and the shared
+# ones, its own listed last so that it wins a name both have (the system: the shared ones only, see
+# ``same_namespace``); by id, those and, for the system, every organization's.
+_TOOLS_BY_NAME = (select(ToolRow.name, ToolRow.id, TOOL_STAMP)
+                  .where(ToolRow.name.in_(bindparam("names", expanding=True)),
+                         or_(ToolRow.organization_id == bindparam("org", type_=String), ToolRow.organization_id.is_(None)))
+                  .order_by(ToolRow.organization_id.is_(None).desc()))
+_TOOLS_BY_ID = (select(ToolRow.id, TOOL_STAMP)
+                .where(ToolRow.id.in_(bindparam("ids", expanding=True)),
+                       or_(ToolRow.organization_id == func.coalesce(bindparam("org", type_=String), ToolRow.organization_id),
+                           ToolRow.organization_id.is_(None))))
+
+
 def _resolve_tools(s: Session, req: CreateAgentRequest, cache: ToolCache) -> list[Tool]:
     """The new agent's tools, named or by id, in order, each once; each read whole only when ``cache`` does not
     hold it at its current version."""
@@ -570,20 +584,18 @@ def _resolve_tools(s: Session, req: CreateAgentRequest, cache: ToolCache) -> lis
     if req.include_multi_agent_tools:
         wanted += MULTI_AGENT_TOOLS
     wanted += list(req.tools or [])
+    conn, org = s.connection(), scope_org()
     by_name: dict[str, tuple[str, Any]] = {}
     if wanted:
-        # The caller's organization's tools and the shared ones; its own wins a name both have.
-        rows = s.execute(select(ToolRow.name, ToolRow.id, TOOL_STAMP)
-                         .where(ToolRow.name.in_(set(wanted)), same_namespace(ToolRow))
-                         .order_by(ToolRow.organization_id.is_(None).desc())).all()
-        by_name = {name: (tool_id, stamp) for name, tool_id, stamp in rows}
+        by_name = {name: (tool_id, stamp) for name, tool_id, stamp in conn.execute(
+            _TOOLS_BY_NAME, {"names": sorted(set(wanted)), "org": org}).all()}
     missing = [n for n in dict.fromkeys(wanted) if n not in by_name]
     if missing:
         raise NotFoundError(f"Tool(s) not found by name: {', '.join(missing)}; create them first or check "
                             "GET /v1/tools")
     versions = dict(by_name[n] for n in dict.fromkeys(wanted))
     if req.tool_ids:
-        found = dict(s.execute(select(ToolRow.id, TOOL_STAMP).where(ToolRow.id.in_(set(req.tool_ids)))).all())
+        found = dict(conn.execute(_TOOLS_BY_ID, {"ids": sorted(set(req.tool_ids)), "org": org}).all())
         for tool_id in req.tool_ids:
             if tool_id not in found:
                 raise NotFoundError.unknown_id("Tool", tool_id)

@@ -64,6 +64,14 @@ def test_two_organizations_each_have_their_own_tool_and_source_of_one_name(http,
         [returned] = [m for m in turn.json()["messages"] if m["message_type"] == "tool_return_message"]
         assert returned["status"] == "success" and returned["tool_return"] == f"{who}:hello", returned
 
+    # Another organization's tool, given by id, does not exist for the agent's creator.
+    foreign = http.post("/v1/agents/", headers=b, json={"name": "names-foreign", "model": MODEL_PREFIX + "names-x",
+                                                        "tool_ids": [tools["A"]]})
+    assert foreign.status_code == 404 and tools["A"] in foreign.text, foreign.text
+    own = http.post("/v1/agents/", headers=b, json={"name": "names-own", "model": MODEL_PREFIX + "names-x",
+                                                    "tool_ids": [tools["B"]], "include_base_tools": False})
+    assert own.status_code == 200 and [t["id"] for t in own.json()["tools"]] == [tools["B"]], own.text
+
     # A shared (built-in) tool's name is everyone's.
     builtin = http.post("/v1/tools/", headers=a, json={"source_code": _code("send_message", "mine")})
     assert builtin.status_code == 409, builtin.text
