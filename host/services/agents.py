@@ -36,7 +36,7 @@ from host.persistence.tenancy import scope_org
 from host.schemas.agents import MASKED, AgentState, CreateAgentRequest, UpdateAgent
 from host.schemas.blocks import CreateBlock
 from host.schemas.tools import Tool
-from host.services.agent_view import RELATIONSHIPS, hydrate, hydrate_sync, source_summary, state_of
+from host.services.agent_view import RELATIONSHIPS, hydrate_sync, source_summary, state_of
 from host.services.blocks import new_block_row
 from host.services.memory import initial_messages_sync, mark_stale, recompile_system
 from host.services.tool_cache import STAMP as TOOL_STAMP
@@ -303,15 +303,15 @@ class AgentService:
     # ---- modify / delete -------------------------------------------------------------------
     async def modify(self, agent_id: str, update: UpdateAgent) -> tuple[AgentState, list[str]]:
         data = update.model_dump(exclude_unset=True)
-        warnings: list[str] = []
         llm = None
         if data.get("model") or data.get("llm_config"):
             llm = await self._llm_config(data.get("model"), data.get("llm_config"), data.get("context_window_limit"))
         emb = None
         if data.get("embedding") or data.get("embedding_config"):
             emb = await self._embedding_config(data.get("embedding"), data.get("embedding_config"), None)
-        async with self.db.transaction() as s:
-            agent = await self._row(s, agent_id)
+        def unit(s: Session) -> tuple[AgentState, list[str]]:
+            warnings: list[str] = []
+            agent = _row_sync(s, agent_id)
             for key in ("name", "description", "agent_type", "response_format", "timezone", "project_id",
                         "template_id", "base_template_id", "enable_sleeptime", "last_run_completion",
                         "last_run_duration_ms"):
@@ -328,131 +328,134 @@ class AgentService:
             if data.get("tool_exec_environment_variables") is not None:
                 agent.tool_exec_env = _env_dict(data["tool_exec_environment_variables"], agent.tool_exec_env)
             if data.get("tool_ids") is not None:
-                await s.execute(delete(AgentToolRow).where(AgentToolRow.agent_id == agent_id))
+                s.execute(delete(AgentToolRow).where(AgentToolRow.agent_id == agent_id))
                 for pos, tool_id in enumerate(dict.fromkeys(data["tool_ids"])):
-                    if await s.get(ToolRow, tool_id) is None:
+                    if s.get(ToolRow, tool_id) is None:
                         raise NotFoundError.unknown_id("Tool", tool_id)
                     s.add(AgentToolRow(agent_id=agent_id, tool_id=tool_id, position=pos))
             if data.get("block_ids") is not None:
-                await s.execute(delete(AgentBlockRow).where(AgentBlockRow.agent_id == agent_id))
+                s.execute(delete(AgentBlockRow).where(AgentBlockRow.agent_id == agent_id))
                 for pos, block_id in enumerate(dict.fromkeys(data["block_ids"])):
-                    if await s.get(BlockRow, block_id) is None:
+                    if s.get(BlockRow, block_id) is None:
                         raise NotFoundError.unknown_id("Block", block_id)
                     s.add(AgentBlockRow(agent_id=agent_id, block_id=block_id, position=pos))
             if data.get("tags") is not None:
-                await s.execute(delete(AgentTagRow).where(AgentTagRow.agent_id == agent_id))
+                s.execute(delete(AgentTagRow).where(AgentTagRow.agent_id == agent_id))
                 for tag in dict.fromkeys(data["tags"]):
                     s.add(AgentTagRow(agent_id=agent_id, tag=tag))
             if data.get("identity_ids") is not None:
-                await s.execute(delete(IdentityAgentRow).where(IdentityAgentRow.agent_id == agent_id))
+                s.execute(delete(IdentityAgentRow).where(IdentityAgentRow.agent_id == agent_id))
                 for identity_id in dict.fromkeys(data["identity_ids"]):
-                    if await s.get(IdentityRow, identity_id) is None:
+                    if s.get(IdentityRow, identity_id) is None:
                         raise NotFoundError.unknown_id("Identity", identity_id)
                     s.add(IdentityAgentRow(identity_id=identity_id, agent_id=agent_id))
             if data.get("source_ids") is not None:
-                await s.execute(delete(AgentSourceRow).where(AgentSourceRow.agent_id == agent_id))
+                s.execute(delete(AgentSourceRow).where(AgentSourceRow.agent_id == agent_id))
                 for source_id in dict.fromkeys(data["source_ids"]):
-                    if await s.get(SourceRow, source_id) is None:
+                    if s.get(SourceRow, source_id) is None:
                         raise NotFoundError.unknown_id("Source", source_id)
                     s.add(AgentSourceRow(agent_id=agent_id, source_id=source_id))
             if data.get("message_ids") is not None:
                 agent.message_ids = list(data["message_ids"])
-            await s.flush()
+            s.flush()
             if data.get("tool_rules") is not None or data.get("tool_ids") is not None:
-                names = await self._tool_names(s, agent_id)
+                names = _tool_names(s, agent_id)
                 raw = data["tool_rules"] if data.get("tool_rules") is not None else agent.tool_rules
                 agent.tool_rules, warnings = _rules_or_422(raw, names)
             if "system" in data and data["system"] is not None:
                 agent.system = data["system"]
             agent.updated_at = utcnow()
-            await s.run_sync(recompile_system, agent)
-            state = await self._view_of(s, agent)
-        return state, warnings
+            recompile_system(s, agent)
+            return self._view_of(s, agent), warnings
 
-    async def _view_of(self, s: Any, agent: AgentRow) -> AgentState:
-        """The view a write answers, built in its transaction (blocks through the process's block cache)."""
-        return (await hydrate(s, [agent], blocks=self.views.blocks, tool_cache=self.views.tools))[0]
+        # One unit: on SQLite one worker thread for all its statements, no event-loop hop per statement.
+        return await self.db.write(unit)
 
-    async def _tool_names(self, s: Any, agent_id: str) -> list[str]:
-        rows = await s.execute(select(ToolRow.name).join(AgentToolRow, AgentToolRow.tool_id == ToolRow.id)
-                               .where(AgentToolRow.agent_id == agent_id))
-        return [n for (n,) in rows.all()]
+    def _view_of(self, s: Session, agent: AgentRow) -> AgentState:
+        """The view a write answers, built in its transaction (blocks and tools through the process's caches)."""
+        return hydrate_sync(s, [agent], blocks=self.views.blocks, tool_cache=self.views.tools)[0]
 
     async def delete(self, agent_id: str) -> None:
-        async with self.db.transaction() as s:
-            agent = await self._row(s, agent_id)
-            await s.delete(agent)
+        await self.db.write(lambda s: s.delete(_row_sync(s, agent_id)))
 
     # ---- tools --------------------------------------------------------------------------------
     async def list_tools(self, agent_id: str) -> list[Any]:
         return (await self.get(agent_id)).tools
 
     async def attach_tool(self, agent_id: str, tool_id: str) -> AgentState:
-        async with self.db.transaction() as s:
-            agent = await self._row(s, agent_id)
-            if await s.get(ToolRow, tool_id) is None:
+        def unit(s: Session) -> AgentState:
+            agent = _row_sync(s, agent_id)
+            if s.get(ToolRow, tool_id) is None:
                 raise NotFoundError.for_id("Tool", tool_id)
-            if await s.get(AgentToolRow, (agent_id, tool_id)) is None:
-                count = (await s.execute(select(func.count()).select_from(AgentToolRow)
-                                         .where(AgentToolRow.agent_id == agent_id))).scalar_one()
+            if s.get(AgentToolRow, (agent_id, tool_id)) is None:
+                count = s.execute(select(func.count()).select_from(AgentToolRow)
+                                  .where(AgentToolRow.agent_id == agent_id)).scalar_one()
                 s.add(AgentToolRow(agent_id=agent_id, tool_id=tool_id, position=int(count)))
             agent.updated_at = utcnow()
-            await s.flush()
-            return await self._view_of(s, agent)
+            s.flush()
+            return self._view_of(s, agent)
+
+        return await self.db.write(unit)
 
     async def detach_tool(self, agent_id: str, tool_id: str) -> AgentState:
-        async with self.db.transaction() as s:
-            agent = await self._row(s, agent_id)
-            tool = await s.get(ToolRow, tool_id)
+        def unit(s: Session) -> AgentState:
+            agent = _row_sync(s, agent_id)
+            tool = s.get(ToolRow, tool_id)
             if tool is None:
                 raise NotFoundError.for_id("Tool", tool_id)
-            link = await s.get(AgentToolRow, (agent_id, tool_id))
+            link = s.get(AgentToolRow, (agent_id, tool_id))
             if link is not None:
-                await s.delete(link)
+                s.delete(link)
             # Rules that name a detached tool would no longer validate: drop them with the tool.
             agent.tool_rules = [r for r in agent.tool_rules if r.get("tool_name") != tool.name]
             agent.updated_at = utcnow()
-            await s.flush()
-            return await self._view_of(s, agent)
+            s.flush()
+            return self._view_of(s, agent)
+
+        return await self.db.write(unit)
 
     # ---- blocks ---------------------------------------------------------------------------------
     async def attach_block(self, agent_id: str, block_id: str) -> AgentState:
-        async with self.db.transaction() as s:
-            agent = await self._row(s, agent_id)
-            block = await s.get(BlockRow, block_id)
+        def unit(s: Session) -> AgentState:
+            agent = _row_sync(s, agent_id)
+            block = s.get(BlockRow, block_id)
             if block is None:
                 raise NotFoundError.for_id("Block", block_id)
-            if await s.get(AgentBlockRow, (agent_id, block_id)) is None:
+            if s.get(AgentBlockRow, (agent_id, block_id)) is None:
                 # the blocks with this label (indexed), each looked up in the agent's links: not a scan of them
-                taken = await s.execute(select(BlockRow.id).where(BlockRow.label == block.label, exists().where(
+                taken = s.execute(select(BlockRow.id).where(BlockRow.label == block.label, exists().where(
                     AgentBlockRow.agent_id == agent_id, AgentBlockRow.block_id == BlockRow.id)).limit(1))
                 if taken.first() is not None:
                     raise InvalidRequestError(f"Agent {agent_id} already has a block labelled {block.label!r}; "
                                               "detach it first")
-                count = (await s.execute(select(func.count()).select_from(AgentBlockRow)
-                                         .where(AgentBlockRow.agent_id == agent_id))).scalar_one()
+                count = s.execute(select(func.count()).select_from(AgentBlockRow)
+                                  .where(AgentBlockRow.agent_id == agent_id)).scalar_one()
                 s.add(AgentBlockRow(agent_id=agent_id, block_id=block_id, position=int(count)))
-            await s.flush()
-            await s.run_sync(mark_stale, [agent_id])  # compiled by the next read that shows it
-            return await self._view_of(s, agent)
+            s.flush()
+            mark_stale(s, [agent_id])  # compiled by the next read that shows it
+            return self._view_of(s, agent)
+
+        return await self.db.write(unit)
 
     async def detach_block(self, agent_id: str, block_id: str) -> AgentState:
-        async with self.db.transaction() as s:
-            agent = await self._row(s, agent_id)
-            if await s.get(BlockRow, block_id) is None:
+        def unit(s: Session) -> AgentState:
+            agent = _row_sync(s, agent_id)
+            if s.get(BlockRow, block_id) is None:
                 raise NotFoundError.for_id("Block", block_id)
-            link = await s.get(AgentBlockRow, (agent_id, block_id))
+            link = s.get(AgentBlockRow, (agent_id, block_id))
             if link is not None:
-                await s.delete(link)
-            await s.flush()
-            await s.run_sync(mark_stale, [agent_id])  # compiled by the next read that shows it
-            return await self._view_of(s, agent)
+                s.delete(link)
+            s.flush()
+            mark_stale(s, [agent_id])  # compiled by the next read that shows it
+            return self._view_of(s, agent)
+
+        return await self.db.write(unit)
 
     async def set_tool_approval(self, agent_id: str, tool_name: str, requires_approval: bool) -> AgentState:
         """The agent's ``requires_approval`` rule for one attached tool, added or removed (idempotent)."""
-        async with self.db.transaction() as s:
-            agent = await self._row(s, agent_id)
-            names = await self._tool_names(s, agent_id)
+        def unit(s: Session) -> AgentState:
+            agent = _row_sync(s, agent_id)
+            names = _tool_names(s, agent_id)
             if tool_name not in names:
                 raise NotFoundError(f"Tool {tool_name!r} is not attached to agent {agent_id}")
             rules = [r for r in agent.tool_rules
@@ -461,20 +464,36 @@ class AgentService:
                 rules.append({"type": "requires_approval", "tool_name": tool_name})
             agent.tool_rules, _ = _rules_or_422(rules, names)
             agent.updated_at = utcnow()
-            await s.flush()
-            return await self._view_of(s, agent)
+            s.flush()
+            return self._view_of(s, agent)
+
+        return await self.db.write(unit)
 
     async def create_block_for(self, agent_id: str, spec: CreateBlock) -> AgentState:
-        async with self.db.transaction() as s:
-            agent = await self._row(s, agent_id)
+        def unit(s: Session) -> AgentState:
+            agent = _row_sync(s, agent_id)
             block = new_block_row(spec)
             s.add(block)
-            await s.flush()
+            s.flush()
             s.add(AgentBlockRow(agent_id=agent_id, block_id=block.id, position=99))
-            await s.flush()
-            await s.run_sync(mark_stale, [agent_id])  # compiled by the next read that shows it
-            return await self._view_of(s, agent)
+            s.flush()
+            mark_stale(s, [agent_id])  # compiled by the next read that shows it
+            return self._view_of(s, agent)
 
+        return await self.db.write(unit)
+
+
+def _row_sync(s: Session, agent_id: str) -> AgentRow:
+    row = s.get(AgentRow, agent_id)
+    if row is None:
+        raise NotFoundError.for_id("Agent", agent_id)
+    return row
+
+
+def _tool_names(s: Session, agent_id: str) -> list[str]:
+    rows = s.execute(select(ToolRow.name).join(AgentToolRow, AgentToolRow.tool_id == ToolRow.id)
+                     .where(AgentToolRow.agent_id == agent_id))
+    return [n for (n,) in rows.all()]
 
 def _create_rows(s: Session, req: CreateAgentRequest, llm: dict[str, Any], emb: dict[str, Any], tools: ToolCache
                  ) -> tuple[AgentState, list[str]]:
