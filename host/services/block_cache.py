@@ -13,8 +13,7 @@ a transaction that then rolls back leaves an entry that no committed version eve
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict, defaultdict
+from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
@@ -24,6 +23,7 @@ from sqlalchemy.orm import Session
 from host.persistence.convert import block_out
 from host.persistence.models import AgentBlockRow, BlockRow
 from host.schemas.blocks import Block
+from host.services.versioned import VersionedEntries
 
 
 class BlockView(NamedTuple):
@@ -58,41 +58,13 @@ _BY_AGENT = (select(_STAMP, *_COLUMNS).join(AgentBlockRow, AgentBlockRow.block_i
              .where(AgentBlockRow.agent_id.in_(bindparam("agents", expanding=True))))
 
 
-class BlockCache:
-    """Thread-safe (SQLite reads run in worker threads); at most ``max_entries`` blocks (the longest since
-    read whole out first). An agent with more blocks than that is still answered right, only without the
-    saving. ``read_whole``: how many blocks were read whole so far (what a view built again costs)."""
+class BlockCache(VersionedEntries[Block]):
+    """At most ``max_entries`` blocks (``VersionedEntries``, the longest since read whole out first). An agent with
+    more blocks than that is still answered right, only without the saving. ``read_whole``: how many blocks were
+    read whole so far (what a view built again costs)."""
 
     def __init__(self, max_entries: int = DEFAULT_MAX_BLOCKS) -> None:
-        if max_entries < 1:
-            raise ValueError(f"max_entries must be at least 1, got {max_entries}")
-        self.max_entries = max_entries
-        self._blocks: OrderedDict[str, tuple[Any, Block]] = OrderedDict()
-        self._lock = threading.Lock()
-        self.read_whole = 0
-
-    def __len__(self) -> int:
-        with self._lock:
-            return len(self._blocks)
-
-    def _found(self, links: Sequence[tuple[str, str, Any]]) -> dict[str, Block]:
-        out: dict[str, Block] = {}
-        with self._lock:  # plain lookups: a hit does not reorder (eviction is by when a block was read whole)
-            get = self._blocks.get
-            for _, block_id, stamp in links:
-                entry = get(block_id)
-                if entry is not None and entry[0] == stamp:
-                    out[block_id] = entry[1]
-        return out
-
-    def _put(self, built: dict[str, tuple[Any, Block]]) -> None:
-        with self._lock:
-            for block_id, entry in built.items():
-                self._blocks[block_id] = entry
-                self._blocks.move_to_end(block_id)
-            self.read_whole += len(built)
-            while len(self._blocks) > self.max_entries:
-                self._blocks.popitem(last=False)
+        super().__init__(max_entries)
 
     def blocks_of(self, session: Session, agent_ids: Sequence[str]) -> dict[str, list[Block]]:
         """The blocks of each agent, in order (synchronous: run inside a unit of work or ``run_sync``)."""
@@ -100,7 +72,7 @@ class BlockCache:
         if not agent_ids:
             return out
         links = session.execute(_LINKS, {"agents": list(agent_ids)}).all()
-        found = self._found(links)
+        found, _ = self.found((block_id, stamp) for _, block_id, stamp in links)
         missing = {b: a for a, b, _ in links if b not in found}
         if missing:
             if len(missing) < WHOLE_READ_BELOW:
@@ -108,7 +80,7 @@ class BlockCache:
             else:  # many (a first view of a large agent): through the links, no list of ids to bind
                 rows = session.execute(_BY_AGENT, {"agents": sorted(set(missing.values()))}).all()
             built = {row[1]: (row[0], block_out(BlockView._make(row[1:]))) for row in rows if row[1] in missing}
-            self._put(built)
+            self.put(built)
             found.update((block_id, block) for block_id, (_, block) in built.items())
         for agent_id, block_id, _ in links:
             block = found.get(block_id)

@@ -12,8 +12,6 @@ transaction that then rolls back leaves an entry that no committed version ever 
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Iterable
 from typing import Any
 
@@ -23,6 +21,7 @@ from sqlalchemy.orm import Session
 from host.persistence.convert import tool_out
 from host.persistence.models import ToolRow
 from host.schemas.tools import Tool
+from host.services.versioned import VersionedEntries
 
 DEFAULT_MAX_TOOLS = 2_000  # a Tool with its schema is about 5-20 KB in memory: at most ~40 MB, usually far less
 
@@ -30,45 +29,20 @@ STAMP = type_coerce(ToolRow.updated_at, String)  # compared, never parsed (SQLit
 _WHOLE = select(STAMP, ToolRow).where(ToolRow.id.in_(bindparam("ids", expanding=True)))
 
 
-class ToolCache:
-    """Thread-safe (SQLite reads run in worker threads); at most ``max_entries`` tools (the longest since read
-    whole out first). ``read_whole``: how many tools were read whole so far."""
+class ToolCache(VersionedEntries[Tool]):
+    """At most ``max_entries`` tools (``VersionedEntries``); ``read_whole``: how many were read whole so far."""
 
     def __init__(self, max_entries: int = DEFAULT_MAX_TOOLS) -> None:
-        if max_entries < 1:
-            raise ValueError(f"max_entries must be at least 1, got {max_entries}")
-        self.max_entries = max_entries
-        self._tools: OrderedDict[str, tuple[Any, Tool]] = OrderedDict()
-        self._lock = threading.Lock()
-        self.read_whole = 0
-
-    def __len__(self) -> int:
-        with self._lock:
-            return len(self._tools)
+        super().__init__(max_entries)
 
     def views(self, session: Session, versions: Iterable[tuple[str, Any]]) -> dict[str, Tool]:
         """The ``Tool`` of each (tool id, stamp) read just now (``STAMP``), by id; a tool deleted since is absent.
         Reads whole, in one statement through the session (scoped like any ORM read), only the tools not held at
         that stamp (synchronous: run inside a unit of work)."""
-        out: dict[str, Tool] = {}
-        missing: list[str] = []
-        with self._lock:  # plain lookups: a hit does not reorder (eviction is by when a tool was read whole)
-            get = self._tools.get
-            for tool_id, stamp in versions:
-                entry = get(tool_id)
-                if entry is not None and entry[0] == stamp:
-                    out[tool_id] = entry[1]
-                else:
-                    missing.append(tool_id)
+        out, missing = self.found(versions)
         if missing:
             built = {row.id: (stamp, tool_out(row)) for stamp, row in session.execute(_WHOLE, {"ids": missing}).all()}
-            with self._lock:
-                for tool_id, entry in built.items():
-                    self._tools[tool_id] = entry
-                    self._tools.move_to_end(tool_id)
-                self.read_whole += len(built)
-                while len(self._tools) > self.max_entries:
-                    self._tools.popitem(last=False)
+            self.put(built)
             out.update((tool_id, tool) for tool_id, (_, tool) in built.items())
         return out
 
