@@ -12,14 +12,15 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from host.api.agents import Svc
+from host.api.routing import SlashRouter
 from host.errors import InvalidRequestError
 from host.services.telemetry import Telemetry
 
-router = APIRouter()
+router = SlashRouter()
 
 _TID_MAX = 128
 
