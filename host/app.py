@@ -72,7 +72,9 @@ from host.wiring import open_tool_layer
 
 logger = logging.getLogger(__name__)
 
-ROUTERS = (models, agents, memory, messages_send, blocks, tool_rules, mcp_servers, mcp_oauth, composio, sandbox_configs,
+# A turn's routes first: FastAPI tries routes in this order (no route of the three moved behind it matches a path
+# of its; checked when it moved).
+ROUTERS = (messages_send, models, agents, memory, blocks, tool_rules, mcp_servers, mcp_oauth, composio, sandbox_configs,
            tools, identities, sources, compat, groups, voice, chat_completions, batches_api, agent_ops, admin, providers,
            telemetry_api,
            # Letta's 1.x generation: new paths over the same services (host/api/v1gen)
