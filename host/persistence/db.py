@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypedDict, TypeVar, Unpack
 
 import anyio
-from sqlalchemy import Connection, event, inspect, text
+from sqlalchemy import Connection, Engine, event, inspect, text
 from sqlalchemy.exc import DisconnectionError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session
@@ -100,6 +100,11 @@ class Database:
         """Run ``fn(session)``, which changes data in one statement (atomic by itself): on Postgres without
         a transaction around it, two round trips fewer than ``write``."""
         return await self.units.write_one(fn)
+
+    def engines(self) -> list[Engine]:
+        """Every engine this database runs statements on (for listeners that must see them all): the async
+        engine's, and on a SQLite file the synchronous engine the units run on."""
+        return [self.engine.sync_engine, *self.units.engines()]
 
     def close(self) -> None:
         if "units" in self.__dict__:

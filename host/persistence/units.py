@@ -97,6 +97,10 @@ class Units:
             s.connection(execution_options={"sqlite_write": True})
             return fn(s)
 
+    def engines(self) -> list[Engine]:
+        """The synchronous engine of its own the units run on (SQLite file), if any."""
+        return [self._engine] if self._engine is not None else []
+
     def close(self) -> None:
         if self._engine is not None:
             self._engine.dispose()

@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import event
 
 from host.app import open_services
+from host.persistence.db import Database
 from host.schemas.agents import CreateAgentRequest, UpdateAgent
 from host.schemas.blocks import CreateBlock
 from host.settings import Settings
@@ -31,22 +32,26 @@ _MINE: ContextVar[bool] = ContextVar("attach_under_count", default=False)
 
 
 @contextmanager
-def statements(engine) -> Iterator[list[str]]:
-    """The statements this task runs inside the block (the server's background work, a lease renewal or a
-    batch poll on the same engine, runs in other tasks and is not counted)."""
+def statements(db: Database) -> Iterator[list[str]]:
+    """The statements this task runs inside the block, on any of the database's engines (on SQLite the units
+    run on a synchronous engine of their own, in a worker thread that inherits the task's context); the
+    server's background work, a lease renewal or a batch poll, runs in other tasks and is not counted."""
     seen: list[str] = []
 
     def note(conn, cursor, statement, parameters, context, executemany) -> None:
         if _MINE.get():
             seen.append(" ".join(statement.split())[:90])
 
-    event.listen(engine.sync_engine, "before_cursor_execute", note)
+    engines = db.engines()
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", note)
     token = _MINE.set(True)
     try:
         yield seen
     finally:
         _MINE.reset(token)
-        event.remove(engine.sync_engine, "before_cursor_execute", note)
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", note)
 
 
 @pytest.fixture
@@ -67,7 +72,7 @@ async def test_attaching_a_block_costs_the_same_statements_at_10_and_at_500_bloc
             ids = [(await svc.blocks.create(CreateBlock(label=f"b{i}", value=f"value {i}"))).id for i in range(n)]
             await svc.agents.modify(state.id, UpdateAgent.model_validate({"block_ids": ids}))
             extra = (await svc.blocks.create(CreateBlock(label="extra", value="one more"))).id
-            with statements(svc.db.engine) as seen:
+            with statements(svc.db) as seen:
                 answer = await svc.agents.attach_block(state.id, extra)
             assert len(answer.memory.blocks) == n + 1 and answer.memory.blocks[-1].id == extra
             counts[n] = seen

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import anyio
 import pytest
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import Connection, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from host.persistence.db import Database, open_database
@@ -29,6 +29,19 @@ async def test_a_unit_that_raises_leaves_nothing_written(db: Database) -> None:
     with pytest.raises(ValueError):
         await db.write(unit)
     assert await count(db, "job-half") == 0
+
+
+async def test_a_peek_reads_committed_data_on_a_bare_connection_outside_any_transaction(db: Database) -> None:
+    await db.write(lambda s: s.execute(insert(JobRow).values(id="job-peek", job_type="job", status="created")))
+
+    def probe(conn: Connection) -> tuple[int, bool]:
+        seen = conn.execute(select(func.count()).select_from(JobRow).where(JobRow.id == "job-peek")).scalar_one()
+        if db.is_postgres:  # autocommit: the statement is its own transaction
+            return seen, conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT"
+        raw = conn.connection.dbapi_connection
+        return seen, raw is not None and not raw.in_transaction  # SQLite: no BEGIN was sent
+
+    assert await db.peek(probe) == (1, True)
 
 
 async def test_units_and_async_sessions_write_side_by_side(db: Database) -> None:
