@@ -3,6 +3,7 @@ tools and each provider's reasoning knob. Pure functions; no litellm import."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -64,26 +65,11 @@ def _model_kwargs(endpoint_type: str, model: str, endpoint: str | None, s: Provi
     raise LlmConfigError(f"endpoint type {endpoint_type!r} of {model!r} is not supported; use one of {supported}")
 
 
-def _message_dict(m: ChatMessage) -> dict[str, Any]:
-    out: dict[str, Any] = {"role": m.role, "content": m.content}
-    if m.tool_calls:
-        out["tool_calls"] = [
-            {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments_json}}
-            for c in m.tool_calls
-        ]
-    if m.tool_call_id is not None:
-        out["tool_call_id"] = m.tool_call_id
-    if m.name is not None:
-        out["name"] = m.name
-    if m.thinking_blocks:
-        out["thinking_blocks"] = [dict(b) for b in m.thinking_blocks]
-    return out
-
-
-def _completion_kwargs(req: LlmRequest, s: ProviderSettings) -> dict[str, Any]:
+def _completion_kwargs(req: LlmRequest, s: ProviderSettings, *, messages: bool = True) -> dict[str, Any]:
     c = req.config
     kw = _model_kwargs(c.model_endpoint_type, c.model, c.model_endpoint, s)
-    kw["messages"] = [_message_dict(m) for m in req.messages]
+    if messages:
+        kw["messages"] = [m.wire() for m in req.messages]
     kw.update(timeout=req.timeout_s, num_retries=0, max_retries=0)  # no retries: failures must show
     kw["temperature"] = c.temperature if req.temperature is None else req.temperature
     max_tokens = c.max_tokens if req.max_tokens is None else req.max_tokens
@@ -156,3 +142,13 @@ def provider_payload(req: LlmRequest, s: ProviderSettings) -> dict[str, Any]:
     body = {k: v for k, v in _completion_kwargs(req, s).items() if k not in _TRANSPORT}
     body["model"] = req.config.model
     return body
+
+
+def provider_payload_json(req: LlmRequest, s: ProviderSettings, **extra: Any) -> str:
+    """``provider_payload(req, s) | extra``, JSON-encoded, with each message's encoding reused from the calls
+    before (``ChatMessage.wire_json``): the request costs its new messages, not its whole history."""
+    body = {k: v for k, v in _completion_kwargs(req, s, messages=False).items() if k not in _TRANSPORT}
+    body["model"] = req.config.model
+    body.update(extra)
+    head = json.dumps(body)  # "{...}", never empty: it holds the model
+    return f'{head[:-1]}, "messages": [{", ".join(m.wire_json for m in req.messages)}]}}'

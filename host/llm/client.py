@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 
 import anyio
 
-from host.llm.arguments import _completion_kwargs
+from host.llm.arguments import _completion_kwargs, provider_payload_json
 from host.llm.errors import (
     LlmConnectionError,
     LlmContextWindowError,
@@ -187,8 +187,10 @@ async def complete(req: LlmRequest, settings: ProviderSettings) -> LlmResponse:
     from host.llm import openai_http
 
     model = req.config.model
+    sent = None
     if openai_http.lean(req):
-        call: Awaitable[Any] = openai_http.post(req, settings)
+        sent = provider_payload_json(req, settings)
+        call: Awaitable[Any] = openai_http.post(req, settings, sent)
     else:
         await after_warm_up()
         call = _litellm().acompletion(**_completion_kwargs(req, settings))
@@ -212,6 +214,7 @@ async def complete(req: LlmRequest, settings: ProviderSettings) -> LlmResponse:
         finish_reason=_get(choices[0], "finish_reason"),
         raw_model=_get(raw, "model"),
         thinking_blocks=_thinking_blocks(_get(message, "thinking_blocks")),
+        sent=sent,
     )
     if not (response.content or response.reasoning or response.tool_calls):
         raise LlmResponseError(f"{model}: the provider's answer is empty (no content, reasoning or tool calls)")

@@ -1,17 +1,17 @@
 """OpenAI-compatible chat completions over HTTP, without litellm.
 
-    if lean(req): raw = await post(req, settings)          # the answer's JSON, read as litellm's is
+    if lean(req): raw = await post(req, settings, body)    # the answer's JSON, read as litellm's is
     async with chunks(req, settings) as stream: ...         # each streamed chunk's JSON (httpx-sse)
 
 The endpoint types litellm would reach through its generic OpenAI-compatible route (``hosted_vllm``: OpenAI,
 vLLM, LM Studio, llama.cpp, ...) are called here directly: aiohttp posts a request (about a third of httpx's
 CPU per call, measured: 0.6 vs 1.7 ms for an 11 KB request; imported on the first call), httpx-sse reads a
 stream over httpx. Both clients take proxies from the environment and verify TLS with httpx's context.
-The request body is ``provider_payload``, the very payload ``preview`` shows; answers and chunks are plain
-JSON, read by the same readers as litellm's objects (``host.llm.client._get``). Why: importing litellm costs
-about 120 MB of memory and seconds of CPU, and its call path about a third of a turn's CPU (measured); a
-server whose models are all OpenAI-compatible never imports it. Every other provider still goes through
-litellm, imported on first use.
+The request body is ``provider_payload_json``: the very payload ``preview`` shows, each message encoded
+once; answers and chunks are plain JSON, read by the same readers as litellm's objects
+(``host.llm.client._get``). Why: importing litellm costs about 120 MB of memory and seconds of CPU, and its
+call path about a third of a turn's CPU (measured); a server whose models are all OpenAI-compatible never
+imports it. Every other provider still goes through litellm, imported on first use.
 
 Failures become the package's ``LlmError`` tree as litellm's do: an HTTP error status is an
 ``LlmProviderError`` carrying the provider's own message (``LlmContextWindowError`` when that message says
@@ -34,7 +34,7 @@ import anyio
 import httpx
 from httpx_sse import SSEError, aconnect_sse
 
-from host.llm.arguments import _model_kwargs, provider_payload
+from host.llm.arguments import _model_kwargs, provider_payload_json
 from host.llm.errors import LlmConnectionError, LlmContextWindowError, LlmProviderError, LlmResponseError
 from host.llm.providers import ProviderSettings
 from host.llm.types import LlmRequest
@@ -46,6 +46,7 @@ LEAN_ENDPOINT_TYPES = frozenset({"openai", "lmstudio", "lmstudio-chatcompletions
                                  "vllm"})
 _TOO_LONG = ("context_length_exceeded", "maximum context length", "context window", "too many tokens",
              "prompt is too long")
+_JSON = {"Content-Type": "application/json"}
 _clients: WeakKeyDictionary[Any, httpx.AsyncClient] = WeakKeyDictionary()
 _sessions: WeakKeyDictionary[Any, _Pooled] = WeakKeyDictionary()
 
@@ -111,13 +112,10 @@ def _endpoint(endpoint_type: str, model: str, endpoint: str | None, settings: Pr
     return f"{str(route['api_base']).rstrip('/')}/{path}", headers
 
 
-def _request(req: LlmRequest, settings: ProviderSettings, *, stream: bool) -> tuple[str, dict[str, str], dict]:
+def _url(req: LlmRequest, settings: ProviderSettings) -> tuple[str, dict[str, str]]:
     c = req.config
     url, headers = _endpoint(c.model_endpoint_type, c.model, c.model_endpoint, settings, "chat/completions")
-    body = provider_payload(req, settings)
-    if stream:
-        body |= {"stream": True, "stream_options": {"include_usage": True}}
-    return url, headers, body
+    return url, headers | _JSON
 
 
 def _timeout(seconds: float) -> httpx.Timeout:
@@ -147,21 +145,22 @@ def _connection_error(model: str, exc: httpx.TransportError) -> LlmConnectionErr
     return LlmConnectionError(model, None, f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
 
 
-async def post(req: LlmRequest, settings: ProviderSettings) -> dict[str, Any]:
-    """One non-streamed completion: the answer's JSON."""
-    url, headers, body = _request(req, settings, stream=False)
+async def post(req: LlmRequest, settings: ProviderSettings, body: str) -> dict[str, Any]:
+    """One non-streamed completion whose request is ``body`` (``provider_payload_json(req, settings)``): the
+    answer's JSON."""
+    url, headers = _url(req, settings)
     return await _post_json(req.config.model, url, body, headers, _timeout(req.timeout_s))
 
 
-async def _post_json(model: str, url: str, body: dict[str, Any], headers: dict[str, str],
+async def _post_json(model: str, url: str, body: str, headers: dict[str, str],
                      timeout: httpx.Timeout) -> dict[str, Any]:
-    """POST ``body``; the answer's JSON object, or the failure as an ``LlmError``."""
+    """POST ``body`` (JSON); the answer's JSON object, or the failure as an ``LlmError``."""
     import aiohttp
 
     limit = aiohttp.ClientTimeout(total=timeout.read, connect=timeout.connect)
     try:
         pooled = _pooled()
-        async with pooled.session.post(url, json=body, headers=headers, timeout=limit,
+        async with pooled.session.post(url, data=body.encode(), headers=headers, timeout=limit,
                                        proxy=pooled.proxy_for(url)) as resp:
             raw = await resp.read()
             status = resp.status
@@ -187,9 +186,11 @@ async def chunks(req: LlmRequest, settings: ProviderSettings) -> AsyncIterator[A
     """A streamed completion: each chunk's JSON, until the provider's ``[DONE]`` (or the end of the stream).
     The HTTP response is closed when the block ends, also when it ends early."""
     model = req.config.model
-    url, headers, body = _request(req, settings, stream=True)
+    url, headers = _url(req, settings)
+    body = provider_payload_json(req, settings, stream=True, stream_options={"include_usage": True})
     try:
-        async with aconnect_sse(_client(), "POST", url, json=body, headers=headers, timeout=_timeout(req.timeout_s)) as source:
+        async with aconnect_sse(_client(), "POST", url, content=body, headers=headers,
+                                timeout=_timeout(req.timeout_s)) as source:
             if source.response.status_code >= 400:
                 await source.response.aread()
                 raise _status_error(model, source.response.status_code, source.response.text)
@@ -222,7 +223,8 @@ async def embeddings(endpoint_type: str, model: str, endpoint: str | None, setti
                      texts: list[str], timeout_s: float) -> dict[str, Any]:
     """One batch of embeddings from an OpenAI-compatible ``/embeddings``: the answer's JSON."""
     url, headers = _endpoint(endpoint_type, model, endpoint, settings, "embeddings")
-    return await _post_json(model, url, {"model": model, "input": texts}, headers, _timeout(timeout_s))
+    return await _post_json(model, url, json.dumps({"model": model, "input": texts}), headers | _JSON,
+                            _timeout(timeout_s))
 
 
 async def aclose_clients() -> None:

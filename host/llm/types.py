@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Literal
 
 from host.llm.providers import LLMConfig
@@ -27,6 +29,28 @@ class ChatMessage:
     # {"type": "thinking", "thinking", "signature"} or {"type": "redacted_thinking", "data"}). Claude
     # wants it back before the tool calls it led to.
     thinking_blocks: tuple[Mapping[str, Any], ...] = ()
+
+    def wire(self) -> dict[str, Any]:
+        """The message in the chat-completions format (a new dict: litellm's provider transforms may edit it)."""
+        out: dict[str, Any] = {"role": self.role, "content": self.content}
+        if self.tool_calls:
+            out["tool_calls"] = [
+                {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments_json}}
+                for c in self.tool_calls
+            ]
+        if self.tool_call_id is not None:
+            out["tool_call_id"] = self.tool_call_id
+        if self.name is not None:
+            out["name"] = self.name
+        if self.thinking_blocks:
+            out["thinking_blocks"] = [dict(b) for b in self.thinking_blocks]
+        return out
+
+    @cached_property
+    def wire_json(self) -> str:
+        """``wire()`` JSON-encoded, once per message: a history's messages are the same objects turn after turn
+        (``host.agent.context`` keeps each stored message's), so a request encodes only its new ones."""
+        return json.dumps(self.wire())
 
 
 @dataclass(frozen=True)
@@ -66,6 +90,7 @@ class LlmResponse:
     finish_reason: str | None
     raw_model: str | None
     thinking_blocks: tuple[Mapping[str, Any], ...] = ()  # see ChatMessage.thinking_blocks
+    sent: str | None = None  # the request as sent (JSON) when this process encoded it: a trace stores it as is
 
 
 @dataclass(frozen=True)

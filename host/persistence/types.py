@@ -48,12 +48,29 @@ class Embedding(TypeDecorator):
         return list(struct.unpack(f"{len(raw) // 4}f", raw))
 
 
+class EncodedJSON(str):
+    """A value already encoded as JSON text: a ``JSONType`` column stores it as it is (no second encoding)."""
+
+    __slots__ = ()
+
+
 class JSONType(TypeDecorator):
     """JSON on SQLite, JSONB on Postgres. Python's None is stored as SQL NULL (not the JSON ``null``), so
-    that ``IS NULL`` and text searches over a column see an absent value as absent."""
+    that ``IS NULL`` and text searches over a column see an absent value as absent. An ``EncodedJSON`` is
+    bound as the text it is; it reads back as the value it encodes."""
 
     impl = JSON
     cache_ok = True
+
+    def bind_processor(self, dialect):
+        encode = super().bind_processor(dialect)
+        if encode is None:  # (no dialect here leaves JSON unencoded; kept for the type's contract)
+            return None
+
+        def process(value: Any) -> Any:
+            return str(value) if type(value) is EncodedJSON else encode(value)
+
+        return process
 
     def load_dialect_impl(self, dialect):
         if dialect.name == "postgresql":

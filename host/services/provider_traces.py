@@ -35,6 +35,7 @@ from host.llm.providers import ProviderSettings
 from host.llm.types import LlmRequest, LlmResponse
 from host.persistence.db import Database
 from host.persistence.models import ProviderTraceRow
+from host.persistence.types import EncodedJSON
 from mcp_client import Redactor
 
 logger = logging.getLogger(__name__)
@@ -82,23 +83,27 @@ def response_json(resp: LlmResponse) -> dict[str, Any]:
                       "total_tokens": u.total_tokens}}
 
 
-def _bounded(value: dict[str, Any], redact: Redactor, max_bytes: int) -> dict[str, Any]:
-    try:
-        raw, plain = json.dumps(value), True
-    except TypeError:
-        raw, plain = json.dumps(value, default=str), False
-    text = redact(raw)
-    if plain and text is raw and len(text) <= max_bytes:  # (re.sub returns its input when nothing matched)
-        return value  # nothing to strip or cut: stored as is, without a second parse
-    if len(text) > max_bytes:
-        kept = {k: v for k, v in value.items() if k not in ("messages", "tools", "choices")}
-        kept.update(truncated=True, original_bytes=len(text))
-        text = redact(json.dumps(kept, default=str))[:max_bytes]
+def _bounded(value: dict[str, Any] | str, redact: Redactor, max_bytes: int) -> dict[str, Any] | EncodedJSON:
+    """``value`` (or the JSON text of one) as stored: redacted, and cut to the bytes a trace may hold. Stored
+    as JSON text (``EncodedJSON``) when nothing was cut: encoded once, never parsed again on the way."""
+    if isinstance(value, str):
+        raw = value
+    else:
         try:
-            return json.loads(text)
-        except ValueError:
-            return {"truncated": True, "original_bytes": len(text)}
-    return json.loads(text)
+            raw = json.dumps(value)
+        except TypeError:
+            raw = json.dumps(value, default=str)
+    text = redact(raw)
+    if len(text) <= max_bytes:
+        return EncodedJSON(text)
+    parsed = json.loads(raw) if isinstance(value, str) else value
+    kept = {k: v for k, v in parsed.items() if k not in ("messages", "tools", "choices")}
+    kept.update(truncated=True, original_bytes=len(text))
+    text = redact(json.dumps(kept, default=str))[:max_bytes]
+    try:
+        return json.loads(text)
+    except ValueError:
+        return {"truncated": True, "original_bytes": len(text)}
 
 
 class ProviderTraceStore:
@@ -131,8 +136,8 @@ class ProviderTraceStore:
         for n in notes:
             try:
                 rows.append(dict(id=new_id("provider_trace"), step_id=n.step_id, agent_id=n.agent_id,
-                                 request_json=_bounded(request_json(n.request, self.providers), self.redact,
-                                                       self.max_bytes),
+                                 request_json=_bounded(n.response.sent or request_json(n.request, self.providers),
+                                                       self.redact, self.max_bytes),
                                  response_json=_bounded(response_json(n.response), self.redact, self.max_bytes),
                                  created_at=utcnow()))
             except Exception:  # a trace is never worth a failure elsewhere
