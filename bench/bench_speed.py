@@ -1,6 +1,7 @@
 """Issue 20's table, every row, for this tree and (optionally) a baseline tree, runs alternated.
 
-Run: ``python bench/bench_speed.py [--baseline /path/to/other/worktree] [--reps 2] [--n 200] [--workers N]``.
+Run: ``python bench/bench_speed.py [--baseline /path/to/other/worktree] [--reps 2] [--n 200] [--workers N]
+[--pool N]``.
 
 Each run starts the scripted zero-latency model and one ``agenthost serve`` of that tree (SQLite, a fresh
 home; the tree's own ``tests.support`` starts it), waits until the server is idle, then measures:
@@ -17,7 +18,9 @@ home; the tree's own ``tests.support`` starts it), waits until the server is idl
 With ``--reps 2`` and a baseline the runs go baseline, this, baseline, this; each cell is the median of the
 tree's runs. No figure is asserted: the table is the output. ``--workers N`` starts each server with
 ``LETTA_UVICORN_WORKERS=N`` (on SQLite: one file, N worker processes); server CPU and the settled RSS are then
-the sum over the supervisor and its workers.
+the sum over the supervisor and its workers. ``--pool N`` sets the warm sandbox pool
+(``AGENTHOST_SANDBOX_WARM_POOL``), by default the server's own default (8): the tool rows and the RSS after the
+benchmark depend on it (each warm interpreter with its two bubblewrap processes is about 14 MB of RSS).
 """
 
 from __future__ import annotations
@@ -47,6 +50,7 @@ from proc_stats import (  # noqa: E402  (this folder: the script's own)
     tree_rss_mb,
 )
 
+DEFAULT_POOL = 8  # host.settings.Settings.tool_warm_pool_size (not imported: the trees measured may differ)
 EMBEDDING = "openai/text-embedding-3-small"
 TRIVIAL = "def add(a: int, b: int) -> int:\n    \"\"\"Add.\n\n    Args:\n        a (int): a\n        b (int): b\n    \"\"\"\n    return a + b\n"
 BODY = {"model": "openai-proxy/bench", "embedding": EMBEDDING,
@@ -95,10 +99,12 @@ def _support(tree: Path) -> tuple[Any, Any]:
         sys.path.remove(str(tree))
 
 
-def run_tree(tree: Path, n: int, rounds: int, workers: int = 1) -> dict[str, tuple[float, float | None]]:
+def run_tree(tree: Path, n: int, rounds: int, workers: int = 1, pool: int = DEFAULT_POOL,
+             ) -> dict[str, tuple[float, float | None]]:
     scripted, server = _support(tree)
     out: dict[str, tuple[float, float | None]] = {}
-    extra = {"LETTA_UVICORN_WORKERS": str(workers)} if workers > 1 else None
+    # The warm pool as given (the server's default unless told): the test support's own default is smaller.
+    extra = {"AGENTHOST_SANDBOX_WARM_POOL": str(pool)} | ({"LETTA_UVICORN_WORKERS": str(workers)} if workers > 1 else {})
     with scripted.ScriptedLLM() as llm, tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp) / "home"
         with server.ServerProcess(home=home, env=server.server_env(home, llm.base_url, extra=extra)) as srv, \
@@ -173,14 +179,17 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=200, help="GETs of one agent (a quarter of that for the others)")
     parser.add_argument("--rounds", type=int, default=10, help="rounds of 10 parallel turns")
     parser.add_argument("--workers", type=int, default=1, help="server worker processes (LETTA_UVICORN_WORKERS)")
+    parser.add_argument("--pool", type=int, default=DEFAULT_POOL,
+                        help=f"warm sandbox interpreters (AGENTHOST_SANDBOX_WARM_POOL; the server's default: {DEFAULT_POOL})")
     ns = parser.parse_args()
     trees = ([("baseline", ns.baseline.resolve())] if ns.baseline else []) + [("this tree", ROOT)]
     results: dict[str, list[dict[str, tuple[float, float | None]]]] = {label: [] for label, _ in trees}
     for rep in range(ns.reps):
         for label, tree in trees:
             print(f"run {rep + 1}/{ns.reps}: {label} ({tree})", file=sys.stderr, flush=True)
-            results[label].append(run_tree(tree, ns.n, ns.rounds, ns.workers))
+            results[label].append(run_tree(tree, ns.n, ns.rounds, ns.workers, ns.pool))
     width = 46
+    print(f"SQLite, {ns.workers} worker process(es), a warm pool of {ns.pool} sandbox interpreters")
     print(f"{'measure (median of runs; [each run])':<40}" + "".join(f"{label:>{width}}" for label, _ in trees)
           + f"{'goal':>14}")
     for key, label, _, goal in ROWS:
