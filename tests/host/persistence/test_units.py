@@ -3,9 +3,12 @@ SQLite safe beside the async engine (a second, synchronous connection pool on th
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+
 import anyio
 import pytest
-from sqlalchemy import Connection, func, insert, select, text
+from sqlalchemy import Connection, event, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from host.persistence.db import Database, open_database
@@ -129,3 +132,34 @@ async def test_a_connection_used_a_moment_ago_is_not_checked(database_url: str) 
         with pytest.raises(Exception):  # noqa: B017 - whichever error the dead connection gives; then it is replaced
             await db.read(backend)
         assert await db.read(backend) != first
+
+
+async def test_writers_of_one_process_queue_for_the_write_lock_without_a_connection_each(db: Database) -> None:
+    """Twenty units writing at once, each holding its transaction a moment: all commit, and the SQLite units
+    open no connection per waiting writer (they queue on the process's lock, not in SQLite's busy handler
+    holding a pooled connection each: before, this opened about twenty)."""
+    opened: list[object] = []
+    engines = db.units.engines()
+
+    def note(dbapi_conn, record) -> None:
+        opened.append(dbapi_conn)
+
+    for engine in engines:
+        event.listen(engine, "connect", note)
+    try:
+        def unit(i: int) -> Callable[[Session], None]:
+            def write(s: Session) -> None:
+                s.execute(insert(JobRow).values(id=f"job-queue-{i}", job_type="job", status="created"))
+                time.sleep(0.02)  # the transaction is held: the others wait for the write lock
+
+            return write
+
+        async with anyio.create_task_group() as tg:
+            for i in range(20):
+                tg.start_soon(db.write, unit(i))
+    finally:
+        for engine in engines:
+            event.remove(engine, "connect", note)
+    assert await count(db, "job-queue-") == 20
+    if engines:  # a SQLite file: one connection serves the writers one after another (plus any pooled reader)
+        assert len(opened) <= 2, len(opened)
