@@ -40,7 +40,16 @@ from host.agent.context import INNER_THOUGHTS, fit_window
 from host.agent.locks import AgentLocks
 from host.agent.ports import LoopTelemetry, NoTelemetry
 from host.agent.step_write import StepWrite, write_step
-from host.agent.store import HistoryCache, Loaded, load_turn, memory_counts, refresh, system_text
+from host.agent.store import (
+    HistoryCache,
+    Loaded,
+    apply_refresh,
+    load_turn,
+    memory_counts,
+    refresh,
+    refresh_reader,
+    system_text,
+)
 from host.agent.streaming import TokenStreamer
 from host.agent.turn import Emit, Timings, TurnRequest, TurnResult
 from host.agent.turn_state import ToolOutcome, Turn, denial_text, new_turn, offered, package_return, step_request
@@ -122,8 +131,11 @@ class AgentLoop:
                 t.state.stop_reason = "max_steps"
                 break
             if t.state.usage.step_count:  # the load was fresh for the first step
-                with t.state.timings.measure("db"):
-                    fresh = await refresh(self.d.db, snap.id, t.memory.blocks, req.run_id)
+                if t.refreshed is not None:  # read by the last step's write, in its transaction
+                    fresh, t.refreshed = apply_refresh(t.memory.blocks, t.refreshed), None
+                else:
+                    with t.state.timings.measure("db"):
+                        fresh = await refresh(self.d.db, snap.id, t.memory.blocks, req.run_id)
                 t.recall, t.archival = fresh.recall, fresh.archival
                 if fresh.memory_modified is not None:
                     snap.memory_modified = max(fresh.memory_modified, snap.memory_modified or fresh.memory_modified)
@@ -272,11 +284,16 @@ class AgentLoop:
             t.snap.message_ids = in_context
             t.snap.memory_modified = utcnow()
             new_sys = system_text(replace(t.snap, blocks=t.memory.blocks), t.recall, t.archival)
-        await self._write(t, StepWrite(
+        # Another step follows: its refresh is read in this write's transaction, where the write is a unit.
+        read_after = None if final else refresh_reader(t.snap.id, [b.block_id for b in t.memory.blocks if b.block_id],
+                                                       t.req.run_id)
+        w = StepWrite(
             agent_id=t.snap.id, step=step_row, messages=written, in_context_ids=in_context,
             changed_blocks=changed, system_message_id=t.system_id, system_text=new_sys, run_id=t.req.run_id,
             usage=t.state.usage.as_letta() if t.req.run_id else None,
-            close_reason=t.state.stop_reason if final else None, lease=t.req.lease))
+            close_reason=t.state.stop_reason if final else None, lease=t.req.lease, read_after=read_after)
+        await self._write(t, w)
+        t.refreshed = w.read_back
         t.closed = t.closed or final
         t.memory.changed_labels.clear()
         t.snap.message_ids = in_context

@@ -16,12 +16,26 @@ on the run row re-checks the lease once this write commits.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Boolean, Select, and_, bindparam, case, column, exists, func, insert, or_, select, update
+from sqlalchemy import (
+    Boolean,
+    Connection,
+    Select,
+    and_,
+    bindparam,
+    case,
+    column,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -53,6 +67,11 @@ class StepWrite:
     close_reason: str | None = None  # the turn's stop reason, on its last step: the run completes with it
     lease: RunLease | None = None  # the run is written only while it is this process's (the module docstring)
     written_at: datetime = field(default_factory=utcnow)
+    # Run in the write's transaction once the step is written, when the write is a unit of its own (SQLite, or
+    # a step that edited blocks); its result is ``read_back``. The loop reads the next step's refresh so: on
+    # SQLite one unit (a thread hop and a transaction) fewer per step after the first.
+    read_after: Callable[[Connection], Any] | None = None
+    read_back: Any = None
 
     @property
     def fenced(self) -> bool:
@@ -66,7 +85,14 @@ async def write_step(db: Database, w: StepWrite) -> bool:
         msg.created_at = msg.created_at or w.written_at
     if db.is_postgres and not any(b.block_id for b in w.changed_blocks):
         return await db.write_one(lambda s: _write_one(s, w))
-    return await db.write(lambda s: _write(s, w))
+    return await db.write(lambda s: _write_and_read(s, w))
+
+
+def _write_and_read(s: Session, w: StepWrite) -> bool:
+    unchanged = _write(s, w)
+    if w.read_after is not None:
+        w.read_back = w.read_after(s.connection())
+    return unchanged
 
 
 # The step's statements, built once (Core, table-level: no ORM bookkeeping, compiled once and cached).

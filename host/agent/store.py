@@ -8,7 +8,7 @@ blocks and tools, not its whole history. Writing a step is ``host.agent.step_wri
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -193,22 +193,34 @@ class Refresh:
     memory_modified: datetime | None = None  # the newest write to the blocks re-read
 
 
-async def refresh(db: Database, agent_id: str, blocks: list[MemoryBlock], run_id: str | None) -> Refresh:
-    """Before a later step of a turn: bring blocks up to date (another agent sharing a block may have
-    edited it while this turn waited on a multi-agent exchange), recount memory, check for cancellation."""
-    ids = [b.block_id for b in blocks if b.block_id]
+RefreshRead = tuple[dict[str, Any], tuple[int, int, bool]]  # (block rows by id, (recall, archival, cancelled))
 
-    def unit(s: Session) -> tuple[dict[str, Any], tuple[int, int, bool]]:
-        conn = s.connection()
-        rows = {r.id: r for r in conn.execute(_BLOCK_VALUES_Q, {"ids": ids})} if ids else {}
-        return rows, _counts(conn, agent_id, run_id)
 
-    rows, (recall, archival, cancelled) = await db.read(unit)
+def read_refresh(conn: Connection, agent_id: str, block_ids: Sequence[str], run_id: str | None) -> RefreshRead:
+    """What ``refresh`` reads, on ``conn``: also run inside a step's write unit (``StepWrite.read_after``)."""
+    rows = {r.id: r for r in conn.execute(_BLOCK_VALUES_Q, {"ids": list(block_ids)})} if block_ids else {}
+    return rows, _counts(conn, agent_id, run_id)
+
+
+def refresh_reader(agent_id: str, block_ids: Sequence[str], run_id: str | None) -> Callable[[Connection], RefreshRead]:
+    """``read_refresh`` of these, for a unit that runs it on its own connection (``StepWrite.read_after``)."""
+    return lambda conn: read_refresh(conn, agent_id, block_ids, run_id)
+
+
+def apply_refresh(blocks: list[MemoryBlock], read: RefreshRead) -> Refresh:
+    rows, (recall, archival, cancelled) = read
     for block in blocks:
         row = rows.get(block.block_id or "")
         if row is not None:
             block.value, block.limit, block.read_only = row.value, row.limit, row.read_only
     return Refresh(recall, archival, cancelled, max((r.updated_at for r in rows.values()), default=None))
+
+
+async def refresh(db: Database, agent_id: str, blocks: list[MemoryBlock], run_id: str | None) -> Refresh:
+    """Before a later step of a turn: bring blocks up to date (another agent sharing a block may have
+    edited it while this turn waited on a multi-agent exchange), recount memory, check for cancellation."""
+    ids = [b.block_id for b in blocks if b.block_id]
+    return apply_refresh(blocks, await db.read(lambda s: read_refresh(s.connection(), agent_id, ids, run_id)))
 
 
 def system_text(snap: AgentSnapshot, recall: int, archival: int) -> str:

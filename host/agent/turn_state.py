@@ -10,7 +10,7 @@ from typing import Any
 from builtin_tools import AgentMessengerPort, CoreMemory
 from host import llm
 from host.agent.context import to_chat, tool_specs
-from host.agent.store import Loaded
+from host.agent.store import Loaded, RefreshRead
 from host.agent.turn import AgentSnapshot, Emit, RunState, Timings, TurnRequest
 from host.domain.messages import StoredMessage
 from host.ids import utcnow
@@ -49,6 +49,7 @@ class Turn:
     closed: bool = False  # the last step is written: the run closed with it (and autoclear applied)
     messenger: AgentMessengerPort | None = None  # agent-to-agent delivery for the multi-agent tools
     client: list[llm.ToolSpec] = field(default_factory=list)  # 1.x client_tools: the client runs them
+    refreshed: RefreshRead | None = None  # the next step's refresh, read by the last step's write (SQLite)
 
     def is_client_tool(self, name: str) -> bool:
         return self.snap.tool(name) is None and any(c.name == name for c in self.client)

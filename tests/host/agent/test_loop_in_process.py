@@ -13,6 +13,7 @@ from typing import Any
 
 import anyio
 import pytest
+from sqlalchemy import event, update
 
 from builtin_tools import (
     AgentMessengerPort,
@@ -31,10 +32,12 @@ from host.agent.turn import InputMessage, TurnRequest
 from host.domain.events import LettaMessageEvent, StopReasonEvent, TurnEvent, UsageEvent
 from host.domain.letta import AssistantMessage, ToolReturnMessage
 from host.errors import NotFoundError
+from host.ids import utcnow
 from host.llm import aclose_clients
 from host.llm.providers import ProviderSettings
 from host.llm.registry import ProviderRegistry
 from host.persistence.db import Database
+from host.persistence.models import BlockRow
 from host.schemas.agents import CreateAgentRequest
 from host.schemas.blocks import CreateBlock
 from host.schemas.messages import LettaStreamingRequest, MessageCreate
@@ -94,6 +97,11 @@ class Rig:
     agents: AgentService
     script: ScriptQueue
     handle: str
+    llm: ScriptedLLM
+
+    @property
+    def model(self) -> str:
+        return self.handle.removeprefix("openai-proxy/")
 
     async def agent(self) -> str:
         state, _ = await self.agents.create(CreateAgentRequest(
@@ -113,7 +121,7 @@ async def rig(db: Database, scripted_llm: ScriptedLLM) -> AsyncIterator[Rig]:
                               locks=AgentLocks(db), llm_timeout_s=30))
     name = f"inproc-{uuid.uuid4().hex[:10]}"
     yield Rig(db=db, loop=loop, contexts=contexts, agents=AgentService(db, ProviderRegistry(providers)),
-              script=scripted_llm.for_model(name), handle=f"openai-proxy/{name}")
+              script=scripted_llm.for_model(name), handle=f"openai-proxy/{name}", llm=scripted_llm)
     await aclose_clients()  # the pooled HTTP clients of this test's event loop, as a server's shutdown closes them
 
 
@@ -190,3 +198,52 @@ async def test_the_runner_streams_typed_events_and_closes_the_run(rig: Rig) -> N
     assert "streamed" in contents
     (run,) = await ledger.list(agent_ids=[agent_id])
     assert (run["status"], run["stop_reason"]) == ("completed", "end_turn")
+
+
+@dataclass
+class EditingArchival(MemoryArchival):
+    """An archival insert that also edits a memory block in the database, as another agent sharing the block
+    would while this turn's tool runs."""
+
+    db: Database | None = None
+    block_id: str = ""
+
+    async def insert(self, text: str, tags: list[str] | None) -> str:
+        assert self.db is not None
+        table = BlockRow.__table__
+        await self.db.write(lambda s: s.execute(update(table).where(table.c.id == self.block_id)
+                                                .values(value="Name: Ada, edited elsewhere", updated_at=utcnow())))
+        return await super().insert(text, tags)
+
+
+async def test_a_later_step_sees_what_was_written_while_the_step_before_ran_in_one_unit_fewer(rig: Rig) -> None:
+    """The second step's refresh (blocks, memory counts, cancellation) is read by the first step's write, in its
+    transaction (SQLite: three transactions for a two-step turn, not four), and still sees a block edited from
+    elsewhere while the first step's tool ran."""
+    agent_id = await rig.agent()
+    state = await rig.agents.get(agent_id)
+    human = next(b.id for b in state.memory.blocks if b.label == "human")
+    rig.contexts.archival = EditingArchival(db=rig.db, block_id=human)
+    rig.script.push_tool_call("archival_memory_insert", {"content": "Ada likes tea", "request_heartbeat": True})
+    rig.script.push_tool_call("send_message", {"message": "noted"})
+    begun: list[str] = []
+
+    def note(conn, cursor, statement, parameters, context, executemany) -> None:
+        if statement.strip().upper().startswith("BEGIN"):
+            begun.append(statement)
+
+    engines = rig.db.engines()
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", note)
+    try:
+        result = await rig.loop.run(turn(agent_id, "remember: tea"))
+    finally:
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", note)
+
+    assert result.usage.step_count == 2
+    first, second = rig.llm.requests_for(rig.model)[-2:]
+    assert "edited elsewhere" not in first["messages"][0]["content"]
+    assert "Name: Ada, edited elsewhere" in second["messages"][0]["content"]  # the system prompt of step two
+    if rig.db.units.engines():  # SQLite: the turn's load, then one write per step (the tool's edit is its own)
+        assert len(begun) == 4, begun
