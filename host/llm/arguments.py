@@ -135,11 +135,11 @@ _TRANSPORT = frozenset({"timeout", "num_retries", "max_retries", "api_key", "api
                         "aws_bedrock_runtime_endpoint"})
 
 
-def provider_payload(req: LlmRequest, s: ProviderSettings) -> dict[str, Any]:
+def provider_payload(req: LlmRequest, s: ProviderSettings, *, messages: bool = True) -> dict[str, Any]:
     """The chat-completion request the provider would get for ``req`` (built by the same
     ``_completion_kwargs`` as every call), without credentials and transport options; ``model`` is the
-    provider's own model name."""
-    body = {k: v for k, v in _completion_kwargs(req, s).items() if k not in _TRANSPORT}
+    provider's own model name. ``messages=False``: all of it but the messages."""
+    body = {k: v for k, v in _completion_kwargs(req, s, messages=messages).items() if k not in _TRANSPORT}
     body["model"] = req.config.model
     return body
 
@@ -147,8 +147,5 @@ def provider_payload(req: LlmRequest, s: ProviderSettings) -> dict[str, Any]:
 def provider_payload_json(req: LlmRequest, s: ProviderSettings, **extra: Any) -> str:
     """``provider_payload(req, s) | extra``, JSON-encoded, with each message's encoding reused from the calls
     before (``ChatMessage.wire_json``): the request costs its new messages, not its whole history."""
-    body = {k: v for k, v in _completion_kwargs(req, s, messages=False).items() if k not in _TRANSPORT}
-    body["model"] = req.config.model
-    body.update(extra)
-    head = json.dumps(body)  # "{...}", never empty: it holds the model
+    head = json.dumps(provider_payload(req, s, messages=False) | extra)  # "{...}", never empty: it holds the model
     return f'{head[:-1]}, "messages": [{", ".join(m.wire_json for m in req.messages)}]}}'
