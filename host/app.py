@@ -94,7 +94,7 @@ async def open_services(settings: Settings, telemetry: Telemetry | None = None) 
         db = await stack.enter_async_context(open_database(
             settings.database_url, workers_share_file=settings.workers > 1, pool_size=settings.pg_pool_size,
             max_overflow=settings.pg_max_overflow, pool_timeout=settings.pg_pool_timeout,
-            pool_recycle=settings.pg_pool_recycle))
+            pool_recycle=settings.pg_pool_recycle, idle_in_transaction_s=settings.pg_idle_in_transaction_s))
         telemetry = telemetry or Telemetry()
         if settings.otel:  # OTEL_EXPORTER_OTLP_ENDPOINT is set: the SDK is imported only then
             from host.services.tracing import start_tracing

@@ -79,6 +79,9 @@ class Settings:
     pg_max_overflow: int = 30
     pg_pool_timeout: int = 30
     pg_pool_recycle: int = 1800
+    # AGENTHOST_PG_IDLE_IN_TRANSACTION_SECONDS: Postgres ends a session idle inside a transaction this long
+    # (a stalled process's), releasing its locks
+    pg_idle_in_transaction_s: float = 60.0
     secure: bool = False
     server_password: str | None = None
     workers: int = 1
@@ -149,6 +152,8 @@ class Settings:
             pg_max_overflow=_int(env, "LETTA_PG_MAX_OVERFLOW", 30),
             pg_pool_timeout=_int(env, "LETTA_PG_POOL_TIMEOUT", 30),
             pg_pool_recycle=_int(env, "LETTA_PG_POOL_RECYCLE", 1800),
+            pg_idle_in_transaction_s=_positive(env, "AGENTHOST_PG_IDLE_IN_TRANSACTION_SECONDS",
+                                               cls.pg_idle_in_transaction_s),
             secure=secure,
             server_password=password,
             workers=max(1, _int(env, "LETTA_UVICORN_WORKERS", 1)),

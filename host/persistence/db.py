@@ -34,6 +34,11 @@ logger = logging.getLogger(__name__)
 _MIGRATIONS = Path(__file__).parent / "migrations"
 _PG_MIGRATION_LOCK = 7_223_114_001
 PING_AFTER_IDLE_S = 1.0  # a pooled Postgres connection idle for longer is checked before use
+# A Postgres session left idle inside a transaction for longer is ended by the server, which releases its
+# locks: our transactions never wait on anything but the database, so one idle that long belongs to a
+# process that stalled (SIGSTOP, a paused VM, a wedged event loop) and would otherwise block every
+# other process that needs the rows it locked (a sweeper claiming its runs, for one).
+IDLE_IN_TRANSACTION_S = 60.0
 HEAD_REVISION = "0014"  # the newest revision in migrations/versions (a test keeps the two in step)
 
 
@@ -142,7 +147,8 @@ def sqlite_file(engine: AsyncEngine) -> str | None:
 
 
 def create_engine(url: str, *, pool_size: int = 20, max_overflow: int = 30, pool_timeout: int = 30,
-                  pool_recycle: int = 1800, ping_after_idle_s: float = PING_AFTER_IDLE_S) -> AsyncEngine:
+                  pool_recycle: int = 1800, ping_after_idle_s: float = PING_AFTER_IDLE_S,
+                  idle_in_transaction_s: float = IDLE_IN_TRANSACTION_S) -> AsyncEngine:
     if url.startswith("sqlite"):
         path = url.split(":///", 1)[1]
         if path and path != ":memory:":
@@ -174,8 +180,9 @@ def create_engine(url: str, *, pool_size: int = 20, max_overflow: int = 30, pool
             return None
 
         return engine
+    settings = {"idle_in_transaction_session_timeout": str(max(1, round(idle_in_transaction_s * 1000)))}
     engine = create_async_engine(url, pool_size=pool_size, max_overflow=max_overflow, pool_timeout=pool_timeout,
-                                 pool_recycle=pool_recycle)
+                                 pool_recycle=pool_recycle, connect_args={"server_settings": settings})
     _ping_when_idle(engine, ping_after_idle_s)
     return engine
 
@@ -288,6 +295,7 @@ class PoolOptions(TypedDict, total=False):
     pool_timeout: int
     pool_recycle: int
     ping_after_idle_s: float
+    idle_in_transaction_s: float
 
 
 @asynccontextmanager

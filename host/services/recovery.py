@@ -122,12 +122,13 @@ async def close_orphans(db: Database, *, owner: str, expired_before: datetime | 
 
 
 async def renew(db: Database, *, owner: str, lease_s: float) -> int:
-    """Extend the lease of every live run of ``owner``: one UPDATE."""
-    stmt = (update(JobRow).where(JobRow.owner == owner, JobRow.status.in_(ACTIVE))
-            .values(lease_expires_at=utcnow() + timedelta(seconds=lease_s))
-            .execution_options(synchronize_session=False))
-    async with db.transaction() as s:
-        return int(cast(CursorResult[Any], await s.execute(stmt)).rowcount or 0)
+    """Extend the lease of every live run of ``owner``: one UPDATE, on Postgres in autocommit, so that a
+    process frozen between two of its round trips never holds its runs' rows locked (a sweeper claiming
+    one would wait for it)."""
+    jobs = JobRow.__table__
+    stmt = (update(jobs).where(jobs.c.owner == owner, jobs.c.status.in_(ACTIVE))
+            .values(lease_expires_at=utcnow() + timedelta(seconds=lease_s)))
+    return await db.write_one(lambda s: int(cast(CursorResult[Any], s.connection().execute(stmt)).rowcount or 0))
 
 
 async def recover(db: Database, runner: Runner, *, owner: str, expired_before: datetime | None,

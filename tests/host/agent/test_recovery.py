@@ -150,8 +150,11 @@ def test_a_stalled_server_whose_run_was_taken_over_writes_nothing_when_it_wakes(
     if PG_ADMIN_URI is None:  # one server per SQLite data directory: nobody else could claim the run
         return
     uri = shared.test_database_uri()
-    stalled = make_server(LEASE, home=tmp_path / "stalled", pg_uri=uri)
-    sweeper = make_server(LEASE, home=tmp_path / "sweeper", pg_uri=uri)
+    # A freeze inside one of its transactions would keep the rows it locked from the sweeper until
+    # Postgres ends the session (AGENTHOST_PG_IDLE_IN_TRANSACTION_SECONDS; 60 s by default).
+    env = {**LEASE, "AGENTHOST_PG_IDLE_IN_TRANSACTION_SECONDS": "3"}
+    stalled = make_server(env, home=tmp_path / "stalled", pg_uri=uri)
+    sweeper = make_server(env, home=tmp_path / "sweeper", pg_uri=uri)
     name = f"stall-{uuid.uuid4().hex[:8]}"
     agent = httpx.post(f"{stalled.base_url}/v1/agents/", timeout=60,
                        json={"model": f"openai-proxy/{name}", "embedding": EMBEDDING}).json()["id"]
@@ -164,13 +167,13 @@ def test_a_stalled_server_whose_run_was_taken_over_writes_nothing_when_it_wakes(
     try:
         # (generous: on a loaded machine the sweeper's lease rounds can time out on the database a while)
         wait_until(lambda: httpx.get(f"{sweeper.base_url}/v1/runs/{run['id']}", timeout=30).json()["metadata"]
-                   .get("requeued") == 1, timeout=180, what="the run claimed by the other server")
+                   .get("requeued") == 1, timeout=75, what="the run claimed by the other server")
     finally:
         os.killpg(stalled.proc.pid, signal.SIGCONT)
     # The frozen server still holds the agent (its advisory lock): the other server answers the run once the
     # woken one has given its turn up.
     wait_until(lambda: httpx.get(f"{sweeper.base_url}/v1/runs/{run['id']}", timeout=30).json()["status"]
-               == "completed", timeout=180, what="the run answered by the other server")
+               == "completed", timeout=75, what="the run answered by the other server")
     queue.push_tool_call("send_message", {"message": "after"})
     resp = httpx.post(f"{stalled.base_url}/v1/agents/{agent}/messages", timeout=60,
                       json={"messages": [{"role": "user", "content": "after"}]})
