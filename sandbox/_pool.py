@@ -45,6 +45,7 @@ class PoolStats:
     started: int  # warm runners that finished booting
     peak: int  # the most warm processes (ready + starting) alive at once
     target: int  # how many it keeps now: ``size`` while calls come, ``idle_size`` after a quiet spell
+    dead: int = 0  # warm runners found dead when taken (then disposed of; the call took the next one)
 
 
 class WarmPool:
@@ -63,7 +64,7 @@ class WarmPool:
         self._starting = 0
         self._waiting = 0
         self._failed = False
-        self._hits = self._waited = self._misses = self._started = self._peak = 0
+        self._hits = self._waited = self._misses = self._started = self._peak = self._dead = 0
         self._wake = anyio.Event()
         self._changed = anyio.Event()
         self._full = anyio.Event()
@@ -72,7 +73,7 @@ class WarmPool:
     def stats(self) -> PoolStats:
         return PoolStats(size=self.size, ready=len(self._ready), starting=self._starting, hits=self._hits,
                          waited=self._waited, misses=self._misses, started=self._started, peak=self._peak,
-                         target=self._target)
+                         target=self._target, dead=self._dead)
 
     async def run(self, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
         """Keep ``size`` runners ready until cancelled; started with ``TaskGroup.start``. After ``idle_after_s``
@@ -151,6 +152,11 @@ class WarmPool:
         else:
             self._hits += 1
         return self._ready.popleft()
+
+    def found_dead(self) -> None:
+        """A runner ``take`` returned had died while it waited (counted in ``stats.dead``)."""
+        self._dead += 1
+        self._wake.set()
 
     def refill(self) -> None:
         """A call has finished: top the pool up (a pool still more than half full waits for this, so a single

@@ -168,11 +168,13 @@ class LocalSandbox:
             except VenvCreationError as exc:
                 return _error(f"Could not install the tool's pip_requirements: {exc}", started)
         runner: RunnerProcess | None = None
-        if self._pool is not None and python == self._python:
+        while self._pool is not None and python == self._python:
             runner = await self._pool.take()
-            if runner is not None and not runner.alive:
-                self._dispose_later(runner)
-                runner = None
+            if runner is None or runner.alive:
+                break
+            self._pool.found_dead()  # died while it waited: the next warm one, else a runner of its own
+            self._dispose_later(runner)
+            runner = None
         if runner is None:
             try:
                 jail = await self._jail(python)

@@ -108,3 +108,31 @@ async def test_after_a_quiet_spell_the_pool_keeps_fewer_and_the_next_call_brings
         assert stats().target == 3  # the call brought it back to its size
         await wait_until_async(lambda: stats().ready == 3, what=lambda: f"refilled to three: {stats()}")
         assert stats().peak == 3 and stats().hits == 1
+
+
+async def test_warm_runners_outlive_the_worker_threads_idle_around_them(local_config):
+    """``bwrap --die-with-parent`` kills a sandbox when the thread that started it exits, and anyio ends a worker
+    thread once it has been idle ten seconds (on the next call into a worker thread). Runners are started on
+    threads of their own: after anyio has ended every idle worker thread, the warm ones are all still alive,
+    and a call that outlives such a thread still gets its answer."""
+    config = dataclasses.replace(local_config, warm_pool_size=2)
+    slow = "import time\ndef wait() -> str:\n    time.sleep(12)\n    return 'late'\n"
+    async with LocalSandbox(config) as sb:
+        with anyio.fail_after(20):
+            await sb.wait_warm()
+        async with anyio.create_task_group() as tg:
+            answers: list[object] = []
+
+            async def long_call() -> None:
+                answers.append((await sb.run(SandboxRequest(source_code=slow, timeout_s=40))).func_return)
+
+            tg.start_soon(long_call)
+            await anyio.sleep(11)  # every worker thread of this loop is idle past anyio's ten seconds ...
+            await anyio.to_thread.run_sync(lambda: None)  # ... and this call into one ends them
+            await anyio.to_thread.run_sync(lambda: None)
+        for i in range(2):
+            result = await sb.run(SandboxRequest(source_code=ADD, args={"a": i, "b": 1}))
+            assert result.status == "success" and result.func_return == i + 1, result
+        stats = sb.pool_stats
+    assert answers == ["late"]
+    assert stats is not None and stats.dead == 0, stats
