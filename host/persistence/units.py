@@ -25,7 +25,7 @@ import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
-from typing import TypeVar
+from typing import TypeVar, cast
 
 import anyio
 from sqlalchemy import Connection, Engine, create_engine, event
@@ -43,6 +43,7 @@ class Units:
         self._engine: Engine | None = None
         self._sessions: sessionmaker[Session] | None = None
         self._write_lock = threading.Lock()
+        self._inline: Connection | None = None  # the event loop's own (``peek``)
         if path := sqlite_file(db.engine):
             self._engine = sync_sqlite_engine(path)
             self._sessions = sessionmaker(self._engine, expire_on_commit=False)
@@ -64,8 +65,23 @@ class Units:
 
     async def peek(self, fn: Callable[[Connection], T]) -> T:
         """Run ``fn(connection)``, one read statement (atomic by itself), on a bare connection: no session and no
-        transaction around it (on SQLite no BEGIN and ROLLBACK either)."""
+        transaction around it (on SQLite no BEGIN and ROLLBACK either).
+
+        On SQLite the statement runs right here, on the event loop's thread, on a connection kept for it that
+        never waits for a lock (``busy_timeout`` 0): a statement of a few hundred microseconds costs less
+        than the hop to a worker thread and back (with the wait for the interpreter lock there). A WAL reader
+        is not blocked by writers; should the file be busy all the same (a checkpoint restarting the log,
+        recovery), the statement runs in a worker thread instead, where it may wait."""
         if self._engine is not None:
+            if self._inline is None:  # opened in a worker thread: connecting may wait for the file
+                conn = await anyio.to_thread.run_sync(self._open_inline)
+                if self._inline is None:
+                    self._inline = conn
+                else:  # another peek opened one meanwhile
+                    conn.close()
+            done, value = self._peek_now(fn)
+            if done:
+                return cast(T, value)
             return await anyio.to_thread.run_sync(self._peek, fn)
         conn = await _pinned_connection("AUTOCOMMIT")
         if conn is not None:
@@ -93,6 +109,32 @@ class Units:
         with self._sessions() as s:
             return fn(s)
 
+    def _open_inline(self) -> Connection:
+        assert self._engine is not None
+        conn = self._engine.connect().execution_options(sqlite_autocommit=True)
+        conn.exec_driver_sql("PRAGMA busy_timeout=0")
+        conn.rollback()
+        return conn
+
+    def _peek_now(self, fn: Callable[[Connection], T]) -> tuple[bool, T | None]:
+        """``(True, fn(conn))`` on the loop's own connection, or ``(False, None)`` when the file was busy."""
+        conn = self._inline
+        if conn is None:  # dropped after an error: the next peek opens another
+            return False, None
+        try:
+            value = fn(conn)
+            conn.rollback()  # SQLAlchemy's bookkeeping only (no BEGIN was sent): no statement stays open
+            return True, value
+        except Exception as exc:
+            try:
+                conn.rollback()
+            except Exception:  # the connection itself failed: the next statement gets a fresh one
+                self._inline = None
+                conn.invalidate()
+            if _busy(exc):
+                return False, None
+            raise
+
     def _peek(self, fn: Callable[[Connection], T]) -> T:
         assert self._engine is not None
         with self._engine.connect().execution_options(sqlite_autocommit=True) as conn:
@@ -109,8 +151,19 @@ class Units:
         return [self._engine] if self._engine is not None else []
 
     def close(self) -> None:
+        if self._inline is not None:
+            self._inline.close()
+            self._inline = None
         if self._engine is not None:
             self._engine.dispose()
+
+
+def _busy(exc: BaseException) -> bool:
+    """SQLite's "database is locked" / "database is busy" (SQLITE_BUSY), wrapped by SQLAlchemy or not (sqlean's
+    exceptions are not sqlite3's, so SQLAlchemy may leave them as they are)."""
+    orig = getattr(exc, "orig", None) or exc
+    return type(orig).__name__ == "OperationalError" and any(
+        word in str(orig) for word in ("database is locked", "database is busy"))
 
 
 # The connection this task's units run on until `pinned` ends, with the task that pinned it.

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import Connection, event, func, insert, select, text
 from sqlalchemy.orm import Session
 
-from host.persistence.db import Database, open_database
+from host.persistence.db import Database, open_database, sqlite_connect, sqlite_file
 from host.persistence.models import JobRow
 from host.persistence.units import pinned
 from tests.conftest import PG_ADMIN_URI
@@ -163,3 +163,47 @@ async def test_writers_of_one_process_queue_for_the_write_lock_without_a_connect
     assert await count(db, "job-queue-") == 20
     if engines:  # a SQLite file: one connection serves the writers one after another (plus any pooled reader)
         assert len(opened) <= 2, len(opened)
+
+
+async def test_a_peek_runs_on_the_event_loop_and_waits_off_it_when_the_file_is_locked(
+        db: Database) -> None:
+    """SQLite: a peek runs on the event loop's thread (no hop to a worker thread), on a connection that never
+    waits for a lock. Whatever waits for a locked file (here another connection holds it in exclusive locking
+    mode) waits in a worker thread instead: the event loop keeps running meanwhile, and the peek answers
+    once the lock is gone."""
+    import threading
+
+    path = sqlite_file(db.engine)
+    if path is None:  # Postgres: a peek is one statement through asyncpg, nothing to wait for here
+        return
+    await db.write(lambda s: s.execute(insert(JobRow).values(id="job-inline", job_type="job", status="created")))
+
+    def probe(conn: Connection) -> tuple[str, str]:
+        found = conn.execute(select(JobRow.status).where(JobRow.id == "job-inline"))
+        return found.scalar_one(), threading.current_thread().name
+
+    assert await db.peek(probe) == ("created", threading.current_thread().name)  # right here
+    # Every connection of this process closed, so that another one can take the file for itself.
+    await db.engine.dispose()
+    db.close()
+    holder = sqlite_connect(path)  # the server's SQLite library: in one process, POSIX locks alone never conflict
+    holder.execute("PRAGMA locking_mode=EXCLUSIVE")
+    holder.execute("BEGIN EXCLUSIVE")
+    holder.execute("UPDATE jobs SET status = 'running' WHERE id = 'job-inline'")
+    holder.execute("COMMIT")  # the exclusive lock stays: locking_mode=EXCLUSIVE keeps it until the close
+    answers: list[tuple[str, str]] = []
+    ticks = 0
+    try:
+        async with anyio.create_task_group() as tg:
+            async def peek() -> None:
+                answers.append(await db.peek(probe))
+
+            tg.start_soon(peek)
+            while ticks < 20:  # the loop runs while the peek waits
+                await anyio.sleep(0.01)
+                ticks += 1
+            assert answers == []
+            holder.close()
+    finally:
+        holder.close()
+    assert [status for status, _ in answers] == ["running"], answers
