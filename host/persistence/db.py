@@ -106,6 +106,11 @@ class Database:
         a transaction around it, two round trips fewer than ``write``."""
         return await self.units.write_one(fn)
 
+    async def data_version(self) -> tuple[int, int] | None:
+        """SQLite: a stamp that moves whenever the file changes (any commit by any other connection or process);
+        None on Postgres (see ``host.services.answer_cache``)."""
+        return await self.units.data_version()
+
     def engines(self) -> list[Engine]:
         """Every engine this database runs statements on (for listeners that must see them all): the async
         engine's, and on a SQLite file the synchronous engine the units run on."""

@@ -25,7 +25,7 @@ import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
-from typing import TypeVar, cast
+from typing import Any, TypeVar, cast
 
 import anyio
 from sqlalchemy import Connection, Engine, create_engine, event
@@ -44,6 +44,7 @@ class Units:
         self._sessions: sessionmaker[Session] | None = None
         self._write_lock = threading.Lock()
         self._inline: Connection | None = None  # the event loop's own (``peek``)
+        self._inline_generation = 0
         if path := sqlite_file(db.engine):
             self._engine = sync_sqlite_engine(path)
             self._sessions = sessionmaker(self._engine, expire_on_commit=False)
@@ -73,12 +74,7 @@ class Units:
         is not blocked by writers; should the file be busy all the same (a checkpoint restarting the log,
         recovery), the statement runs in a worker thread instead, where it may wait."""
         if self._engine is not None:
-            if self._inline is None:  # opened in a worker thread: connecting may wait for the file
-                conn = await anyio.to_thread.run_sync(self._open_inline)
-                if self._inline is None:
-                    self._inline = conn
-                else:  # another peek opened one meanwhile
-                    conn.close()
+            await self._ensure_inline()
             done, value = self._peek_now(fn)
             if done:
                 return cast(T, value)
@@ -108,6 +104,34 @@ class Units:
         assert self._sessions is not None
         with self._sessions() as s:
             return fn(s)
+
+    async def data_version(self) -> tuple[int, int] | None:
+        """SQLite: a stamp that moves whenever any other connection (of this process or another) commits to the
+        file: ``PRAGMA data_version`` on the event loop's read connection, which never writes, with which
+        connection it was (a new one starts its own count). None on Postgres, or when the file is busy."""
+        if self._engine is None:
+            return None
+        await self._ensure_inline()
+        conn = self._inline
+        if conn is None:
+            return None
+        try:
+            raw = cast(Any, conn.connection.driver_connection)  # the DB-API connection (sqlean), no SQLAlchemy
+            row = raw.execute("PRAGMA data_version").fetchone()
+        except Exception as exc:
+            if _busy(exc):
+                return None
+            raise
+        return self._inline_generation, int(row[0])
+
+    async def _ensure_inline(self) -> None:
+        if self._inline is None:  # opened in a worker thread: connecting may wait for the file
+            conn = await anyio.to_thread.run_sync(self._open_inline)
+            if self._inline is None:
+                self._inline = conn
+                self._inline_generation += 1
+            else:  # another peek opened one meanwhile
+                conn.close()
 
     def _open_inline(self) -> Connection:
         assert self._engine is not None

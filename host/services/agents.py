@@ -37,6 +37,7 @@ from host.schemas.agents import MASKED, AgentState, CreateAgentRequest, UpdateAg
 from host.schemas.blocks import CreateBlock
 from host.schemas.tools import Tool
 from host.services.agent_view import RELATIONSHIPS, hydrate_sync, source_summary, state_of
+from host.services.answer_cache import AnswerCache
 from host.services.blocks import new_block_row
 from host.services.memory import initial_messages_sync, mark_stale, recompile_system
 from host.services.tool_cache import STAMP as TOOL_STAMP
@@ -133,6 +134,8 @@ class AgentService:
         self.registry = registry
         self.byok = byok  # the acting organization's own providers (host.services.byok)
         self.views = views if views is not None else AgentViewCache()  # whole views, by version key
+        # Reads answered again while the database has not changed at all (SQLite, ``answer_cache``)
+        self.answers: AnswerCache[AgentState] = AnswerCache()
 
     # ---- configuration resolution -------------------------------------------------------
     async def resolve_model(self, handle: str, context_window_limit: int | None = None) -> LLMConfig:
@@ -224,6 +227,10 @@ class AgentService:
         return row
 
     async def get(self, agent_id: str) -> AgentState:
+        stamp = await self.db.data_version()  # taken before the read (see host.services.answer_cache)
+        question = ("get", scope_org(), agent_id)
+        if (again := self.answers.get(question, stamp)) is not None:
+            return again[0]
         found = await self.db.peek(lambda conn: self.views.lookup(conn, agent_id))  # one statement
         view = None
         if found is not None:
@@ -232,6 +239,7 @@ class AgentService:
                 view = await self.db.read(lambda s: self.views.build(s, agent_id, key))
         if view is None:
             raise NotFoundError.for_id("Agent", agent_id)
+        self.answers.put(question, stamp, [view])
         return view
 
     async def exists(self, agent_id: str) -> None:
@@ -294,7 +302,15 @@ class AgentService:
             rows = paged(s, stmt, AgentRow, before=before, after=after, limit=limit, ascending=ascending)
             return hydrate_sync(s, rows, include, blocks=self.views.blocks, tool_cache=self.views.tools)
 
-        return await self.db.read(load)
+        stamp = await self.db.data_version()  # taken before the read (see host.services.answer_cache)
+        question = ("list", scope_org(), name, tuple(tags or ()), match_all_tags, before, after, limit, query_text,
+                    identity_id, tuple(identifier_keys or ()), ascending, project_id, template_id, base_template_id,
+                    include)
+        if (again := self.answers.get(question, stamp)) is not None:
+            return again
+        answer = await self.db.read(load)
+        self.answers.put(question, stamp, answer)
+        return answer
 
     async def count(self) -> int:
         async with self.db.session() as s:

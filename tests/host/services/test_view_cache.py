@@ -39,9 +39,10 @@ async def test_a_view_is_reused_until_a_write_elsewhere_changes_its_key(db: Data
     agents = await _service(db, scripted_llm, max_entries=8)
     agent_id = await _agent(agents)
     first = await agents.get(agent_id)
-    hits = agents.views.stats.hits
+    hits = agents.views.stats.hits + agents.answers.stats.hits
     assert await agents.get(agent_id) is first  # nothing changed: the same view, not built again
-    assert agents.views.stats.hits == hits + 1
+    # (SQLite: the database has not changed at all, the answer is given again; Postgres: the key is the same)
+    assert agents.views.stats.hits + agents.answers.stats.hits == hits + 1
 
     # a write that bypasses every service (as another process would): the block's row only
     block_id = first.memory.blocks[0].id
