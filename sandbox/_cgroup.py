@@ -57,6 +57,42 @@ def _children(pid: int) -> list[int]:
     return out
 
 
+def _sweep_stale(root: Path, ours: Path) -> None:
+    """Remove the empty groups that servers which died without closing (kill -9, OOM, power loss) left under
+    ``root``: the ``agenthost-sandbox-<pid>`` groups of pids no longer alive, and ours if this pid was theirs
+    once (bubblewrap's ``--die-with-parent`` took their processes with the server; a group that still has
+    members is left as it is). Left behind, they piled up, and a later server given the same pid could
+    find a runner's group already there and run that runner without its pids limit."""
+    try:
+        candidates = [p for p in root.iterdir() if p.name.startswith("agenthost-sandbox-")]
+    except OSError:
+        return
+    for group in candidates:
+        pid = group.name.removeprefix("agenthost-sandbox-")
+        if not pid.isdigit():
+            continue
+        if group != ours:
+            try:
+                os.kill(int(pid), 0)
+                continue  # a live server's (or a pid taken again since: left alone)
+            except ProcessLookupError:
+                pass
+            except PermissionError:
+                continue
+        _remove_empty(group)
+
+
+def _remove_empty(group: Path) -> None:
+    """Remove ``group`` and its child groups where they hold no process (best effort)."""
+    try:
+        for child in group.iterdir():
+            if child.is_dir():
+                _remove_empty(child)
+        group.rmdir()
+    except OSError:
+        pass
+
+
 class PidsCgroups:
     def __init__(self, parent: Path) -> None:
         self.parent = parent
@@ -66,6 +102,7 @@ class PidsCgroups:
         if root is None:
             return None
         parent = root / f"agenthost-sandbox-{os.getpid()}"
+        _sweep_stale(root, parent)
         try:
             parent.mkdir(exist_ok=True)
             probe = parent / "probe"
