@@ -13,7 +13,9 @@ home; the tree's own ``tests.support`` starts it), waits until the server is idl
   sent from a process of its own (``turn_load.py``, aiohttp), and the server's CPU per message;
 - ``POST /v1/tools/run`` with a trivial custom tool, 20 calls back to back: p50;
 - a turn whose model calls the custom tool, then ``send_message`` (two model calls): p50;
-- RSS of the server with its children (sandbox interpreters, MCP servers) after all of that.
+- RSS of the server with its children (sandbox interpreters, MCP servers) after all of that, and the same as
+  PSS (a page shared by N processes counts 1/N: the interpreter and libraries every sandbox shares count
+  once), which is what they take together.
 
 With ``--reps 2`` and a baseline the runs go baseline, this, baseline, this; each cell is the median of the
 tree's runs. No figure is asserted: the table is the output. ``--workers N`` starts each server with
@@ -47,6 +49,7 @@ from proc_stats import (  # noqa: E402  (this folder: the script's own)
     server_cpu_seconds,
     server_rss_mb,
     settle,
+    tree_pss_mb,
     tree_rss_mb,
 )
 
@@ -61,17 +64,11 @@ ROWS = [  # (key, label, unit, goal)
     ("create", "create agent, p50 ms (server CPU ms)", "ms", "<= 5 ms"),
     ("rss_settled", "RSS settled, MB", "MB", "<= 150 MB"),
     ("rss_after", "RSS after, server + children, MB", "MB", "<= 200 MB"),
+    ("pss_after", "PSS after, server + children, MB", "MB", "-"),
     ("tput", "10 agents, msg/s (server CPU ms/msg)", "/s", ">= 150 msg/s"),
     ("tools_run", "/v1/tools/run x20 back to back, p50 ms", "ms", "<= 10 ms"),
     ("tool_turn", "turn with one custom tool, p50 ms", "ms", "<= 25 ms"),
 ]
-
-
-
-
-
-
-
 
 
 def timed(pid: int, n: int, call: Callable[[int], object]) -> tuple[float, float]:
@@ -160,6 +157,7 @@ def run_tree(tree: Path, n: int, rounds: int, workers: int = 1, pool: int = DEFA
                     turns.append((time.perf_counter() - t0) * 1000)
             out["tool_turn"] = (statistics.median(turns), None)
             out["rss_after"] = (tree_rss_mb(pid), None)
+            out["pss_after"] = (tree_pss_mb(pid), None)
     return out
 
 

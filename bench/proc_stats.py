@@ -83,6 +83,20 @@ def tree_rss_mb(pid: int) -> float:
     return _summed(rss_mb, tree_pids(pid))
 
 
+def pss_mb(pid: int) -> float:
+    """Proportional set size: each page shared by N processes counts 1/N (``/proc/<pid>/smaps_rollup``), so a
+    sum over processes counts the shared interpreter and libraries once, unlike a sum of RSS."""
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        if line.startswith("Pss:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def tree_pss_mb(pid: int) -> float:
+    """PSS of ``pid`` with its children: the memory they take together."""
+    return _summed(pss_mb, tree_pids(pid))
+
+
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
