@@ -30,6 +30,8 @@ def browser() -> Iterator[Any]:
 
 
 def checked(handle: Ui, context: Any) -> None:
+    print(f"--- the page's last API calls ({handle.name}) ---", *handle.calls[-40:],
+          f"--- still unanswered: {sorted(handle.pending.values())}", sep="\n")
     try:
         assert not handle.foreign, f"the UI asked other hosts: {handle.foreign}"
         assert not handle.errors, f"uncaught errors in the page: {handle.errors}"

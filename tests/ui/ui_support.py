@@ -29,6 +29,10 @@ class Ui:
     foreign: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     hosts: set[str] = field(default_factory=set)
+    # The page's API calls as they ended ("<status> <method> <path> <ms>", or a failure): printed when the
+    # context closes, which pytest shows for a failing test only (what the page was waiting for)
+    calls: list[str] = field(default_factory=list)
+    pending: dict[int, str] = field(default_factory=dict)  # API calls still without an answer, by request
 
     def goto(self, path: str) -> Any:
         self.page.goto(self.base_url + path)
@@ -65,6 +69,23 @@ def open_ui(browser: Any, base_url: str, name: str, *, viewport: dict[str, int] 
 
     context.route("**/*", route)
     page.on("pageerror", lambda exc: ui.errors.append(str(exc)))
+
+    def started(request: Any) -> None:
+        path = urlsplit(request.url).path
+        if path.startswith("/v1/"):
+            ui.pending[id(request)] = f"{request.method} {path}"
+
+    def ended(request: Any, outcome: str) -> None:
+        path = urlsplit(request.url).path
+        ui.pending.pop(id(request), None)
+        if path.startswith("/v1/"):
+            timing = request.timing or {}
+            took = timing.get("responseEnd", -1)
+            ui.calls.append(f"{outcome} {request.method} {path} {took:.0f} ms")
+
+    page.on("request", started)
+    page.on("requestfinished", lambda r: ended(r, str(r.response().status if r.response() else "?")))
+    page.on("requestfailed", lambda r: ended(r, f"failed ({r.failure})"))
     return ui, context
 
 
