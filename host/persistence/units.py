@@ -112,17 +112,8 @@ class Units:
         if self._engine is None:
             return None
         await self._ensure_inline()
-        conn = self._inline
-        if conn is None:
-            return None
-        try:
-            raw = cast(Any, conn.connection.driver_connection)  # the DB-API connection (sqlean), no SQLAlchemy
-            row = raw.execute("PRAGMA data_version").fetchone()
-        except Exception as exc:
-            if _busy(exc):
-                return None
-            raise
-        return self._inline_generation, int(row[0])
+        done, version = self._peek_now(_data_version)
+        return (self._inline_generation, version) if done and version is not None else None
 
     async def _ensure_inline(self) -> None:
         if self._inline is None:  # opened in a worker thread: connecting may wait for the file
@@ -180,6 +171,11 @@ class Units:
             self._inline = None
         if self._engine is not None:
             self._engine.dispose()
+
+
+def _data_version(conn: Connection) -> int:
+    raw = cast(Any, conn.connection.driver_connection)  # the DB-API connection (sqlean): no SQLAlchemy on the way
+    return int(raw.execute("PRAGMA data_version").fetchone()[0])
 
 
 def _busy(exc: BaseException) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, cast
 
 from pydantic import BaseModel, ValidationError
@@ -226,21 +227,31 @@ class AgentService:
             raise NotFoundError.for_id("Agent", agent_id)
         return row
 
-    async def get(self, agent_id: str) -> AgentState:
-        stamp = await self.db.data_version()  # taken before the read (see host.services.answer_cache)
-        question = ("get", scope_org(), agent_id)
+    async def _answered(self, question: tuple[Any, ...], read: Callable[[], Awaitable[list[AgentState]]]
+                        ) -> list[AgentState]:
+        """``read()``, or its answer given again while the database has not changed since it was read
+        (SQLite: ``host.services.answer_cache``); ``question`` holds everything the answer depends on."""
+        stamp = await self.db.data_version()  # taken before the read
+        question = (scope_org(), *question)
         if (again := self.answers.get(question, stamp)) is not None:
-            return again[0]
-        found = await self.db.peek(lambda conn: self.views.lookup(conn, agent_id))  # one statement
-        view = None
-        if found is not None:
-            key, view = found
-            if view is None:  # built once per version of the agent
-                view = await self.db.read(lambda s: self.views.build(s, agent_id, key))
-        if view is None:
-            raise NotFoundError.for_id("Agent", agent_id)
-        self.answers.put(question, stamp, [view])
-        return view
+            return again
+        answer = await read()
+        self.answers.put(question, stamp, answer)
+        return answer
+
+    async def get(self, agent_id: str) -> AgentState:
+        async def read() -> list[AgentState]:
+            found = await self.db.peek(lambda conn: self.views.lookup(conn, agent_id))  # one statement
+            view = None
+            if found is not None:
+                key, view = found
+                if view is None:  # built once per version of the agent
+                    view = await self.db.read(lambda s: self.views.build(s, agent_id, key))
+            if view is None:
+                raise NotFoundError.for_id("Agent", agent_id)
+            return [view]
+
+        return (await self._answered(("get", agent_id), read))[0]
 
     async def exists(self, agent_id: str) -> None:
         async with self.db.session() as s:
@@ -302,15 +313,9 @@ class AgentService:
             rows = paged(s, stmt, AgentRow, before=before, after=after, limit=limit, ascending=ascending)
             return hydrate_sync(s, rows, include, blocks=self.views.blocks, tool_cache=self.views.tools)
 
-        stamp = await self.db.data_version()  # taken before the read (see host.services.answer_cache)
-        question = ("list", scope_org(), name, tuple(tags or ()), match_all_tags, before, after, limit, query_text,
-                    identity_id, tuple(identifier_keys or ()), ascending, project_id, template_id, base_template_id,
-                    include)
-        if (again := self.answers.get(question, stamp)) is not None:
-            return again
-        answer = await self.db.read(load)
-        self.answers.put(question, stamp, answer)
-        return answer
+        question = ("list", name, tuple(tags or ()), match_all_tags, before, after, limit, query_text, identity_id,
+                    tuple(identifier_keys or ()), ascending, project_id, template_id, base_template_id, include)
+        return await self._answered(question, lambda: self.db.read(load))
 
     async def count(self) -> int:
         async with self.db.session() as s:

@@ -84,7 +84,11 @@ def open_ui(browser: Any, base_url: str, name: str, *, viewport: dict[str, int] 
             ui.calls.append(f"{outcome} {request.method} {path} {took:.0f} ms")
 
     page.on("request", started)
-    page.on("requestfinished", lambda r: ended(r, str(r.response().status if r.response() else "?")))
+    def finished(request: Any) -> None:
+        response = request.response()
+        ended(request, str(response.status) if response is not None else "?")
+
+    page.on("requestfinished", finished)
     page.on("requestfailed", lambda r: ended(r, f"failed ({r.failure})"))
     return ui, context
 
