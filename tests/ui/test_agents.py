@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 from playwright.sync_api import expect
@@ -35,6 +36,30 @@ def test_create_an_agent_through_the_ui(ui: Any, http: httpx.Client) -> None:
     page.locator("[data-block=persona] textarea").wait_for()
     assert page.locator("[data-block=persona] textarea").input_value() == "I am the UI-made persona."
     ui.shot()
+
+
+def test_typing_in_the_create_form_while_the_list_loads_stays_in_the_form(ui: Any) -> None:
+    """The list's answer arriving does not take the keyboard from a field the user is typing in: the search box
+    is focused when the page mounts, not when the (slow: many agents) first page of the list arrives. It used
+    to be, so what was typed next went into the search box, and the form, its name empty, would not submit."""
+    held: list[Any] = []
+    ui.page.route(lambda url: urlsplit(url).path == "/v1/agents/", lambda route: held.append(route))
+    page = ui.goto("/")
+    name = page.get_by_label("Name", exact=True)
+    name.click()
+    page.keyboard.type("typed-")
+    for _ in range(500):  # the list's request is on its way (10 s at most)
+        if held:
+            break
+        page.wait_for_timeout(20)
+    assert held, "the page never asked for the list"
+    page.unroute_all()
+    for route in held:
+        route.fallback()  # on to the server
+    expect(page.get_by_text(" in all")).to_be_visible()  # the list arrived
+    page.keyboard.type("on")
+    expect(name).to_have_value("typed-on")
+    expect(page.get_by_label("Search agents by name")).to_have_value("")
 
 
 def test_create_error_shows_the_api_detail(ui: Any, http: httpx.Client) -> None:

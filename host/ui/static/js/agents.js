@@ -95,8 +95,9 @@ export async function mountAgents(root) {
   search.addEventListener('input', debounce(() => {
     state.query = search.value.trim(); state.cursors = [null]; state.page = 0; load();
   }, 200));
-  await load();
+  // Focused now, not once the list has arrived: by then the user may be typing in the create form.
   search.focus();
+  await load();
   return () => {};
 }
 
