@@ -3,11 +3,12 @@
 A warm process has imported only the runner (stdlib), nothing of any tool, and
 exits after its one call, so nothing leaks from one call to the next.
 
-Refills run ahead of demand: once a take leaves the pool half empty or less, the
-refiller starts at once (not when the call has finished; above that, the call's end
-tops it up, so a lone call does not share the CPU with its replacement's start), and
-up to ``concurrency`` replacements start side by side, so a burst of back-to-back
-calls keeps finding warm runners.  The pool never holds
+Refills run ahead of demand: once a take leaves the pool half empty or less, or finds it
+short of an earlier call's replacement (calls coming one after another), the refiller
+starts at once; above that, the caller tops it up with ``refill`` a beat after the call
+(``LocalSandbox``: after the caller has used the answer), so a lone call does not share
+the CPU with its replacement's start. Up to ``concurrency`` replacements start side by
+side, so a burst of back-to-back calls keeps finding warm runners.  The pool never holds
 more than ``size`` warm processes (ready plus starting); runners handed to a call
 are the call's, disposed of after it.  After a quiet spell (``idle_after_s``) it
 keeps only ``idle_size`` (memory), and the next call brings it back to ``size``.
@@ -128,7 +129,9 @@ class WarmPool:
         beside them would only slow all of them down.
         """
         self._target = self.size
-        if 2 * (len(self._ready) - 1) <= self.size:  # half empty or less: refill now, ahead of the calls to come
+        if 2 * (len(self._ready) - 1) <= self.size or len(self._ready) + self._starting < self._target:
+            # half empty or less, or a call's replacement still to start (calls are coming one after another):
+            # refill now, ahead of the calls to come
             self._wake.set()
         if self._full.is_set():
             self._full = anyio.Event()
@@ -159,8 +162,9 @@ class WarmPool:
         self._wake.set()
 
     def refill(self) -> None:
-        """A call has finished: top the pool up (a pool still more than half full waits for this, so a single
-        call does not share the CPU with the start of its replacement)."""
+        """A call has finished and its caller has gone on: top the pool up (a pool still more than half full
+        waits for this or the next call, so a single call does not share the CPU with its replacement's
+        start)."""
         self._wake.set()
 
     async def wait_full(self) -> None:

@@ -58,6 +58,8 @@ class LocalSandboxConfig:
 
     Warm pool: ``warm_pool_size`` interpreters wait booted while calls come; after ``warm_pool_idle_s``
     without one the pool keeps ``warm_pool_idle_size`` (at most ``warm_pool_size``) until the next call.
+    ``after_call_s`` after a call, its processes are reaped, its cgroup and private /tmp removed and (a pool
+    still more than half full) its replacement started: not while the caller goes on with the answer.
     """
 
     exec_dir: Path | None = None
@@ -73,6 +75,7 @@ class LocalSandboxConfig:
     warm_pool_size: int = 2
     warm_pool_idle_size: int = 2  # what the pool shrinks to after warm_pool_idle_s without a call
     warm_pool_idle_s: float = 60.0
+    after_call_s: float = 0.1  # a turn's step write and next model call take ~15 ms after a tool call
     venv_cache_dir: Path = field(default_factory=_default_venv_cache)
     env_allowlist: tuple[str, ...] = DEFAULT_ENV_ALLOWLIST
     base_env: dict[str, str] = field(default_factory=dict)

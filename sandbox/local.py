@@ -189,22 +189,28 @@ class LocalSandbox:
             "agent_state": request.agent_state.to_json() if request.agent_state else None,
         }
         outcome = await execute(runner, job, timeout_s, self.config.max_output_bytes, self._cgroups)
-        # The tree is already killed; reaping and removing its cgroup and home happen
-        # after the answer is returned (see quiesce()).
-        self._dispose_later(runner)
-        if self._pool is not None:
-            self._pool.refill()
+        # The tree is already killed; reaping it, removing its cgroup and home and topping the pool up
+        # happen a beat after the answer is returned (see _dispose and quiesce()).
+        self._dispose_later(runner, refill=True)
         return _to_result(outcome, timeout_s, self.config, started)
 
-    def _dispose_later(self, runner: RunnerProcess) -> None:
+    def _dispose_later(self, runner: RunnerProcess, *, refill: bool = False) -> None:
         assert self._tg is not None
         if self._pending == 0:
             self._idle = anyio.Event()
         self._pending += 1
-        self._tg.start_soon(self._dispose, runner)
+        self._tg.start_soon(self._dispose, runner, refill)
 
-    async def _dispose(self, runner: RunnerProcess) -> None:
+    async def _dispose(self, runner: RunnerProcess, refill: bool = False) -> None:
         try:
+            if refill:
+                # The caller goes on with the answer (a turn: its step write and next model call): the
+                # replacement's start (~35 ms of CPU) and this cleanup wait until then (``after_call_s``).
+                # A pool left half empty or less started its refill when the call took its runner.
+                with anyio.CancelScope(shield=True):
+                    await anyio.sleep(self.config.after_call_s)
+                if self._pool is not None:
+                    self._pool.refill()
             await dispose(runner, self._cgroups)
         finally:
             self._pending -= 1

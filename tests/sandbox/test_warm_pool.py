@@ -4,6 +4,9 @@ Observed through the pool's counters (``LocalSandbox.pool_stats``), never throug
 """
 
 import dataclasses
+import tempfile
+import uuid
+from pathlib import Path
 
 import anyio
 import pytest
@@ -14,6 +17,12 @@ from tests.support.waiting import wait_until_async
 pytestmark = pytest.mark.anyio
 
 ADD = "def add(a: int, b: int) -> int:\n    return a + b\n"
+MARK = (
+    "import os, tempfile\n"
+    "def mark(name: str) -> str:\n"
+    "    open(os.path.join(tempfile.gettempdir(), name), 'w').close()\n"
+    "    return name\n"
+)
 
 
 async def test_a_burst_of_back_to_back_calls_is_served_by_warm_runners(local_config):
@@ -66,6 +75,44 @@ async def test_a_pool_running_low_refills_while_the_call_runs_a_fuller_one_after
         final = stats()
     assert result.func_return == 2
     assert final.hits == 2 and final.misses == 0 and final.peak == size
+
+
+async def test_a_fuller_pool_tops_up_and_cleans_up_after_the_caller_has_its_answer_not_while(local_config):
+    """The caller goes on with the answer (a turn writes its step and calls the model again): the replacement's
+    start and the used runner's cleanup wait a beat (``after_call_s``), so they do not take the CPU from it.
+    A second call within that beat is a burst: the refill starts at once."""
+    config = dataclasses.replace(local_config, warm_pool_size=6, after_call_s=1.0)
+    async with LocalSandbox(config) as sb:
+
+        def stats():
+            s = sb.pool_stats
+            assert s is not None
+            return s
+
+        with anyio.fail_after(20):
+            await sb.wait_warm()
+        marker = f"marker-{uuid.uuid4().hex}"
+        first = await sb.run(SandboxRequest(source_code=MARK, args={"name": marker}))
+        await anyio.sleep(0.1)  # the event loop runs what was due: not yet the cleanup or the refill
+        after_one = stats()
+        home_after_one = _homes_holding(marker)
+        second = await sb.run(SandboxRequest(source_code=ADD, args={"a": 2, "b": 3}))
+        await anyio.sleep(0.1)
+        after_two = stats()
+        await wait_until_async(lambda: stats().ready == 6 and stats().starting == 0,
+                               what=lambda: f"topped up: {stats()}")
+        await sb.quiesce()
+        home_later = _homes_holding(marker)
+    assert first.status == "success" and second.func_return == 5, (first, second)
+    assert after_one.ready == 5 and after_one.starting == 0, after_one
+    assert len(home_after_one) == 1  # the used runner's private /tmp: not removed yet
+    # more than half the pool was left, but the burst's refill did not wait for the beat
+    assert after_two.ready + after_two.starting == 6, after_two
+    assert home_later == []  # removed since
+
+
+def _homes_holding(name: str) -> list[Path]:
+    return list(Path(tempfile.gettempdir()).glob(f"agenthost-tool-*/{name}"))
 
 
 async def test_concurrent_calls_beyond_the_pool_start_their_own_and_the_pool_stays_within_its_size(local_config):
