@@ -6,12 +6,14 @@ Observed through the pool's counters (``LocalSandbox.pool_stats``), never throug
 import dataclasses
 import tempfile
 import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import anyio
 import pytest
 
-from sandbox import LocalSandbox, SandboxRequest
+from sandbox import LocalSandbox, LocalSandboxConfig, PoolStats, SandboxRequest
 from tests.support.waiting import wait_until_async
 
 pytestmark = pytest.mark.anyio
@@ -51,15 +53,7 @@ async def test_a_pool_running_low_refills_while_the_call_runs_a_fuller_one_after
         local_config, size: int, refilled_during_the_call: bool):
     config = dataclasses.replace(local_config, warm_pool_size=size)
     slow = "import time\ndef wait() -> str:\n    time.sleep(60)\n    return 'late'\n"
-    async with LocalSandbox(config) as sb:
-
-        def stats():
-            s = sb.pool_stats
-            assert s is not None
-            return s
-
-        with anyio.fail_after(20):
-            await sb.wait_warm()
+    async with _warm(config) as (sb, stats):
         async with anyio.create_task_group() as tg:
             tg.start_soon(sb.run, SandboxRequest(source_code=slow))
             if refilled_during_the_call:  # the slow call holds a runner; its replacement boots meanwhile
@@ -82,15 +76,7 @@ async def test_a_fuller_pool_tops_up_and_cleans_up_after_the_caller_has_its_answ
     start and the used runner's cleanup wait a beat (``after_call_s``), so they do not take the CPU from it.
     A second call within that beat is a burst: the refill starts at once."""
     config = dataclasses.replace(local_config, warm_pool_size=6, after_call_s=1.0)
-    async with LocalSandbox(config) as sb:
-
-        def stats():
-            s = sb.pool_stats
-            assert s is not None
-            return s
-
-        with anyio.fail_after(20):
-            await sb.wait_warm()
+    async with _warm(config) as (sb, stats):
         marker = f"marker-{uuid.uuid4().hex}"
         first = await sb.run(SandboxRequest(source_code=MARK, args={"name": marker}))
         await anyio.sleep(0.1)  # the event loop runs what was due: not yet the cleanup or the refill
@@ -183,3 +169,18 @@ async def test_warm_runners_outlive_the_worker_threads_idle_around_them(local_co
         stats = sb.pool_stats
     assert answers == ["late"]
     assert stats is not None and stats.dead == 0, stats
+
+
+@asynccontextmanager
+async def _warm(config: LocalSandboxConfig) -> AsyncIterator[tuple[LocalSandbox, Callable[[], PoolStats]]]:
+    """A sandbox whose pool is full, and a reader of its counters."""
+    async with LocalSandbox(config) as sb:
+
+        def stats() -> PoolStats:
+            s = sb.pool_stats
+            assert s is not None
+            return s
+
+        with anyio.fail_after(20):
+            await sb.wait_warm()
+        yield sb, stats
