@@ -165,6 +165,10 @@ def create_app(settings: Settings) -> FastAPI:
         redirect_slashes=False,
         middleware=middleware(settings, telemetry),
         dependencies=[Depends(bounded_query_ints)],
+        # HTTP spans and metrics are RequestMetricsMiddleware's: FastAPI's own OpenTelemetry would add a second
+        # server span to every request once tracing sets the global provider (and asks the providers on each
+        # request whether it should).
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.telemetry = telemetry
     install_error_handlers(app)
