@@ -76,18 +76,16 @@ def open_ui(browser: Any, base_url: str, name: str, *, viewport: dict[str, int] 
             ui.pending[id(request)] = f"{request.method} {path}"
 
     def ended(request: Any, outcome: str) -> None:
-        path = urlsplit(request.url).path
-        ui.pending.pop(id(request), None)
-        if path.startswith("/v1/"):
-            timing = request.timing or {}
-            took = timing.get("responseEnd", -1)
-            ui.calls.append(f"{outcome} {request.method} {path} {took:.0f} ms")
+        call = ui.pending.pop(id(request), None)
+        if call is not None:  # an API call
+            took = (request.timing or {}).get("responseEnd", -1)
+            ui.calls.append(f"{outcome} {call} {took:.0f} ms")
 
-    page.on("request", started)
     def finished(request: Any) -> None:
         response = request.response()
         ended(request, str(response.status) if response is not None else "?")
 
+    page.on("request", started)
     page.on("requestfinished", finished)
     page.on("requestfailed", lambda r: ended(r, f"failed ({r.failure})"))
     return ui, context
