@@ -41,6 +41,46 @@ def test_upload_a_file_and_watch_the_job_finish(ui: Any, http: httpx.Client) -> 
     ui.shot(target=panel)
 
 
+def test_an_open_card_stays_open_when_the_list_reloads_and_a_late_answer_never_paints_over_a_newer_one(
+        ui: Any, http: httpx.Client) -> None:
+    """The panel's first listing is answered before anything exists but delivered only at the end (a slow
+    network); meanwhile two sources are created, each create reloading the list, with the first card open."""
+    held: list[tuple[Any, Any]] = []
+
+    def hold_the_first_listing(route: Any) -> None:
+        if held or route.request.method != "GET":
+            route.continue_()
+        else:
+            held.append((route, route.fetch()))
+
+    agent = make_agent(http)
+    page = open_agent(ui, agent)
+    page.route("**/v1/sources/", hold_the_first_listing)
+    panel = ui.tab("sources")
+    names = [f"{kind}-{agent['id'][-6:]}" for kind in ("first", "second")]
+    for name in names:
+        panel.get_by_label("Name", exact=True).fill(name)
+        panel.get_by_role("button", name="Create source").click()
+        card = panel.locator(f"[data-source='{name}']")
+        card.wait_for()
+        if name == names[0]:
+            card.locator("summary").click()
+            expect(card).to_contain_text("No files.")
+    first = panel.locator(f"[data-source='{names[0]}']")
+    expect(first).to_have_attribute("open", "")
+    expect(first).to_contain_text("No files.")  # a fresh card, filled again (the reload replaced the old one)
+    assert len(held) == 1 and not any(name in held[0][1].text() for name in names)
+    route, answer = held[0]
+    with page.expect_response(lambda r: r.request == route.request):
+        route.fulfill(response=answer)
+    page.evaluate("() => new Promise((done) => setTimeout(done, 100))")  # the late answer's handler has run
+    for name in names:
+        expect(panel.locator(f"[data-source='{name}']")).to_be_visible()
+    expect(first).to_have_attribute("open", "")
+    expect(first).to_contain_text("No files.")
+    ui.shot(target=panel)
+
+
 def test_runs_and_settings(ui: Any, http: httpx.Client) -> None:
     agent = make_agent(http)
     page = open_agent(ui, agent)

@@ -83,6 +83,24 @@ export function empty(text) {
   return h('p', {class: 'empty'}, text);
 }
 
+// A list of <details> cards that reloads from the API. Only the newest load paints (an earlier, slower
+// answer never paints over it), and a card the user opened stays open across reloads: render() gets
+// isOpen(key), the card's `data-<key>` value, and builds that card open (its toggle handler then refills it).
+export function cardList(key) {
+  const el = h('div');
+  let newest = 0;
+  return {
+    el,
+    async load(fetch, render) {
+      const mine = ++newest;
+      const data = await fetch();
+      if (mine !== newest) return;
+      const open = new Set([...el.querySelectorAll(':scope > details[open]')].map((d) => d.dataset[key]));
+      clear(el, render(data, (k) => open.has(String(k))));
+    },
+  };
+}
+
 export function fmtDate(value) {
   if (!value) return '';
   const d = new Date(/[zZ]|[+-]\d\d:?\d\d$/.test(value) ? value : `${value}Z`);

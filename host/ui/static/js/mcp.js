@@ -1,28 +1,28 @@
 // MCP servers: state, last error and tools of each; add one (stdio, SSE, streamable HTTP) after a test;
 // attach one tool or the whole server to the agent. Secrets come back masked from the API.
-import {h, clear, errorArea, busy, empty, field, toast} from './dom.js';
+import {h, clear, errorArea, busy, empty, field, toast, cardList} from './dom.js';
 import {get, post, put, patch, del} from './api.js';
 import {kvEditor} from './kv.js';
 
 const enc = encodeURIComponent;
 
 export async function render(root, ctx) {
-  const list = h('div');
+  const list = cardList('server');
   const errors = errorArea();
   const refresh = h('button', {type: 'button', class: 'ghost small', onclick: () => load()}, 'Refresh');
   clear(root, h('div', {class: 'row-inline'}, h('h2', {class: 'h3'}, 'MCP servers'), h('span', {class: 'spacer'}), refresh),
-    errors, list, addForm());
+    errors, list.el, addForm());
 
   async function load() {
     errors.hide();
     try {
-      const servers = Object.values(await get('/v1/tools/mcp/servers/'));
-      clear(list, servers.length ? servers.map(serverCard) :
-        empty('No MCP servers. Add one below, or list them in ~/.letta/mcp_config.json.'));
+      await list.load(async () => Object.values(await get('/v1/tools/mcp/servers/')), (servers, isOpen) => (servers.length ?
+        servers.map((s) => serverCard(s, isOpen(s.server_name))) :
+        empty('No MCP servers. Add one below, or list them in ~/.letta/mcp_config.json.')));
     } catch (err) { errors.show(err); }
   }
 
-  function serverCard(s) {
+  function serverCard(s, wasOpen) {
     const tools = h('div');
     const errs = errorArea();
     const state = h('span', {class: `tag state-${s.state}`, dataset: {state: s.state}}, s.state);
@@ -41,7 +41,7 @@ export async function render(root, ctx) {
             }, errs)}, 'Attach')))) : empty('This server lists no tools.'));
       } catch (err) { errs.show(err); }
     }
-    const details = h('details', {class: 'card server', dataset: {server: s.server_name}, ontoggle: () => { if (details.open) showTools(); }},
+    const details = h('details', {class: 'card server', open: wasOpen, dataset: {server: s.server_name}, ontoggle: () => { if (details.open) showTools(); }},
       h('summary', null, h('strong', null, s.server_name), ' ', state, ' ', h('span', {class: 'small muted'}, `${s.type} · ${s.tool_count ?? 0} tools · ${s.source}`)),
       s.last_error ? h('p', {class: 'error small'}, `Last error: ${s.last_error}`) : null,
       h('div', {class: 'small muted'}, s.type === 'stdio' ? `${s.command} ${(s.args || []).join(' ')}` : s.server_url),

@@ -1,23 +1,24 @@
 // Runs and steps: recent runs with status, stop reason and usage; a step's details; cancel a running run.
-import {h, clear, errorArea, busy, empty, fmtDate, fmtNum, details} from './dom.js';
+import {h, clear, errorArea, busy, empty, fmtDate, fmtNum, details, cardList} from './dom.js';
 import {get, post, qs} from './api.js';
 
 export async function render(root, ctx) {
-  const list = h('div');
+  const list = cardList('run');
   const errors = errorArea();
   const refresh = h('button', {type: 'button', class: 'ghost small', onclick: () => load()}, 'Refresh');
-  clear(root, h('div', {class: 'row-inline'}, h('h2', {class: 'h3'}, 'Runs'), h('span', {class: 'spacer'}), refresh), errors, list);
+  clear(root, h('div', {class: 'row-inline'}, h('h2', {class: 'h3'}, 'Runs'), h('span', {class: 'spacer'}), refresh), errors, list.el);
 
   async function load() {
     errors.hide();
     try {
-      const runs = await get(`/v1/runs/${qs({agent_ids: ctx.id})}`);
-      runs.sort((a, b) => String(b.created_at).localeCompare(String(a.created_at)));
-      clear(list, runs.length ? runs.slice(0, 50).map(runCard) : empty('No runs yet: send the agent a message.'));
+      await list.load(() => get(`/v1/runs/${qs({agent_ids: ctx.id})}`), (runs, isOpen) => {
+        runs.sort((a, b) => String(b.created_at).localeCompare(String(a.created_at)));
+        return runs.length ? runs.slice(0, 50).map((run) => runCard(run, isOpen(run.id))) : empty('No runs yet: send the agent a message.');
+      });
     } catch (err) { errors.show(err); }
   }
 
-  function runCard(run) {
+  function runCard(run, wasOpen) {
     const body = h('div');
     const errs = errorArea();
     const active = run.status === 'running' || run.status === 'created' || run.status === 'pending';
@@ -34,7 +35,7 @@ export async function render(root, ctx) {
             h('div', {class: 'step-detail'})))) : empty('No steps recorded.'));
       } catch (err) { errs.show(err); }
     }
-    const card = h('details', {class: 'card run', dataset: {run: run.id, status: run.status}, ontoggle: () => { if (card.open) open(); }},
+    const card = h('details', {class: 'card run', open: wasOpen, dataset: {run: run.id, status: run.status}, ontoggle: () => { if (card.open) open(); }},
       h('summary', null, h('span', {class: `tag ${run.status === 'failed' ? 'bad' : ''}`}, run.status), ' ',
         h('span', {class: 'small'}, fmtDate(run.created_at)), ' ', h('span', {class: 'small muted'}, run.stop_reason ? `stop: ${run.stop_reason}` : '')),
       active ? h('button', {type: 'button', class: 'danger small', onclick: (e) => busy(e.currentTarget, async () => {

@@ -1,24 +1,25 @@
 // Data sources: create, upload with a progress bar fed by the ingestion job, attach/detach, files, passages.
-import {h, clear, errorArea, busy, empty, field, toast, fmtDate} from './dom.js';
+import {h, clear, errorArea, busy, empty, field, toast, fmtDate, cardList} from './dom.js';
 import {get, post, patch, del, qs} from './api.js';
 
 const DONE = new Set(['completed', 'failed', 'cancelled', 'expired']);
 
 export async function render(root, ctx) {
-  const list = h('div');
+  const list = cardList('source');
   const errors = errorArea();
-  clear(root, h('h2', {class: 'h3'}, 'Data sources'), errors, list, createForm());
+  clear(root, h('h2', {class: 'h3'}, 'Data sources'), errors, list.el, createForm());
 
   async function load() {
     errors.hide();
     try {
-      const [all, mine] = await Promise.all([get('/v1/sources/'), get(`/v1/agents/${ctx.id}/sources`)]);
-      const attached = new Set(mine.map((s) => s.id));
-      clear(list, all.length ? all.map((s) => sourceCard(s, attached.has(s.id))) : empty('No data sources yet: create one below.'));
+      await list.load(() => Promise.all([get('/v1/sources/'), get(`/v1/agents/${ctx.id}/sources`)]), ([all, mine], isOpen) => {
+        const attached = new Set(mine.map((s) => s.id));
+        return all.length ? all.map((s) => sourceCard(s, attached.has(s.id), isOpen(s.name))) : empty('No data sources yet: create one below.');
+      });
     } catch (err) { errors.show(err); }
   }
 
-  function sourceCard(s, attached) {
+  function sourceCard(s, attached, wasOpen) {
     const errs = errorArea();
     const files = h('div');
     const passages = h('div');
@@ -64,7 +65,7 @@ export async function render(root, ctx) {
       else { bar.value = 1; toast(`${file.name}: ${job.status}`); }
       await showFiles(); await showPassages();
     }
-    const card = h('details', {class: 'card', dataset: {source: s.name}, ontoggle: () => { if (card.open) { showFiles(); showPassages(); } }},
+    const card = h('details', {class: 'card', open: wasOpen, dataset: {source: s.name}, ontoggle: () => { if (card.open) { showFiles(); showPassages(); } }},
       h('summary', null, h('strong', null, s.name), ' ', attached ? h('span', {class: 'tag good'}, 'attached') : null,
         h('span', {class: 'small muted'}, ` ${s.embedding_config?.handle || s.embedding_config?.embedding_model || ''}`)),
       s.description ? h('p', {class: 'small'}, s.description) : null,
