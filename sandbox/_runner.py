@@ -27,28 +27,82 @@ Protocol (local backend):
        {"status": "success"|"error", "func_return": ..., "error": str|null,
         "agent_state": {...}|null}
 
-   ``json.dumps`` escapes newlines, so the first newline ends the result: the
+   JSON escapes newlines, so the first newline ends the result: the
    parent reads it without waiting for the channel's EOF, which would come
    only once this process and bubblewrap's around it have exited.
 
-The arguments are data from ``json.loads``; they are never part of the code
+The arguments are data decoded from JSON; they are never part of the code
 that is compiled.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 
 # Every interpreter of the warm pool boots this file, and a burst of calls drains the pool as fast as
-# interpreters boot: import here only what every call needs (json). ``ast`` (a source without a function
+# interpreters boot: import here only what every call needs. ``ast`` (a source without a function
 # name), ``inspect`` (callables that are not plain functions), ``traceback`` (a failing tool) and
 # ``asyncio`` (an async tool) are imported by the calls that need them.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import ast
     from typing import Any
+
+# JSON goes through ``_json``, the C engine of the ``json`` module, called the way ``json.loads`` and
+# ``json.dumps`` call it. ``import json`` itself costs about 10 ms of a 20 ms boot (it imports ``re``, which
+# imports ``enum``, ``functools`` and ``collections``); the ``json`` module is imported only for what the
+# engine alone does not cover: input that is not compact, well-formed UTF-8 JSON (``json.loads`` then says
+# what is wrong with it), and interpreters built without ``_json``.
+try:
+    import _json
+except ImportError:  # pragma: no cover - every CPython build has it
+    _json = None
+
+
+class _Decoding:
+    """The settings ``_json.make_scanner`` reads, as a ``json.JSONDecoder()`` has them."""
+
+    strict = True
+    object_hook = None
+    object_pairs_hook = None
+    parse_float = float
+    parse_int = int
+    parse_constant = {"-Infinity": float("-inf"), "Infinity": float("inf"), "NaN": float("nan")}.__getitem__
+
+
+# typeshed types the context as a JSONDecoder: any object with these attributes does.
+_SCAN = _json.make_scanner(_Decoding()) if _json is not None else None  # pyright: ignore[reportArgumentType]
+
+
+def _loads(data: str | bytes) -> Any:
+    """``json.loads(data)``."""
+    if _SCAN is not None:
+        try:
+            text = data.decode("utf-8") if isinstance(data, bytes) else data
+            value, end = _SCAN(text, 0)
+            if end == len(text) or not text[end:].strip(" \t\n\r"):
+                return value
+        except (StopIteration, ValueError):
+            pass  # json.loads below raises the error that says what is wrong
+    import json
+
+    return json.loads(data)
+
+
+def _not_serializable(value: Any) -> Any:
+    raise TypeError(f"Object of type {value.__class__.__name__} is not JSON serializable")
+
+
+def _dumps(value: Any) -> str:
+    """``json.dumps(value, allow_nan=False)``: ASCII, the default separators, circular references refused."""
+    if _json is None:
+        import json
+
+        return json.dumps(value, allow_nan=False)
+    encode = _json.make_encoder({}, _not_serializable, _json.encode_basestring_ascii, None, ": ", ", ",
+                                False, False, False)
+    return "".join(encode(value, 0))
 
 _TOOL_FILENAME = "<tool>"
 READY_BYTE = b"\x06"
@@ -191,7 +245,7 @@ def _await(awaitable: Any) -> Any:
 
 def _jsonable(value: Any) -> Any:
     try:
-        json.dumps(value, allow_nan=False)
+        _dumps(value)
         return value
     except (TypeError, ValueError):
         return str(value)
@@ -319,7 +373,7 @@ def main(argv: list[str]) -> int:
             os.dup2(fd, target)
             os.close(fd)
     result_fd = int(argv[argv.index("--result-fd") + 1])
-    limits = json.loads(argv[argv.index("--limits") + 1])
+    limits = _loads(argv[argv.index("--limits") + 1])
     _apply_limits(limits)
     if "--drop-to" in argv:  # before anything of the tool is even read
         _drop_privileges(argv[argv.index("--drop-to") + 1])
@@ -333,7 +387,7 @@ def main(argv: list[str]) -> int:
         # refills during bursts): async tools import it on their call, like any cold runner.
         _write_all(result_fd, READY_BYTE)  # tells the pool this interpreter is fully up
     os.set_inheritable(result_fd, False)  # grandchildren must not hold the result channel
-    job = json.loads(_read_all(result_fd))
+    job = _loads(_read_all(result_fd))
     os.environ.update({str(k): str(v) for k, v in (job.get("env") or {}).items()})
     me = os.getpid()
     result = run_job(job)
@@ -341,9 +395,9 @@ def main(argv: list[str]) -> int:
         os._exit(0)
     result.pop("traceback", None)
     try:
-        payload = json.dumps(result, allow_nan=False)
+        payload = _dumps(result)
     except (TypeError, ValueError) as exc:  # agent_state values a tool set to non-strings
-        payload = json.dumps({"status": "error", "func_return": None, "error": f"unserialisable result: {exc}", "agent_state": None})
+        payload = _dumps({"status": "error", "func_return": None, "error": f"unserialisable result: {exc}", "agent_state": None})
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()

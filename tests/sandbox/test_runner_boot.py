@@ -17,7 +17,8 @@ pytestmark = pytest.mark.anyio
 LOADED = (
     "import sys\n\n"
     "def loaded() -> list:\n"
-    "    return [m for m in ('ast', 'inspect', 'traceback', 'typing', 'asyncio', 'pathlib') if m in sys.modules]\n"
+    "    return [m for m in ('ast', 'inspect', 'traceback', 'typing', 'asyncio', 'pathlib', 'json', 're', 'enum')\n"
+    "            if m in sys.modules]\n"
 )
 
 
@@ -83,6 +84,28 @@ async def test_a_callable_object_and_a_generator_based_coroutine_are_called_and_
         seven = await sb.run(SandboxRequest(source_code=src, function_name="seven"))
     assert doubled.status == "success" and doubled.func_return == 108
     assert seven.status == "success" and seven.func_return == 7
+
+
+async def test_arguments_and_answers_keep_every_json_value_exactly_without_the_json_module(local_config):
+    # The runner decodes and encodes with json's C engine (no ``import json`` at boot): what the tool receives and
+    # returns is what json.loads / json.dumps would give, and a value JSON cannot carry comes back as its str().
+    src = (
+        "import sys\n\n"
+        "def echo(s: str, n: int, f: float, nested: list) -> dict:\n"
+        "    return {'s': s, 'n': n, 'f': repr(f), 'nested': nested, 'json': 'json' in sys.modules,\n"
+        "            'types': [type(x).__name__ for x in nested]}\n\n"
+        "def odd(which: str):\n"
+        "    return {'nan': float('nan'), 'set': {1}, 'bytes': b'x'}[which]\n"
+    )
+    args = {"s": "é\u2028\x00🙂\"\\", "n": 10**30, "f": 1e-300, "nested": [None, True, -0.0, {"k": [1.5]}, "x"]}
+    async with LocalSandbox(local_config) as sb:
+        echoed = await sb.run(SandboxRequest(source_code=src, function_name="echo", args=args))
+        odd = [await sb.run(SandboxRequest(source_code=src, function_name="odd", args={"which": w}))
+               for w in ("nan", "set", "bytes")]
+    assert echoed.status == "success", echoed.error
+    assert echoed.func_return == {"s": args["s"], "n": 10**30, "f": "1e-300", "nested": args["nested"],
+                                  "json": False, "types": ["NoneType", "bool", "float", "dict", "str"]}
+    assert [r.func_return for r in odd] == ["nan", "{1}", "b'x'"]
 
 
 async def test_a_return_value_and_output_with_newlines_come_back_whole(local_config):
