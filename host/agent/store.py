@@ -141,6 +141,11 @@ _TOOLS_Q = (select(ToolRow.id, ToolRow.name, ToolRow.tool_type, ToolRow.json_sch
                    ToolRow.pip_requirements, ToolRow.return_char_limit, ToolRow.metadata_.label("metadata_"))
             .join(AgentToolRow, AgentToolRow.tool_id == ToolRow.id)
             .where(AgentToolRow.agent_id == bindparam("agent_id")).order_by(AgentToolRow.position))
+# A history the cache cannot give (a first turn, or a turn after another process wrote to the agent): the columns
+# ``message_out`` reads, as plain rows (ORM objects cost a third more for the same messages, measured).
+_MESSAGES_Q = select(*(MessageRow.__table__.c[name] for name in (
+    "id", "agent_id", "role", "text", "name", "tool_calls", "tool_call_id", "tool_returns", "model", "sender_id", "otid",
+    "step_id", "run_id", "group_id", "created_at", "seq", "content"))).where(MessageRow.id.in_(bindparam("ids", expanding=True)))
 _COUNTS_Q = select(RECALL_COUNT, ARCHIVAL_COUNT, _RUN_STATUS)
 _BLOCK_VALUES_Q = select(BlockRow.id, BlockRow.value, BlockRow.limit, BlockRow.read_only, BlockRow.updated_at).where(
     BlockRow.id.in_(bindparam("ids", expanding=True)))
@@ -163,7 +168,7 @@ def _load(s: Session, agent_id: str, cache: HistoryCache | None, run_id: str | N
     ids = list(agent.message_ids or [])
     history = cache.get(agent_id, agent.updated_at, ids) if cache is not None else None
     if history is None:
-        rows = {r.id: r for r in s.execute(select(MessageRow).where(MessageRow.id.in_(ids))).scalars()}
+        rows: dict[str, Any] = {r.id: r for r in conn.execute(_MESSAGES_Q, {"ids": ids})} if ids else {}
         history = [message_out(rows[i]) for i in ids if i in rows]
     snap = _snapshot(agent, blocks, tools, [m.id for m in history])
     return Loaded(snap=snap, history=history, recall=int(agent.recall), archival=int(agent.archival),
