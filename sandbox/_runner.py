@@ -53,7 +53,8 @@ if TYPE_CHECKING:
 # ``json.dumps`` call it. ``import json`` itself costs about 10 ms of a 20 ms boot (it imports ``re``, which
 # imports ``enum``, ``functools`` and ``collections``); the ``json`` module is imported only for what the
 # engine alone does not cover: input that is not compact, well-formed UTF-8 JSON (``json.loads`` then says
-# what is wrong with it), and interpreters built without ``_json``.
+# what is wrong with it), and interpreters built without ``_json``. A warm runner left idle imports it anyway,
+# off the calls' path (``_preload_while_idle``).
 try:
     import _json
 except ImportError:  # pragma: no cover - every CPython build has it
@@ -352,6 +353,22 @@ def _site(hidden: set[str]) -> None:
         site.addpackage = add
 
 
+# How long a warm runner waits for its job before it imports ``json`` meanwhile (see ``_preload_while_idle``).
+IDLE_PRELOAD_S = 0.5
+
+
+def _preload_while_idle(fd: int) -> None:
+    """A warm runner that waits for its job longer than a moment imports ``json`` (and with it ``re``,
+    ``enum``, ``functools``, ``collections``) meanwhile: tools that import anything mostly import these,
+    directly or through what they import, and a pool that refills ahead of demand then has them loaded, off
+    the calls' path. A runner taken as soon as it is up (a burst, which the pool can keep up with only as
+    fast as interpreters boot) has not spent the ~10 ms of CPU, and a tool that needs them imports them."""
+    import select
+
+    if not select.select([fd], [], [], IDLE_PRELOAD_S)[0]:
+        import json  # noqa: F401
+
+
 def _read_all(fd: int) -> bytes:
     """The job: everything the server sends on the result channel before it shuts its side."""
     chunks = []
@@ -386,6 +403,7 @@ def main(argv: list[str]) -> int:
         # Nothing else is preloaded (asyncio would double a warm runner's start-up CPU and memory, and the pool
         # refills during bursts): async tools import it on their call, like any cold runner.
         _write_all(result_fd, READY_BYTE)  # tells the pool this interpreter is fully up
+        _preload_while_idle(result_fd)
     os.set_inheritable(result_fd, False)  # grandchildren must not hold the result channel
     job = _loads(_read_all(result_fd))
     os.environ.update({str(k): str(v) for k, v in (job.get("env") or {}).items()})
