@@ -365,7 +365,9 @@ def _preload_while_idle(fd: int) -> None:
     fast as interpreters boot) has not spent the ~10 ms of CPU, and a tool that needs them imports them."""
     import select
 
-    if not select.select([fd], [], [], IDLE_PRELOAD_S)[0]:
+    waiting = select.poll()
+    waiting.register(fd, select.POLLIN)
+    if not waiting.poll(IDLE_PRELOAD_S * 1000):
         import json  # noqa: F401
 
 
