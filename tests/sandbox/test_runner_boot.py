@@ -10,6 +10,7 @@ import anyio
 import pytest
 
 from sandbox import AgentStateSnapshot, BlockSnapshot, LocalSandbox, SandboxRequest
+from sandbox._runner import IDLE_PRELOAD_S
 from sandbox._sitehooks import server_pth_files
 
 pytestmark = pytest.mark.anyio
@@ -30,7 +31,7 @@ async def test_a_warm_interpreter_left_idle_has_imported_json_and_nothing_else_a
     async with LocalSandbox(config) as sb:
         with anyio.fail_after(20):
             await sb.wait_warm()
-        await anyio.sleep(0.5)
+        await anyio.sleep(IDLE_PRELOAD_S + 1.0)  # well past the runner's own wait, which began before wait_warm
         warm = await sb.run(SandboxRequest(source_code=LOADED, function_name="loaded"))
         stats = sb.pool_stats
     async with LocalSandbox(local_config) as sb:
