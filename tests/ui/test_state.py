@@ -53,6 +53,10 @@ def test_edit_a_block_and_see_it_in_the_context_window(ui: Any, http: httpx.Clie
     expect(page.get_by_role("log").locator(".msg.assistant .text").last).to_have_text("who are you?")
     system = scripted_llm.requests[before]["messages"][0]
     assert "I am Captain Teal, keeper of the lighthouse." in str(system["content"])
+    # The turn reloaded the context window (its messages now include this one); the section opened stays open.
+    expect(panel.locator("[data-section=messages] pre")).to_contain_text("who are you?")
+    expect(section).to_have_attribute("open", "")
+    expect(section.locator("pre")).to_contain_text("I am Captain Teal, keeper of the lighthouse.")
 
 
 def test_archival_memory_insert_search_delete(ui: Any, http: httpx.Client) -> None:

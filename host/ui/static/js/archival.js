@@ -1,5 +1,5 @@
 // Archival memory: search, list, insert and delete passages.
-import {h, clear, errorArea, busy, empty, fmtDate, field} from './dom.js';
+import {h, clear, errorArea, busy, empty, fmtDate, field, newest} from './dom.js';
 import {get, post, del, qs} from './api.js';
 
 export async function render(root, ctx) {
@@ -13,12 +13,15 @@ export async function render(root, ctx) {
   const searchForm = h('form', {class: 'row-inline'}, query, h('button', {type: 'submit'}, 'Search'));
   clear(root, h('h2', {class: 'h3'}, 'Archival memory'), searchForm, errors, list, form);
 
+  const ticket = newest();
   async function load() {
     errors.hide();
+    const current = ticket();
     try {
       const q = query.value.trim();
       const rows = q ? (await get(`/v1/agents/${ctx.id}/archival-memory/search${qs({query: q, top_k: 20})}`)) :
         await get(`/v1/agents/${ctx.id}/archival-memory${qs({limit: 50, ascending: false})}`);
+      if (!current()) return;  // a later search or reload paints
       const items = Array.isArray(rows) ? rows : rows.results || [];
       clear(list, items.length ? items.map(row) : h('li', null, empty(q ? 'No passage matches.' : 'No passages yet.')));
     } catch (err) { errors.show(err); }

@@ -1,5 +1,5 @@
 // Context window: a stacked bar of tokens by section against the model's window; each section expandable.
-import {h, clear, errorArea, fmtNum} from './dom.js';
+import {h, clear, newest, openKeys, errorArea, fmtNum} from './dom.js';
 import {get} from './api.js';
 
 const SECTIONS = [
@@ -25,20 +25,25 @@ export async function render(root, ctx) {
   const refresh = h('button', {type: 'button', class: 'ghost small', onclick: () => load()}, 'Refresh');
   clear(root, h('div', {class: 'row-inline'}, h('h2', {class: 'h3'}, 'Context window'), h('span', {class: 'spacer'}), refresh), errors, body);
 
+  const ticket = newest();
+  let legend = h('div');
   async function load() {
     errors.hide();
+    const current = ticket();
     try {
       const c = await get(`/v1/agents/${ctx.id}/context`);
+      if (!current()) return;
+      const wasOpen = openKeys(legend, 'section');
       const max = c.context_window_size_max || 1;
       const used = c.context_window_size_current || 0;
       const bar = h('div', {class: 'stack', role: 'img',
         'aria-label': `${fmtNum(used)} of ${fmtNum(max)} tokens used`});
-      const legend = h('div', {class: 'sections'});
+      legend = h('div', {class: 'sections'});
       for (const [id, label, key, text] of SECTIONS) {
         const n = c[key] || 0;
         bar.append(h('span', {class: `seg seg-${id}`, style: {width: `${Math.max(0, (100 * n) / max)}%`},
           title: `${label}: ${fmtNum(n)} tokens`}));
-        legend.append(h('details', {class: 'section', dataset: {section: id}},
+        legend.append(h('details', {class: 'section', open: wasOpen(id), dataset: {section: id}},
           h('summary', null, h('span', {class: `dot seg-${id}`}), ` ${label} `, h('span', {class: 'muted'}, `${fmtNum(n)} tokens`)),
           h('pre', {class: 'code'}, text(c) || '(empty)')));
       }

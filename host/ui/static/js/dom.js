@@ -88,17 +88,33 @@ export function empty(text) {
 // isOpen(key), the card's `data-<key>` value, and builds that card open (its toggle handler then refills it).
 export function cardList(key) {
   const el = h('div');
-  let newest = 0;
+  const ticket = newest();
   return {
     el,
     async load(fetch, render) {
-      const mine = ++newest;
+      const current = ticket();
       const data = await fetch();
-      if (mine !== newest) return;
-      const open = new Set([...el.querySelectorAll(':scope > details[open]')].map((d) => d.dataset[key]));
-      clear(el, render(data, (k) => open.has(String(k))));
+      if (!current()) return;
+      clear(el, render(data, openKeys(el, key)));
     },
   };
+}
+
+// For a panel whose loads may overlap (a reload per turn, a search typed while the list loads): each load
+// takes a ticket, `const current = ticket()`, and paints only if `current()` still holds once its answers are
+// in, so an earlier, slower answer never paints over a newer one.
+export function newest() {
+  let last = 0;
+  return () => {
+    const mine = ++last;
+    return () => mine === last;
+  };
+}
+
+// isOpen(k) of the <details data-<key>=k> directly inside `el` that are open now (to build them open again).
+export function openKeys(el, key) {
+  const open = new Set([...el.querySelectorAll(':scope > details[open]')].map((d) => d.dataset[key]));
+  return (k) => open.has(String(k));
 }
 
 export function fmtDate(value) {

@@ -1,5 +1,5 @@
 // Core memory: each block with label, value, characters against its limit, read-only state, sharing agents.
-import {h, clear, errorArea, busy, empty, toast} from './dom.js';
+import {h, clear, errorArea, busy, empty, toast, newest} from './dom.js';
 import {get, patch} from './api.js';
 
 export async function render(root, ctx) {
@@ -8,10 +8,13 @@ export async function render(root, ctx) {
   clear(root, h('h2', {class: 'sr-only'}, 'Core memory'), errors, list);
   const dirty = new Set();
 
+  const ticket = newest();
   async function load() {
+    const current = ticket();
     try {
       const blocks = await get(`/v1/agents/${ctx.id}/core-memory/blocks`);
       const sharing = await Promise.all(blocks.map((b) => get(`/v1/blocks/${b.id}/agents`).catch(() => [])));
+      if (!current()) return;  // a later load (a newer turn's) paints
       clear(list, blocks.length ? blocks.map((b, i) => block(b, sharing[i].filter((a) => a.id !== ctx.id))) :
         empty('No memory blocks. Attach one through the API (PATCH …/core-memory/blocks/attach/{id}).'));
     } catch (err) { errors.show(err); }

@@ -1,5 +1,5 @@
 // Tools: the agent's tools and the library; attach/detach; a custom tool editor with Run in the sandbox.
-import {h, clear, errorArea, busy, empty, field, toast, debounce} from './dom.js';
+import {h, clear, errorArea, busy, empty, field, toast, debounce, newest} from './dom.js';
 import {get, post, patch, qs} from './api.js';
 import {schemaForm, schemaFromPython} from './schemaform.js';
 
@@ -52,10 +52,13 @@ export async function render(root, ctx) {
     clear(mine, tools.length ? tools.map((t) => toolRow(t, true)) : h('li', null, empty('No tools attached.')));
   }
 
+  const ticket = newest();
   async function loadLibrary() {
+    const current = ticket();
     try {
       const q = search.value.trim().toLowerCase();
       const tools = await get(`/v1/tools/${qs({limit: 200})}`);
+      if (!current()) return;  // a later search or reload paints
       const on = attached();
       const shown = tools.filter((t) => !q || t.name.toLowerCase().includes(q));
       clear(library, shown.length ? shown.map((t) => toolRow(t, on.has(t.id))) : h('li', null, empty('No tool matches.')));
