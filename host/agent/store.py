@@ -141,11 +141,9 @@ _TOOLS_Q = (select(ToolRow.id, ToolRow.name, ToolRow.tool_type, ToolRow.json_sch
                    ToolRow.pip_requirements, ToolRow.return_char_limit, ToolRow.metadata_.label("metadata_"))
             .join(AgentToolRow, AgentToolRow.tool_id == ToolRow.id)
             .where(AgentToolRow.agent_id == bindparam("agent_id")).order_by(AgentToolRow.position))
-# A history the cache cannot give (a first turn, or a turn after another process wrote to the agent): the columns
-# ``message_out`` reads, as plain rows (ORM objects cost a third more for the same messages, measured).
-_MESSAGES_Q = select(*(MessageRow.__table__.c[name] for name in (
-    "id", "agent_id", "role", "text", "name", "tool_calls", "tool_call_id", "tool_returns", "model", "sender_id", "otid",
-    "step_id", "run_id", "group_id", "created_at", "seq", "content"))).where(MessageRow.id.in_(bindparam("ids", expanding=True)))
+# A history the cache cannot give (a first turn, or a turn after another process wrote to the agent): the table's
+# rows as plain rows for ``message_out`` (ORM objects cost a third more for the same messages, measured).
+_MESSAGES_Q = select(MessageRow.__table__).where(MessageRow.id.in_(bindparam("ids", expanding=True)))
 _COUNTS_Q = select(RECALL_COUNT, ARCHIVAL_COUNT, _RUN_STATUS)
 _BLOCK_VALUES_Q = select(BlockRow.id, BlockRow.value, BlockRow.limit, BlockRow.read_only, BlockRow.updated_at).where(
     BlockRow.id.in_(bindparam("ids", expanding=True)))

@@ -26,7 +26,7 @@ export async function render(root, ctx) {
   clear(root, h('div', {class: 'row-inline'}, h('h2', {class: 'h3'}, 'Context window'), h('span', {class: 'spacer'}), refresh), errors, body);
 
   const ticket = newest();
-  let legend = h('div');
+  const legend = h('div', {class: 'sections'});
   async function load() {
     errors.hide();
     const current = ticket();
@@ -38,7 +38,7 @@ export async function render(root, ctx) {
       const used = c.context_window_size_current || 0;
       const bar = h('div', {class: 'stack', role: 'img',
         'aria-label': `${fmtNum(used)} of ${fmtNum(max)} tokens used`});
-      legend = h('div', {class: 'sections'});
+      clear(legend);
       for (const [id, label, key, text] of SECTIONS) {
         const n = c[key] || 0;
         bar.append(h('span', {class: `seg seg-${id}`, style: {width: `${Math.max(0, (100 * n) / max)}%`},
