@@ -90,6 +90,14 @@ def test_secure_server_asks_for_the_password(make_server: Any, open_browser: Any
     page.get_by_role("heading", name="Sign in").wait_for()
 
 
+# The boxes of the agent page's three columns (viewport coordinates, as Playwright's bounding_box), in one read.
+LAYOUT = """() => ['aside[aria-label="Configuration"]', 'section[aria-label="Agent simulator"]',
+                   'aside[aria-label="State"]'].map((selector) => {
+  const r = document.querySelector(selector).getBoundingClientRect();
+  return {x: r.x, y: r.y, width: r.width, height: r.height};
+})"""
+
+
 def test_layout_stacks_on_a_narrow_window_and_tabs_move_with_arrows(browser: Any, server: Any, http: httpx.Client,
                                                                      request: Any) -> None:
     from tests.ui.conftest import checked
@@ -102,10 +110,11 @@ def test_layout_stacks_on_a_narrow_window_and_tabs_move_with_arrows(browser: Any
         try:
             page = ui.goto(f"/agents/{agent['id']}")
             page.locator(".log[data-ready=true]").wait_for()
-            config = page.get_by_role("complementary", name="Configuration").bounding_box()
-            sim = page.get_by_role("region", name="Agent simulator").bounding_box()
-            state = page.get_by_role("complementary", name="State").bounding_box()
-            assert config and sim and state
+            # The columns' first panels have loaded (their height settles), and the three boxes come from one
+            # layout: measured one by one, a panel still loading could move the next box between two reads.
+            page.get_by_role("button", name="Save settings").wait_for()
+            page.locator("[data-block]").first.wait_for()
+            config, sim, state = page.evaluate(LAYOUT)
             if stacked:
                 assert config["y"] + config["height"] <= sim["y"] <= state["y"]
             else:
