@@ -89,17 +89,19 @@ class Database:
 
         return Units(self)
 
-    async def read(self, fn: Callable[[Session], T]) -> T:
-        """Run ``fn(session)``, a synchronous unit of reads (see ``host.persistence.units``)."""
-        return await self.units.read(fn)
+    async def read(self, fn: Callable[[Session], T], *, bulk: bool = False) -> T:
+        """Run ``fn(session)``, a synchronous unit of reads (see ``host.persistence.units``). ``bulk``: its
+        statements may touch many rows (on SQLite it then runs in a worker thread, ``host.persistence.on_loop``)."""
+        return await self.units.read(fn, bulk=bulk)
 
     async def peek(self, fn: Callable[[Connection], T]) -> T:
         """Run ``fn(connection)``, one read statement, on a bare connection (no session, no transaction)."""
         return await self.units.peek(fn)
 
-    async def write(self, fn: Callable[[Session], T]) -> T:
-        """Run ``fn(session)`` in one transaction: committed when it returns, rolled back if it raises."""
-        return await self.units.write(fn)
+    async def write(self, fn: Callable[[Session], T], *, bulk: bool = False) -> T:
+        """Run ``fn(session)`` in one transaction: committed when it returns, rolled back if it raises. ``bulk``
+        as for ``read``."""
+        return await self.units.write(fn, bulk=bulk)
 
     async def write_one(self, fn: Callable[[Session], T]) -> T:
         """Run ``fn(session)``, which changes data in one statement (atomic by itself): on Postgres without

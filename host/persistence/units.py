@@ -5,10 +5,11 @@
 
 Why: through aiosqlite every statement costs several hops between the event loop and the connection's
 thread (about 0.1 ms each), so a five-statement transaction cost about 6 ms, nearly all of it hops; the
-same statements take microseconds on a synchronous connection. So on SQLite a unit runs whole in one
-worker thread, on a synchronous connection to the same file (WAL lets it share the file with the async
-engine; writers take the write lock up front with ``BEGIN IMMEDIATE``). The units of one process write one
-at a time, queued on a lock of the process: SQLite's own wait for its write lock (``busy_timeout``) sleeps
+same statements take microseconds on a synchronous connection. So on SQLite a unit runs whole, on a
+synchronous connection to the same file (WAL lets it share the file with the async engine; writers take
+the write lock up front with ``BEGIN IMMEDIATE``): on the event loop's own connection whenever it need not
+wait for anything (``host.persistence.on_loop``: no hop at all), else in one worker thread, which waits.
+The units of one process write one at a time, queued on a lock of the process: SQLite's own wait for its write lock (``busy_timeout``) sleeps
 and polls, 1, 2, 5, 10 ms and more, and each waiting writer held a pooled connection meanwhile (overflow
 connections opened and closed again, each loading sqlite-vec). With ten agents' turns in flight that cost
 about a sixth of the throughput (measured: ~75 -> ~89 messages/s) and a new connection every four turns or
@@ -25,7 +26,7 @@ import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
-from typing import Any, TypeVar, cast
+from typing import TypeVar, cast
 
 import anyio
 from sqlalchemy import Connection, Engine, create_engine, event
@@ -33,6 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionm
 from sqlalchemy.orm import Session, sessionmaker
 
 from host.persistence.db import Database, sqlite_connect, sqlite_file
+from host.persistence.on_loop import OnLoop
 
 T = TypeVar("T")
 
@@ -43,19 +45,24 @@ class Units:
         self._engine: Engine | None = None
         self._sessions: sessionmaker[Session] | None = None
         self._write_lock = threading.Lock()
-        self._inline: Connection | None = None  # the event loop's own (``peek``)
-        self._inline_generation = 0
+        self._on_loop: OnLoop | None = None  # the event loop's own connections (``host.persistence.on_loop``)
+        self._opening = anyio.Lock()
         if path := sqlite_file(db.engine):
             self._engine = sync_sqlite_engine(path)
             self._sessions = sessionmaker(self._engine, expire_on_commit=False)
+            self._on_loop = OnLoop(path, self._write_lock)
         # Reads on Postgres run without BEGIN/ROLLBACK (two round trips fewer). Under READ COMMITTED a
         # transaction gives each statement its own snapshot anyway, so the reads see the same data.
         self._read_engine = db.engine.execution_options(isolation_level="AUTOCOMMIT") if db.is_postgres else db.engine
         self._async_reads = async_sessionmaker(self._read_engine, expire_on_commit=False) if db.is_postgres \
             else db.sessions
 
-    async def read(self, fn: Callable[[Session], T]) -> T:
+    async def read(self, fn: Callable[[Session], T], *, bulk: bool = False) -> T:
         if self._sessions is not None:
+            if not bulk and (here := await self._here()) is not None:
+                done, value = here.unit(fn, write=False)
+                if done:
+                    return cast(T, value)
             return await anyio.to_thread.run_sync(self._read, fn)
         conn = await _pinned_connection("AUTOCOMMIT")
         if conn is not None:
@@ -68,16 +75,14 @@ class Units:
         """Run ``fn(connection)``, one read statement (atomic by itself), on a bare connection: no session and no
         transaction around it (on SQLite no BEGIN and ROLLBACK either).
 
-        On SQLite the statement runs right here, on the event loop's thread, on a connection kept for it that
-        never waits for a lock (``busy_timeout`` 0): a statement of a few hundred microseconds costs less
-        than the hop to a worker thread and back (with the wait for the interpreter lock there). A WAL reader
-        is not blocked by writers; should the file be busy all the same (a checkpoint restarting the log,
-        recovery), the statement runs in a worker thread instead, where it may wait."""
+        On SQLite the statement runs right here, on the event loop's thread (``host.persistence.on_loop``);
+        should the file be busy (a checkpoint restarting the log, recovery), in a worker thread instead, where
+        it may wait."""
         if self._engine is not None:
-            await self._ensure_inline()
-            done, value = self._peek_now(fn)
-            if done:
-                return cast(T, value)
+            if (here := await self._here()) is not None:
+                done, value = here.peek(fn)
+                if done:
+                    return cast(T, value)
             return await anyio.to_thread.run_sync(self._peek, fn)
         conn = await _pinned_connection("AUTOCOMMIT")
         if conn is not None:
@@ -85,8 +90,15 @@ class Units:
         async with self._read_engine.connect() as conn:
             return await conn.run_sync(fn)
 
-    async def write(self, fn: Callable[[Session], T]) -> T:
+    async def write(self, fn: Callable[[Session], T], *, bulk: bool = False) -> T:
         if self._sessions is not None:
+            if not bulk and (here := await self._here()) is not None:
+                done, value = here.unit(fn, write=True)
+                if done:
+                    if here.checkpoint_due():
+                        with anyio.CancelScope(shield=True):  # committed: the caller hears so, whatever comes
+                            await anyio.to_thread.run_sync(self._checkpoint)
+                    return cast(T, value)
             return await anyio.to_thread.run_sync(self._write, fn)
         conn = await _pinned_connection("READ COMMITTED")
         if conn is not None:
@@ -100,55 +112,29 @@ class Units:
             return await self.read(fn)  # in autocommit: the statement is its own transaction
         return await self.write(fn)  # SQLite: a transaction costs no round trips
 
+    async def data_version(self) -> tuple[int, int] | None:
+        """SQLite: a stamp that moves whenever any other connection (of this process or another) commits to the
+        file: ``PRAGMA data_version`` on the event loop's reader, which never writes, with which connection it
+        was (a new one starts its own count). None on Postgres, off the loop's thread, or when the file is busy."""
+        here = await self._here()
+        return here.data_version() if here is not None else None
+
+    async def _here(self) -> OnLoop | None:
+        """The event loop's connections, opened on first use; None on Postgres, an in-memory database, or a thread
+        other than the one that opened them."""
+        here = self._on_loop
+        if here is None or not here.mine():
+            return None
+        if not here.is_open:
+            async with self._opening:  # once, whoever comes first
+                if not here.is_open:  # opened in a worker thread: connecting may wait for the file
+                    here.adopt(await anyio.to_thread.run_sync(here.open_blocking))
+        return here
+
     def _read(self, fn: Callable[[Session], T]) -> T:
         assert self._sessions is not None
         with self._sessions() as s:
             return fn(s)
-
-    async def data_version(self) -> tuple[int, int] | None:
-        """SQLite: a stamp that moves whenever any other connection (of this process or another) commits to the
-        file: ``PRAGMA data_version`` on the event loop's read connection, which never writes, with which
-        connection it was (a new one starts its own count). None on Postgres, or when the file is busy."""
-        if self._engine is None:
-            return None
-        await self._ensure_inline()
-        done, version = self._peek_now(_data_version)
-        return (self._inline_generation, version) if done and version is not None else None
-
-    async def _ensure_inline(self) -> None:
-        if self._inline is None:  # opened in a worker thread: connecting may wait for the file
-            conn = await anyio.to_thread.run_sync(self._open_inline)
-            if self._inline is None:
-                self._inline = conn
-                self._inline_generation += 1
-            else:  # another peek opened one meanwhile
-                conn.close()
-
-    def _open_inline(self) -> Connection:
-        assert self._engine is not None
-        conn = self._engine.connect().execution_options(sqlite_autocommit=True)
-        conn.exec_driver_sql("PRAGMA busy_timeout=0")
-        conn.rollback()
-        return conn
-
-    def _peek_now(self, fn: Callable[[Connection], T]) -> tuple[bool, T | None]:
-        """``(True, fn(conn))`` on the loop's own connection, or ``(False, None)`` when the file was busy."""
-        conn = self._inline
-        if conn is None:  # dropped after an error: the next peek opens another
-            return False, None
-        try:
-            value = fn(conn)
-            conn.rollback()  # SQLAlchemy's bookkeeping only (no BEGIN was sent): no statement stays open
-            return True, value
-        except Exception as exc:
-            try:
-                conn.rollback()
-            except Exception:  # the connection itself failed: the next statement gets a fresh one
-                self._inline = None
-                conn.invalidate()
-            if _busy(exc):
-                return False, None
-            raise
 
     def _peek(self, fn: Callable[[Connection], T]) -> T:
         assert self._engine is not None
@@ -161,29 +147,24 @@ class Units:
             s.connection(execution_options={"sqlite_write": True})
             return fn(s)
 
+    def _checkpoint(self) -> None:
+        """A passive checkpoint: as much of the log as no reader still needs, waiting for nobody."""
+        assert self._engine is not None
+        with self._engine.connect().execution_options(sqlite_autocommit=True) as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+
     def engines(self) -> list[Engine]:
-        """The synchronous engine of its own the units run on (SQLite file), if any."""
-        return [self._engine] if self._engine is not None else []
+        """The synchronous engines of its own the units run on (SQLite file): the worker threads' pool and the
+        event loop's connections."""
+        if self._engine is None or self._on_loop is None:
+            return []
+        return [self._engine, self._on_loop.engine, self._on_loop.reader_engine]
 
     def close(self) -> None:
-        if self._inline is not None:
-            self._inline.close()
-            self._inline = None
+        if self._on_loop is not None:
+            self._on_loop.close()
         if self._engine is not None:
             self._engine.dispose()
-
-
-def _data_version(conn: Connection) -> int:
-    raw = cast(Any, conn.connection.driver_connection)  # the DB-API connection (sqlean): no SQLAlchemy on the way
-    return int(raw.execute("PRAGMA data_version").fetchone()[0])
-
-
-def _busy(exc: BaseException) -> bool:
-    """SQLite's "database is locked" / "database is busy" (SQLITE_BUSY), wrapped by SQLAlchemy or not (sqlean's
-    exceptions are not sqlite3's, so SQLAlchemy may leave them as they are)."""
-    orig = getattr(exc, "orig", None) or exc
-    return type(orig).__name__ == "OperationalError" and any(
-        word in str(orig) for word in ("database is locked", "database is busy"))
 
 
 # The connection this task's units run on until `pinned` ends, with the task that pinned it.

@@ -397,7 +397,8 @@ class AgentService:
         return hydrate_sync(s, [agent], blocks=self.views.blocks, tool_cache=self.views.tools)[0]
 
     async def delete(self, agent_id: str) -> None:
-        await self.db.write(lambda s: s.delete(_row_sync(s, agent_id)))
+        # bulk: the delete cascades to the agent's messages, passages and links (host.persistence.on_loop)
+        await self.db.write(lambda s: s.delete(_row_sync(s, agent_id)), bulk=True)
 
     # ---- tools --------------------------------------------------------------------------------
     async def list_tools(self, agent_id: str) -> list[Any]:

@@ -94,7 +94,7 @@ async def fresh_prompts(db: Database, agent_ids: Sequence[str] | None = None) ->
     marked stale by an attach or detach are compiled now (host.memory.system). Nothing stale: one read."""
     stale = await db.read(lambda s: stale_agents(s, agent_ids))
     if stale:
-        await db.write(lambda s: refresh_stale(s, stale))
+        await db.write(lambda s: refresh_stale(s, stale), bulk=len(stale) > 1)  # a block shared by many agents
 
 
 class MemoryService:

@@ -149,12 +149,12 @@ class ProviderTraceStore:
             notes, self._pending = self._pending, []
             rows = self._rows(notes)
             if rows:
-                await self.db.write(lambda s: s.execute(insert(ProviderTraceRow.__table__), rows))
+                await self.db.write(lambda s: s.execute(insert(ProviderTraceRow.__table__), rows), bulk=True)
             if time.monotonic() - self._pruned_at > 60:
                 self._pruned_at = time.monotonic()
                 cutoff = utcnow() - timedelta(seconds=self.retention_s)
                 table = ProviderTraceRow.__table__
-                await self.db.write(lambda s: s.execute(delete(table).where(table.c.created_at < cutoff)))
+                await self.db.write(lambda s: s.execute(delete(table).where(table.c.created_at < cutoff)), bulk=True)
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[ProviderTraceStore]:
