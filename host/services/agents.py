@@ -315,7 +315,10 @@ class AgentService:
 
         question = ("list", name, tuple(tags or ()), match_all_tags, before, after, limit, query_text, identity_id,
                     tuple(identifier_keys or ()), ascending, project_id, template_id, base_template_id, include)
-        return await self._answered(question, lambda: self.db.read(load))
+        # A long page (its views built from rows where the cache misses) is bulk: it runs in a worker thread,
+        # not on the event loop, which goes on serving meanwhile (host.persistence.on_loop).
+        bulk = limit is None or limit > 100
+        return await self._answered(question, lambda: self.db.read(load, bulk=bulk))
 
     async def count(self) -> int:
         async with self.db.session() as s:

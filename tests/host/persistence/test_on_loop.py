@@ -10,6 +10,7 @@ import shutil
 import sqlite3
 import threading
 from collections.abc import AsyncIterator
+from contextvars import ContextVar
 from pathlib import Path
 
 import anyio
@@ -139,3 +140,48 @@ async def test_units_called_from_another_threads_event_loop_run_in_worker_thread
     assert len(seen) == 1
     n, ran_on, loop_thread = seen[0]
     assert n == 1 and loop_thread == "other-loop" and ran_on not in ("other-loop", threading.current_thread().name)
+
+
+async def test_a_short_page_of_agents_is_read_on_the_loop_a_long_one_and_a_cascade_delete_in_worker_threads(
+        tmp_path: Path) -> None:
+    """The services' bulk units: an agent's delete (a cascade over its messages and links) and a page of more
+    than 100 agents run where SQLite's work, or the views' building, does not hold up the event loop."""
+    from sqlalchemy import event
+
+    from host.app import open_services
+    from host.schemas.agents import CreateAgentRequest
+    from host.settings import Settings
+
+    env = {"HOME": str(tmp_path), "LETTA_DIR": str(tmp_path), "OPENAI_API_KEY": "x",
+           "OPENAI_API_BASE": "http://127.0.0.1:9/v1"}  # a SQLite file under LETTA_DIR, whatever the suite runs on
+    body = {"llm_config": {"model": "gpt-4o-mini", "model_endpoint_type": "openai", "context_window": 32000},
+            "embedding_config": {"embedding_model": "x", "embedding_endpoint_type": "openai", "embedding_dim": 8}}
+    loop = threading.current_thread().name
+    threads: list[str] = []
+
+    mine: ContextVar[bool] = ContextVar("on_loop_test_statements", default=False)
+
+    def note(*_args: object) -> None:
+        if mine.get():  # this task's statements (a worker thread runs in the caller's context), not background work
+            threads.append(threading.current_thread().name)
+
+    async with open_services(Settings.from_env(env)) as svc:
+        engines = svc.db.engines()
+        for engine in engines:
+            event.listen(engine, "before_cursor_execute", note)
+        state, _ = await svc.agents.create(CreateAgentRequest.model_validate(body))
+        token = mine.set(True)
+        try:
+            await svc.agents.list(limit=10)
+            short_page, threads[:] = list(threads), []
+            await svc.agents.list(limit=500)
+            long_page, threads[:] = list(threads), []
+            await svc.agents.delete(state.id)
+            deleted = list(threads)
+        finally:
+            mine.reset(token)
+            for engine in engines:
+                event.remove(engine, "before_cursor_execute", note)
+    assert short_page and set(short_page) == {loop}
+    assert long_page and loop not in long_page
+    assert deleted and loop not in deleted
