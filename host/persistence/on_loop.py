@@ -36,11 +36,10 @@ import threading
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.pool import StaticPool
 
-from host.persistence.db import sqlite_connect
+from host.persistence.sqlite_sync import sync_sqlite_engine
 
 T = TypeVar("T")
 
@@ -54,8 +53,8 @@ class OnLoop:
         self.path = path
         self._write_lock = write_lock
         self.thread: int | None = None  # the thread that opened them: the only one that uses them
-        self.engine: Engine = loop_engine(path)  # the units'
-        self.reader_engine: Engine = loop_engine(path)  # peeks and data_version
+        self.engine: Engine = sync_sqlite_engine(path, on_loop=True)  # the units'
+        self.reader_engine: Engine = sync_sqlite_engine(path, on_loop=True)  # peeks and data_version
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._reader: Connection | None = None
         self.generation = 0  # which reader connection (a new one starts its own data_version count)
@@ -153,33 +152,6 @@ class OnLoop:
         self.reader_engine.dispose()
 
 
-def loop_engine(path: str) -> Engine:
-    """One connection (a static pool) that never waits for a lock and never checkpoints by itself."""
-    engine = create_engine(f"sqlite:///{path}", creator=lambda: sqlite_connect(path), poolclass=StaticPool)
-
-    @event.listens_for(engine, "connect")
-    def _pragmas(dbapi_conn, _record):
-        cur = dbapi_conn.cursor()
-        cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute("PRAGMA synchronous=NORMAL")
-        cur.execute("PRAGMA busy_timeout=0")
-        cur.execute("PRAGMA wal_autocheckpoint=0")
-        cur.close()
-
-    _explicit_begin(engine)
-    return engine
-
-
-def _explicit_begin(engine: Engine) -> None:
-    @event.listens_for(engine, "begin")
-    def _begin(conn):
-        # Autocommit driver (isolation_level=None): transactions are ours. A writer takes the write lock at BEGIN,
-        # so it never fails to upgrade a read lock half-way. One statement alone (``sqlite_autocommit``) needs none.
-        options = conn.get_execution_options()
-        if not options.get("sqlite_autocommit"):
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get("sqlite_write") else "BEGIN")
-
-
 def _data_version(conn: Connection) -> int:
     raw = cast(Any, conn.connection.driver_connection)  # the DB-API connection (sqlean): no SQLAlchemy on the way
     return int(raw.execute("PRAGMA data_version").fetchone()[0])
@@ -193,4 +165,4 @@ def busy(exc: BaseException) -> bool:
         word in str(orig) for word in ("database is locked", "database is busy"))
 
 
-__all__ = ["CHECKPOINT_EVERY", "OnLoop", "busy", "loop_engine"]
+__all__ = ["CHECKPOINT_EVERY", "OnLoop", "busy"]

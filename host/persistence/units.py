@@ -29,12 +29,13 @@ from contextvars import ContextVar
 from typing import TypeVar, cast
 
 import anyio
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session, sessionmaker
 
-from host.persistence.db import Database, sqlite_connect, sqlite_file
+from host.persistence.db import Database, sqlite_file
 from host.persistence.on_loop import OnLoop
+from host.persistence.sqlite_sync import sync_sqlite_engine
 
 T = TypeVar("T")
 
@@ -196,33 +197,6 @@ async def _pinned_connection(isolation: str) -> AsyncConnection | None:
     await conn.rollback()
     # asyncpg keeps the isolation level on the client side: switching it costs no round trip.
     return await conn.execution_options(isolation_level=isolation)
-
-
-def sync_sqlite_engine(path: str, *, pool_size: int = 8) -> Engine:
-    """A synchronous engine on the SQLite file at ``path``; ``execution_options(sqlite_write=True)`` on a
-    connection makes its transactions take the write lock up front."""
-    # A file URL: SQLAlchemy then pools connections in a QueuePool that any worker thread may use.
-    engine = create_engine(f"sqlite:///{path}", creator=lambda: sqlite_connect(path), pool_size=pool_size,
-                           max_overflow=32)
-
-    @event.listens_for(engine, "connect")
-    def _pragmas(dbapi_conn, _record):
-        cur = dbapi_conn.cursor()
-        cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute("PRAGMA synchronous=NORMAL")
-        cur.execute("PRAGMA busy_timeout=30000")
-        cur.close()
-
-    @event.listens_for(engine, "begin")
-    def _begin(conn):
-        # Autocommit driver (isolation_level=None): transactions are ours. A writer takes the write lock
-        # at BEGIN, so it never fails to upgrade a read lock half-way (SQLITE_BUSY without waiting).
-        # ``peek`` (one statement, atomic by itself) needs no BEGIN at all.
-        options = conn.get_execution_options()
-        if not options.get("sqlite_autocommit"):
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get("sqlite_write") else "BEGIN")
-
-    return engine
 
 
 __all__ = ["Units", "pinned", "sync_sqlite_engine"]
