@@ -84,6 +84,8 @@ async def test_a_write_waits_in_a_worker_thread_while_another_connection_holds_t
         holder.close()
     assert written and written[0] != threading.current_thread().name, "it waited in a worker thread"
     assert await sqlite_db.read(lambda s: _jobs(s, "job-")) == 3
+    # The loop's connection, refused its BEGIN IMMEDIATE a moment ago, takes the next write again.
+    assert await sqlite_db.write(lambda s: _job(s, "job-again")) == threading.current_thread().name
 
 
 async def test_a_failing_unit_on_the_loop_leaves_nothing_and_the_next_one_runs_there_again(
