@@ -54,6 +54,10 @@ GLOBAL_MAX_CONTEXT_WINDOW = 32000
 DEFAULT_EMBEDDING_DIM = 1536
 LISTING_TTL_S = 60.0
 LISTING_TIMEOUT_S = 5.0
+# After a listing failed, how long the last listing (or none) stands before the provider is asked again: without
+# it, every create and model resolution while a provider was down waited for the listing again (up to
+# LISTING_TIMEOUT_S when its host drops the connection) and logged a warning.
+LISTING_RETRY_S = 15.0
 
 
 class ProviderError(Exception):
@@ -253,7 +257,7 @@ def embedding_dim_for(model: str) -> int:
 __all__ = [
     "ANTHROPIC_OFFICIAL_BASE", "AZURE_DEFAULT_API_VERSION", "AZURE_DEPLOYMENTS_API_VERSION", "CONTEXT_WINDOWS",
     "DEFAULT_CONTEXT_WINDOW", "DEFAULT_EMBEDDING_DIM", "EMBEDDING_DIMS", "GEMINI_OFFICIAL_BASE",
-    "GLOBAL_MAX_CONTEXT_WINDOW", "GROQ_OFFICIAL_BASE", "LISTING_TIMEOUT_S", "LISTING_TTL_S", "OPENAI_OFFICIAL_BASE",
+    "GLOBAL_MAX_CONTEXT_WINDOW", "GROQ_OFFICIAL_BASE", "LISTING_RETRY_S", "LISTING_TIMEOUT_S", "LISTING_TTL_S", "OPENAI_OFFICIAL_BASE",
     "TOGETHER_OFFICIAL_BASE", "ContextWindowError", "EmbeddingConfig", "LLMConfig", "ProviderError",
     "ProviderSettings", "UnknownHandleError", "context_window_for", "embedding_dim_for",
 ]

@@ -5,6 +5,7 @@ handles such as ``openai/gpt-4o-mini`` resolved into an `LLMConfig` / `Embedding
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from host.llm.providers import (
     AZURE_DEPLOYMENTS_API_VERSION,
     GLOBAL_MAX_CONTEXT_WINDOW,
     GROQ_OFFICIAL_BASE,
+    LISTING_RETRY_S,
     LISTING_TIMEOUT_S,
     LISTING_TTL_S,
     TOGETHER_OFFICIAL_BASE,
@@ -99,11 +101,14 @@ class _Listing:
 class ProviderRegistry:
     """Lists and resolves model handles for the configured providers (one per app, owned by lifespan)."""
 
-    def __init__(self, settings: ProviderSettings, *, listing_timeout_s: float = LISTING_TIMEOUT_S) -> None:
+    def __init__(self, settings: ProviderSettings, *, listing_timeout_s: float = LISTING_TIMEOUT_S,
+                 listing_retry_s: float = LISTING_RETRY_S) -> None:
         self.settings = settings
         self._providers = {p.name: p for p in _configured_providers(settings)}
         self._timeout_s = listing_timeout_s
+        self._retry_s = listing_retry_s
         self._listings: dict[str, _Listing] = {}
+        self._failed_at: dict[str, float] = {}  # the last failed listing of each provider (monotonic)
         self._lock = anyio.Lock()
 
     # ---- listing ---------------------------------------------------------------------------
@@ -151,7 +156,8 @@ class ProviderRegistry:
             stale = {
                 k: url
                 for k, url in targets.items()
-                if k not in self._listings or now - self._listings[k].fetched_at > LISTING_TTL_S
+                if (k not in self._listings or now - self._listings[k].fetched_at > LISTING_TTL_S)
+                and now - self._failed_at.get(k, -math.inf) > self._retry_s  # a failure stands a while
             }
             if not stale:
                 return
@@ -178,8 +184,11 @@ class ProviderRegistry:
             else:
                 models = [m for m in body.get("data", []) if isinstance(m, dict) and "id" in m]
         except (httpx.HTTPError, TimeoutError, ValueError, KeyError, AttributeError, TypeError) as exc:
-            logger.warning("could not list %s models from %s: %r", provider, url, exc)
-            return  # not cached: the next listing retries
+            self._failed_at[provider] = time.monotonic()
+            logger.warning("could not list %s models from %s: %r (the last listing stands; asking again in %g s)",
+                           provider, url, exc, self._retry_s)
+            return
+        self._failed_at.pop(provider, None)
         self._listings[provider] = _Listing(time.monotonic(), models)
 
     # ---- resolution ------------------------------------------------------------------------

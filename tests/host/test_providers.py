@@ -2,6 +2,8 @@
 
 from collections.abc import Iterator
 
+import anyio
+import anyio.abc
 import pytest
 
 from host.llm.providers import (
@@ -119,6 +121,41 @@ async def test_unreachable_listing_is_not_fatal_and_is_retried(llm: ScriptedLLM)
     registry = ProviderRegistry(ProviderSettings(openai_api_base="http://127.0.0.1:9/v1"), listing_timeout_s=2)
     assert await registry.list_llm_models() == []
     assert registry.resolve_llm("openai/anything").model_endpoint == "http://127.0.0.1:9/v1"
+
+
+async def test_a_failed_listing_stands_a_while_before_the_provider_is_asked_again() -> None:
+    """A provider whose listing failed is not asked again on every resolution (each create, each model list)
+    until ``listing_retry_s`` has passed: a host that drops connections cost every create the listing's
+    timeout. Then it is asked again, and a listing that succeeds is used."""
+    asked = 0
+    answer_now = False
+
+    async def serve(stream: anyio.abc.SocketStream) -> None:
+        nonlocal asked
+        asked += 1
+        async with stream:
+            await stream.receive()
+            if answer_now:
+                body = b'{"object": "list", "data": [{"id": "listed-model", "object": "model"}]}'
+                await stream.send(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: "
+                                  + str(len(body)).encode() + b"\r\nconnection: close\r\n\r\n" + body)
+            # else: closed without an answer (the listing fails)
+
+    listener = await anyio.create_tcp_listener(local_host="127.0.0.1")
+    port = listener.extra(anyio.abc.SocketAttribute.local_port)
+    async with listener, anyio.create_task_group() as tg:
+        tg.start_soon(listener.serve, serve)
+        registry = ProviderRegistry(ProviderSettings(openai_api_base=f"http://127.0.0.1:{port}/v1"),
+                                    listing_timeout_s=2, listing_retry_s=0.5)
+        for _ in range(3):
+            assert [m.handle for m in await registry.list_llm_models()] == []
+        assert asked == 1, "asked once, not on every listing"
+        answer_now = True
+        assert [m.handle for m in await registry.list_llm_models()] == []  # still within the pause
+        await anyio.sleep(0.6)
+        assert [m.handle for m in await registry.list_llm_models()] == ["openai-proxy/listed-model"]
+        assert asked == 2
+        tg.cancel_scope.cancel()
 
 
 async def test_official_openai_uses_the_static_catalogue_without_network() -> None:
