@@ -6,8 +6,8 @@
 A unit on a SQLite file is microseconds of SQLite's work and a few hundred of SQLAlchemy's. Sent to a worker
 thread (``host.persistence.units``), it also paid the hop there and back and, under load, the interpreter lock
 passed back and forth: the worker waited for the lock the loop held, then the loop for the worker's. With ten
-agents' turns in flight (three units a turn) that was about half of the server's CPU per message (measured:
-10.5 -> 5.1 ms a message, 108 -> 263 messages/s; ``bench/bench_speed.py``).
+agents' turns in flight (three units a turn) that was about half of the server's CPU per message (measured,
+alternated: 10.4 / 9.9 -> 7.4 / 5.4 ms a message, 118 / 139 -> 174 / 281 messages/s; ``bench/bench_speed.py``).
 
 So a unit runs here, on a connection that never waits (``busy_timeout`` 0), whenever that cannot block:
 
@@ -47,7 +47,8 @@ CHECKPOINT_EVERY = 200  # commits made here between passive checkpoints (a step 
 
 
 class OnLoop:
-    """The two connections, opened (in a worker thread: opening may wait for the file) by ``open``."""
+    """The two connections: ``open_blocking`` connects them (in a worker thread: opening may wait for the file),
+    ``adopt`` makes them the calling thread's."""
 
     def __init__(self, path: str, write_lock: threading.Lock) -> None:
         self.path = path
