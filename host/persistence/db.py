@@ -239,7 +239,7 @@ def _state(sync_conn: Connection) -> str:
 
 def _migrate_sqlite_file(path: str) -> None:
     from host.persistence.fresh import statements
-    from host.persistence.units import sync_sqlite_engine
+    from host.persistence.sqlite_sync import sync_sqlite_engine
 
     engine = sync_sqlite_engine(path, pool_size=1)
     try:

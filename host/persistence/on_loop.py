@@ -51,7 +51,6 @@ class OnLoop:
     ``adopt`` makes them the calling thread's."""
 
     def __init__(self, path: str, write_lock: threading.Lock) -> None:
-        self.path = path
         self._write_lock = write_lock
         self.thread: int | None = None  # the thread that opened them: the only one that uses them
         self.engine: Engine = sync_sqlite_engine(path, on_loop=True)  # the units'

@@ -150,14 +150,12 @@ class Units:
 
     def _checkpoint(self) -> None:
         """A passive checkpoint: as much of the log as no reader still needs, waiting for nobody."""
-        assert self._engine is not None
-        with self._engine.connect().execution_options(sqlite_autocommit=True) as conn:
-            conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+        self._peek(lambda conn: conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)"))
 
     def engines(self) -> list[Engine]:
         """The synchronous engines of its own the units run on (SQLite file): the worker threads' pool and the
         event loop's connections."""
-        if self._engine is None or self._on_loop is None:
+        if self._engine is None or self._on_loop is None:  # (set together: a SQLite file)
             return []
         return [self._engine, self._on_loop.engine, self._on_loop.reader_engine]
 
@@ -199,4 +197,4 @@ async def _pinned_connection(isolation: str) -> AsyncConnection | None:
     return await conn.execution_options(isolation_level=isolation)
 
 
-__all__ = ["Units", "pinned", "sync_sqlite_engine"]
+__all__ = ["Units", "pinned"]
