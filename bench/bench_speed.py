@@ -21,7 +21,7 @@ With ``--reps 2`` and a baseline the runs go baseline, this, baseline, this; eac
 tree's runs. No figure is asserted: the table is the output. ``--workers N`` starts each server with
 ``LETTA_UVICORN_WORKERS=N`` (on SQLite: one file, N worker processes); server CPU and the settled RSS are then
 the sum over the supervisor and its workers. ``--pool N`` sets the warm sandbox pool
-(``AGENTHOST_SANDBOX_WARM_POOL``), by default the server's own default (8): the tool rows and the RSS after the
+(``AGENTHOST_SANDBOX_WARM_POOL``), by default the server's own default (6): the tool rows and the RSS after the
 benchmark depend on it (each warm interpreter with its two bubblewrap processes is about 14 MB of RSS).
 """
 
@@ -53,7 +53,7 @@ from proc_stats import (  # noqa: E402  (this folder: the script's own)
     tree_rss_mb,
 )
 
-DEFAULT_POOL = 8  # host.settings.Settings.tool_warm_pool_size (not imported: the trees measured may differ)
+DEFAULT_POOL = 6  # host.settings.Settings.tool_warm_pool_size (not imported: the trees measured may differ)
 EMBEDDING = "openai/text-embedding-3-small"
 TRIVIAL = "def add(a: int, b: int) -> int:\n    \"\"\"Add.\n\n    Args:\n        a (int): a\n        b (int): b\n    \"\"\"\n    return a + b\n"
 BODY = {"model": "openai-proxy/bench", "embedding": EMBEDDING,

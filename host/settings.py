@@ -88,7 +88,7 @@ class Settings:
     tool_exec_dir: Path | None = None
     tool_exec_venv_name: str | None = None
     # AGENTHOST_SANDBOX_WARM_POOL: interpreters kept booted for custom tools (0: every call starts its own)
-    tool_warm_pool_size: int = 8
+    tool_warm_pool_size: int = 6  # 6 x ~14 MB of RSS (interpreter + bwrap); see docs/sandbox.md
     e2b_api_key: str | None = None
     e2b_sandbox_template_id: str | None = None
     e2b_api_url: str | None = None

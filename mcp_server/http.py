@@ -3,14 +3,13 @@
 ``mount`` adds the route and wraps the app's lifespan so the SDK's session manager (which owns a task
 group for the long-lived MCP sessions) runs inside it, after the host services are open and closing first.
 
-The MCP SDK and the server built on it take about 0.4 s to import, so they stay off the start-up path:
-the lifespan yields at once, and a background task imports them in a worker thread once the server has
-been up for ``WARM_UP_DELAY_S`` (so as not to compete with start-up and the first health checks), or at
-once when a first request arrives; it then starts the session manager. Requests wait for it.
-
-The load happens early on purpose: litellm imports parts of the SDK on the event loop the first time a
-model is called with tools, and two threads importing the SDK at once can break each other's imports.
-litellm itself takes seconds to import, so by then the SDK is loaded.
+The MCP SDK and the server built on it take about 0.4 s to import and about 30 MB of memory (its protocol
+types alone, every revision's pydantic models, are about 24 MB), so they load only when the endpoint is first
+asked for: the lifespan yields at once, and the first request to ``/mcp`` has a background task import them
+in a worker thread and start the session manager; requests wait for it. A server nobody reaches over MCP
+never holds them. The MCP client pool loads the SDK when a server is configured, and litellm's warm-up loads
+it before litellm (litellm imports parts of it on the event loop; see ``host.llm.client.warm_up``), each
+under the one lock heavy imports take.
 """
 
 from __future__ import annotations
@@ -36,7 +35,6 @@ logger = logging.getLogger(__name__)
 
 MCP_PATH = "/mcp"
 START_TIMEOUT_S = 60.0
-WARM_UP_DELAY_S = 0.5
 
 Built = tuple["AgentHostMcp", "StreamableHTTPSessionManager"]
 
@@ -97,8 +95,7 @@ class McpEndpoint:
             self._manager, self.mcp, self._started, self._wanted = None, None, None, None
 
     async def _serve(self, services: Services, started: anyio.Event, wanted: anyio.Event) -> None:
-        with anyio.move_on_after(WARM_UP_DELAY_S):
-            await wanted.wait()
+        await wanted.wait()  # the first request to /mcp
         try:
             build = await anyio.to_thread.run_sync(load_server)
             mcp, manager = build(services)

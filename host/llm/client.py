@@ -33,7 +33,7 @@ from host.llm.errors import (
 )
 from host.llm.providers import ProviderSettings
 from host.llm.types import LlmRequest, LlmResponse, ToolCall, Usage
-from mcp_client import HEAVY_IMPORTS
+from mcp_client import HEAVY_IMPORTS, load_sdk
 
 T = TypeVar("T")
 
@@ -86,6 +86,10 @@ def warm_up() -> None:
     with HEAVY_IMPORTS:
         if _warmed.is_set():
             return
+        # litellm imports parts of the MCP SDK on first use, on the event loop's thread, where two threads
+        # importing the SDK side by side (this one, the /mcp endpoint's or the client pool's loader) could
+        # break each other's imports: a server that calls litellm loads the whole SDK first, here.
+        load_sdk()
         litellm = _litellm()
         import openai.resources  # noqa: F401  (what the SDK's first `.chat` imports)
         importlib.import_module("litellm.litellm_core_utils.default_encoding")  # the token counter's encoding

@@ -1,6 +1,7 @@
 """A server whose providers are all OpenAI-compatible never imports litellm (about 120 MB and seconds of CPU):
 its model calls, streamed or not, its embeddings and its token counts go over HTTP and tiktoken
-(host.llm.openai_http). A provider that litellm calls (Anthropic here) makes the warm-up import it.
+(host.llm.openai_http). A provider that litellm calls (Anthropic here) makes the warm-up import it, and the
+MCP SDK before it.
 
 Each case runs `agenthost`'s services in a fresh interpreter against the scripted model, takes a turn, streams
 one, inserts an archival passage (an embedding) and reads the context window (a token count)."""
@@ -41,6 +42,7 @@ SCRIPT = textwrap.dedent("""
             assert window["num_tokens_messages"] > 0, window
             await asyncio.sleep(float(sys.argv[1]))  # the runner's warm-up has run by then
         print("LITELLM", "litellm" in sys.modules)
+        print("MCP SDK", "mcp_types" in sys.modules)
 
     asyncio.run(main())
 """)
@@ -55,10 +57,15 @@ def _run(tmp_path: Path, scripted_llm: ScriptedLLM, extra: dict[str, str]) -> st
 
 
 def test_an_openai_compatible_server_never_imports_litellm(tmp_path: Path, scripted_llm: ScriptedLLM) -> None:
-    assert "LITELLM False" in _run(tmp_path, scripted_llm, {})
+    out = _run(tmp_path, scripted_llm, {})
+    assert "LITELLM False" in out
+    assert "MCP SDK False" in out, "no MCP server configured and no litellm: the SDK is not loaded either"
 
 
 @pytest.mark.parametrize("key", ["ANTHROPIC_API_KEY"])
 def test_a_provider_litellm_calls_makes_the_warm_up_import_it(tmp_path: Path, scripted_llm: ScriptedLLM,
                                                               key: str) -> None:
-    assert "LITELLM True" in _run(tmp_path, scripted_llm, {key: "sk-ant-test"})
+    out = _run(tmp_path, scripted_llm, {key: "sk-ant-test"})
+    assert "LITELLM True" in out
+    # litellm imports parts of the MCP SDK on the event loop: its warm-up loads the SDK first, in its thread
+    assert "MCP SDK True" in out
