@@ -21,7 +21,8 @@ With ``--reps 2`` and a baseline the runs go baseline, this, baseline, this; eac
 tree's runs. No figure is asserted: the table is the output. ``--workers N`` starts each server with
 ``LETTA_UVICORN_WORKERS=N`` (on SQLite: one file, N worker processes); server CPU and the settled RSS are then
 the sum over the supervisor and its workers. ``--pool N`` sets the warm sandbox pool
-(``AGENTHOST_SANDBOX_WARM_POOL``), by default the server's own default (6): the tool rows and the RSS after the
+(``AGENTHOST_SANDBOX_WARM_POOL``), by default each tree's own default (read from its ``host/settings.py``: 6
+since 2026-12-08, 8 before), so a baseline runs as it ships: the tool rows and the RSS after the
 benchmark depend on it (each warm interpreter with its two bubblewrap processes is about 14 MB of RSS).
 """
 
@@ -31,6 +32,7 @@ import argparse
 import importlib
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -53,7 +55,14 @@ from proc_stats import (  # noqa: E402  (this folder: the script's own)
     tree_rss_mb,
 )
 
-DEFAULT_POOL = 6  # host.settings.Settings.tool_warm_pool_size (not imported: the trees measured may differ)
+_POOL_DEFAULT = re.compile(r"^\s*tool_warm_pool_size: int = (\d+)", re.MULTILINE)
+
+
+def tree_pool(tree: Path) -> int:
+    """The tree's own default warm pool (``host.settings.Settings.tool_warm_pool_size``, read from its source:
+    not imported, the trees measured may differ; 8 in trees from before the setting was read this way)."""
+    found = _POOL_DEFAULT.search((tree / "host" / "settings.py").read_text())
+    return int(found.group(1)) if found else 8
 EMBEDDING = "openai/text-embedding-3-small"
 TRIVIAL = "def add(a: int, b: int) -> int:\n    \"\"\"Add.\n\n    Args:\n        a (int): a\n        b (int): b\n    \"\"\"\n    return a + b\n"
 BODY = {"model": "openai-proxy/bench", "embedding": EMBEDDING,
@@ -96,11 +105,12 @@ def _support(tree: Path) -> tuple[Any, Any]:
         sys.path.remove(str(tree))
 
 
-def run_tree(tree: Path, n: int, rounds: int, workers: int = 1, pool: int = DEFAULT_POOL,
+def run_tree(tree: Path, n: int, rounds: int, workers: int = 1, pool: int | None = None,
              ) -> dict[str, tuple[float, float | None]]:
     scripted, server = _support(tree)
     out: dict[str, tuple[float, float | None]] = {}
-    # The warm pool as given (the server's default unless told): the test support's own default is smaller.
+    # The warm pool as given (the tree's own default unless told): the test support's own default is smaller.
+    pool = tree_pool(tree) if pool is None else pool
     extra = {"AGENTHOST_SANDBOX_WARM_POOL": str(pool)} | ({"LETTA_UVICORN_WORKERS": str(workers)} if workers > 1 else {})
     with scripted.ScriptedLLM() as llm, tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp) / "home"
@@ -177,8 +187,8 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=200, help="GETs of one agent (a quarter of that for the others)")
     parser.add_argument("--rounds", type=int, default=10, help="rounds of 10 parallel turns")
     parser.add_argument("--workers", type=int, default=1, help="server worker processes (LETTA_UVICORN_WORKERS)")
-    parser.add_argument("--pool", type=int, default=DEFAULT_POOL,
-                        help=f"warm sandbox interpreters (AGENTHOST_SANDBOX_WARM_POOL; the server's default: {DEFAULT_POOL})")
+    parser.add_argument("--pool", type=int, default=None,
+                        help="warm sandbox interpreters (AGENTHOST_SANDBOX_WARM_POOL; default: each tree's own default)")
     ns = parser.parse_args()
     trees = ([("baseline", ns.baseline.resolve())] if ns.baseline else []) + [("this tree", ROOT)]
     results: dict[str, list[dict[str, tuple[float, float | None]]]] = {label: [] for label, _ in trees}
@@ -187,7 +197,8 @@ def main() -> None:
             print(f"run {rep + 1}/{ns.reps}: {label} ({tree})", file=sys.stderr, flush=True)
             results[label].append(run_tree(tree, ns.n, ns.rounds, ns.workers, ns.pool))
     width = 46
-    print(f"SQLite, {ns.workers} worker process(es), a warm pool of {ns.pool} sandbox interpreters")
+    pools = ", ".join(f"{label} {ns.pool if ns.pool is not None else tree_pool(tree)}" for label, tree in trees)
+    print(f"SQLite, {ns.workers} worker process(es), warm sandbox pools: {pools}")
     print(f"{'measure (median of runs; [each run])':<40}" + "".join(f"{label:>{width}}" for label, _ in trees)
           + f"{'goal':>14}")
     for key, label, _, goal in ROWS:
