@@ -55,14 +55,6 @@ from proc_stats import (  # noqa: E402  (this folder: the script's own)
     tree_rss_mb,
 )
 
-_POOL_DEFAULT = re.compile(r"^\s*tool_warm_pool_size: int = (\d+)", re.MULTILINE)
-
-
-def tree_pool(tree: Path) -> int:
-    """The tree's own default warm pool (``host.settings.Settings.tool_warm_pool_size``, read from its source:
-    not imported, the trees measured may differ; 8 in trees from before the setting was read this way)."""
-    found = _POOL_DEFAULT.search((tree / "host" / "settings.py").read_text())
-    return int(found.group(1)) if found else 8
 EMBEDDING = "openai/text-embedding-3-small"
 TRIVIAL = "def add(a: int, b: int) -> int:\n    \"\"\"Add.\n\n    Args:\n        a (int): a\n        b (int): b\n    \"\"\"\n    return a + b\n"
 BODY = {"model": "openai-proxy/bench", "embedding": EMBEDDING,
@@ -78,6 +70,16 @@ ROWS = [  # (key, label, unit, goal)
     ("tools_run", "/v1/tools/run x20 back to back, p50 ms", "ms", "<= 10 ms"),
     ("tool_turn", "turn with one custom tool, p50 ms", "ms", "<= 25 ms"),
 ]
+
+
+_POOL_DEFAULT = re.compile(r"^\s*tool_warm_pool_size: int = (\d+)", re.MULTILINE)
+
+
+def tree_pool(tree: Path) -> int:
+    """The tree's own default warm pool (``host.settings.Settings.tool_warm_pool_size``, read from its source:
+    not imported, the trees measured may differ); 8, the default of old, if the line is not found."""
+    found = _POOL_DEFAULT.search((tree / "host" / "settings.py").read_text())
+    return int(found.group(1)) if found else 8
 
 
 def timed(pid: int, n: int, call: Callable[[int], object]) -> tuple[float, float]:
