@@ -17,9 +17,8 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import time
 from pathlib import Path
-
-import anyio
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +54,14 @@ def _children(pid: int) -> list[int]:
         except (OSError, ValueError):
             continue
     return out
+
+
+def _write(path: str, text: str) -> None:
+    fd = os.open(path, os.O_WRONLY)
+    try:
+        os.write(fd, text.encode())
+    finally:
+        os.close(fd)
 
 
 def _sweep_stale(root: Path, ours: Path) -> None:
@@ -128,28 +135,30 @@ class PidsCgroups:
         Each process is moved before its children are listed, so a child forked meanwhile is
         either listed or born inside the group.
         """
-        group = self.parent / str(pid)
+        group = f"{self.parent}/{pid}"  # strings, not Path: this runs for every runner started
         try:
-            group.mkdir()
+            os.mkdir(group)
             if max_pids > 0:
-                (group / "pids.max").write_text(str(max_pids))
+                _write(f"{group}/pids.max", str(max_pids))
+            procs = f"{group}/cgroup.procs"
             todo = [pid]
             while todo:
                 current = todo.pop()
                 try:
-                    (group / "cgroup.procs").write_text(str(current))
+                    _write(procs, str(current))
                 except ProcessLookupError:
                     continue
                 todo.extend(_children(current))
         except OSError as exc:
             logger.warning("could not confine pid %s in %s: %s", pid, group, exc)
             return None
-        return group
+        return Path(group)
 
     @staticmethod
     def _pids(group: Path) -> list[int]:
         try:
-            return [int(x) for x in (group / "cgroup.procs").read_text().split()]
+            with open(f"{group}/cgroup.procs", "rb") as f:
+                return [int(x) for x in f.read().split()]
         except (OSError, ValueError):
             return []
 
@@ -160,12 +169,15 @@ class PidsCgroups:
             except ProcessLookupError:
                 pass
 
-    async def kill_and_remove(self, group: Path) -> None:
+    def kill_and_remove(self, group: Path) -> None:
+        """SIGKILL whatever ``group`` still holds and remove it once it is empty. Blocking (a worker thread's
+        work): removing a group takes milliseconds on cgroup v1, and dead members stay listed until they are
+        reaped, so this retries every 5 ms for up to a second, then leaves the group (logged)."""
         for _ in range(200):
             pids = self._pids(group)
             if not pids:
-                try:  # an empty cgroup; removing one takes milliseconds on cgroup v1: not on the event loop
-                    await anyio.to_thread.run_sync(group.rmdir)
+                try:
+                    os.rmdir(group)
                     return
                 except FileNotFoundError:
                     return
@@ -176,7 +188,7 @@ class PidsCgroups:
                     os.kill(pid, signal.SIGKILL)
                 except ProcessLookupError:
                     pass
-            await anyio.sleep(0.005)
+            time.sleep(0.005)
         logger.warning("cgroup %s still holds processes after kill; leaving it", group)
 
     def close(self) -> None:

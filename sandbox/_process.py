@@ -52,6 +52,7 @@ class RunnerProcess:
     python: Path
     namespaced: bool = False
     spawned_at: float = field(default_factory=time.monotonic)
+    killed: bool = False  # its tree has had its SIGKILL (``kill_tree_now``)
 
     @property
     def streams(self) -> tuple[SocketStream, ...]:
@@ -143,12 +144,13 @@ async def spawn_runner(spec: SpawnSpec, cgroups: PidsCgroups | None, *, warm: bo
 
 
 class _Capture:
-    """Keep the first ``limit`` bytes of a stream and count the rest; ``done`` is set at EOF, ``complete`` at
-    the first ``terminator`` (or EOF)."""
+    """Keep the first ``limit`` bytes of a stream and count the rest; ``done`` is set at EOF, ``complete`` (and
+    ``also``, when given) at the first ``terminator`` (or EOF)."""
 
-    def __init__(self, limit: int, terminator: bytes | None = None) -> None:
+    def __init__(self, limit: int, terminator: bytes | None = None, also: anyio.Event | None = None) -> None:
         self.limit = limit
         self.terminator = terminator
+        self.also = also
         self.data = bytearray()
         self.dropped = 0
         self.done = anyio.Event()
@@ -169,6 +171,8 @@ class _Capture:
         finally:
             self.done.set()
             self.complete.set()
+            if self.also is not None:
+                self.also.set()
 
     def text(self) -> str:
         out = self.data.decode("utf-8", errors="replace")
@@ -177,20 +181,10 @@ class _Capture:
         return out
 
 
-async def _set_after(waitable: Any, event: anyio.Event) -> None:
+async def _set_after(waitable: Any, *events: anyio.Event) -> None:
     await waitable()
-    event.set()
-
-
-async def _first_of(*events: anyio.Event) -> None:
-    async with anyio.create_task_group() as tg:
-
-        async def wait(event: anyio.Event) -> None:
-            await event.wait()
-            tg.cancel_scope.cancel()
-
-        for event in events:
-            tg.start_soon(wait, event)
+    for event in events:
+        event.set()
 
 
 def live_group_members(pgid: int) -> list[int]:
@@ -225,6 +219,7 @@ async def _wait_group_dead(pgid: int) -> None:
 
 def kill_tree_now(runner: RunnerProcess, cgroups: PidsCgroups | None) -> None:
     """SIGKILL the runner's process group and whatever its cgroup holds (no waiting)."""
+    runner.killed = True
     try:
         os.killpg(runner.process.pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
@@ -234,19 +229,31 @@ def kill_tree_now(runner: RunnerProcess, cgroups: PidsCgroups | None) -> None:
 
 
 async def dispose(runner: RunnerProcess, cgroups: PidsCgroups | None) -> None:
-    """Kill and reap a runner's tree, remove its cgroup and home (also for unused warm runners)."""
+    """Kill and reap a runner's tree, remove its cgroup and home (also for unused warm runners).
+
+    A tree ``execute`` has killed is not signalled again here: removing its cgroup kills whatever the group
+    still holds (a process forked as the first kill was sent), as ``_wait_group_dead`` does for its group.
+    """
     with anyio.CancelScope(shield=True):
-        kill_tree_now(runner, cgroups)
+        if not runner.killed:
+            kill_tree_now(runner, cgroups)
         with anyio.move_on_after(5):
             await runner.process.wait()
-        if cgroups is not None and runner.cgroup is not None:
-            await cgroups.kill_and_remove(runner.cgroup)
-        else:
-            await _wait_group_dead(runner.process.pid)
         for stream in runner.streams:
             await stream.aclose()
         runner.process.close()
-        await anyio.to_thread.run_sync(lambda: shutil.rmtree(runner.home, ignore_errors=True))
+        group = runner.cgroup if cgroups is not None else None
+        if group is None:
+            await _wait_group_dead(runner.process.pid)
+        # one worker-thread hop for both: an empty group's removal takes milliseconds on cgroup v1
+        await anyio.to_thread.run_sync(_remove, cgroups, group, runner.home)
+
+
+def _remove(cgroups: PidsCgroups | None, group: Path | None, home: Path) -> None:
+    """The tree's cgroup (once it is empty: its processes first) and then its home."""
+    if cgroups is not None and group is not None:
+        cgroups.kill_and_remove(group)
+    shutil.rmtree(home, ignore_errors=True)
 
 
 async def execute(
@@ -255,7 +262,8 @@ async def execute(
     """Hand the runner its job and collect the answer; the tree is killed, the caller then calls ``dispose``."""
     proc = runner.process
     out, err = _Capture(max_output_bytes), _Capture(max_output_bytes)
-    res = _Capture(_MAX_RESULT_BYTES, terminator=_RESULT_END)
+    settled = anyio.Event()  # the answer is complete, or the runner's top process has exited
+    res = _Capture(_MAX_RESULT_BYTES, terminator=_RESULT_END, also=settled)
     diag = _Capture(4096)  # what the started process wrote itself: read only when there is no answer
     timed_out = False
     try:
@@ -264,7 +272,7 @@ async def execute(
             tg.start_soon(err.drain, runner.err)
             tg.start_soon(res.drain, runner.result)
             exited = anyio.Event()
-            tg.start_soon(_set_after, proc.wait, exited)
+            tg.start_soon(_set_after, proc.wait, exited, settled)
             with anyio.move_on_after(timeout_s) as scope:
                 try:
                     await runner.result.send(json.dumps(job).encode("utf-8"))
@@ -273,7 +281,7 @@ async def execute(
                     pass  # it died before reading the job; reported from its exit status
                 # The answer is complete at its newline (the runner closed stdout and stderr just before);
                 # the channel's EOF covers a runner that died, its exit a fork that kept the channel.
-                await _first_of(res.complete, exited)
+                await settled.wait()
                 if runner.namespaced and not res.data and not exited.is_set():
                     # the runner died without answering: let bwrap exit with its status (128 + signal)
                     with anyio.move_on_after(_DRAIN_GRACE_S):
