@@ -8,7 +8,8 @@ home; the tree's own ``tests.support`` starts it), waits until the server is idl
 
 - RSS of the settled server, before any request but the health checks;
 - ``GET /v1/agents/{id}`` (one default agent), ``GET /v1/agents/?limit=50``, ``POST /v1/agents/``: wall p50
-  (and p90 for the create, which has a goal for it) and the server's CPU per request (user+system from /proc; steadier than wall time on a loaded machine);
+  (and p90 for the create, which has a goal for it) and the server's CPU per request (user+system from /proc;
+  steadier than wall time on a loaded machine);
 - throughput: 10 agents, one turn in flight per agent, for ``--rounds`` rounds: messages per second, the load
   sent from a process of its own (``turn_load.py``, aiohttp), and the server's CPU per message;
 - ``POST /v1/tools/run`` with a trivial custom tool, 20 calls back to back: p50 (the median of five such
@@ -19,12 +20,13 @@ home; the tree's own ``tests.support`` starts it), waits until the server is idl
   once), which is what they take together.
 
 With ``--reps 2`` and a baseline the runs go baseline, this, this, baseline (ABBA: whichever runs second in a
-pair is measured on a machine the first has warmed); each cell is the median of the tree's runs. No figure is asserted: the table is the output. ``--workers N`` starts each server with
-``LETTA_UVICORN_WORKERS=N`` (on SQLite: one file, N worker processes); server CPU and the settled RSS are then
-the sum over the supervisor and its workers. ``--pool N`` sets the warm sandbox pool
-(``AGENTHOST_SANDBOX_WARM_POOL``), by default each tree's own default (read from its ``host/settings.py``: 6
-since 2026-12-08, 8 before), so a baseline runs as it ships: the tool rows and the RSS after the
-benchmark depend on it (each warm interpreter with its two bubblewrap processes is about 14 MB of RSS).
+pair is measured on a machine the first has warmed); each cell is the median of the tree's runs. No figure is
+asserted: the table is the output. ``--workers N`` starts each server with ``LETTA_UVICORN_WORKERS=N`` (on
+SQLite: one file, N worker processes); server CPU and the settled RSS are then the sum over the supervisor and
+its workers. ``--pool N`` sets the warm sandbox pool (``AGENTHOST_SANDBOX_WARM_POOL``), by default each tree's
+own default (read from its ``host/settings.py``: 6 since 2026-12-08, 8 before), so a baseline runs as it
+ships: the tool rows and the RSS after the benchmark depend on it (each warm interpreter with its two
+bubblewrap processes is about 14 MB of RSS).
 """
 
 from __future__ import annotations
@@ -89,7 +91,7 @@ def tree_pool(tree: Path) -> int:
 
 
 def timed(pid: int, n: int, call: Callable[[int], object]) -> tuple[float, float]:
-    p50, _, cpu = measure(pid, n, call)  # (p90 is not in the table)
+    p50, _, cpu = measure(pid, n, call)  # (their p90 is not in the table; create's is, see run_tree)
     return p50, cpu
 
 

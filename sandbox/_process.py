@@ -242,17 +242,17 @@ async def dispose(runner: RunnerProcess, cgroups: PidsCgroups | None) -> None:
         for stream in runner.streams:
             await stream.aclose()
         runner.process.close()
-        group = runner.cgroup if cgroups is not None else None
-        if group is None:
+        if cgroups is not None and runner.cgroup is not None:
+            # one worker-thread hop for both: an empty group's removal takes milliseconds on cgroup v1
+            await anyio.to_thread.run_sync(_remove_group_and_home, cgroups, runner.cgroup, runner.home)
+        else:
             await _wait_group_dead(runner.process.pid)
-        # one worker-thread hop for both: an empty group's removal takes milliseconds on cgroup v1
-        await anyio.to_thread.run_sync(_remove, cgroups, group, runner.home)
+            await anyio.to_thread.run_sync(shutil.rmtree, runner.home, True)
 
 
-def _remove(cgroups: PidsCgroups | None, group: Path | None, home: Path) -> None:
-    """The tree's cgroup (once it is empty: its processes first) and then its home."""
-    if cgroups is not None and group is not None:
-        cgroups.kill_and_remove(group)
+def _remove_group_and_home(cgroups: PidsCgroups, group: Path, home: Path) -> None:
+    """The tree's cgroup (once it is empty: its processes first), then its home."""
+    cgroups.kill_and_remove(group)
     shutil.rmtree(home, ignore_errors=True)
 
 

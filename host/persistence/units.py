@@ -9,13 +9,13 @@ same statements take microseconds on a synchronous connection. So on SQLite a un
 synchronous connection to the same file (WAL lets it share the file with the async engine; writers take
 the write lock up front with ``BEGIN IMMEDIATE``): on the event loop's own connection whenever it need not
 wait for anything (``host.persistence.on_loop``: no hop at all), else in one worker thread, which waits.
-The units of one process write one at a time, queued on a lock of the process: SQLite's own wait for its
-write lock (``busy_timeout``) sleeps and polls, 1, 2, 5, 10 ms and more, and each waiting writer held a
-pooled connection meanwhile (overflow connections opened and closed again, each loading sqlite-vec). With ten agents' turns in flight that cost
-about a sixth of the throughput (measured: ~75 -> ~89 messages/s) and a new connection every four turns or
-so. Writers of other processes (workers on one file) still meet through ``busy_timeout``. On Postgres a
-unit runs on an ordinary async session through SQLAlchemy's greenlet bridge (asyncpg has no synchronous
-API, and its round trips are cheap); reads there run in autocommit.
+The units of one process write one at a time, queued on a lock of the process: SQLite's own wait for its write
+lock (``busy_timeout``) sleeps and polls, 1, 2, 5, 10 ms and more, and each waiting writer held a pooled
+connection meanwhile (overflow connections opened and closed again, each loading sqlite-vec). With ten agents'
+turns in flight that cost about a sixth of the throughput (measured: ~75 -> ~89 messages/s) and a new
+connection every four turns or so. Writers of other processes (workers on one file) still meet through
+``busy_timeout``. On Postgres a unit runs on an ordinary async session through SQLAlchemy's greenlet bridge
+(asyncpg has no synchronous API, and its round trips are cheap); reads there run in autocommit.
 
 An in-memory SQLite database cannot be opened twice: there, units run on the async engine too.
 """
